@@ -1,0 +1,97 @@
+"""Reading Tandem's configuration from environment variables.
+
+Pure functions over a mapping, so the rules (SQLite unless DATABASE_URL says otherwise,
+eager tasks unless a broker is configured, no production start without a real secret)
+can be tested without reloading the settings module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+# Only ever used when DEBUG is on: the local, embedded run.
+INSECURE_DEV_SECRET_KEY = "django-insecure-tandem-local-development-only"  # noqa: S105
+MIN_SECRET_KEY_LENGTH = 32
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def env_bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}."
+    )
+
+
+def env_list(environ: Mapping[str, str], name: str, default: list[str]) -> list[str]:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_config(environ: Mapping[str, str], base_dir: Path) -> dict:
+    """SQLite in the project folder unless DATABASE_URL names another database."""
+    url = environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": base_dir / "db.sqlite3",
+            # Eager tasks and the dev server share one file: wait for locks instead of failing.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is not a database URL Tandem understands: {exc}"
+        ) from exc
+    return config
+
+
+def debug_default(environ: Mapping[str, str]) -> bool:
+    """DEBUG is on by default only for the embedded local run (no DATABASE_URL)."""
+    return not environ.get("DATABASE_URL", "").strip()
+
+
+def secret_key(environ: Mapping[str, str], debug: bool) -> str:
+    key = environ.get("SECRET_KEY", "").strip()
+    if debug:
+        return key or INSECURE_DEV_SECRET_KEY
+    if not key or key.startswith("django-insecure") or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set to a random value of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters when DEBUG is off. Generate one with: "
+            'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+        )
+    return key
+
+
+def celery_config(environ: Mapping[str, str]) -> dict:
+    """Real workers when CELERY_BROKER_URL is set; otherwise tasks run in-process."""
+    broker = environ.get("CELERY_BROKER_URL", "").strip()
+    if not broker:
+        return {
+            "CELERY_BROKER_URL": "memory://",
+            "CELERY_RESULT_BACKEND": "cache+memory://",
+            "CELERY_TASK_ALWAYS_EAGER": True,
+            "CELERY_TASK_EAGER_PROPAGATES": True,
+        }
+    return {
+        "CELERY_BROKER_URL": broker,
+        "CELERY_RESULT_BACKEND": environ.get("CELERY_RESULT_BACKEND", "").strip() or broker,
+        "CELERY_TASK_ALWAYS_EAGER": False,
+        "CELERY_TASK_EAGER_PROPAGATES": False,
+    }

@@ -1,0 +1,1 @@
+"""Every non-trivial read in the coordination app, with related rows already loaded."""

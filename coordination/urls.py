@@ -1,0 +1,69 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from coordination.views import customer_requests, home, products, timeline
+
+admin.site.site_header = "Tandem administration"
+admin.site.site_title = "Tandem admin"
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("team/", home.team, name="team"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Products and specifications
+    path("products/", products.product_list, name="product_list"),
+    path("products/new/", products.product_create, name="product_create"),
+    path("products/<str:sku>/", products.product_detail, name="product_detail"),
+    path("products/<str:sku>/edit/", products.product_edit, name="product_edit"),
+    path(
+        "products/<str:sku>/specifications/new/",
+        products.specification_new,
+        name="specification_new",
+    ),
+    path(
+        "products/<str:sku>/specifications/<int:number>/",
+        products.specification_detail,
+        name="specification_detail",
+    ),
+    path(
+        "products/<str:sku>/specifications/<int:number>/edit/",
+        products.specification_edit,
+        name="specification_edit",
+    ),
+    path(
+        "products/<str:sku>/specifications/<int:number>/<slug:action>/",
+        products.specification_action,
+        name="specification_action",
+    ),
+    path("specifications/review/", products.review_queue, name="review_queue"),
+    # Customer requests
+    path("requests/", customer_requests.request_list, name="request_list"),
+    path("requests/new/", customer_requests.request_log, name="request_log"),
+    path("requests/mine/", customer_requests.my_requests, name="my_requests"),
+    path("requests/inbox/", customer_requests.inbox, name="inbox"),
+    path("requests/inbox/<slug:department>/", customer_requests.inbox, name="inbox_department"),
+    path("requests/<int:pk>/", customer_requests.request_detail, name="request_detail"),
+    path(
+        "requests/<int:pk>/<slug:action>/",
+        customer_requests.request_action,
+        name="request_action",
+    ),
+    path("voice-of-customer/", customer_requests.voice_of_customer, name="voice_of_customer"),
+    path("timeline/<str:label>/<int:pk>/comment/", timeline.comment, name="timeline_comment"),
+    path("", include("demand.urls")),
+    path("", include("production.urls")),
+    path("", include("recalls.urls")),
+    # REST API
+    path("api/v1/", include("coordination.api")),
+    path("api/v1/", include("demand.api")),
+    path("api/v1/", include("production.api")),
+    path("api/v1/", include("recalls.api")),
+    path("admin/", admin.site.urls),
+    path("favicon.ico", home.favicon, name="favicon"),
+]

@@ -1,0 +1,25 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+
+from coordination.permissions import permission_required
+from coordination.selectors import people as people_selectors
+
+
+@login_required
+def home(request):
+    return render(request, "coordination/home.html", {"section": "home"})
+
+
+@permission_required("coordination.view_user")
+def team(request):
+    return render(
+        request,
+        "coordination/team.html",
+        {"section": "team", "groups": people_selectors.team_by_role()},
+    )
+
+
+def favicon(request):
+    # Resolved per request: the hashed static name only exists once collectstatic has run.
+    return redirect(static("img/tandem.svg"), permanent=True)

@@ -1,0 +1,95 @@
+"""Suite-wide fixtures: users per role, Celery in eager mode or through a real worker."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+from coordination import roles
+from coordination.celery import app as celery_app
+from tests.factories import UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def _static_without_manifest(settings):
+    # Tests do not run collectstatic; the manifest storage is exercised by the Dockerfile.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~100 ms per user; the suite creates hundreds.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db):
+    def make(*role_names: str, **kwargs):
+        return UserFactory(roles=list(role_names), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def marketing_user(make_user):
+    return make_user(roles.MARKETING, username="mara")
+
+
+@pytest.fixture
+def sales_user(make_user):
+    return make_user(roles.SALES, username="sam")
+
+
+@pytest.fixture
+def production_user(make_user):
+    return make_user(roles.PRODUCTION, username="petra")
+
+
+@pytest.fixture
+def quality_user(make_user):
+    return make_user(roles.QUALITY, username="quinn")
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(roles.ADMIN, username="ada", is_staff=True)
+
+
+def broker_configured() -> bool:
+    return not settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture(autouse=True)
+def _celery_mode(request):
+    """Eager tasks for ordinary tests, so they are deterministic. Tests marked `worker`
+    run through a real Celery worker thread when a broker is configured (as in CI)."""
+    wants_worker = request.node.get_closest_marker("worker") is not None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = not (wants_worker and broker_configured())
+    if wants_worker and IN_CI and not broker_configured():
+        pytest.fail("CI=true but CELERY_BROKER_URL is not set: worker tests need Redis.")
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def celery_worker():
+    """A real worker (solo pool, in a thread) consuming from the configured broker.
+    Yields None in eager mode, where tasks run inline instead."""
+    if not broker_configured():
+        yield None
+        return
+    from celery.contrib.testing.worker import start_worker
+
+    celery_app.control.purge()  # stale messages from an earlier run must not leak in
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30
+    ) as worker:
+        yield worker

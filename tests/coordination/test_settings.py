@@ -1,0 +1,122 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+from coordination import config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_python(code: str, **env_overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY"}}
+    env.update(env_overrides)
+    env["DJANGO_SETTINGS_MODULE"] = "coordination.settings"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_embedded_default_is_sqlite_in_the_project_folder_with_debug_on():
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], s.DEBUG)"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        str(ROOT / "db.sqlite3"),
+        "True",
+    ]
+
+
+def test_database_url_selects_postgresql_and_turns_debug_off_by_default():
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(d['ENGINE'], d['NAME'], d['HOST'], d['PORT'], s.DEBUG)",
+        DATABASE_URL="postgres://tandem@db.internal:5433/tandem_prod",
+        SECRET_KEY="x" * 50,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "tandem_prod",
+        "db.internal",
+        "5433",
+        "False",
+    ]
+
+
+def test_production_mode_refuses_to_start_without_a_real_secret_key():
+    result = run_python(
+        "import django; django.setup()",
+        DATABASE_URL="postgres://tandem@db.internal/tandem",
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_mode_refuses_the_insecure_development_key():
+    result = run_python(
+        "import django; django.setup()", DEBUG="0", SECRET_KEY=config.INSECURE_DEV_SECRET_KEY
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "debug", "expected"),
+    [
+        ("", True, config.INSECURE_DEV_SECRET_KEY),
+        ("k" * 40, True, "k" * 40),
+        ("k" * 40, False, "k" * 40),
+    ],
+)
+def test_secret_key_rules(key, debug, expected):
+    assert config.secret_key({"SECRET_KEY": key}, debug=debug) == expected
+
+
+@pytest.mark.parametrize("key", ["", "short", "django-insecure-" + "a" * 40])
+def test_secret_key_rejected_when_debug_off(key):
+    with pytest.raises(ImproperlyConfigured):
+        config.secret_key({"SECRET_KEY": key}, debug=False)
+
+
+def test_celery_is_eager_without_a_broker_and_real_with_one():
+    assert config.celery_config({})["CELERY_TASK_ALWAYS_EAGER"] is True
+    real = config.celery_config({"CELERY_BROKER_URL": "redis://127.0.0.1:6379/1"})
+    assert real == {
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
+        "CELERY_RESULT_BACKEND": "redis://127.0.0.1:6379/1",
+        "CELERY_TASK_ALWAYS_EAGER": False,
+        "CELERY_TASK_EAGER_PROPAGATES": False,
+    }
+
+
+def test_env_bool_rejects_unknown_words():
+    assert config.env_bool({"DEBUG": "off"}, "DEBUG", default=True) is False
+    assert config.env_bool({}, "DEBUG", default=True) is True
+    with pytest.raises(ImproperlyConfigured, match="DEBUG must be one of"):
+        config.env_bool({"DEBUG": "maybe"}, "DEBUG", default=True)
+
+
+@pytest.mark.django_db
+def test_the_suite_runs_on_the_database_the_environment_names():
+    url = os.environ.get("DATABASE_URL", "")
+    if os.environ.get("CI", "").lower() == "true" or url.startswith("postgres"):
+        assert connection.vendor == "postgresql"
+        with connection.cursor() as cursor:
+            cursor.execute("select 1")
+            assert cursor.fetchone() == (1,)
+    else:
+        assert connection.vendor == "sqlite"

@@ -1,0 +1,133 @@
+"""What every app's REST layer shares: one error body, role permissions per action,
+pagination.
+
+Every error answers `{"error": {"code": ..., "message": ..., "fields": {...}}}` with the
+right status: 400 bad input, 401 not signed in, 403 not allowed, 404 not found,
+409 stale edit, 429 throttled. Services raise Django's ValidationError and
+PermissionDenied and Tandem's StaleEditError; this handler turns them into those bodies,
+so no service error ever becomes a 500.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from coordination.errors import StaleEditError
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "stale_edit"
+    default_detail = "The record was changed by someone else."
+
+
+def _flatten(detail) -> list[str]:
+    if isinstance(detail, list):
+        return [message for item in detail for message in _flatten(item)]
+    if isinstance(detail, dict):
+        return [message for value in detail.values() for message in _flatten(value)]
+    return [str(detail)]
+
+
+def _fields(detail) -> dict:
+    """DRF's nested error detail, as {field: [messages]} (nested fields dotted)."""
+    fields: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and value and isinstance(value[0], dict | list):
+            for index, inner in enumerate(value):
+                walk(f"{prefix}.{index}" if prefix else str(index), inner)
+        else:
+            fields.setdefault(prefix or "non_field_errors", []).extend(_flatten(value))
+
+    walk("", detail)
+    return fields
+
+
+def _from_django_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        detail = {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in exc.message_dict.items()
+        }
+    else:
+        detail = {"non_field_errors": exc.messages}
+    return exceptions.ValidationError(detail)
+
+
+def exception_handler(exc, context):
+    # Imported here: rest_framework.views reads the settings that name this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DjangoValidationError):
+        exc = _from_django_validation_error(exc)
+    elif isinstance(exc, StaleEditError):
+        exc = Conflict(str(exc))
+    elif isinstance(exc, ObjectDoesNotExist | Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else response.data
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _fields(detail)
+        non_field = fields.get("non_field_errors", [])
+        message = non_field[0] if non_field else "Some fields are not valid; see fields."
+        code = "invalid"
+    else:
+        fields = {}
+        message = " ".join(_flatten(detail))
+        code = getattr(exc, "default_code", "error")
+        if isinstance(detail, exceptions.ErrorDetail) and detail.code:
+            code = detail.code
+    body = {"error": {"code": code, "message": message, "fields": fields}}
+    response.data = body
+    return response
+
+
+class ActionPermissions(BasePermission):
+    """Each view lists the Django permissions each action needs:
+
+        required_permissions = {"list": ["coordination.view_product"], ...}
+
+    An action the view does not list is refused, so a new action is closed until
+    someone decides who may use it."""
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        method = request.method.lower()
+        # A viewset routes the methods in its action map; a plain view has handlers.
+        routed = method in view.action_map if hasattr(view, "action_map") else hasattr(view, method)
+        if not routed or method == "options":
+            # No handler: let DRF answer 405 (nobody may, so "forbidden" would mislead).
+            # OPTIONS only describes the endpoint.
+            return True
+        action = getattr(view, "action", None) or method
+        required = getattr(view, "required_permissions", {}).get(action)
+        if required is None:
+            return False
+        return request.user.has_perms(required)
+
+
+class StandardPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def error_response(code: str, message: str, http_status: int, fields=None) -> Response:
+    return Response(
+        {"error": {"code": code, "message": message, "fields": fields or {}}}, status=http_status
+    )

@@ -1,0 +1,253 @@
+"""Browser input validation for the coordination pages. Rules live in the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from coordination.models import CustomerRequest, Department, Product, ProductLine, Specification
+from coordination.weeks import iso_label, parse_week
+
+
+class WeekInput(forms.TextInput):
+    input_type = "week"
+
+    def format_value(self, value):
+        if isinstance(value, dt.date):
+            return iso_label(value)
+        return super().format_value(value)
+
+
+class WeekField(forms.Field):
+    """An ISO week (2026-W48) or a date; cleaned to that week's Monday."""
+
+    widget = WeekInput
+
+    def to_python(self, value):
+        return parse_week(value)
+
+
+class LinesField(forms.CharField):
+    """One entry per line in a textarea; cleaned to a list of strings."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class VersionedForm(forms.Form):
+    """Carries the version the user saw, for optimistic locking."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+# ------------------------------------------------------------------------ products
+
+
+class ProductFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=80)
+    line = forms.ModelChoiceField(
+        label="Product line",
+        queryset=ProductLine.objects.all(),
+        required=False,
+        empty_label="Any line",
+    )
+    lifecycle = forms.ChoiceField(
+        choices=[("", "Any lifecycle"), *Product.Lifecycle.choices], required=False
+    )
+    tier = forms.ChoiceField(
+        label="Quality tier",
+        choices=[("", "Any tier"), *Product.QualityTier.choices],
+        required=False,
+    )
+
+
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = [
+            "sku",
+            "name",
+            "product_line",
+            "lifecycle",
+            "quality_tier",
+            "unit_price",
+            "unit_cost",
+            "production_line",
+            "lead_time_weeks",
+            "minimum_batch",
+            "target_service_level",
+            "predecessor",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["predecessor"].queryset = Product.objects.order_by("sku")
+        if self.instance.pk:
+            self.fields["sku"].disabled = True
+            self.fields["predecessor"].queryset = self.fields["predecessor"].queryset.exclude(
+                pk=self.instance.pk
+            )
+
+    def clean_sku(self):
+        return (self.cleaned_data.get("sku") or "").strip().upper()
+
+
+class SpecificationForm(forms.Form):
+    colours = LinesField(required=False, help_text="One colour per line.")
+    package_sizes = LinesField(required=False, help_text="One size per line, e.g. 500 ml.")
+    features = LinesField(required=False, help_text="One feature per line.")
+    materials = LinesField(required=False, help_text="One material per line.")
+    effective_from = WeekField(label="Effective from week")
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why",
+        help_text="What customers or the market ask for. Production reads this first.",
+    )
+    cited_requests = forms.ModelMultipleChoiceField(
+        queryset=CustomerRequest.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Customer requests that motivate it",
+    )
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cited_requests"].queryset = product.customer_requests.order_by("-created_at")[
+            :200
+        ]
+
+    def clean_cited_requests(self):
+        return [r.pk for r in self.cleaned_data["cited_requests"]]
+
+
+class SpecificationReviewForm(VersionedForm):
+    feasibility_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Can production make it, how, and what it needs.",
+    )
+    unit_cost_impact = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="Change in unit cost (negative when cheaper, 0 if none).",
+    )
+    effective_from = WeekField(
+        label="Effective from week",
+        required=False,
+        help_text="Leave as proposed, or move it later if production needs more time.",
+    )
+
+
+# ---------------------------------------------------------------- customer requests
+
+
+class RequestLogForm(forms.Form):
+    customer_name = forms.CharField(
+        max_length=120, widget=forms.TextInput(attrs={"list": "customers", "autocomplete": "off"})
+    )
+    customer_account = forms.CharField(max_length=40, required=False, label="Account no.")
+    channel = forms.ChoiceField(choices=CustomerRequest.Channel.choices)
+    kind = forms.ChoiceField(choices=CustomerRequest.Kind.choices)
+    product = forms.CharField(
+        required=False,
+        label="Product SKU",
+        widget=forms.TextInput(attrs={"list": "skus", "autocomplete": "off"}),
+    )
+    summary = forms.CharField(max_length=200)
+    details = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    quantity = forms.IntegerField(required=False, min_value=1)
+    wanted_week = WeekField(required=False, label="Wanted week")
+    preference = forms.ChoiceField(
+        choices=CustomerRequest.Preference.choices,
+        initial=CustomerRequest.Preference.BALANCED,
+        label="Quality vs price",
+    )
+    priority = forms.ChoiceField(
+        choices=CustomerRequest.Priority.choices, initial=CustomerRequest.Priority.NORMAL
+    )
+
+    def clean_product(self):
+        sku = (self.cleaned_data.get("product") or "").strip().upper()
+        if not sku:
+            return None
+        try:
+            return Product.objects.get(sku=sku)
+        except Product.DoesNotExist:
+            raise forms.ValidationError(f"No product with SKU {sku}.") from None
+
+
+class RequestFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=80)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *CustomerRequest.Status.choices], required=False
+    )
+    kind = forms.ChoiceField(
+        choices=[("", "Any kind"), *CustomerRequest.Kind.choices], required=False
+    )
+    department = forms.ChoiceField(
+        label="Routed to", choices=[("", "Any department"), *Department.choices], required=False
+    )
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.order_by("sku"),
+        required=False,
+        to_field_name="sku",
+        empty_label="Any product",
+    )
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+
+
+class RouteForm(VersionedForm):
+    department = forms.ChoiceField(choices=Department.choices, label="Route to")
+    assignee = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
+    )
+    priority = forms.ChoiceField(choices=CustomerRequest.Priority.choices)
+
+
+class FeasibilityForm(VersionedForm):
+    feasible = forms.TypedChoiceField(
+        choices=[("yes", "Feasible"), ("no", "Not feasible")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    extra_unit_cost = forms.DecimalField(
+        required=False, max_digits=12, decimal_places=2, min_value=0, label="Extra cost per unit"
+    )
+    lead_time_weeks = forms.IntegerField(
+        required=False, min_value=0, max_value=52, label="Lead time (weeks)"
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Explanation")
+
+
+class QuoteForm(VersionedForm):
+    unit_price = forms.DecimalField(max_digits=12, decimal_places=2, label="Quoted unit price")
+    quantity = forms.IntegerField(min_value=1)
+    wanted_week = WeekField(label="Delivery week")
+
+
+class NoteForm(VersionedForm):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class ResolveForm(VersionedForm):
+    resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label="Comment", max_length=5000
+    )
+
+
+def spec_initial(spec: Specification | None) -> dict:
+    return spec.as_dict() if spec else {}

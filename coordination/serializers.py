@@ -1,0 +1,436 @@
+"""REST shapes of the coordination app: products, specifications, customer requests.
+
+Read serializers turn rows into JSON. Input serializers check the *shape* of a request
+body only (types, choices, that referenced rows exist); every business rule — ranges,
+workflow states, who may do what — is the service's, so the browser and the API answer
+the same way. Input serializers never save: the viewset passes `validated_data` to
+the service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from coordination.models import (
+    CustomerRequest,
+    Department,
+    Product,
+    ProductLine,
+    Specification,
+)
+from coordination.selectors.products import current_specification
+from coordination.services import customer_requests as request_services
+from coordination.weeks import parse_week
+
+# Integers are bounded to what every supported database stores, so an absurd number is
+# a shape error here instead of an overflow in the ORM. The real ranges (a quantity of
+# at least 1, a lead time of at most 26 weeks...) are the services' to check, with the
+# same messages the browser shows — hence the symmetric bounds.
+MAX_INT = 2_147_483_647
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error the API answers (see coordination.api_support.exception_handler)."""
+
+    error = ErrorDetailSerializer()
+
+
+# --------------------------------------------------------------------------- fields
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "example": "2026-W50",
+        "description": "An ISO week (2026-W50) or a date (2026-12-07): that week's Monday.",
+    }
+)
+class WeekField(serializers.Field):
+    """An ISO week ("2026-W50") or a date ("2026-12-07"); the value is that week's Monday.
+
+    Rendered as the Monday's ISO date."""
+
+    default_error_messages = {"invalid": "Enter a week as 2026-W48 or a date as 2026-11-23."}
+
+    def to_internal_value(self, data) -> dt.date:
+        if not isinstance(data, str) or not data.strip():
+            self.fail("invalid")
+        try:
+            return parse_week(data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages, code="invalid_week") from exc
+
+    def to_representation(self, value: dt.date) -> str:
+        return value.isoformat()
+
+
+class NamedField(serializers.SlugRelatedField):
+    """A related row named by a text field (a name, a SKU, a username); anything but
+    text is refused before it reaches a query."""
+
+    default_error_messages = {"invalid": "Give the name as text."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data.strip())
+
+
+class SkuField(NamedField):
+    """A product named by its SKU (case and surrounding spaces ignored)."""
+
+    default_error_messages = {
+        "does_not_exist": "No product with SKU {value}.",
+        "invalid": "Give the product's SKU as text, e.g. BEV-1001.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Product.objects.all())
+        super().__init__(slug_field="sku", **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data.upper() if isinstance(data, str) else data)
+
+
+def _text_list(**kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=1000),
+        max_length=200,
+        **kwargs,
+    )
+
+
+# ------------------------------------------------------------------------ products
+
+
+class SpecificationSummarySerializer(serializers.ModelSerializer):
+    """The specification in force, as embedded in a product."""
+
+    class Meta:
+        model = Specification
+        fields = ["number", "effective_from", "colours", "package_sizes", "features", "materials"]
+        read_only_fields = fields
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    product_line = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    production_line = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    predecessor = serializers.SlugRelatedField(slug_field="sku", read_only=True)
+    current_specification = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = [
+            "sku",
+            "name",
+            "product_line",
+            "lifecycle",
+            "quality_tier",
+            "unit_price",
+            "unit_cost",
+            "production_line",
+            "lead_time_weeks",
+            "minimum_batch",
+            "target_service_level",
+            "predecessor",
+            "current_specification",
+            "version",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(SpecificationSummarySerializer(allow_null=True))
+    def get_current_specification(self, product: Product):
+        # The viewset prefetches the version in force as `in_force_specifications`.
+        in_force = getattr(product, "in_force_specifications", None)
+        if in_force is None:
+            spec = current_specification(product)
+        else:
+            spec = in_force[0] if in_force else None
+        return SpecificationSummarySerializer(spec).data if spec is not None else None
+
+
+class ProductInputSerializer(serializers.Serializer):
+    """POST /products/ body. Ranges and uniqueness are checked by the service."""
+
+    sku = serializers.CharField(max_length=32)
+    name = serializers.CharField(max_length=120)
+    product_line = NamedField(
+        slug_field="name",
+        queryset=ProductLine.objects.all(),
+        error_messages={"does_not_exist": "No product line named {value}."},
+    )
+    lifecycle = serializers.ChoiceField(choices=Product.Lifecycle.choices, required=False)
+    quality_tier = serializers.ChoiceField(choices=Product.QualityTier.choices, required=False)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2)
+    production_line = NamedField(
+        slug_field="name",
+        # production.Line, reached through the model so master data does not import the
+        # production app (dependencies point from production to coordination).
+        queryset=Product._meta.get_field("production_line").related_model.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": "No production line named {value}."},
+    )
+    lead_time_weeks = serializers.IntegerField(
+        required=False, min_value=-MAX_INT, max_value=MAX_INT
+    )
+    minimum_batch = serializers.IntegerField(required=False, min_value=-MAX_INT, max_value=MAX_INT)
+    target_service_level = serializers.DecimalField(max_digits=4, decimal_places=3, required=False)
+    predecessor = SkuField(required=False, allow_null=True)
+
+
+class ProductUpdateSerializer(ProductInputSerializer):
+    """PATCH /products/{sku}/ body: any editable field, plus the version that was read."""
+
+    sku = None  # A SKU names the product for good; see validate().
+    version = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name != "version":
+                field.required = False
+
+    # Never "partial" in DRF's sense: every field but `version` is optional already, and
+    # `version` must stay required — also in the OpenAPI schema, where drf-spectacular
+    # would otherwise describe a PATCH body as all-optional.
+    @property
+    def partial(self) -> bool:
+        return False
+
+    @partial.setter
+    def partial(self, value) -> None:
+        pass
+
+    def validate(self, attrs):
+        sku = self.initial_data.get("sku") if isinstance(self.initial_data, dict) else None
+        product = self.context.get("product")
+        if sku is not None and (product is None or sku != product.sku):
+            raise serializers.ValidationError({"sku": "A product's SKU cannot be changed."})
+        return attrs
+
+
+# ------------------------------------------------------------------ specifications
+
+
+class SpecificationSerializer(serializers.ModelSerializer):
+    product = serializers.SlugRelatedField(slug_field="sku", read_only=True)
+    cited_requests = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Specification
+        fields = [
+            "product",
+            "number",
+            "status",
+            "colours",
+            "package_sizes",
+            "features",
+            "materials",
+            "effective_from",
+            "effective_until",
+            "rationale",
+            "cited_requests",
+            "author",
+            "proposed_at",
+            "reviewed_by",
+            "reviewed_at",
+            "feasibility_note",
+            "unit_cost_impact",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class SpecificationCreateSerializer(serializers.Serializer):
+    colours = _text_list(required=False)
+    package_sizes = _text_list(required=False)
+    features = _text_list(required=False)
+    materials = _text_list(required=False)
+    effective_from = WeekField(required=False, allow_null=True)
+    rationale = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    cited_requests = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_INT),
+        required=False,
+        max_length=500,
+    )
+    propose = serializers.BooleanField(
+        required=False, default=False, help_text="Propose it right away instead of a draft."
+    )
+
+
+class VersionSerializer(serializers.Serializer):
+    """The body of an action that needs nothing but the version the client read."""
+
+    version = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+
+
+class SpecificationReviewSerializer(VersionSerializer):
+    feasibility_note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10_000
+    )
+    unit_cost_impact = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True, default=None
+    )
+
+
+class SpecificationApproveSerializer(SpecificationReviewSerializer):
+    effective_from = WeekField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Leave out to keep the proposed week; or move it later.",
+    )
+
+
+# ---------------------------------------------------------------- customer requests
+
+
+class FeasibilitySerializer(serializers.Serializer):
+    feasible = serializers.BooleanField()
+    extra_unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    lead_time_weeks = serializers.IntegerField(
+        source="feasibility_lead_time_weeks", allow_null=True
+    )
+    note = serializers.CharField(source="feasibility_note")
+
+
+class CustomerRequestSerializer(serializers.ModelSerializer):
+    product = serializers.SlugRelatedField(slug_field="sku", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+    feasibility = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustomerRequest
+        fields = [
+            "id",
+            "customer_name",
+            "customer_account",
+            "channel",
+            "kind",
+            "product",
+            "summary",
+            "details",
+            "quantity",
+            "wanted_week",
+            "preference",
+            "priority",
+            "status",
+            "department",
+            "assignee",
+            "due_date",
+            "is_overdue",
+            "created_by",
+            "feasibility",
+            "quoted_unit_price",
+            "resolution",
+            "allowed_actions",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(FeasibilitySerializer(allow_null=True))
+    def get_feasibility(self, obj: CustomerRequest):
+        if obj.feasible is None:
+            return None
+        return FeasibilitySerializer(obj).data
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=list(request_services.ACTIONS)))
+    )
+    def get_allowed_actions(self, obj: CustomerRequest) -> list[str]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return [action.name for action in request_services.allowed_actions(request.user, obj)]
+
+
+class CustomerRequestCreateSerializer(serializers.Serializer):
+    customer_name = serializers.CharField(max_length=120)
+    customer_account = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    channel = serializers.ChoiceField(choices=CustomerRequest.Channel.choices)
+    kind = serializers.ChoiceField(choices=CustomerRequest.Kind.choices)
+    product = SkuField(required=False, allow_null=True)
+    summary = serializers.CharField(max_length=200)
+    details = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    quantity = serializers.IntegerField(
+        required=False, allow_null=True, min_value=-MAX_INT, max_value=MAX_INT
+    )
+    wanted_week = WeekField(required=False, allow_null=True)
+    preference = serializers.ChoiceField(choices=CustomerRequest.Preference.choices, required=False)
+    priority = serializers.ChoiceField(choices=CustomerRequest.Priority.choices, required=False)
+    department = serializers.ChoiceField(
+        choices=Department.choices,
+        required=False,
+        allow_null=True,
+        help_text="Leave out to route by kind.",
+    )
+
+
+class RouteSerializer(VersionSerializer):
+    department = serializers.ChoiceField(choices=Department.choices)
+    assignee = NamedField(
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        error_messages={"does_not_exist": "No active user named {value}."},
+    )
+    priority = serializers.ChoiceField(
+        choices=CustomerRequest.Priority.choices, required=False, allow_null=True, default=None
+    )
+
+
+class FeasibilityAnswerSerializer(VersionSerializer):
+    feasible = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+    extra_unit_cost = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    lead_time_weeks = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=-MAX_INT, max_value=MAX_INT
+    )
+
+
+class QuoteSerializer(VersionSerializer):
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    quantity = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=-MAX_INT, max_value=MAX_INT
+    )
+    wanted_week = WeekField(required=False, allow_null=True, default=None)
+
+
+class DeclineSerializer(VersionSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+
+
+class ResolveSerializer(VersionSerializer):
+    resolution = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10_000
+    )

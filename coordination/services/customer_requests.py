@@ -1,0 +1,489 @@
+"""Customer requests: logged by sales, routed to a department, answered, closed.
+
+The workflow is one table (ACTIONS): for each action, the statuses it may start from,
+the status it leads to, the kinds it applies to and who may take it. Views show a button
+only when `allowed_actions` lists it, and every service re-checks the same table, so
+the page and the rule cannot disagree.
+
+    new ──route──> triaged ──start_review──> in_review ──resolve──> resolved
+    customization: in_review ──answer_feasibility──> (routed back to sales)
+                   ──quote──> quoted ──accept──> accepted (firm demand) | decline -> declined
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from coordination import roles
+from coordination.models import CustomerRequest, Department, Product
+from coordination.services.activity import activity_record
+from coordination.services.locking import lock_for_edit, save_new_version
+from coordination.weeks import add_weeks, current_week, iso_label
+
+Status = CustomerRequest.Status
+Kind = CustomerRequest.Kind
+
+ROUTED = "routed"  # who: a member of the department the request is routed to
+SALES_DESK = "coordination.change_customerrequest"
+FEASIBILITY = "coordination.answer_feasibility"
+QUOTING = "coordination.quote_request"
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    sources: tuple[str, ...]
+    target: str | None  # None: the status does not change
+    who: tuple[str, ...]  # permissions, or ROUTED; any one suffices
+    kinds: tuple[str, ...] | None = None  # None: every kind
+
+
+ALL_KINDS_BUT_CUSTOMIZATION = tuple(k for k in Kind.values if k != Kind.CUSTOMIZATION)
+
+ACTIONS: dict[str, Action] = {
+    action.name: action
+    for action in (
+        Action(
+            "route",
+            "Route",
+            (Status.NEW, Status.TRIAGED, Status.IN_REVIEW),
+            Status.TRIAGED,
+            (SALES_DESK, ROUTED),
+        ),
+        Action("start_review", "Start review", (Status.TRIAGED,), Status.IN_REVIEW, (ROUTED,)),
+        Action(
+            "answer_feasibility",
+            "Answer feasibility",
+            (Status.TRIAGED, Status.IN_REVIEW),
+            Status.IN_REVIEW,
+            (FEASIBILITY,),
+            (Kind.CUSTOMIZATION,),
+        ),
+        Action(
+            "quote", "Quote", (Status.IN_REVIEW,), Status.QUOTED, (QUOTING,), (Kind.CUSTOMIZATION,)
+        ),
+        Action(
+            "accept",
+            "Customer accepted",
+            (Status.QUOTED,),
+            Status.ACCEPTED,
+            (QUOTING,),
+            (Kind.CUSTOMIZATION,),
+        ),
+        Action(
+            "decline",
+            "Customer declined",
+            (Status.TRIAGED, Status.IN_REVIEW, Status.QUOTED),
+            Status.DECLINED,
+            (QUOTING,),
+            (Kind.CUSTOMIZATION,),
+        ),
+        Action(
+            "resolve",
+            "Resolve",
+            (Status.NEW, Status.TRIAGED, Status.IN_REVIEW),
+            Status.RESOLVED,
+            (SALES_DESK, ROUTED),
+            ALL_KINDS_BUT_CUSTOMIZATION,
+        ),
+    )
+}
+
+
+def _is_member(user, request: CustomerRequest) -> bool:
+    return request.department in roles.departments_of(user)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    message: str
+    forbidden: bool  # True: the role may never do this (403); False: not in this state (400)
+
+
+def action_refusal(user, request: CustomerRequest, name: str) -> Refusal | None:
+    """Why `user` may not take action `name` on `request` now, or None if they may."""
+    action = ACTIONS[name]
+    # A role that may never take the action is told so first (403), whatever the state.
+    permissions = [who for who in action.who if who != ROUTED]
+    if not any(user.has_perm(p) for p in permissions) and ROUTED not in action.who:
+        return Refusal(f"Your role may not “{action.label.lower()}” this request.", forbidden=True)
+    if action.kinds is not None and request.kind not in action.kinds:
+        kind = request.get_kind_display().lower()
+        return Refusal(f"“{action.label}” does not apply to a {kind}.", forbidden=False)
+    if request.status not in action.sources:
+        status = request.get_status_display().lower()
+        return Refusal(
+            f"“{action.label}” is not possible while the request is {status}.", forbidden=False
+        )
+    allowed = any(
+        _is_member(user, request) if who == ROUTED else user.has_perm(who) for who in action.who
+    )
+    if not allowed:
+        return Refusal(f"Your role may not “{action.label.lower()}” this request.", forbidden=True)
+    if name == "answer_feasibility" and request.feasible is not None:
+        return Refusal("Production has already answered this request's feasibility.", False)
+    if name == "quote" and request.feasible is not True:
+        return Refusal(
+            "A price can be quoted only after production has found the customization feasible.",
+            forbidden=False,
+        )
+    return None
+
+
+def allowed_actions(user, request: CustomerRequest) -> list[Action]:
+    return [a for a in ACTIONS.values() if action_refusal(user, request, a.name) is None]
+
+
+def _start(user, request_id: int, expected_version, name: str) -> CustomerRequest:
+    request = lock_for_edit(CustomerRequest.objects.all(), request_id, expected_version)
+    refusal = action_refusal(user, request, name)
+    if refusal is not None:
+        if refusal.forbidden:
+            raise PermissionDenied(refusal.message)
+        raise ValidationError(refusal.message, code="invalid_transition")
+    return request
+
+
+def _finish(request, actor, name: str, old_status: str, fields: list[str], message: str):
+    save_new_version(request, fields)
+    activity_record(
+        target=request,
+        actor=actor,
+        verb="transitioned" if request.status != old_status else "updated",
+        message=message,
+        data={"action": name, "from": old_status, "to": request.status},
+    )
+    return request
+
+
+# --------------------------------------------------------------------------- log
+
+
+def _clean_week(week, field: str = "wanted_week"):
+    if week is None:
+        return None
+    if week < current_week():
+        raise ValidationError({field: f"{iso_label(week)} is in the past: choose a future week."})
+    return week
+
+
+def _clean_quantity(quantity):
+    if quantity in (None, ""):
+        return None
+    try:
+        quantity = int(quantity)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"quantity": "Enter a whole number of units."}) from exc
+    if quantity <= 0:
+        raise ValidationError({"quantity": "The quantity must be at least 1 unit."})
+    return quantity
+
+
+DEFAULT_DEPARTMENT = {
+    Kind.NEED: Department.MARKETING,
+    Kind.CONCERN: Department.SALES,
+    Kind.COMPLAINT: Department.SALES,
+    Kind.CUSTOMIZATION: Department.PRODUCTION,
+    Kind.QUALITY_ISSUE: Department.QUALITY,
+    Kind.PRICE_FEEDBACK: Department.MARKETING,
+}
+
+
+@transaction.atomic
+def request_log(
+    *,
+    actor,
+    customer_name: str,
+    channel: str,
+    kind: str,
+    summary: str,
+    customer_account: str = "",
+    product: Product | None = None,
+    details: str = "",
+    quantity=None,
+    wanted_week=None,
+    preference: str = CustomerRequest.Preference.BALANCED,
+    priority: str = CustomerRequest.Priority.NORMAL,
+    department: str | None = None,
+) -> CustomerRequest:
+    """Log what a customer asked. Routed by kind unless a department is given."""
+    if not actor.has_perm("coordination.add_customerrequest"):
+        raise PermissionDenied("Your role may not log customer requests.")
+    discontinued = product is not None and product.lifecycle == Product.Lifecycle.DISCONTINUED
+    if discontinued and kind == Kind.CUSTOMIZATION:
+        raise ValidationError(
+            {"product": f"{product.sku} is discontinued: it cannot be customized."}
+        )
+    request = CustomerRequest(
+        customer_name=(customer_name or "").strip(),
+        customer_account=(customer_account or "").strip(),
+        channel=channel,
+        kind=kind,
+        product=product,
+        summary=(summary or "").strip(),
+        details=(details or "").strip(),
+        quantity=_clean_quantity(quantity),
+        wanted_week=_clean_week(wanted_week),
+        preference=preference,
+        priority=priority,
+        department=department or DEFAULT_DEPARTMENT.get(kind, Department.SALES),
+        created_by=actor,
+        due_date=CustomerRequest.due_date_for(
+            priority if priority in CustomerRequest.RESPONSE_DAYS else "normal",
+            timezone.localdate(),
+        ),
+    )
+    if kind == Kind.CUSTOMIZATION and product is None:
+        raise ValidationError({"product": "Say which product the customer wants customized."})
+    request.full_clean()
+    request.save()
+    activity_record(
+        target=request,
+        actor=actor,
+        verb="created",
+        message=f"Logged a {request.get_kind_display().lower()} from {request.customer_name} by "
+        f"{request.get_channel_display().lower()}, routed to {request.get_department_display()}.",
+    )
+    return request
+
+
+# ------------------------------------------------------------------- transitions
+
+
+@transaction.atomic
+def request_route(
+    *,
+    actor,
+    request_id: int,
+    expected_version: int | None,
+    department: str,
+    assignee_id: int | None = None,
+    priority: str | None = None,
+) -> CustomerRequest:
+    request = _start(actor, request_id, expected_version, "route")
+    old_status = request.status
+    if department not in Department.values:
+        raise ValidationError({"department": f"Unknown department {department!r}."})
+    assignee = None
+    if assignee_id:
+        assignee = get_user_model().objects.filter(pk=assignee_id, is_active=True).first()
+        if assignee is None:
+            raise ValidationError({"assignee": "No active user with that id."})
+        if department not in roles.departments_of(assignee):
+            raise ValidationError(
+                {"assignee": f"{assignee} does not work in {Department(department).label}."}
+            )
+    request.department = department
+    request.assignee = assignee
+    fields = ["department", "assignee", "status"]
+    if priority and priority != request.priority:
+        if priority not in CustomerRequest.RESPONSE_DAYS:
+            raise ValidationError({"priority": f"Unknown priority {priority!r}."})
+        request.priority = priority
+        request.due_date = CustomerRequest.due_date_for(priority, request.created_at.date())
+        fields += ["priority", "due_date"]
+    request.status = Status.TRIAGED
+    who = f" ({assignee})" if assignee else ""
+    return _finish(
+        request,
+        actor,
+        "route",
+        old_status,
+        fields,
+        f"Routed to {request.get_department_display()}{who}, priority {request.priority}.",
+    )
+
+
+@transaction.atomic
+def request_start_review(*, actor, request_id: int, expected_version: int | None):
+    request = _start(actor, request_id, expected_version, "start_review")
+    old_status = request.status
+    request.status = Status.IN_REVIEW
+    if request.assignee_id is None:
+        request.assignee = actor
+    return _finish(
+        request, actor, "start_review", old_status, ["status", "assignee"], "Started the review."
+    )
+
+
+def _money(value, field: str, *, allow_zero: bool) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise ValidationError({field: "Enter an amount such as 12.50."}) from exc
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise ValidationError({field: "The amount must be positive." if not allow_zero else
+                               "The amount cannot be negative."})  # fmt: skip
+    return amount
+
+
+@transaction.atomic
+def request_answer_feasibility(
+    *,
+    actor,
+    request_id: int,
+    expected_version: int | None,
+    feasible: bool,
+    note: str,
+    extra_unit_cost=None,
+    lead_time_weeks=None,
+) -> CustomerRequest:
+    """Production's answer; the request goes back to sales to quote or decline."""
+    request = _start(actor, request_id, expected_version, "answer_feasibility")
+    old_status = request.status
+    errors = {}
+    if not (note or "").strip():
+        errors["note"] = "Explain the answer: how it would be made, or why it cannot."
+    if feasible:
+        if extra_unit_cost in (None, ""):
+            errors["extra_unit_cost"] = "Give the extra cost per unit (0 if none)."
+        if lead_time_weeks in (None, ""):
+            errors["lead_time_weeks"] = "Give the weeks production needs before delivery."
+    if errors:
+        raise ValidationError(errors)
+    request.feasible = bool(feasible)
+    request.feasibility_note = note.strip()
+    if feasible:
+        request.extra_unit_cost = _money(extra_unit_cost, "extra_unit_cost", allow_zero=True)
+        try:
+            weeks = int(lead_time_weeks)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError({"lead_time_weeks": "Enter a whole number of weeks."}) from exc
+        if not 0 <= weeks <= 52:
+            raise ValidationError({"lead_time_weeks": "Lead time must be 0 to 52 weeks."})
+        request.feasibility_lead_time_weeks = weeks
+    request.feasibility_by = actor
+    request.feasibility_at = timezone.now()
+    request.status = Status.IN_REVIEW
+    request.department = Department.SALES
+    request.assignee = request.created_by if request.created_by.is_active else None
+    answer = (
+        f"Feasible: +{request.extra_unit_cost} per unit, {request.feasibility_lead_time_weeks} "
+        f"weeks lead time."
+        if feasible
+        else "Not feasible."
+    )
+    return _finish(
+        request,
+        actor,
+        "answer_feasibility",
+        old_status,
+        [
+            "feasible",
+            "feasibility_note",
+            "extra_unit_cost",
+            "feasibility_lead_time_weeks",
+            "feasibility_by",
+            "feasibility_at",
+            "status",
+            "department",
+            "assignee",
+        ],
+        f"{answer} {request.feasibility_note} Back to Sales to quote.",
+    )
+
+
+@transaction.atomic
+def request_quote(
+    *,
+    actor,
+    request_id: int,
+    expected_version: int | None,
+    unit_price,
+    quantity=None,
+    wanted_week=None,
+) -> CustomerRequest:
+    request = _start(actor, request_id, expected_version, "quote")
+    old_status = request.status
+    request.quoted_unit_price = _money(unit_price, "unit_price", allow_zero=False)
+    if quantity not in (None, ""):
+        request.quantity = _clean_quantity(quantity)
+    if wanted_week is not None:
+        request.wanted_week = wanted_week
+    errors = {}
+    if request.quantity is None:
+        errors["quantity"] = "A quote needs the quantity the customer wants."
+    if request.wanted_week is None:
+        errors["wanted_week"] = "A quote needs the week the customer wants delivery."
+    if errors:
+        raise ValidationError(errors)
+    earliest = add_weeks(current_week(), request.feasibility_lead_time_weeks or 0)
+    if request.wanted_week < earliest:
+        raise ValidationError(
+            {
+                "wanted_week": f"Production needs {request.feasibility_lead_time_weeks} weeks: "
+                f"the earliest delivery week is {iso_label(earliest)}."
+            }
+        )
+    request.quoted_at = timezone.now()
+    request.status = Status.QUOTED
+    return _finish(
+        request,
+        actor,
+        "quote",
+        old_status,
+        ["quoted_unit_price", "quantity", "wanted_week", "quoted_at", "status"],
+        f"Quoted {request.quantity} units at {request.quoted_unit_price} each for "
+        f"{iso_label(request.wanted_week)}.",
+    )
+
+
+@transaction.atomic
+def request_accept(*, actor, request_id: int, expected_version: int | None) -> CustomerRequest:
+    """The customer accepted the quote: the quantity becomes firm demand in its week."""
+    request = _start(actor, request_id, expected_version, "accept")
+    old_status = request.status
+    _clean_week(request.wanted_week)
+    request.status = Status.ACCEPTED
+    request.decided_at = timezone.now()
+    return _finish(
+        request,
+        actor,
+        "accept",
+        old_status,
+        ["status", "decided_at"],
+        f"Customer accepted: {request.quantity} units of {request.product.sku} are firm demand "
+        f"in {iso_label(request.wanted_week)}.",
+    )
+
+
+@transaction.atomic
+def request_decline(
+    *, actor, request_id: int, expected_version: int | None, note: str = ""
+) -> CustomerRequest:
+    request = _start(actor, request_id, expected_version, "decline")
+    old_status = request.status
+    request.status = Status.DECLINED
+    request.decided_at = timezone.now()
+    request.resolution = (note or "").strip()
+    return _finish(
+        request,
+        actor,
+        "decline",
+        old_status,
+        ["status", "decided_at", "resolution"],
+        "Customer declined." + (f" {request.resolution}" if request.resolution else ""),
+    )
+
+
+@transaction.atomic
+def request_resolve(
+    *, actor, request_id: int, expected_version: int | None, resolution: str
+) -> CustomerRequest:
+    request = _start(actor, request_id, expected_version, "resolve")
+    old_status = request.status
+    text = (resolution or "").strip()
+    if not text:
+        raise ValidationError({"resolution": "Say how the request was resolved."})
+    request.status = Status.RESOLVED
+    request.resolution = text
+    return _finish(
+        request, actor, "resolve", old_status, ["status", "resolution"], f"Resolved: {text}"
+    )

@@ -1,0 +1,88 @@
+"""Product master data: create and edit products and product lines."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from coordination.models import Product, ProductLine
+from coordination.services.activity import activity_record, describe_changes
+from coordination.services.locking import lock_for_edit, save_new_version
+
+EDITABLE_FIELDS = (
+    "name",
+    "product_line",
+    "lifecycle",
+    "quality_tier",
+    "unit_price",
+    "unit_cost",
+    "production_line",
+    "lead_time_weeks",
+    "minimum_batch",
+    "target_service_level",
+    "predecessor",
+)
+
+
+def _check_predecessor(product: Product, predecessor: Product | None) -> None:
+    """No product may replace itself, directly or through a chain of successors."""
+    if product.pk and predecessor is not None and predecessor.pk == product.pk:
+        raise ValidationError({"predecessor": "A product cannot be its own predecessor."})
+    seen = {product.pk} if product.pk else set()
+    current = predecessor
+    while current is not None:
+        if current.pk in seen:
+            raise ValidationError(
+                {"predecessor": "That would make the product its own predecessor."}
+            )
+        seen.add(current.pk)
+        current = current.predecessor
+
+
+def _validate(product: Product) -> None:
+    _check_predecessor(product, product.predecessor)
+    product.full_clean()
+
+
+def product_line_create(*, actor, name: str, description: str = "") -> ProductLine:
+    if not actor.has_perm("coordination.add_productline"):
+        raise PermissionDenied("Your role may not create product lines.")
+    line = ProductLine(name=name.strip(), description=description)
+    line.full_clean()
+    line.save()
+    return line
+
+
+@transaction.atomic
+def product_create(*, actor, sku: str, **fields) -> Product:
+    if not actor.has_perm("coordination.add_product"):
+        raise PermissionDenied("Your role may not create products.")
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown product fields: {sorted(unknown)}")
+    product = Product(sku=(sku or "").strip().upper(), **fields)
+    _validate(product)
+    product.save()
+    activity_record(target=product, actor=actor, verb="created", message="Created the product.")
+    return product
+
+
+@transaction.atomic
+def product_update(*, actor, product_id: int, expected_version: int | None, **fields) -> Product:
+    if not actor.has_perm("coordination.change_product"):
+        raise PermissionDenied("Your role may not change products.")
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown product fields: {sorted(unknown)}")
+    product = lock_for_edit(Product.objects.all(), product_id, expected_version)
+    before = {name: str(getattr(product, name) or "") for name in fields}
+    for name, value in fields.items():
+        setattr(product, name, value)
+    _validate(product)
+    after = {name: str(getattr(product, name) or "") for name in fields}
+    changes = describe_changes(before, after)
+    if not changes:
+        return product
+    save_new_version(product, list(fields))
+    activity_record(target=product, actor=actor, verb="updated", message=f"Changed {changes}.")
+    return product

@@ -1,0 +1,87 @@
+"""Asking the planning pipeline to recompute forecasts and quotas.
+
+`recompute_request` writes an outbox row in the caller's transaction and enqueues the
+worker task only after commit. If the broker is unreachable the row stays pending and
+the reconciler (a periodic task) enqueues it later: nothing is lost, it only waits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from functools import partial
+
+from celery import current_app
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from coordination.models import Product, RecomputeRequest
+
+logger = logging.getLogger(__name__)
+
+# The worker task, registered by the production app; looked up by name so this app
+# (which every other one builds on) never imports the planner.
+PROCESS_TASK = "production.process_recompute_request"
+
+
+def recompute_request(
+    *,
+    product_ids: Iterable[int],
+    source: str,
+    reason: str,
+    actor=None,
+    subject: models.Model | None = None,
+    enqueue_after_commit: bool = True,
+) -> RecomputeRequest | None:
+    ids = sorted({int(pk) for pk in product_ids})
+    if not ids:
+        return None
+    line_ids = sorted(
+        set(
+            Product.objects.filter(pk__in=ids, production_line__isnull=False).values_list(
+                "production_line_id", flat=True
+            )
+        )
+    )
+    request = RecomputeRequest.objects.create(
+        source=source,
+        reason=reason[:300],
+        product_ids=ids,
+        line_ids=line_ids,
+        requested_by=actor if actor is not None and actor.is_authenticated else None,
+        subject_type=ContentType.objects.get_for_model(subject) if subject is not None else None,
+        subject_id=subject.pk if subject is not None else None,
+    )
+    if enqueue_after_commit:
+        transaction.on_commit(partial(enqueue, request.pk))
+    return request
+
+
+def enqueue(request_id: int) -> bool:
+    """Hand the request to a worker. False (and the row stays pending) if the broker is
+    unreachable; never raises, because the change that asked for it is committed."""
+    RecomputeRequest.objects.filter(pk=request_id).update(
+        enqueue_attempts=F("enqueue_attempts") + 1
+    )
+    try:
+        current_app.tasks[PROCESS_TASK].delay(request_id)
+    except Exception:
+        # Broker unreachable (or, with in-process tasks, the run itself failed and
+        # recorded why on the request). The reconciler retries pending requests.
+        logger.exception("Recompute request %s was not handed to a worker", request_id)
+        return False
+    RecomputeRequest.objects.filter(pk=request_id, enqueued_at__isnull=True).update(
+        enqueued_at=timezone.now()
+    )
+    return True
+
+
+def latest_request_about(subject: models.Model) -> RecomputeRequest | None:
+    return (
+        RecomputeRequest.objects.filter(
+            subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )

@@ -1,0 +1,72 @@
+"""ISO weeks. Tandem stores a week as the date of its Monday."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+ISO_WEEK_RE = re.compile(r"^(?P<year>\d{4})-?W(?P<week>\d{1,2})$", re.IGNORECASE)
+
+
+def monday_of(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def current_week() -> dt.date:
+    return monday_of(timezone.localdate())
+
+
+def add_weeks(week: dt.date, weeks: int) -> dt.date:
+    return week + dt.timedelta(weeks=weeks)
+
+
+def weeks_between(start: dt.date, end: dt.date) -> int:
+    """Whole weeks from the Monday of `start` to the Monday of `end` (may be negative)."""
+    return (monday_of(end) - monday_of(start)).days // 7
+
+
+def week_range(start: dt.date, count: int) -> list[dt.date]:
+    first = monday_of(start)
+    return [add_weeks(first, i) for i in range(count)]
+
+
+def iso_label(week: dt.date) -> str:
+    year, number, _ = week.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def parse_week(value: str | dt.date | None) -> dt.date | None:
+    """Accept '2026-W48', '2026W48' or any ISO date; return that week's Monday."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return monday_of(value.date())
+    if isinstance(value, dt.date):
+        return monday_of(value)
+    text = str(value).strip()
+    match = ISO_WEEK_RE.match(text)
+    if match:
+        year, number = int(match["year"]), int(match["week"])
+        try:
+            return dt.date.fromisocalendar(year, number, 1)
+        except ValueError as exc:
+            raise ValidationError(f"{text} is not a week of {year}.", code="invalid_week") from exc
+    try:
+        return monday_of(dt.date.fromisoformat(text))
+    except ValueError as exc:
+        raise ValidationError(
+            f"Enter a week as 2026-W48 or a date as 2026-11-23; got {text!r}.",
+            code="invalid_week",
+        ) from exc
+
+
+def validate_monday(value: dt.date) -> None:
+    if value.weekday() != 0:
+        raise ValidationError(
+            "%(value)s is not a Monday: weeks are stored as their Monday.",
+            code="not_monday",
+            params={"value": value},
+        )

@@ -1,0 +1,266 @@
+"""Demo data for the demand app: three years of weekly sales with seasons, trend, noise
+and past promotions with a real lift; the promotions coming up; and the forecasts as
+they were made over the last 13 weeks, so the accuracy page has something to measure.
+Re-runnable: nothing is created twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from decimal import Decimal
+
+import numpy as np
+from django.db import transaction
+
+from coordination import roles
+from coordination.demo import demo_user
+from coordination.models import Product
+from coordination.weeks import add_weeks, current_week
+from demand.engine import forecast_baseline
+from demand.models import (
+    DemandForecast,
+    ForecastRun,
+    MarketingAdjustment,
+    Promotion,
+    PromotionItem,
+    SalesActual,
+)
+from demand.services.forecasting import SEASON_LENGTH, load_history
+
+HISTORY_WEEKS = 156
+BACKTEST_WEEKS = 13
+
+# Weekly units of a 500 ml / 1 l item, and where the year peaks (ISO week) per family.
+FAMILY_PROFILE = {
+    "Iced Tea": (1800, 28, 0.55),  # base, peak week, seasonal amplitude
+    "Sparkling Water": (2600, 30, 0.35),
+    "Fruit Juice": (1400, 2, 0.20),
+    "Sports Drinks": (1200, 26, 0.40),
+}
+
+
+def _seasonal(week: dt.date, peak: int, amplitude: float) -> float:
+    iso_week = week.isocalendar()[1]
+    return 1 + amplitude * math.cos(2 * math.pi * (iso_week - peak) / 52)
+
+
+def _past_promotions(rng: random.Random, products: list[Product], first_week: dt.date):
+    """Two to four past promotions per product family, 1-3 weeks long."""
+    marketing = demo_user(roles.MARKETING)
+    plans = []
+    by_family: dict[str, list[Product]] = {}
+    for product in products:
+        by_family.setdefault(product.product_line.name, []).append(product)
+    for family, members in sorted(by_family.items()):
+        for n in range(rng.randint(3, 5)):
+            start = add_weeks(first_week, rng.randint(10, HISTORY_WEEKS - 12))
+            weeks = rng.randint(1, 3)
+            discount = Decimal(rng.choice([10, 15, 20, 25, 30]))
+            chosen = rng.sample(members, k=min(len(members), rng.randint(2, 4)))
+            plans.append((family, n, start, weeks, discount, chosen))
+    created = []
+    for family, n, start, weeks, discount, chosen in plans:
+        promotion, was_created = Promotion.objects.get_or_create(
+            name=f"{family} deal #{n + 1} ({start:%b %Y})",
+            defaults={
+                "channel": rng.choice(["retail", "online", "all"]),
+                "discount_pct": discount,
+                "start_week": start,
+                "end_week": add_weeks(start, weeks - 1),
+                "status": Promotion.Status.CONFIRMED,
+                "created_by": marketing,
+                "updated_by": marketing,
+            },
+        )
+        if was_created:
+            for product in chosen:
+                PromotionItem.objects.create(
+                    promotion=promotion,
+                    product=product,
+                    expected_lift_pct=Decimal(int(float(discount) * 1.8)),
+                )
+        created.append(promotion)
+    return created
+
+
+@transaction.atomic
+def seed_sales() -> dict[str, int]:
+    """Three years of weekly sales per product, with the effect of past promotions."""
+    if SalesActual.objects.exists():
+        return {"rows": SalesActual.objects.count(), "created": 0}
+    rng = random.Random(2024)  # noqa: S311 - demo data
+    this_week = current_week()
+    first_week = add_weeks(this_week, -HISTORY_WEEKS)
+    products = list(
+        Product.objects.select_related("product_line")
+        .exclude(lifecycle=Product.Lifecycle.CONCEPT)
+        .order_by("sku")
+    )
+    promotions = _past_promotions(rng, products, first_week)
+    lift_of: dict[tuple[int, dt.date], float] = {}
+    dip_of: dict[tuple[int, dt.date], float] = {}
+    for promotion in promotions:
+        # The real lift grows with the discount (about 1.8x its points), with noise.
+        real = float(promotion.discount_pct) * rng.uniform(1.4, 2.2) / 100
+        for item in promotion.items.all():
+            for k in range(promotion.weeks):
+                lift_of[(item.product_id, add_weeks(promotion.start_week, k))] = real
+            for k in range(1, 3):
+                dip_of[(item.product_id, add_weeks(promotion.end_week, k))] = -0.12 / k
+    rows = []
+    for product in products:
+        base, peak, amplitude = FAMILY_PROFILE.get(product.product_line.name, (1000, 26, 0.3))
+        size = product.sku.split("-")[2]
+        level = base * (0.6 if size in ("15", "20") else 1.0) * rng.uniform(0.5, 1.5)
+        trend = rng.uniform(-0.002, 0.004)  # per week
+        discontinued = product.lifecycle == Product.Lifecycle.DISCONTINUED
+        for k in range(HISTORY_WEEKS):
+            week = add_weeks(first_week, k)
+            if discontinued and k > HISTORY_WEEKS - 20:
+                break
+            expected = level * (1 + trend * k) * _seasonal(week, peak, amplitude)
+            expected *= 1 + lift_of.get((product.pk, week), 0) + dip_of.get((product.pk, week), 0)
+            units = max(0, int(rng.gauss(expected, expected * 0.08)))
+            rows.append(SalesActual(product=product, week=week, units=units))
+    SalesActual.objects.bulk_create(rows, batch_size=5000)
+    return {"rows": len(rows), "created": len(rows)}
+
+
+@transaction.atomic
+def seed_backtest() -> int:
+    """The forecasts as they were made each of the last 13 weeks (one week ahead), with a
+    few marketing adjustments, so accuracy and forecast value added can be shown."""
+    this_week = current_week()
+    first = add_weeks(this_week, -BACKTEST_WEEKS)
+    if DemandForecast.objects.filter(week__lt=this_week).exists():
+        return 0
+    products = list(
+        Product.objects.exclude(lifecycle=Product.Lifecycle.DISCONTINUED)
+        .exclude(lifecycle=Product.Lifecycle.CONCEPT)
+        .order_by("pk")
+    )
+    rng = random.Random(99)  # noqa: S311 - demo data
+    marketing = demo_user(roles.MARKETING)
+    written = 0
+    for k in range(BACKTEST_WEEKS):
+        week = add_weeks(first, k)
+        run = ForecastRun.objects.create(
+            trigger=f"Weekly forecast made before {week:%d %b %Y}",
+            horizon_weeks=1,
+            first_week=week,
+            products_count=len(products),
+            parameters={"backtest": True},
+        )
+        history = load_history(products, end_week=week, weeks=HISTORY_WEEKS)
+        result = forecast_baseline(
+            history.units, 1, season_length=SEASON_LENGTH, promo_mask=history.promo_mask
+        )
+        actual = dict(
+            SalesActual.objects.filter(week=week, product__in=products).values_list(
+                "product_id", "units"
+            )
+        )
+        rows = []
+        for i, pk in enumerate(history.product_ids):
+            baseline = float(np.asarray(result.mean)[i, 0])
+            adjustment = 0.0
+            if rng.random() < 0.12 and pk in actual:
+                # Marketing knew something: mostly right, sometimes wrong.
+                gap = actual[pk] - baseline
+                adjustment = round(
+                    gap * rng.uniform(0.3, 0.9) if rng.random() < 0.7 else -gap * 0.5
+                )
+                MarketingAdjustment.objects.get_or_create(
+                    product_id=pk,
+                    week=week,
+                    defaults={
+                        "units": int(adjustment) or 1,
+                        "reason": rng.choice(
+                            [
+                                "Retailer confirmed extra shelf space",
+                                "Competitor out of stock",
+                                "Heat wave forecast",
+                                "Store reset delayed",
+                            ]
+                        ),
+                        "created_by": marketing,
+                    },
+                )
+            rows.append(
+                DemandForecast(
+                    product_id=pk,
+                    week=week,
+                    run=run,
+                    baseline=round(baseline, 3),
+                    adjustment=adjustment,
+                    final=round(max(0.0, baseline + adjustment), 3),
+                    method=str(result.method[i]),
+                )
+            )
+        DemandForecast.objects.bulk_create(rows)
+        run.status = ForecastRun.Status.DONE
+        run.rows_written = len(rows)
+        run.finished_at = run.started_at
+        run.save(update_fields=["status", "rows_written", "finished_at"])
+        written += len(rows)
+    return written
+
+
+def seed_upcoming_promotions() -> list[Promotion]:
+    """The promotions that drive the demo's story: a big iced-tea push that the bottling
+    line can only supply by building ahead, a sports-drinks deal right after a canning
+    shutdown that stays short, and a draft marketing is still thinking about."""
+    from demand.services.promotions import promotion_create
+
+    marketing = demo_user(roles.MARKETING)
+    this_week = current_week()
+    plans = [
+        (
+            "Winter warm-up: iced tea 2 for 1",
+            Promotion.Status.CONFIRMED,
+            Decimal("30"),
+            7,
+            3,
+            {"TEA-LEM-05": 150, "TEA-PEA-05": 140, "TEA-GREMIN-05": 130, "TEA-MAN-05": 140},
+        ),
+        (
+            "New year fitness: sports drinks",
+            Promotion.Status.PLANNED,
+            Decimal("25"),
+            11,
+            2,
+            {"SPT-CIT-50": 120, "SPT-BLUICE-50": 110, "SPT-TRO-50": 110},
+        ),
+        (
+            "Spring juice festival",
+            Promotion.Status.DRAFT,
+            Decimal("15"),
+            16,
+            2,
+            {"JCE-ORA-10": 30, "JCE-APP-10": 25},
+        ),
+    ]
+    created = []
+    for name, status, discount, starts_in, weeks, lifts in plans:
+        if Promotion.objects.filter(name=name).exists():
+            continue
+        items = [
+            {"product": Product.objects.get(sku=sku), "expected_lift_pct": Decimal(lift)}
+            for sku, lift in lifts.items()
+            if Product.objects.filter(sku=sku).exists()
+        ]
+        created.append(
+            promotion_create(
+                actor=marketing,
+                name=name,
+                channel=Promotion.Channel.RETAIL,
+                discount_pct=discount,
+                start_week=add_weeks(this_week, starts_in),
+                end_week=add_weeks(this_week, starts_in + weeks - 1),
+                status=status,
+                items=items,
+                notes="Demo promotion.",
+            )
+        )
+    return created

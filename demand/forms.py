@@ -1,0 +1,97 @@
+"""Browser input validation for the demand pages. Rules live in the services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from coordination.forms import VersionedForm, WeekField
+from coordination.models import Product, ProductLine
+from demand.models import Promotion, PromotionItem
+
+
+class PromotionForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    channel = forms.ChoiceField(choices=Promotion.Channel.choices)
+    discount_pct = forms.DecimalField(
+        label="Discount %", max_digits=5, decimal_places=1, min_value=0, max_value=90
+    )
+    start_week = WeekField(label="First week")
+    end_week = WeekField(label="Last week")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_week"), data.get("end_week")
+        if start and end and end < start:
+            self.add_error("end_week", "The promotion must end on or after its first week.")
+        return data
+
+
+class PromotionItemForm(forms.Form):
+    product = forms.CharField(
+        label="Product SKU",
+        required=False,
+        widget=forms.TextInput(attrs={"list": "skus", "autocomplete": "off"}),
+    )
+    expected_lift_pct = forms.DecimalField(
+        label="Expected lift %",
+        required=False,
+        max_digits=6,
+        decimal_places=1,
+        min_value=PromotionItem.MIN_LIFT,
+        max_value=PromotionItem.MAX_LIFT,
+    )
+
+    def clean_product(self):
+        sku = (self.cleaned_data.get("product") or "").strip().upper()
+        if not sku:
+            return None
+        product = Product.objects.filter(sku=sku).first()
+        if product is None:
+            raise forms.ValidationError(f"No product with SKU {sku}.")
+        return product
+
+    def clean(self):
+        data = super().clean()
+        if data.get("product") and data.get("expected_lift_pct") is None:
+            self.add_error("expected_lift_pct", "Enter the lift you expect (the suggestion helps).")
+        return data
+
+
+class BaseItemFormSet(forms.BaseFormSet):
+    def items(self) -> list[dict]:
+        return [
+            {"product": f.cleaned_data["product"], "expected_lift_pct": f.cleaned_data[
+                "expected_lift_pct"
+            ]}
+            for f in self.forms
+            if f.cleaned_data.get("product")
+        ]  # fmt: skip
+
+
+PromotionItemFormSet = forms.formset_factory(
+    PromotionItemForm, formset=BaseItemFormSet, extra=0, max_num=60, validate_max=True
+)
+
+
+class StatusForm(VersionedForm):
+    status = forms.ChoiceField(choices=Promotion.Status.choices)
+
+
+class AdjustmentForm(forms.Form):
+    week = WeekField()
+    units = forms.IntegerField(help_text="Negative to lower the forecast; 0 removes it.")
+    reason = forms.CharField(max_length=300, required=False)
+
+
+class ForecastFilterForm(forms.Form):
+    line = forms.ModelChoiceField(
+        queryset=ProductLine.objects.all(), required=False, empty_label="All lines"
+    )
+    weeks = forms.TypedChoiceField(
+        choices=[(13, "13 weeks"), (26, "26 weeks"), (52, "52 weeks")],
+        coerce=int,
+        initial=13,
+        required=False,
+    )

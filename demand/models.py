@@ -1,0 +1,301 @@
+"""Demand: sales history, promotions, forecasts and marketing adjustments.
+
+Weeks are stored as the date of their Monday. Every write lives in demand/services/.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from coordination.weeks import iso_label, validate_monday
+
+
+class SalesActual(models.Model):
+    """Units sold of a product in a week."""
+
+    # No index of its own: the unique (product, week) index serves product lookups, and
+    # one index less makes bulk imports markedly faster.
+    product = models.ForeignKey(
+        "coordination.Product",
+        on_delete=models.PROTECT,
+        related_name="sales_actuals",
+        db_index=False,
+    )
+    week = models.DateField(validators=[validate_monday])
+    units = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product", "week"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "week"], name="sales_actual_once_per_week"),
+            models.CheckConstraint(condition=Q(units__gte=0), name="sales_units_not_negative"),
+        ]
+        indexes = [models.Index(fields=["week"])]
+
+    def __str__(self):
+        return f"{self.product_id} {iso_label(self.week)}: {self.units}"
+
+
+class SalesImport(models.Model):
+    """One upload of a sales history file: previewed first, then applied all-or-nothing."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        REJECTED = "rejected", "Rejected"
+        APPLIED = "applied", "Applied"
+
+    filename = models.CharField(max_length=200)
+    source = models.CharField(max_length=16, default="browser")  # browser, api, command
+    status = models.CharField(max_length=12, choices=Status.choices)
+    content = models.TextField(blank=True, help_text="The file, kept until it is applied.")
+    row_count = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    products_count = models.PositiveIntegerField(default=0)
+    first_week = models.DateField(null=True, blank=True)
+    last_week = models.DateField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.get_status_display()})"
+
+
+class Promotion(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PLANNED = "planned", "Planned"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Channel(models.TextChoices):
+        ALL = "all", "All channels"
+        RETAIL = "retail", "Retail"
+        ONLINE = "online", "Online"
+        DISTRIBUTOR = "distributor", "Distributors"
+        FOODSERVICE = "foodservice", "Food service"
+
+    # Statuses whose promotions production plans for.
+    PLANNING_STATUSES = (Status.PLANNED, Status.CONFIRMED)
+
+    name = models.CharField(max_length=120)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.ALL)
+    discount_pct = models.DecimalField(
+        "discount %",
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("90"))],
+    )
+    start_week = models.DateField(validators=[validate_monday])
+    end_week = models.DateField(validators=[validate_monday])
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    notes = models.TextField(blank=True)
+    at_risk_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Set while a recall or shortage puts the promotion at risk.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start_week", "name"]
+        permissions = [("confirm_promotion", "Can plan, confirm and cancel promotions")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_week__gte=F("start_week")), name="promotion_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_pct__gte=0) & Q(discount_pct__lte=90),
+                name="promotion_discount_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def weeks(self) -> int:
+        return (self.end_week - self.start_week).days // 7 + 1
+
+    @property
+    def is_at_risk(self) -> bool:
+        return bool(self.at_risk_reason)
+
+    @property
+    def period_label(self) -> str:
+        if self.start_week == self.end_week:
+            return iso_label(self.start_week)
+        return f"{iso_label(self.start_week)} – {iso_label(self.end_week)}"
+
+
+class PromotionItem(models.Model):
+    """A product in a promotion, with the lift marketing expects."""
+
+    MIN_LIFT = Decimal("-50")
+    MAX_LIFT = Decimal("500")
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(
+        "coordination.Product", on_delete=models.PROTECT, related_name="promotion_items"
+    )
+    expected_lift_pct = models.DecimalField(
+        "expected lift %",
+        max_digits=6,
+        decimal_places=1,
+        validators=[MinValueValidator(MIN_LIFT), MaxValueValidator(MAX_LIFT)],
+    )
+    suggested_lift_pct = models.DecimalField(
+        max_digits=6, decimal_places=1, null=True, blank=True, editable=False
+    )
+    suggestion_evidence = models.CharField(max_length=200, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["promotion", "product__sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["promotion", "product"], name="promotion_item_once"),
+            models.CheckConstraint(
+                condition=Q(expected_lift_pct__gte=-50) & Q(expected_lift_pct__lte=500),
+                name="promotion_lift_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} +{self.expected_lift_pct}%"
+
+
+class ForecastRun(models.Model):
+    """One run of the forecasting engine over a set of products."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    trigger = models.CharField(max_length=200)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    horizon_weeks = models.PositiveSmallIntegerField()
+    first_week = models.DateField()
+    products_count = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    methods = models.JSONField(default=dict, blank=True, help_text="method -> series count")
+    parameters = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"Forecast run {self.pk} ({self.status})"
+
+
+class ForecastFit(models.Model):
+    """What the engine chose for one product in one run, and its one-step error."""
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="fits")
+    product = models.ForeignKey(
+        "coordination.Product", on_delete=models.CASCADE, related_name="forecast_fits"
+    )
+    method = models.CharField(max_length=40)
+    sigma = models.FloatField(help_text="Std. deviation of one-step-ahead errors, units/week.")
+    history_weeks = models.PositiveIntegerField()
+    used_predecessor = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "product"], name="forecast_fit_once_per_run"),
+        ]
+        indexes = [models.Index(fields=["product", "-run"])]
+
+    def __str__(self):
+        return f"{self.product_id}: {self.method} (sigma {self.sigma:.1f})"
+
+
+class DemandForecast(models.Model):
+    """The forecast of one product in one week, with every term that makes it.
+
+    final = max(0, baseline + promotion_uplift + firm_orders + adjustment). Rows for past
+    weeks are kept as they were last forecast, so accuracy can be measured."""
+
+    product = models.ForeignKey(
+        "coordination.Product", on_delete=models.CASCADE, related_name="forecasts"
+    )
+    week = models.DateField(validators=[validate_monday])
+    run = models.ForeignKey(ForecastRun, on_delete=models.PROTECT, related_name="forecasts")
+    baseline = models.FloatField()
+    promotion_uplift = models.FloatField(default=0)
+    firm_orders = models.FloatField(default=0)
+    adjustment = models.FloatField(default=0)
+    final = models.FloatField()
+    method = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["product", "week"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "week"], name="forecast_once_per_week"),
+            models.CheckConstraint(condition=Q(final__gte=0), name="forecast_final_not_negative"),
+            models.CheckConstraint(
+                condition=Q(baseline__gte=0), name="forecast_baseline_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["week"])]
+
+    def __str__(self):
+        return f"{self.product_id} {iso_label(self.week)}: {self.final:.0f}"
+
+    @property
+    def statistical(self) -> float:
+        """The forecast before marketing's adjustment."""
+        return max(0.0, self.baseline + self.promotion_uplift + self.firm_orders)
+
+
+class MarketingAdjustment(models.Model):
+    """Marketing's correction of a week's forecast, always with a reason."""
+
+    product = models.ForeignKey(
+        "coordination.Product", on_delete=models.PROTECT, related_name="marketing_adjustments"
+    )
+    week = models.DateField(validators=[validate_monday])
+    units = models.IntegerField(help_text="Added to the forecast (negative to lower it).")
+    reason = models.CharField(max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product", "week"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "week"], name="adjustment_once_per_week"),
+            models.CheckConstraint(condition=~Q(reason=""), name="adjustment_has_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} {iso_label(self.week)}: {self.units:+d}"

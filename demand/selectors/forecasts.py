@@ -1,0 +1,124 @@
+"""Reads for the forecast pages: one product's history and forecast, and the overview."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, Sum
+
+from coordination.models import Product
+from coordination.weeks import add_weeks, current_week
+from demand.models import (
+    DemandForecast,
+    ForecastFit,
+    MarketingAdjustment,
+    Promotion,
+    PromotionItem,
+    SalesActual,
+)
+
+
+def product_forecast(product: Product, *, history_weeks: int = 52, horizon: int = 26) -> dict:
+    """History (actuals), the forecast with its terms, promotions and adjustments."""
+    this_week = current_week()
+    start = add_weeks(this_week, -history_weeks)
+    end = add_weeks(this_week, horizon - 1)
+    actuals = dict(
+        SalesActual.objects.filter(
+            product=product, week__gte=start, week__lt=this_week
+        ).values_list("week", "units")
+    )
+    forecasts = {
+        f.week: f
+        for f in DemandForecast.objects.filter(product=product, week__gte=start, week__lte=end)
+    }
+    promotions = list(
+        Promotion.objects.filter(items__product=product, end_week__gte=start, start_week__lte=end)
+        .exclude(status=Promotion.Status.CANCELLED)
+        .distinct()
+        .order_by("start_week")
+    )
+    adjustments = {
+        a.week: a
+        for a in MarketingAdjustment.objects.filter(
+            product=product, week__gte=this_week
+        ).select_related("created_by")
+    }
+    fit = ForecastFit.objects.filter(product=product).select_related("run").order_by("-id").first()
+    weeks = [add_weeks(start, k) for k in range(history_weeks + horizon)]
+    rows = []
+    for week in weeks:
+        forecast = forecasts.get(week)
+        rows.append(
+            {
+                "week": week,
+                "past": week < this_week,
+                "actual": actuals.get(week),
+                "forecast": forecast,
+                "adjustment": adjustments.get(week),
+                "promotions": [p for p in promotions if p.start_week <= week <= p.end_week],
+            }
+        )
+    return {
+        "rows": rows,
+        "this_week": this_week,
+        "promotions": promotions,
+        "fit": fit,
+        "adjustments": adjustments,
+    }
+
+
+def forecast_overview(*, line_id=None, weeks: int = 13) -> list[dict]:
+    """Per product: next `weeks` weeks of forecast, with promotion uplift and adjustments."""
+    this_week = current_week()
+    end = add_weeks(this_week, weeks - 1)
+    products = Product.objects.exclude(lifecycle=Product.Lifecycle.DISCONTINUED).select_related(
+        "product_line"
+    )
+    if line_id:
+        products = products.filter(product_line_id=line_id)
+    totals = {
+        row["product_id"]: row
+        for row in DemandForecast.objects.filter(
+            product__in=products, week__gte=this_week, week__lte=end
+        )
+        .values("product_id")
+        .annotate(
+            final=Sum("final"),
+            baseline=Sum("baseline"),
+            uplift=Sum("promotion_uplift"),
+            firm=Sum("firm_orders"),
+            adjustment=Sum("adjustment"),
+        )
+    }
+    last_year = {
+        row["product_id"]: row["units"]
+        for row in SalesActual.objects.filter(
+            product__in=products,
+            week__gte=add_weeks(this_week, -52),
+            week__lte=add_weeks(end, -52),
+        )
+        .values("product_id")
+        .annotate(units=Sum("units"))
+    }
+    promoted = set(
+        PromotionItem.objects.filter(
+            Q(promotion__status__in=Promotion.PLANNING_STATUSES),
+            product__in=products,
+            promotion__start_week__lte=end,
+            promotion__end_week__gte=this_week,
+        ).values_list("product_id", flat=True)
+    )
+    return [
+        {
+            "product": product,
+            "totals": totals.get(product.pk),
+            "last_year": last_year.get(product.pk),
+            "promoted": product.pk in promoted,
+        }
+        for product in products.order_by("product_line__name", "sku")
+    ]
+
+
+def week_range(start: dt.date, count: int) -> list[dt.date]:
+    return [add_weeks(start, k) for k in range(count)]

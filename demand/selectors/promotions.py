@@ -1,0 +1,47 @@
+"""Reads about promotions shared by the pages and the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.contenttypes.models import ContentType
+
+from coordination.models import RecomputeRequest
+from demand.models import Promotion, PromotionItem
+
+
+def promotion_overlaps(promotion: Promotion) -> list[str]:
+    """Warnings naming other live promotions on the same products in overlapping weeks."""
+    others = (
+        PromotionItem.objects.filter(
+            product_id__in=promotion.items.values("product_id"),
+            promotion__start_week__lte=promotion.end_week,
+            promotion__end_week__gte=promotion.start_week,
+        )
+        .exclude(promotion=promotion)
+        .exclude(promotion__status=Promotion.Status.CANCELLED)
+        .select_related("promotion", "product")
+        .order_by("promotion__start_week", "promotion__name", "product__sku")
+    )
+    warnings = []
+    for item in others:
+        other = item.promotion
+        warnings.append(
+            f"Overlaps “{other.name}” ({other.get_status_display().lower()}) on "
+            f"{item.product.sku} in {other.period_label}."
+        )
+    return warnings
+
+
+def latest_recomputes(promotions: Iterable[Promotion]) -> dict[int, RecomputeRequest]:
+    """{promotion id: the latest recompute request it caused}, in one query (the list
+    shows every promotion's progress; promotions that never reached the plan have none)."""
+    ids = [p.pk for p in promotions]
+    if not ids:
+        return {}
+    latest: dict[int, RecomputeRequest] = {}
+    for request in RecomputeRequest.objects.filter(
+        subject_type=ContentType.objects.get_for_model(Promotion), subject_id__in=ids
+    ).order_by("-created_at", "-id"):
+        latest.setdefault(request.subject_id, request)
+    return latest

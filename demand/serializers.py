@@ -1,0 +1,375 @@
+"""REST serializers of the demand app: one per action and direction, so the schema says
+exactly what each endpoint takes and returns. They check shapes and types and resolve
+SKUs; every business rule (ranges, lifecycle, transitions, overlap) lives in the
+services, whose ValidationError the API turns into the shared 400 body."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from coordination.models import Product, ProductLine, RecomputeRequest
+from coordination.weeks import parse_week
+from demand.models import DemandForecast, MarketingAdjustment, Promotion, PromotionItem
+
+MAX_ITEMS = 200
+
+
+# ---------------------------------------------------------------------------- fields
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def parse_api_week(value) -> dt.date | None:
+    """parse_week, within years where week arithmetic (baselines before, dips after)
+    cannot overflow the calendar. Raises Django's ValidationError."""
+    week = parse_week(value)
+    if week is not None and not FIRST_YEAR <= week.year <= LAST_YEAR:
+        raise DjangoValidationError(
+            f"Enter a week between {FIRST_YEAR} and {LAST_YEAR}.", code="invalid_week"
+        )
+    return week
+
+
+@extend_schema_field(OpenApiTypes.DATE)
+class WeekField(serializers.Field):
+    """A week: written as an ISO week ('2026-W48') or any ISO date, stored and shown as
+    the date of its Monday."""
+
+    default_error_messages = {"invalid": "Enter a week as 2026-W48 or a date as 2026-11-23."}
+
+    def to_internal_value(self, data) -> dt.date:
+        if not isinstance(data, str) or not data.strip():
+            self.fail("invalid")
+        try:
+            return parse_api_week(data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+    def to_representation(self, value: dt.date) -> str:
+        return value.isoformat()
+
+
+class SkuField(serializers.SlugRelatedField):
+    """A product named by its SKU (case and surrounding spaces forgiven)."""
+
+    default_error_messages = {
+        "does_not_exist": "No product with SKU {value}.",
+        "invalid": "Enter the product's SKU, e.g. BEV-1001.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "sku")
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", Product.objects.select_related("product_line"))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data.strip().upper())
+
+
+# ---------------------------------------------------------------------------- promotions
+
+
+class PromotionItemSerializer(serializers.ModelSerializer):
+    product = SkuField(read_only=True)
+
+    class Meta:
+        model = PromotionItem
+        fields = ["product", "expected_lift_pct", "suggested_lift_pct", "suggestion_evidence"]
+        read_only_fields = fields
+
+
+class RecomputeProgressSerializer(serializers.ModelSerializer):
+    """How far production got with the recompute a promotion asked for (a summary of
+    coordination.RecomputeRequest; production's API serves the full record)."""
+
+    class Meta:
+        model = RecomputeRequest
+        fields = [
+            "id",
+            "status",
+            "source",
+            "reason",
+            "product_ids",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class PromotionSerializer(serializers.ModelSerializer):
+    """A promotion as every read returns it. `recompute` is the latest recompute request
+    the promotion caused (null for one that never reached the plan)."""
+
+    start_week = WeekField(read_only=True)
+    end_week = WeekField(read_only=True)
+    items = PromotionItemSerializer(many=True, read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recompute = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Promotion
+        fields = [
+            "id",
+            "name",
+            "channel",
+            "discount_pct",
+            "start_week",
+            "end_week",
+            "status",
+            "notes",
+            "at_risk_reason",
+            "items",
+            "created_by",
+            "updated_by",
+            "version",
+            "created_at",
+            "updated_at",
+            "recompute",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(RecomputeProgressSerializer(allow_null=True))
+    def get_recompute(self, promotion: Promotion):
+        # The views hand over {promotion id: latest request}, fetched in one query.
+        request = self.context.get("recomputes", {}).get(promotion.pk)
+        return RecomputeProgressSerializer(request).data if request is not None else None
+
+
+class PromotionSavedSerializer(PromotionSerializer):
+    """A promotion as retrieve, create, update and status changes return it: with the
+    other live promotions it overlaps on the same products, for marketing to check."""
+
+    warnings = serializers.SerializerMethodField()
+
+    class Meta(PromotionSerializer.Meta):
+        fields = [*PromotionSerializer.Meta.fields, "warnings"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warnings(self, promotion: Promotion) -> list[str]:
+        return self.context.get("warnings", [])
+
+
+class PromotionItemWriteSerializer(serializers.Serializer):
+    product = SkuField()
+    expected_lift_pct = serializers.DecimalField(
+        max_digits=7,
+        decimal_places=1,
+        help_text=f"Percent, {PromotionItem.MIN_LIFT} to {PromotionItem.MAX_LIFT}.",
+    )
+
+
+class _PromotionFieldsSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    channel = serializers.ChoiceField(choices=Promotion.Channel.choices)
+    discount_pct = serializers.DecimalField(
+        max_digits=5, decimal_places=1, help_text="Percent off, 0 to 90."
+    )
+    start_week = WeekField(help_text="First week: 2027-W23 or a date in it.")
+    end_week = WeekField(help_text="Last week (inclusive): 2027-W25 or a date in it.")
+    notes = serializers.CharField(allow_blank=True)
+    # A ListField rather than many=True: its errors are keyed by position, so they reach
+    # the client as `items.<i>.product`, and a non-list as plain `items`.
+    items = serializers.ListField(
+        child=PromotionItemWriteSerializer(),
+        allow_empty=True,  # the service says why a promotion needs a product
+        max_length=MAX_ITEMS,
+        help_text="The promoted products.",
+    )
+
+    def _check_period(self, start: dt.date | None, end: dt.date | None) -> None:
+        # The service checks this too, but after the model's constraint check, which
+        # words it as a non-field error; here it lands on end_week.
+        if start and end and end < start:
+            raise serializers.ValidationError(
+                {"end_week": "The promotion must end on or after its start week."}
+            )
+
+
+class PromotionCreateSerializer(_PromotionFieldsSerializer):
+    channel = serializers.ChoiceField(
+        choices=Promotion.Channel.choices, default=Promotion.Channel.ALL
+    )
+    notes = serializers.CharField(allow_blank=True, default="")
+    status = serializers.ChoiceField(
+        choices=[
+            (Promotion.Status.DRAFT, "Draft"),
+            (Promotion.Status.PLANNED, "Planned"),
+            (Promotion.Status.CONFIRMED, "Confirmed"),
+        ],
+        default=Promotion.Status.DRAFT,
+        help_text="Planned or confirmed promotions reach the production plan at once.",
+    )
+
+    def validate(self, attrs):
+        self._check_period(attrs["start_week"], attrs["end_week"])
+        return attrs
+
+
+class PromotionUpdateSerializer(_PromotionFieldsSerializer):
+    """Only the fields sent change; `items`, when sent, replaces all items. The status
+    changes through POST .../status/. Needs the promotion in the context."""
+
+    version = serializers.IntegerField(
+        min_value=1, help_text="The version you read; a stale one is refused with 409."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name != "version":
+                field.required = False
+
+    def validate(self, attrs):
+        if isinstance(self.initial_data, dict) and "status" in self.initial_data:
+            raise serializers.ValidationError(
+                {"status": "Change the status with POST /api/v1/promotions/<id>/status/."}
+            )
+        promotion = self.context["promotion"]
+        self._check_period(
+            attrs.get("start_week", promotion.start_week), attrs.get("end_week", promotion.end_week)
+        )
+        return attrs
+
+
+class PromotionStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Promotion.Status.choices)
+    version = serializers.IntegerField(
+        min_value=1, help_text="The version you read; a stale one is refused with 409."
+    )
+
+
+class LiftQuerySerializer(serializers.Serializer):
+    product = SkuField(help_text="SKU of the product to promote.")
+    discount = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=0, max_value=90, help_text="Percent off."
+    )
+    promotion = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="A promotion to leave out of the history (the one being edited).",
+    )
+
+
+class PastEffectSerializer(serializers.Serializer):
+    promotion = serializers.IntegerField(source="promotion_id")
+    promotion_name = serializers.CharField()
+    start_week = WeekField()
+    end_week = WeekField()
+    discount_pct = serializers.FloatField()
+    baseline = serializers.FloatField(help_text="Mean weekly units before the promotion.")
+    lift_pct = serializers.FloatField()
+    dip_pct = serializers.FloatField(allow_null=True, help_text="Change in the 4 weeks after.")
+
+
+class LiftSuggestionSerializer(serializers.Serializer):
+    suggested_lift_pct = serializers.DecimalField(
+        source="suggested_pct", max_digits=6, decimal_places=1, allow_null=True
+    )
+    evidence = serializers.CharField()
+    product_count = serializers.IntegerField()
+    product_avg = serializers.FloatField(allow_null=True)
+    line_count = serializers.IntegerField()
+    line_avg = serializers.FloatField(allow_null=True)
+    past = PastEffectSerializer(source="effects", many=True)
+
+
+# ---------------------------------------------------------------------------- forecasts
+
+
+class DemandForecastSerializer(serializers.ModelSerializer):
+    product = SkuField(read_only=True)
+    week = WeekField(read_only=True)
+
+    class Meta:
+        model = DemandForecast
+        fields = [
+            "id",
+            "product",
+            "week",
+            "baseline",
+            "promotion_uplift",
+            "firm_orders",
+            "adjustment",
+            "final",
+            "method",
+            "run",
+        ]
+        read_only_fields = fields
+
+
+class AccuracyQuerySerializer(serializers.Serializer):
+    weeks = serializers.IntegerField(min_value=1, max_value=104, default=13)
+    line = serializers.PrimaryKeyRelatedField(
+        queryset=ProductLine.objects.all(), required=False, help_text="Product line id."
+    )
+    end = WeekField(required=False, help_text="First week after the window (default: this week).")
+
+
+class AccuracySerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="SKU, or the product line's name.")
+    label = serializers.CharField()
+    product_line = serializers.CharField()
+    weeks = serializers.IntegerField(help_text="Weeks with both a forecast and an actual.")
+    actual = serializers.FloatField()
+    forecast = serializers.FloatField()
+    wmape = serializers.FloatField(allow_null=True)
+    bias = serializers.FloatField(allow_null=True)
+    mase = serializers.FloatField(allow_null=True)
+    fva = serializers.FloatField(allow_null=True, help_text="WMAPE points adjustments saved.")
+    adjusted_weeks = serializers.IntegerField()
+
+
+class AccuracyReportSerializer(serializers.Serializer):
+    start = WeekField()
+    end = WeekField()
+    weeks = serializers.IntegerField()
+    products = AccuracySerializer(many=True, help_text="Worst (highest WMAPE) first.")
+    lines = AccuracySerializer(many=True)
+
+
+class AdjustmentWriteSerializer(serializers.Serializer):
+    product = SkuField()
+    week = WeekField()
+    units = serializers.IntegerField(
+        help_text="Added to the forecast; negative lowers it; 0 removes."
+    )
+    reason = serializers.CharField(allow_blank=True, max_length=300, default="")
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version of the adjustment you read; a stale one is refused with 409.",
+    )
+
+
+class AdjustmentSerializer(serializers.ModelSerializer):
+    product = SkuField(read_only=True)
+    week = WeekField(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = MarketingAdjustment
+        fields = [
+            "id",
+            "product",
+            "week",
+            "units",
+            "reason",
+            "version",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields

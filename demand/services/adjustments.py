@@ -1,0 +1,79 @@
+"""Marketing adjustments: a signed correction of one week's forecast, with a reason."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from coordination.errors import StaleEditError
+from coordination.models import Product, RecomputeRequest
+from coordination.services.activity import activity_record
+from coordination.services.recompute import recompute_request
+from coordination.weeks import current_week, iso_label
+from demand.models import MarketingAdjustment
+
+MAX_ABS_UNITS = 10_000_000
+
+
+@transaction.atomic
+def adjustment_set(
+    *, actor, product_id: int, week, units, reason: str, expected_version: int | None = None
+) -> MarketingAdjustment | None:
+    """Set (or, with units 0, remove) marketing's adjustment of a product's week."""
+    if not actor.has_perm("demand.add_marketingadjustment"):
+        raise PermissionDenied("Your role may not adjust forecasts.")
+    product = Product.objects.get(pk=product_id)
+    errors = {}
+    if week is None:
+        errors["week"] = "Choose the week to adjust."
+    elif week < current_week():
+        errors["week"] = f"{iso_label(week)} has started: adjust this week or a later one."
+    try:
+        units = int(units)
+    except (TypeError, ValueError):
+        errors["units"] = "Enter a whole number of units, negative to lower the forecast."
+    else:
+        if abs(units) > MAX_ABS_UNITS:
+            errors["units"] = f"An adjustment is at most ±{MAX_ABS_UNITS:,} units."
+    reason = (reason or "").strip()
+    if units and not reason:
+        errors["reason"] = "Say why: what marketing knows that the statistics do not."
+    if errors:
+        raise ValidationError(errors)
+    existing = (
+        MarketingAdjustment.objects.select_for_update().filter(product=product, week=week).first()
+    )
+    if (
+        existing is not None
+        and expected_version is not None
+        and existing.version != int(expected_version)
+    ):
+        raise StaleEditError(existing)
+    label = iso_label(week)
+    if units == 0 and existing is None:
+        return None  # nothing to remove: no change, no recompute
+    if units == 0:
+        if existing is not None:
+            existing.delete()
+        result = None
+        message = f"Removed the adjustment of {label}."
+    elif existing is None:
+        result = MarketingAdjustment.objects.create(
+            product=product, week=week, units=units, reason=reason, created_by=actor
+        )
+        message = f"Adjusted {label} by {units:+,} units: {reason}"
+    else:
+        existing.units = units
+        existing.reason = reason
+        existing.version += 1
+        existing.save(update_fields=["units", "reason", "version", "updated_at"])
+        result = existing
+        message = f"Adjusted {label} by {units:+,} units: {reason}"
+    activity_record(target=product, actor=actor, verb="updated", message=message)
+    recompute_request(
+        product_ids=[product.pk],
+        source=RecomputeRequest.Source.ADJUSTMENT,
+        reason=f"Forecast adjustment of {product.sku} in {label}",
+        actor=actor,
+    )
+    return result

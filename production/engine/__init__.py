@@ -1,0 +1,43 @@
+"""Capacity-constrained quota planning (pure numpy/scipy, no Django).
+
+    from production.engine import plan_quotas, QuotaPlan
+
+The model. Per product p and week t: demand d[p, t], stock on hand now, a safety stock, a
+lead time (units made in week s arrive in week s + lead_time), hours per unit, and the
+line's capacity in hours per week. Frozen cells (accepted quotas inside the frozen window)
+keep their value; held products (stop-ship) make nothing. Net stock at the end of week t is
+on_hand + arrivals through t - demand through t; backlog is its negative part, inventory
+its positive part, shortfall how far inventory is below the safety stock.
+
+Guarantees, in priority order (a lexicographic optimum):
+1. hard constraints: production >= 0, frozen kept, held at 0, and per line and week
+   sum(production x hours_per_unit) <= capacity (frozen hours count first);
+2. backlog unit-weeks are minimal; 3. then shortfall unit-weeks; 4. then inventory
+   unit-weeks - so production happens as late as it can and pre-build appears exactly
+   where a later week lacks hours.
+
+How. Each line is an independent problem (lines may run in threads; `lines=` re-plans
+only the lines a change touches). `_netting` turns the inputs into cumulative
+requirements per production week. `_greedy.latest_first` is the fast path; `_lp` the exact
+fallback (HiGHS, three levels solved over the previous levels' optimal face).
+
+Why the fast path is exact. latest_first fills weeks from the last to the first, meeting
+each product's cumulative requirement (demand plus safety stock, net of stock and frozen
+arrivals) as late as possible, and when a week lacks hours it keeps the products with the
+fewest hours per unit late. It returns a plan only if every requirement is met on time.
+Then backlog and shortfall are 0 wherever production can influence them, which is their
+lower bound, so levels 2 and 3 hold. For level 4 inventory unit-weeks equal, up to a
+constant, the sum over weeks of cumulative production; any feasible plan meets the same
+nested requirements, and an exchange argument shows none can have a smaller sum: moving h
+hours one week later saves h / hours_per_unit unit-weeks, so a week's hours go to the
+latest due work first and, among equally late work, to the smallest hours per unit - what
+the backward fill does. If any requirement is not met on time (backlog trade-offs between
+products), or the relaxation used a frozen week, it returns None and the LP decides.
+tests/production/test_engine_properties.py checks both paths against a plain sequential
+LP on generated instances (hypothesis).
+"""
+
+from production.engine._lp import PlanningError
+from production.engine.planner import QuotaPlan, plan_quotas
+
+__all__ = ["PlanningError", "QuotaPlan", "plan_quotas"]

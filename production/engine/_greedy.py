@@ -1,0 +1,72 @@
+"""The fast path: fill weeks from the last to the first, cheapest-to-hold work first.
+
+Works on a relaxation of the line's problem and returns None unless its answer is provably
+the exact optimum of the real problem (see the package docstring, "Why the fast path is
+exact"). Then the caller solves the linear programs instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from production.engine._netting import LineProblem, to_production
+
+# Requirements left unscheduled below this fraction of the line's largest need count as met.
+_PENDING_TOLERANCE = 1e-9
+
+
+def requirements(problem: LineProblem, products: np.ndarray) -> np.ndarray:
+    """Cumulative units each product must have made by the end of each production week.
+
+    From the first week r the product can be made in (free, with hours left) up to the last
+    week whose output arrives in the horizon: the running maximum of what must have arrived
+    (demand, safety stock, net of stock and frozen arrivals). Needs before r cannot be
+    influenced and are left out, as the uncapacitated plan leaves them out.
+    """
+    lead = problem.lead_time[products]
+    usable = problem.free_with_capacity[products]
+    n_weeks = usable.shape[1]
+    week = np.arange(n_weeks)[None, :]
+    first = np.where(usable.any(axis=1), usable.argmax(axis=1), n_weeks)[:, None]
+    in_horizon = week + lead[:, None] < n_weeks
+    need = to_production(problem.need_safety[products], lead)
+    counted = (week >= first) & in_horizon
+    # Past the last useful week the running maximum simply carries on: nothing more is due.
+    return np.maximum(np.maximum.accumulate(np.where(counted, need, -np.inf), axis=1), 0.0)
+
+
+def latest_first(problem: LineProblem, products: np.ndarray) -> np.ndarray | None:
+    """Free production (products x weeks) of the exact optimum, or None if not certified."""
+    hours = problem.hours_per_unit[products]
+    usable = problem.free_with_capacity[products]
+    # A week in which none of these products may be made (a frozen window that covers them
+    # all, a shutdown) is closed for everyone; only product-specific restrictions are relaxed.
+    capacity = np.where(usable.any(axis=0), problem.capacity, 0.0)
+    required = requirements(problem, products)
+    n, n_weeks = required.shape
+    due = np.diff(required, axis=1, prepend=0.0)
+    # Ahead of time, units of cheap-per-hour products cost more unit-weeks of stock per hour
+    # of capacity: keep them late (smallest hours_per_unit first), build the others ahead.
+    order = np.argsort(hours, kind="stable")
+    hours_sorted = hours[order]
+    production = np.zeros((n, n_weeks))
+    pending = np.zeros(n)
+    for week in range(n_weeks - 1, -1, -1):
+        pending += due[order, week]
+        if capacity[week] <= 0:
+            continue
+        cumulative = np.cumsum(hours_sorted * pending)
+        whole = int(np.searchsorted(cumulative, capacity[week], side="right"))
+        made = pending.copy()
+        made[whole:] = 0.0
+        if whole < n:
+            used = cumulative[whole - 1] if whole else 0.0
+            made[whole] = min(pending[whole], max(capacity[week] - used, 0.0) / hours_sorted[whole])
+        production[order, week] = made
+        pending = np.maximum(pending - made, 0.0)
+    scale = max(1.0, float(np.abs(required).max(initial=0.0)))
+    if np.any(pending > _PENDING_TOLERANCE * scale):
+        return None  # some requirement cannot be met on time: backlog trade-offs, use the LP
+    if np.any(production[~usable] > 0):
+        return None  # the relaxation used a frozen week: not a plan of the real problem
+    return production

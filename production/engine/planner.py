@@ -1,0 +1,241 @@
+"""plan_quotas: validate, plan each line on its own, and derive what the dashboard shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from production.engine._greedy import latest_first
+from production.engine._lp import solve_line_lp
+from production.engine._netting import net_line, to_arrival, uncapacitated_plan
+from production.engine._validate import PlanInputs, validate_inputs
+
+Strategy = Literal["auto", "lp"]
+
+# Differences below this fraction of a product's cumulative volume are solver tolerance
+# (HiGHS works to about 1e-7), not pre-build. Quotas are whole units downstream anyway.
+_CLEAN = 1e-6
+# Safety margin used only when rounding pushed a week's hours over its capacity.
+_MARGIN = 1e-12
+
+
+@dataclass(frozen=True)
+class QuotaPlan:
+    """The plan and the terms that explain it. (P, T) arrays are indexed product x week.
+
+    production: units to make in week t (frozen values kept; 0 for held products).
+    prebuild: units made in week t ahead of the uncapacitated plan because later weeks lack
+        hours. With P(t) and U(t) the cumulative production of this plan and of the plan
+        with unlimited hours, the lead is E(t) = max(0, P(t) - U(t)) and
+        prebuild(t) = max(0, E(t) - E(t-1)): the part of week t's output that the
+        uncapacitated plan would only make later. 0 wherever capacity is ample.
+    shortage: demand not yet met at the end of week t (backlog carried forward).
+    inventory: projected stock on hand at the end of week t.
+    safety_shortfall: how far that inventory is below the safety stock, in units.
+    uncapacitated: production of the latest plan with unlimited hours (prebuild's baseline).
+    utilisation_hours: (L, T) hours each line spends per week (frozen hours included).
+    backlog_unit_weeks, shortfall_unit_weeks, inventory_unit_weeks: (L,) the three
+        objectives, in priority order, reached on each line (sums of the arrays above).
+    methods: per line, how it was solved: "uncapacitated" (no product uses hours),
+        "latest-first" (certified fast path), "lp" (exact linear programs) or "skipped".
+
+    Rows of products (and lines) that were not planned (see plan_quotas' `lines`) are NaN.
+    """
+
+    production: np.ndarray
+    prebuild: np.ndarray
+    shortage: np.ndarray
+    inventory: np.ndarray
+    safety_shortfall: np.ndarray
+    uncapacitated: np.ndarray
+    utilisation_hours: np.ndarray
+    backlog_unit_weeks: np.ndarray
+    shortfall_unit_weeks: np.ndarray
+    inventory_unit_weeks: np.ndarray
+    methods: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _LinePlan:
+    products: np.ndarray
+    production: np.ndarray
+    uncapacitated: np.ndarray
+    method: str
+
+
+def _fit_capacity(fixed, free, hours, capacity):
+    """Scale a week's planned production down if rounding took the line over its hours.
+
+    Checked on the same sum the plan reports as utilisation, so that sum never exceeds the
+    capacity unless frozen production alone does (the planner then plans nothing there).
+    """
+    for _ in range(8):
+        used = (hours[:, None] * (fixed + free)).sum(axis=0)
+        planned = (hours[:, None] * free).sum(axis=0)
+        over = (used > capacity) & (planned > 0)
+        if not over.any():
+            break
+        target = np.maximum(planned - (used - capacity), 0.0) * (1 - _MARGIN)
+        factor = np.where(over, target / np.where(over, planned, 1.0), 1.0)
+        free = free * factor[None, :]
+    return free
+
+
+def _plan_line(inputs: PlanInputs, line: int, strategy: Strategy) -> _LinePlan:
+    products = np.nonzero(inputs.line_of == line)[0]
+    problem = net_line(
+        inputs.demand[products],
+        inputs.on_hand[products],
+        inputs.safety_stock[products],
+        inputs.lead_time[products],
+        inputs.hours_per_unit[products],
+        inputs.capacity_hours[line],
+        inputs.frozen[products],
+        inputs.hold[products],
+    )
+    uncapacitated_free = uncapacitated_plan(problem)
+    free_production = np.zeros_like(problem.fixed)
+    no_hours = (problem.hours_per_unit == 0) & ~problem.hold
+    free_production[no_hours] = uncapacitated_free[no_hours]
+    capacitated = np.nonzero(problem.capacitated)[0]
+    method = "uncapacitated"
+    if capacitated.size and inputs.n_weeks:
+        planned = latest_first(problem, capacitated) if strategy == "auto" else None
+        method = "latest-first"
+        if planned is None:
+            planned = solve_line_lp(problem, capacitated)
+            method = "lp"
+        free_production[capacitated] = planned
+        free_production = _fit_capacity(
+            problem.fixed, free_production, problem.hours_per_unit, inputs.capacity_hours[line]
+        )
+    return _LinePlan(
+        products=products,
+        production=problem.fixed + free_production,
+        uncapacitated=problem.fixed + uncapacitated_free,
+        method=method,
+    )
+
+
+def _lead_over(production, baseline):
+    """prebuild: week-on-week growth of the cumulative lead over the baseline plan."""
+    done = np.cumsum(production, axis=1)
+    planned = np.cumsum(baseline, axis=1)
+    scale = np.maximum(1.0, np.maximum(np.abs(done), np.abs(planned)).max(axis=1, initial=0.0))
+    lead = done - planned
+    lead = np.where(lead > _CLEAN * scale[:, None], lead, 0.0)
+    growth = np.diff(lead, axis=1, prepend=0.0)
+    # A lead below the tolerance that was cleaned to 0 must not reappear as next week's
+    # growth: a week never pre-builds more than it makes.
+    growth = np.minimum(growth, production)
+    return np.where(growth > _CLEAN * scale[:, None], growth, 0.0)
+
+
+def plan_quotas(
+    demand,
+    on_hand,
+    safety_stock,
+    lead_time,
+    line_of,
+    hours_per_unit,
+    capacity_hours,
+    frozen=None,
+    hold=None,
+    *,
+    lines: Iterable[int] | None = None,
+    strategy: Strategy = "auto",
+    workers: int | None = None,
+) -> QuotaPlan:
+    """Weekly production quotas per product that respect each line's capacity.
+
+    demand (P, T) units per week; on_hand (P,) units in stock now (negative = owed);
+    safety_stock (P,) units; lead_time (P,) whole weeks, output of week t is available from
+    week t + lead_time; line_of (P,) index of the product's line; hours_per_unit (P,);
+    capacity_hours (L, T); frozen (P, T) accepted quotas to keep, NaN where not frozen;
+    hold (P,) True for products under a stop-ship recall (they make nothing, frozen or not).
+
+    lines: plan only these lines (the others' rows come back NaN) - a promotion re-plans the
+        line it touches. strategy: "auto" tries the certified fast path first; "lp" always
+        solves the linear programs (same answer up to ties, for tests and benchmarks).
+    workers: plan lines in that many threads (helps only when several lines need the LP).
+
+    Returns a QuotaPlan; see the package docstring for the model and its guarantees.
+    """
+    if strategy not in ("auto", "lp"):
+        raise ValueError('strategy must be "auto" or "lp"')
+    inputs = validate_inputs(
+        demand,
+        on_hand,
+        safety_stock,
+        lead_time,
+        line_of,
+        hours_per_unit,
+        capacity_hours,
+        frozen,
+        hold,
+        lines,
+    )
+    n_products, n_weeks, n_lines = inputs.n_products, inputs.n_weeks, inputs.n_lines
+
+    def plan(line: int) -> _LinePlan:
+        return _plan_line(inputs, line, strategy)
+
+    if workers and workers > 1 and len(inputs.lines) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            line_plans = list(pool.map(plan, inputs.lines))
+    else:
+        line_plans = [plan(line) for line in inputs.lines]
+
+    production = np.full((n_products, n_weeks), np.nan)
+    uncapacitated = np.full((n_products, n_weeks), np.nan)
+    for line_plan in line_plans:
+        production[line_plan.products] = line_plan.production
+        uncapacitated[line_plan.products] = line_plan.uncapacitated
+
+    stock = (
+        inputs.on_hand[:, None]
+        + np.cumsum(to_arrival(np.nan_to_num(production), inputs.lead_time), axis=1)
+        - np.cumsum(inputs.demand, axis=1)
+    )
+    planned = np.isin(inputs.line_of, inputs.lines)
+    stock[~planned] = np.nan
+    inventory = np.maximum(stock, 0.0)
+    shortage = np.maximum(-stock, 0.0)
+    safety_shortfall = np.maximum(inputs.safety_stock[:, None] - inventory, 0.0)
+    prebuild = np.full((n_products, n_weeks), np.nan)
+    prebuild[planned] = _lead_over(production[planned], uncapacitated[planned])
+
+    utilisation = np.full((n_lines, n_weeks), np.nan)
+    objectives = [np.full(n_lines, np.nan) for _ in range(3)]
+    methods = ["skipped"] * n_lines
+    for line_plan, line in zip(line_plans, inputs.lines, strict=True):
+        rows = line_plan.products
+        hours = inputs.hours_per_unit[rows]
+        utilisation[line] = (hours[:, None] * line_plan.production).sum(axis=0)
+        for objective, values in zip(
+            objectives, (shortage, safety_shortfall, inventory), strict=True
+        ):
+            objective[line] = values[rows].sum()
+        methods[line] = line_plan.method
+
+    arrays = [production, prebuild, shortage, inventory, safety_shortfall, uncapacitated]
+    arrays += [utilisation, *objectives]
+    for array in arrays:
+        array.setflags(write=False)
+    return QuotaPlan(
+        production=production,
+        prebuild=prebuild,
+        shortage=shortage,
+        inventory=inventory,
+        safety_shortfall=safety_shortfall,
+        uncapacitated=uncapacitated,
+        utilisation_hours=utilisation,
+        backlog_unit_weeks=objectives[0],
+        shortfall_unit_weeks=objectives[1],
+        inventory_unit_weeks=objectives[2],
+        methods=tuple(methods),
+    )

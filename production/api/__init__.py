@@ -1,0 +1,20 @@
+"""REST endpoints of the production app, under /api/v1/."""
+
+from rest_framework.routers import SimpleRouter
+
+from production.api import inventory, lines, quotas, runs, schedules
+
+# SimpleRouter (no API root view): every app's router shares the /api/v1/ prefix.
+router = SimpleRouter()
+router.register(
+    "inventory-positions", inventory.InventoryPositionViewSet, basename="inventory-position"
+)
+# Other production endpoints are added below.
+
+urlpatterns: list = [
+    *router.urls,
+    *quotas.urlpatterns,
+    *schedules.urlpatterns,
+    *runs.urlpatterns,
+    *lines.urlpatterns,
+]

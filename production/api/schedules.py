@@ -1,0 +1,199 @@
+"""REST: the accepted production schedule, for ERPs and shop-floor systems to pull.
+
+GET /api/v1/schedules/?line=<id or name>&product=<sku>&from=<week>&to=<week>
+GET /api/v1/schedules/?changed_since=<schedule version>
+
+Versions. Every accept or override is a ScheduleRevision; its id is the schedule
+version. Each response carries `X-Schedule-Version` (the version now) and an `ETag`
+derived from that version, the request's query (cursor included) and the caller; send it
+back as `If-None-Match` and an unchanged answer is `304 Not Modified` with no body.
+
+Full pull (no changed_since): the current entries, one per product and week.
+Incremental pull (changed_since=N): every entry created after version N and every entry
+superseded after it, the superseded ones with `"superseded": true` and `superseded_by`.
+A mirror keyed by entry `id` converges by upserting current entries and deleting
+superseded ones, then storing the body's `schedule_version` as the next changed_since.
+A revision number rather than a timestamp: it is exact (no clock skew, no two changes in
+the same microsecond) and it is the same number the ETag and the header carry.
+
+Pages. Cursor pagination ordered by entry `id` in both modes: ids are unique, never
+change and only grow, so a walk neither repeats nor skips an entry, and entries written
+during a walk land on a later page. `page_size` up to 1000 (default 100); follow `next`.
+`schedule_version` in the body is the version when the walk's first page was read (the
+cursor carries it), so storing the one from the last page is also right: whatever
+changed during the walk comes again in the next incremental pull.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from base64 import b64decode, b64encode
+from urllib import parse
+
+from django.utils.cache import patch_vary_headers
+from django.utils.http import parse_etags
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+from rest_framework.utils.urls import replace_query_param
+
+from production import serializers
+from production.selectors import schedule as selectors
+
+VERSION_HEADER = "X-Schedule-Version"
+
+
+def _is_id(value) -> bool:
+    return (
+        isinstance(value, str)
+        and value.isascii()
+        and value.isdigit()
+        and int(value) <= serializers.MAX_ID
+    )
+
+
+class ScheduleCursorPagination(CursorPagination):
+    """Cursor pages by entry id; the cursor also carries the version the walk began at."""
+
+    ordering = ("id",)
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    walk_version: int | None = None  # set by the view before paginating
+
+    def _tokens(self, request) -> dict[str, list[str]] | None:
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return None
+        try:
+            return parse.parse_qs(
+                b64decode(encoded.encode("ascii")).decode("ascii"), keep_blank_values=True
+            )
+        except ValueError as exc:  # binascii.Error and UnicodeError are ValueErrors
+            raise NotFound(self.invalid_cursor_message) from exc
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        # DRF passes the position straight to the ORM: a forged one must not become a 500.
+        if cursor is not None and cursor.position is not None and not _is_id(cursor.position):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+    def version_in_cursor(self, request) -> int | None:
+        tokens = self._tokens(request)
+        if tokens is None or "v" not in tokens:
+            return None
+        value = tokens["v"][0]
+        if not _is_id(value):
+            raise NotFound(self.invalid_cursor_message)
+        return int(value)
+
+    def encode_cursor(self, cursor):
+        tokens = {}
+        if cursor.offset != 0:
+            tokens["o"] = str(cursor.offset)
+        if cursor.reverse:
+            tokens["r"] = "1"
+        if cursor.position is not None:
+            tokens["p"] = cursor.position
+        if self.walk_version is not None:
+            tokens["v"] = str(self.walk_version)
+        encoded = b64encode(parse.urlencode(tokens).encode("ascii")).decode("ascii")
+        return replace_query_param(self.base_url, self.cursor_query_param, encoded)
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "schedule_version": self.walk_version,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["schedule_version"] = {
+            "type": "integer",
+            "description": "Store it and pass it as changed_since in the next pull.",
+        }
+        response["required"] = ["schedule_version", "results"]
+        return response
+
+
+def schedule_etag(request, version: int) -> str:
+    """Weak: equal for semantically equal answers (same version, query and caller)."""
+    query = sorted((key, value) for key, values in request.query_params.lists() for value in values)
+    key = f"{request.path}?{parse.urlencode(query)}|{request.user.pk}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    return f'W/"{version}-{digest}"'
+
+
+def _weak(etag: str) -> str:
+    return etag.removeprefix("W/")
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = parse_etags(if_none_match)
+    return "*" in candidates or any(_weak(tag) == _weak(etag) for tag in candidates)
+
+
+class ScheduleViewSet(viewsets.GenericViewSet):
+    required_permissions = {"list": ["production.view_scheduleentry"]}
+    serializer_class = serializers.ScheduleEntrySerializer
+    pagination_class = ScheduleCursorPagination
+    filter_backends: list = []  # no ?ordering=: the cursor needs the id order
+
+    def get_queryset(self):
+        query = serializers.ScheduleQuerySerializer(query_params=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.schedule_entries(**query.selector_filters())
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("line", str, description="A line id or name."),
+            OpenApiParameter("product", str, description="A SKU."),
+            OpenApiParameter("from", str, description="First week, e.g. 2026-W48."),
+            OpenApiParameter("to", str, description="Last week (inclusive)."),
+            OpenApiParameter(
+                "changed_since",
+                int,
+                description="A schedule version: entries created or superseded after it.",
+            ),
+        ],
+        responses={
+            200: serializers.ScheduleEntrySerializer(many=True),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
+        },
+    )
+    def list(self, request, *args, **kwargs):
+        queryset = self.get_queryset()  # validates the query: a bad one is 400, not 304
+        walk_version = self.paginator.version_in_cursor(request)
+        # Read the version before the entries: a change landing in between is then sent
+        # again next time instead of being missed.
+        version = selectors.schedule_version()
+        headers = {
+            "ETag": schedule_etag(request, version),
+            VERSION_HEADER: str(version),
+            "Cache-Control": "private, no-cache",
+        }
+        if etag_matches(request.headers.get("If-None-Match"), headers["ETag"]):
+            response = Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        else:
+            self.paginator.walk_version = version if walk_version is None else walk_version
+            page = self.paginate_queryset(queryset)
+            response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+            for name, value in headers.items():
+                response[name] = value
+        patch_vary_headers(response, ["Authorization"])
+        return response
+
+
+router = SimpleRouter()
+router.register("schedules", ScheduleViewSet, basename="schedule-entry")
+urlpatterns = router.urls

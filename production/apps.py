@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ProductionConfig(AppConfig):
+    name = "production"
+    verbose_name = "Production"
+
+    def ready(self):
+        from coordination import timeline
+        from production import tasks  # noqa: F401 - registers the pipeline's tasks by name
+        from production.models import Line
+
+        timeline.register(Line, timeline.permission_finder(Line, "production.view_line"))

@@ -1,0 +1,123 @@
+"""Demo data for the production app: run rates sized so each line runs at about 80%,
+stock on hand, a canning shutdown, a full recompute and an accepted first fortnight.
+Re-runnable: nothing is created twice."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Avg
+from django.utils import timezone
+
+from coordination import roles
+from coordination.demo import demo_user
+from coordination.models import Product
+from coordination.weeks import add_weeks, current_week
+from demand.models import SalesActual
+from production.models import CapacityException, InventoryPosition, Line, RunRate, ScheduleEntry
+from production.services import pipeline, schedule
+
+TARGET_UTILISATION = 0.85
+
+
+@transaction.atomic
+def seed_capacity() -> dict[str, int]:
+    """Hours per unit so that the coming half year's demand (as sold in the same weeks
+    last year) uses ~85% of each line's normal week: tight enough that promotions and
+    shutdowns need pre-build. Big packs take 1.6x the time of small ones."""
+    created = 0
+    same_season = add_weeks(current_week(), -52)
+    for line in Line.objects.all():
+        products = list(
+            Product.objects.filter(production_line=line).exclude(
+                lifecycle=Product.Lifecycle.DISCONTINUED
+            )
+        )
+        means = dict(
+            SalesActual.objects.filter(
+                product__in=products,
+                week__gte=same_season,
+                week__lt=add_weeks(same_season, 26),
+            )
+            .values("product_id")
+            .annotate(mean=Avg("units"))
+            .values_list("product_id", "mean")
+        )
+        weight = {p.pk: 1.6 if p.sku.split("-")[2] in ("15", "20") else 1.0 for p in products}
+        load = sum((means.get(p.pk) or 0) * weight[p.pk] for p in products)
+        if load <= 0:
+            continue
+        per_unit = float(line.weekly_capacity_hours) * TARGET_UTILISATION / load
+        for product in products:
+            _, was_created = RunRate.objects.get_or_create(
+                product=product,
+                defaults={"hours_per_unit": Decimal(f"{per_unit * weight[product.pk]:.6f}")},
+            )
+            created += was_created
+    return {"run_rates": RunRate.objects.count(), "created": created}
+
+
+@transaction.atomic
+def seed_inventory() -> int:
+    """About a week and a half of average demand on hand, counted yesterday."""
+    today = timezone.localdate()
+    recent = add_weeks(current_week(), -8)
+    created = 0
+    for product_id, mean in (
+        SalesActual.objects.filter(week__gte=recent)
+        .values("product_id")
+        .annotate(mean=Avg("units"))
+        .values_list("product_id", "mean")
+    ):
+        _, was_created = InventoryPosition.objects.get_or_create(
+            product_id=product_id,
+            as_of=today - timezone.timedelta(days=1),
+            defaults={"on_hand": int((mean or 0) * 1.5)},
+        )
+        created += was_created
+    return created
+
+
+@transaction.atomic
+def seed_shutdown() -> None:
+    """Canning 2 stops for maintenance just before the sports-drinks promotion."""
+    production = demo_user(roles.PRODUCTION)
+    line = Line.objects.filter(name="Canning 2").first()
+    if line is None:
+        return
+    for weeks_ahead, hours, note in (
+        (9, Decimal("0"), "Annual maintenance shutdown"),
+        (10, Decimal("40"), "Restart after maintenance, one shift"),
+    ):
+        CapacityException.objects.get_or_create(
+            line=line,
+            week=add_weeks(current_week(), weeks_ahead),
+            defaults={"hours": hours, "note": note, "created_by": production},
+        )
+
+
+def recompute_everything() -> int:
+    """Plan every line now (synchronously), whatever the broker: the demo must be ready."""
+    runs = 0
+    for request_id in pipeline.request_full_recompute(reason="Demo data loaded"):
+        runs += len(pipeline.process_request(request_id))
+    return runs
+
+
+def accept_first_weeks(weeks: int = 2) -> int:
+    """Production has accepted the first fortnight of every line: the frozen window."""
+    if ScheduleEntry.objects.exists():
+        return 0
+    production = demo_user(roles.PRODUCTION)
+    accepted = 0
+    for line in Line.objects.all():
+        revision = schedule.quotas_accept_range(
+            actor=production,
+            line_id=line.pk,
+            week_from=current_week(),
+            week_to=add_weeks(current_week(), weeks - 1),
+        )
+        if revision is not None:
+            accepted += revision.entries.count()
+    return accepted

@@ -1,0 +1,297 @@
+"""Production: lines and their capacity, inventory, quota recommendations, the accepted
+schedule REST clients pull, and the record of every recompute.
+
+Every write lives in production/services/; the planning arithmetic in engine.py."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from coordination.weeks import iso_label, validate_monday
+
+
+class Line(models.Model):
+    """A production line. Products are made on one line; its hours are shared by them."""
+
+    name = models.CharField(max_length=80, unique=True)
+    weekly_capacity_hours = models.DecimalField(
+        max_digits=8, decimal_places=1, help_text="Hours available in a normal week."
+    )
+    frozen_window_weeks = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="Weeks from now in which accepted quotas are kept by every recompute.",
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("plan_line", "Can accept and override quotas on production lines")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekly_capacity_hours__gte=0), name="line_capacity_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(frozen_window_weeks__lte=26), name="line_frozen_window_at_most_26"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CapacityException(models.Model):
+    """A week in which a line has other hours than usual: a shutdown (0), a short
+    week, overtime or an extra shift."""
+
+    line = models.ForeignKey(Line, on_delete=models.CASCADE, related_name="capacity_exceptions")
+    week = models.DateField(validators=[validate_monday])
+    hours = models.DecimalField(max_digits=8, decimal_places=1)
+    note = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["line", "week"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "week"], name="capacity_exception_once"),
+            models.CheckConstraint(condition=Q(hours__gte=0), name="capacity_hours_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.line} {iso_label(self.week)}: {self.hours} h"
+
+
+class RunRate(models.Model):
+    """How many line hours one unit of a product takes."""
+
+    product = models.OneToOneField(
+        "coordination.Product", on_delete=models.CASCADE, related_name="run_rate"
+    )
+    hours_per_unit = models.DecimalField(
+        max_digits=10, decimal_places=6, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(hours_per_unit__gt=0), name="run_rate_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id}: {self.hours_per_unit} h/unit"
+
+
+class InventoryPosition(models.Model):
+    """Units on hand of a product, counted at a date. The latest count is used."""
+
+    # The unique (product, as_of) index serves product lookups (faster imports).
+    product = models.ForeignKey(
+        "coordination.Product",
+        on_delete=models.PROTECT,
+        related_name="inventory_positions",
+        db_index=False,
+    )
+    as_of = models.DateField()
+    on_hand = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product", "-as_of"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "as_of"], name="inventory_once_per_day"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="inventory_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} {self.as_of}: {self.on_hand}"
+
+
+class ProductionHold(models.Model):
+    """Production of a product is stopped (e.g. a stop-ship recall): its quotas are 0."""
+
+    product = models.ForeignKey(
+        "coordination.Product", on_delete=models.PROTECT, related_name="production_holds"
+    )
+    reason = models.CharField(max_length=300)
+    reference = models.CharField(max_length=40, help_text="What placed it, e.g. a recall code.")
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    placed_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "reference"],
+                condition=Q(released_at__isnull=True),
+                name="one_active_hold_per_reference",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Hold {self.product_id} ({self.reference})"
+
+
+class RecomputeRun(models.Model):
+    """One re-plan of one line: what triggered it, what it did, how long it took."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    line = models.ForeignKey(
+        Line, on_delete=models.CASCADE, related_name="recompute_runs", null=True, blank=True
+    )
+    requests = models.ManyToManyField("coordination.RecomputeRequest", related_name="runs")
+    trigger = models.CharField(max_length=300)
+    product_ids = models.JSONField(default=list)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.RUNNING)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    first_week = models.DateField(null=True, blank=True)
+    horizon_weeks = models.PositiveSmallIntegerField(default=26)
+    forecast_rows = models.PositiveIntegerField(default=0)
+    recommendation_rows = models.PositiveIntegerField(default=0)
+    changed_cells = models.PositiveIntegerField(default=0)
+    prebuild_units = models.FloatField(default=0)
+    shortage_units = models.FloatField(default=0)
+    timings = models.JSONField(default=dict, blank=True, help_text="seconds per stage")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"Run {self.pk} {self.line or 'no line'} ({self.state})"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class QuotaRecommendation(models.Model):
+    """What production should make of a product in a week, and every term that explains it.
+
+    Units made in `week` are available lead-time weeks later, in `covers_week`; the demand
+    terms are those of that week:
+        demand          = baseline + promotion_uplift + firm_orders + adjustment
+        net_requirement = max(0, demand + safety_stock - stock_before_arrival)
+        recommended     = net_requirement + prebuild_units - capacity_cut_units
+    prebuild_units are made here for later weeks that lack capacity; capacity_cut_units is
+    need that could not be made here (capacity, or a frozen or held plan); shortage_units
+    is demand still unmet at the end of covers_week."""
+
+    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="recommendations")
+    product = models.ForeignKey(
+        "coordination.Product", on_delete=models.CASCADE, related_name="quota_recommendations"
+    )
+    line = models.ForeignKey(Line, on_delete=models.CASCADE, related_name="recommendations")
+    week = models.DateField(validators=[validate_monday], help_text="The week it is made in.")
+    covers_week = models.DateField(help_text="The week the units become available.")
+    recommended_units = models.FloatField()
+    baseline = models.FloatField()
+    promotion_uplift = models.FloatField()
+    firm_orders = models.FloatField()
+    adjustment = models.FloatField()
+    demand = models.FloatField()
+    safety_stock = models.FloatField()
+    stock_before_arrival = models.FloatField(
+        help_text="Net stock at the end of the week before covers_week (negative: backlog)."
+    )
+    net_requirement = models.FloatField()
+    prebuild_units = models.FloatField()
+    capacity_cut_units = models.FloatField()
+    shortage_units = models.FloatField()
+    projected_on_hand = models.FloatField(help_text="Stock at the end of covers_week.")
+    hold_reason = models.CharField(max_length=300, blank=True)
+    frozen = models.BooleanField(default=False, help_text="Inside the frozen window: kept.")
+
+    class Meta:
+        ordering = ["product", "week"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "week"], name="recommendation_once"),
+            models.CheckConstraint(
+                condition=Q(recommended_units__gte=0), name="recommendation_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["line", "week"])]
+
+    def __str__(self):
+        return f"{self.product_id} {iso_label(self.week)}: {self.recommended_units:.0f}"
+
+
+class ScheduleRevision(models.Model):
+    """One change to the accepted schedule. Its number is the schedule version REST
+    clients see: it only grows."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    summary = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"Schedule version {self.pk}"
+
+
+class ScheduleEntry(models.Model):
+    """An accepted quota: units of a product to make in a week. A later acceptance or
+    override of the same product and week supersedes it (kept for history and sync)."""
+
+    class Kind(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted recommendation"
+        OVERRIDDEN = "overridden", "Overridden"
+
+    revision = models.ForeignKey(ScheduleRevision, on_delete=models.PROTECT, related_name="entries")
+    product = models.ForeignKey(
+        "coordination.Product", on_delete=models.PROTECT, related_name="schedule_entries"
+    )
+    line = models.ForeignKey(Line, on_delete=models.PROTECT, related_name="schedule_entries")
+    week = models.DateField(validators=[validate_monday])
+    units = models.PositiveIntegerField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    recommended_units = models.FloatField(help_text="What Tandem recommended at the time.")
+    reason = models.CharField(max_length=300, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(auto_now_add=True)
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["line", "week", "product"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "week"],
+                condition=Q(superseded_at__isnull=True),
+                name="one_current_schedule_entry",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="overridden") | ~Q(reason=""), name="override_has_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["revision"])]
+
+    def __str__(self):
+        return f"{self.product_id} {iso_label(self.week)}: {self.units} (v{self.revision_id})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_at is None

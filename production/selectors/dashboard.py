@@ -1,0 +1,320 @@
+"""Reads for the production dashboard: capacity use, alerts, the quota grid, what
+changed since the accepted schedule, and a promotion's production answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import numpy as np
+from django.db.models import Q
+
+from coordination.weeks import add_weeks, current_week, iso_label
+from demand.models import Promotion, PromotionItem
+from production.models import (
+    Line,
+    ProductionHold,
+    QuotaRecommendation,
+    RecomputeRun,
+    RunRate,
+    ScheduleEntry,
+)
+from production.selectors.capacity import line_capacity
+from production.services.schedule import whole_units
+
+HORIZON_WEEKS = 26
+FULL = 0.98  # share of capacity at which a week counts as full
+
+
+def weeks_from_now(count: int = HORIZON_WEEKS) -> list[dt.date]:
+    start = current_week()
+    return [add_weeks(start, k) for k in range(count)]
+
+
+def line_overview(line: Line, weeks: list[dt.date]) -> dict:
+    """Hours planned per week (split into this week's need and pre-build) vs capacity."""
+    col = {week: k for k, week in enumerate(weeks)}
+    rates = {
+        pid: float(rate)
+        for pid, rate in RunRate.objects.filter(product__production_line=line).values_list(
+            "product_id", "hours_per_unit"
+        )
+    }
+    need = np.zeros(len(weeks))
+    ahead = np.zeros(len(weeks))
+    for pid, week, units, prebuild in QuotaRecommendation.objects.filter(
+        line=line, week__gte=weeks[0], week__lte=weeks[-1]
+    ).values_list("product_id", "week", "recommended_units", "prebuild_units"):
+        hours = rates.get(pid, 0.0)
+        ahead[col[week]] += min(prebuild, units) * hours
+        need[col[week]] += max(0.0, units - prebuild) * hours
+    capacity = line_capacity(line, weeks)
+    planned = need + ahead
+    return {
+        "line": line,
+        "weeks": weeks,
+        "need_hours": need,
+        "prebuild_hours": ahead,
+        "planned_hours": planned,
+        "capacity": capacity,
+        "utilisation": np.divide(
+            planned, capacity, out=np.where(planned > 0, np.inf, 0.0), where=capacity > 0
+        ),
+    }
+
+
+def quota_grid(line: Line, weeks: list[dt.date]) -> list[dict]:
+    """Products x weeks: the recommendation, the accepted quota and the flags of each cell."""
+    col = {week: k for k, week in enumerate(weeks)}
+    accepted = {
+        (pid, week): units
+        for pid, week, units in ScheduleEntry.objects.filter(
+            line=line, week__gte=weeks[0], week__lte=weeks[-1], superseded_at__isnull=True
+        ).values_list("product_id", "week", "units")
+    }
+    rows: dict[int, dict] = {}
+    recommendations = (
+        QuotaRecommendation.objects.filter(line=line, week__gte=weeks[0], week__lte=weeks[-1])
+        .select_related("product")
+        .order_by("product__sku", "week")
+    )
+    peak = 0.0
+    for rec in recommendations:
+        row = rows.setdefault(
+            rec.product_id,
+            {"product": rec.product, "cells": [None] * len(weeks), "hold": rec.hold_reason},
+        )
+        accepted_units = accepted.get((rec.product_id, rec.week))
+        row["cells"][col[rec.week]] = {
+            "rec": rec,
+            "units": round(rec.recommended_units),
+            "accepted": accepted_units,
+            "differs": accepted_units is not None
+            and accepted_units != whole_units(rec.recommended_units),
+            "prebuild": rec.prebuild_units >= 0.5,
+            "short": rec.shortage_units >= 0.5,
+        }
+        peak = max(peak, rec.recommended_units)
+    for row in rows.values():
+        for cell in row["cells"]:
+            if cell is not None:
+                cell["heat"] = min(5, int(cell["rec"].recommended_units / peak * 5)) if peak else 0
+    return list(rows.values())
+
+
+def alerts(line: Line, weeks: list[dt.date], overview: dict | None = None) -> list[dict]:
+    """What needs production's attention on this line, most serious first."""
+    found: list[dict] = []
+    shortages = defaultdict(list)
+    for rec in QuotaRecommendation.objects.filter(
+        line=line, week__gte=weeks[0], week__lte=weeks[-1], shortage_units__gte=0.5
+    ).select_related("product"):
+        shortages[rec.product].append(rec)
+    for product, recs in sorted(shortages.items(), key=lambda item: item[0].sku):
+        worst = max(recs, key=lambda r: r.shortage_units)
+        found.append(
+            {
+                "level": "err",
+                "kind": "Shortage",
+                "text": f"{product.sku}: demand short by up to {worst.shortage_units:,.0f} units "
+                f"(worst in {iso_label(worst.covers_week)}), even with every earlier week used.",
+                "product": product,
+            }
+        )
+    for hold in ProductionHold.objects.filter(
+        product__production_line=line, released_at__isnull=True
+    ).select_related("product"):
+        found.append(
+            {
+                "level": "err",
+                "kind": "Hold",
+                "text": f"{hold.product.sku}: production held — {hold.reason}",
+                "product": hold.product,
+            }
+        )
+    overview = overview or line_overview(line, weeks)
+    for k, week in enumerate(weeks):
+        if overview["prebuild_hours"][k] > 0.05 and overview["utilisation"][k] >= FULL:
+            found.append(
+                {
+                    "level": "warn",
+                    "kind": "Pre-build",
+                    "text": f"{iso_label(week)}: line full; {overview['prebuild_hours'][k]:,.0f} "
+                    "of its hours build ahead for a later week that lacks capacity.",
+                    "product": None,
+                }
+            )
+    items = (
+        PromotionItem.objects.filter(
+            product__production_line=line,
+            promotion__status__in=Promotion.PLANNING_STATUSES,
+            promotion__start_week__gte=weeks[0],
+            promotion__start_week__lte=weeks[-1],
+        )
+        .select_related("promotion")
+        .order_by("promotion__start_week")
+    )
+    seen = set()
+    for item in items:
+        if item.promotion_id in seen:
+            continue
+        seen.add(item.promotion_id)
+        found.append(
+            {
+                "level": "info",
+                "kind": "Promotion",
+                "text": f"“{item.promotion.name}” starts {iso_label(item.promotion.start_week)} "
+                f"({item.promotion.get_status_display().lower()}).",
+                "promotion": item.promotion,
+                "product": None,
+            }
+        )
+    failed = RecomputeRun.objects.filter(line=line, state=RecomputeRun.State.FAILED).first()
+    latest = RecomputeRun.objects.filter(line=line).first()
+    if failed is not None and latest is not None and failed.pk == latest.pk:
+        found.insert(
+            0,
+            {
+                "level": "err",
+                "kind": "Recompute failed",
+                "text": f"The last recompute failed: {failed.error}",
+                "product": None,
+            },
+        )
+    return found
+
+
+def changes_since_accepted(line: Line, weeks: list[dt.date]) -> dict:
+    """Cells whose recommendation now differs from the accepted quota, and the weeks that
+    have recommendations nobody has accepted yet."""
+    accepted = {
+        (e.product_id, e.week): e
+        for e in ScheduleEntry.objects.filter(
+            line=line, week__gte=weeks[0], week__lte=weeks[-1], superseded_at__isnull=True
+        )
+    }
+    changed = []
+    unaccepted_weeks: set[dt.date] = set()
+    for rec in (
+        QuotaRecommendation.objects.filter(line=line, week__gte=weeks[0], week__lte=weeks[-1])
+        .select_related("product")
+        .order_by("week", "product__sku")
+    ):
+        entry = accepted.get((rec.product_id, rec.week))
+        units = whole_units(rec.recommended_units)
+        if entry is None:
+            if units:
+                unaccepted_weeks.add(rec.week)
+            continue
+        if entry.units != units:
+            changed.append(
+                {"rec": rec, "units": units, "accepted": entry.units, "delta": units - entry.units}
+            )
+    return {"changed": changed, "unaccepted_weeks": sorted(unaccepted_weeks)}
+
+
+def recent_runs(line: Line | None = None, limit: int = 5):
+    runs = RecomputeRun.objects.prefetch_related("requests").order_by("-started_at", "-id")
+    if line is not None:
+        runs = runs.filter(Q(line=line))
+    return list(runs[:limit])
+
+
+def promotion_impact(promotion: Promotion) -> list[dict]:
+    """Production's answer to a promotion, per product: pre-build weeks before it, weeks
+    still short during it, and how the promotion weeks are supplied."""
+    answers = []
+    for item in promotion.items.select_related("product", "product__production_line"):
+        product = item.product
+        recs = list(
+            QuotaRecommendation.objects.filter(
+                product=product,
+                covers_week__lte=add_weeks(promotion.end_week, 1),
+            ).order_by("week")
+        )
+        during = [r for r in recs if promotion.start_week <= r.covers_week <= promotion.end_week]
+        prebuild = [
+            r for r in recs if r.prebuild_units >= 0.5 and r.covers_week <= promotion.end_week
+        ]
+        short = [r for r in during if r.shortage_units >= 0.5]
+        answers.append(
+            {
+                "product": product,
+                "line": product.production_line,
+                "planned": product.production_line is not None and bool(recs),
+                "demand": sum(r.demand for r in during),
+                "uplift": sum(r.promotion_uplift for r in during),
+                "prebuild": [(r.week, r.prebuild_units) for r in prebuild],
+                "prebuild_total": sum(r.prebuild_units for r in prebuild),
+                "short": [(r.covers_week, r.shortage_units) for r in short],
+                "short_total": max((r.shortage_units for r in short), default=0.0),
+                "hold": next((r.hold_reason for r in recs if r.hold_reason), ""),
+            }
+        )
+    return answers
+
+
+def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
+    """The terms of a recommendation as waterfall steps that add up to it."""
+    steps = [
+        ("Baseline demand", rec.baseline, "s1"),
+        ("Promotion uplift", rec.promotion_uplift, "s2"),
+        ("Firm orders", rec.firm_orders, "s3"),
+        ("Marketing adjustment", rec.adjustment, "s4"),
+        ("Safety stock target", rec.safety_stock, "s5"),
+        ("Stock before arrival", -rec.stock_before_arrival, "s7"),
+    ]
+    rows = []
+    running = 0.0
+    for label, value, css in steps:
+        if abs(value) < 0.5 and label not in ("Baseline demand",):
+            continue
+        rows.append({"label": label, "value": value, "start": running, "css": css})
+        running += value
+    net = rec.net_requirement
+    if abs(running - net) >= 0.5:
+        # Stock already covers more than the need: nothing to make for it.
+        rows.append(
+            {
+                "label": "Nothing needed below zero",
+                "value": net - running,
+                "start": running,
+                "css": "s7",
+            }
+        )
+    running = net
+    if rec.prebuild_units >= 0.5:
+        rows.append(
+            {
+                "label": "Built ahead for later weeks",
+                "value": rec.prebuild_units,
+                "start": running,
+                "css": "s6",
+            }
+        )
+        running += rec.prebuild_units
+    if rec.capacity_cut_units >= 0.5:
+        rows.append(
+            {
+                "label": "Cut: no capacity (or held/frozen)",
+                "value": -rec.capacity_cut_units,
+                "start": running,
+                "css": "s7",
+            }
+        )
+        running -= rec.capacity_cut_units
+    if abs(rec.recommended_units - running) >= 0.5:
+        rows.append(
+            {
+                "label": "Kept from the frozen plan" if rec.frozen else "Other",
+                "value": rec.recommended_units - running,
+                "start": running,
+                "css": "s7",
+            }
+        )
+    scale = max([abs(r["start"]) + abs(r["value"]) for r in rows] + [rec.recommended_units, 1.0])
+    for row in rows:
+        low = min(row["start"], row["start"] + row["value"])
+        row["left"] = max(0.0, low / scale * 100)
+        row["width"] = max(0.5, abs(row["value"]) / scale * 100)
+    return rows

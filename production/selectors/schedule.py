@@ -1,0 +1,129 @@
+"""Reads of the accepted schedule and of the recommendations it is accepted from.
+
+The schedule version is the id of the latest ScheduleRevision: every accept or override
+creates one, so the number only grows and a client that remembers it can ask for what
+changed since (`schedule_entries(changed_since=...)`). The REST API, and later the CSV
+export and webhooks, read the schedule through this module only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+
+from coordination.weeks import iso_label
+from production.models import QuotaRecommendation, ScheduleEntry, ScheduleRevision
+
+# Terms smaller than this (in units) are left out of an explanation: they round to 0.
+NEGLIGIBLE = 0.5
+
+
+def schedule_version() -> int:
+    """The schedule version: the id of the latest revision (0 before the first)."""
+    return ScheduleRevision.objects.aggregate(version=Max("id"))["version"] or 0
+
+
+def _week_and_scope(
+    queryset: QuerySet,
+    *,
+    line_id: int | None,
+    product_id: int | None,
+    week_from: dt.date | None,
+    week_to: dt.date | None,
+) -> QuerySet:
+    if line_id is not None:
+        queryset = queryset.filter(line_id=line_id)
+    if product_id is not None:
+        queryset = queryset.filter(product_id=product_id)
+    if week_from is not None:
+        queryset = queryset.filter(week__gte=week_from)
+    if week_to is not None:
+        queryset = queryset.filter(week__lte=week_to)
+    return queryset
+
+
+def schedule_entries(
+    *,
+    line_id: int | None = None,
+    product_id: int | None = None,
+    week_from: dt.date | None = None,
+    week_to: dt.date | None = None,
+    changed_since: int | None = None,
+) -> QuerySet[ScheduleEntry]:
+    """Without `changed_since`: the current schedule (one entry per product and week).
+
+    With `changed_since=N`: every entry created after revision N, and every entry
+    superseded after it (by an entry of a later revision), superseded ones included, so
+    a client mirror that upserts current entries and drops superseded ones by id ends up
+    equal to the current schedule. Ordered by id: entries are append-only, so new ones
+    always sort after everything a client has already read."""
+    queryset = ScheduleEntry.objects.select_related("product", "line", "accepted_by")
+    if changed_since is None:
+        queryset = queryset.filter(superseded_at__isnull=True)
+    else:
+        queryset = queryset.filter(
+            Q(revision_id__gt=changed_since) | Q(superseded_by__revision_id__gt=changed_since)
+        )
+    queryset = _week_and_scope(
+        queryset, line_id=line_id, product_id=product_id, week_from=week_from, week_to=week_to
+    )
+    return queryset.order_by("id")
+
+
+def quota_recommendations(
+    *,
+    line_id: int | None = None,
+    product_id: int | None = None,
+    week_from: dt.date | None = None,
+    week_to: dt.date | None = None,
+) -> QuerySet[QuotaRecommendation]:
+    """Recommendations with the currently accepted units of the same cell
+    (`accepted_units`, None where nothing is accepted), by line, product and week."""
+    accepted = ScheduleEntry.objects.filter(
+        product_id=OuterRef("product_id"), week=OuterRef("week"), superseded_at__isnull=True
+    ).values("units")[:1]
+    queryset = QuotaRecommendation.objects.select_related("product", "line").annotate(
+        accepted_units=Subquery(accepted)
+    )
+    queryset = _week_and_scope(
+        queryset, line_id=line_id, product_id=product_id, week_from=week_from, week_to=week_to
+    )
+    return queryset.order_by("line__name", "product__sku", "week")
+
+
+def _units(value: float) -> str:
+    return f"{round(value):,}"
+
+
+def recommendation_explanation(rec: QuotaRecommendation) -> str:
+    """One sentence that adds the terms up, e.g. "demand 420 = baseline 300 + promotion
+    120; 80 built ahead for later weeks; short 40; recommended 460"."""
+    if rec.hold_reason:
+        return f"on hold: {rec.hold_reason}; recommended {_units(rec.recommended_units)}"
+    demand = f"demand {_units(rec.demand)} = baseline {_units(rec.baseline)}"
+    for label, value in (
+        ("promotion", rec.promotion_uplift),
+        ("firm orders", rec.firm_orders),
+        ("adjustment", rec.adjustment),
+    ):
+        if abs(value) >= NEGLIGIBLE:
+            demand += f" {'-' if value < 0 else '+'} {label} {_units(abs(value))}"
+    parts = [demand]
+    if rec.covers_week != rec.week:
+        parts[0] = f"for {iso_label(rec.covers_week)}: {demand}"
+    if rec.safety_stock >= NEGLIGIBLE:
+        parts.append(f"safety stock {_units(rec.safety_stock)}")
+    if rec.stock_before_arrival >= NEGLIGIBLE:
+        parts.append(f"{_units(rec.stock_before_arrival)} in stock")
+    elif rec.stock_before_arrival <= -NEGLIGIBLE:
+        parts.append(f"backlog {_units(-rec.stock_before_arrival)}")
+    if rec.prebuild_units >= NEGLIGIBLE:
+        parts.append(f"{_units(rec.prebuild_units)} built ahead for later weeks")
+    if rec.capacity_cut_units >= NEGLIGIBLE:
+        parts.append(f"{_units(rec.capacity_cut_units)} could not be made this week")
+    if rec.shortage_units >= NEGLIGIBLE:
+        parts.append(f"short {_units(rec.shortage_units)}")
+    if rec.frozen:
+        parts.append("frozen: accepted quota kept")
+    parts.append(f"recommended {_units(rec.recommended_units)}")
+    return "; ".join(parts)

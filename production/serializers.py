@@ -1,0 +1,384 @@
+"""REST representations of production: input validation for the API edge, and one
+serializer per resource that every reader (API, CSV export, webhooks) shares.
+
+Inputs are checked for shape and type here; business rules (past weeks, ranges, hold,
+stale edits) stay in the services, whose errors the shared handler turns into 400/409."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from coordination.models import Product, RecomputeRequest
+from coordination.weeks import iso_label, parse_week
+from production.models import (
+    CapacityException,
+    Line,
+    QuotaRecommendation,
+    RecomputeRun,
+    ScheduleEntry,
+)
+from production.selectors.schedule import recommendation_explanation
+
+MAX_ID = 2**63 - 1
+
+
+# --- Fields ---------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "example": "2026-W48"})
+class WeekField(serializers.Field):
+    """An ISO week ('2026-W48') or any date in it ('2026-11-23'); the Monday internally,
+    the ISO week label on output."""
+
+    default_error_messages = {"required": "Choose the week, e.g. 2026-W48."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            raise serializers.ValidationError("Enter a week as 2026-W48 or a date as 2026-11-23.")
+        try:
+            week = parse_week(str(data))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        if week is None:
+            self.fail("required")
+        return week
+
+    def to_representation(self, value):
+        return iso_label(value)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class LineRefField(serializers.Field):
+    """A line by id (3 or "3") or by name ("Bottling 1")."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            raise serializers.ValidationError("Name a line by its id or its name.")
+        text = str(data).strip()
+        line = Line.objects.filter(name=text).first()
+        if line is None and text.isascii() and text.isdigit() and int(text) <= MAX_ID:
+            line = Line.objects.filter(pk=int(text)).first()
+        if line is None:
+            raise serializers.ValidationError(f"There is no line {text!r}.")
+        return line
+
+    def to_representation(self, value):
+        return value.name
+
+
+class ProductRefField(serializers.SlugRelatedField):
+    """A product by its SKU."""
+
+    default_error_messages = {
+        "does_not_exist": "There is no product with SKU {value}.",
+        "invalid": "Name the product by its SKU.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Product.objects.all())
+        super().__init__(slug_field="sku", **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        return super().to_internal_value(str(data).strip())
+
+
+def _with_week_range(fields: dict, *, required: bool = False) -> dict:
+    # "from" is a Python keyword, so these fields cannot be class attributes.
+    fields["from"] = WeekField(required=required)
+    fields["to"] = WeekField(required=required)
+    return fields
+
+
+def _check_week_order(attrs: dict) -> dict:
+    if attrs.get("from") and attrs.get("to") and attrs["to"] < attrs["from"]:
+        raise serializers.ValidationError({"to": "The last week must not be before the first."})
+    return attrs
+
+
+# --- Query parameters -----------------------------------------------------------------
+
+
+class WeekRangeQuerySerializer(serializers.Serializer):
+    """?line=<id or name>&product=<sku>&from=<week>&to=<week>; blank values are ignored."""
+
+    line = LineRefField(required=False)
+    product = ProductRefField(required=False)
+
+    def __init__(self, *, query_params, **kwargs):
+        data = {key: value for key, value in query_params.items() if value.strip()}
+        super().__init__(data=data, **kwargs)
+
+    def get_fields(self):
+        return _with_week_range(super().get_fields())
+
+    def validate(self, attrs):
+        return _check_week_order(attrs)
+
+    def selector_filters(self) -> dict:
+        data = self.validated_data
+        return {
+            "line_id": data["line"].pk if "line" in data else None,
+            "product_id": data["product"].pk if "product" in data else None,
+            "week_from": data.get("from"),
+            "week_to": data.get("to"),
+        }
+
+
+class ScheduleQuerySerializer(WeekRangeQuerySerializer):
+    changed_since = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_ID,
+        help_text="A schedule version: return what was created or superseded after it.",
+    )
+
+    def selector_filters(self) -> dict:
+        return {
+            **super().selector_filters(),
+            "changed_since": self.validated_data.get("changed_since"),
+        }
+
+
+# --- Quotas and the schedule ----------------------------------------------------------
+
+
+class QuotaRecommendationSerializer(serializers.ModelSerializer):
+    product = serializers.CharField(source="product.sku")
+    line = serializers.CharField(source="line.name")
+    week = WeekField()
+    week_start = serializers.DateField(source="week")
+    covers_week = WeekField()
+    run = serializers.IntegerField(source="run_id")
+    accepted_units = serializers.IntegerField(allow_null=True)
+    explanation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QuotaRecommendation
+        fields = [
+            "id",
+            "product",
+            "line",
+            "week",
+            "week_start",
+            "covers_week",
+            "recommended_units",
+            "baseline",
+            "promotion_uplift",
+            "firm_orders",
+            "adjustment",
+            "demand",
+            "safety_stock",
+            "stock_before_arrival",
+            "net_requirement",
+            "projected_on_hand",
+            "prebuild_units",
+            "capacity_cut_units",
+            "shortage_units",
+            "hold_reason",
+            "frozen",
+            "run",
+            "accepted_units",
+            "explanation",
+        ]
+        read_only_fields = fields
+
+    def get_explanation(self, rec) -> str:
+        return recommendation_explanation(rec)
+
+
+class ScheduleEntrySerializer(serializers.ModelSerializer):
+    """One accepted quota. `revision` is the schedule version that created it;
+    `superseded` entries appear only in changed_since pulls, so a mirror can drop them."""
+
+    product = serializers.CharField(source="product.sku")
+    line = serializers.CharField(source="line.name")
+    week = WeekField()
+    week_start = serializers.DateField(source="week")
+    revision = serializers.IntegerField(source="revision_id")
+    accepted_by = serializers.CharField(source="accepted_by.username")
+    superseded = serializers.SerializerMethodField()
+    superseded_by = serializers.IntegerField(source="superseded_by_id", allow_null=True)
+
+    class Meta:
+        model = ScheduleEntry
+        fields = [
+            "id",
+            "product",
+            "line",
+            "week",
+            "week_start",
+            "units",
+            "kind",
+            "reason",
+            "recommended_units",
+            "revision",
+            "accepted_by",
+            "accepted_at",
+            "superseded",
+            "superseded_by",
+            "superseded_at",
+        ]
+        read_only_fields = fields
+
+    def get_superseded(self, entry) -> bool:
+        return entry.superseded_at is not None
+
+
+class QuotaAcceptSerializer(serializers.Serializer):
+    product = ProductRefField()
+    week = WeekField()
+    seen_run_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="The run of the recommendation you saw; 409 if a recompute replaced it.",
+    )
+
+
+class QuotaOverrideSerializer(QuotaAcceptSerializer):
+    # Range and the reason's presence are the service's rules (with its messages).
+    units = serializers.IntegerField(max_value=MAX_ID, min_value=-MAX_ID)
+    reason = serializers.CharField(
+        max_length=ScheduleEntry._meta.get_field("reason").max_length,
+        required=False,
+        allow_blank=True,
+        default="",
+    )
+
+
+class QuotaAcceptRangeSerializer(serializers.Serializer):
+    line = LineRefField()
+
+    def get_fields(self):
+        return _with_week_range(super().get_fields(), required=True)
+
+    def validate(self, attrs):
+        return _check_week_order(attrs)
+
+
+class AcceptRangeResultSerializer(serializers.Serializer):
+    revision = serializers.IntegerField(allow_null=True)
+    entries = serializers.IntegerField()
+
+
+# --- Recompute runs and requests ------------------------------------------------------
+
+
+class RecomputeRunSerializer(serializers.ModelSerializer):
+    line = serializers.CharField(source="line.name", allow_null=True)
+    line_id = serializers.IntegerField(allow_null=True)
+    first_week = WeekField(allow_null=True)
+    seconds = serializers.FloatField(allow_null=True)
+    requests = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = RecomputeRun
+        fields = [
+            "id",
+            "line",
+            "line_id",
+            "trigger",
+            "state",
+            "error",
+            "started_at",
+            "finished_at",
+            "seconds",
+            "product_ids",
+            "first_week",
+            "horizon_weeks",
+            "forecast_rows",
+            "recommendation_rows",
+            "changed_cells",
+            "prebuild_units",
+            "shortage_units",
+            "timings",
+            "requests",
+        ]
+        read_only_fields = fields
+
+
+class RecomputeRequestSerializer(serializers.ModelSerializer):
+    finished = serializers.BooleanField(source="is_finished")
+    runs = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = RecomputeRequest
+        fields = [
+            "id",
+            "status",
+            "finished",
+            "source",
+            "reason",
+            "product_ids",
+            "line_ids",
+            "created_at",
+            "enqueued_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "runs",
+        ]
+        read_only_fields = fields
+
+
+# --- Lines and capacity ---------------------------------------------------------------
+
+
+class LineSerializer(serializers.ModelSerializer):
+    weekly_capacity_hours = serializers.DecimalField(
+        max_digits=8, decimal_places=1, coerce_to_string=False
+    )
+
+    class Meta:
+        model = Line
+        fields = [
+            "id",
+            "name",
+            "weekly_capacity_hours",
+            "frozen_window_weeks",
+            "version",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class LineUpdateSerializer(serializers.Serializer):
+    """PATCH: the version the client read (409 if the line changed since) and the
+    fields to change. Ranges are the service's rules."""
+
+    version = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    weekly_capacity_hours = serializers.DecimalField(
+        max_digits=None, decimal_places=None, required=False
+    )
+    frozen_window_weeks = serializers.IntegerField(
+        required=False, min_value=-MAX_ID, max_value=MAX_ID
+    )
+
+
+class CapacityExceptionSerializer(serializers.ModelSerializer):
+    week = WeekField()
+    week_start = serializers.DateField(source="week")
+    hours = serializers.DecimalField(max_digits=8, decimal_places=1, coerce_to_string=False)
+    line = serializers.IntegerField(source="line_id")
+
+    class Meta:
+        model = CapacityException
+        fields = ["id", "line", "week", "week_start", "hours", "note", "created_at"]
+        read_only_fields = fields
+
+
+class CapacityExceptionSetSerializer(serializers.Serializer):
+    week = WeekField()
+    hours = serializers.DecimalField(max_digits=None, decimal_places=None)
+    note = serializers.CharField(
+        max_length=CapacityException._meta.get_field("note").max_length,
+        required=False,
+        allow_blank=True,
+        default="",
+    )

@@ -1,0 +1,135 @@
+"""Line capacity: the normal weekly hours, exceptions for single weeks (shutdowns,
+overtime, extra shifts) and the hours each product takes. Each change re-plans the line."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from coordination.models import Product, RecomputeRequest
+from coordination.services.activity import activity_record
+from coordination.services.locking import lock_for_edit, save_new_version
+from coordination.services.recompute import recompute_request
+from coordination.weeks import current_week, iso_label
+from production.models import CapacityException, Line, RunRate
+
+MAX_HOURS = Decimal("168")  # hours in a week
+
+
+def _require(actor, permission: str) -> None:
+    if not actor.has_perm(permission):
+        raise PermissionDenied("Your role may not change line capacity.")
+
+
+def _hours(value, field: str) -> Decimal:
+    try:
+        hours = Decimal(str(value)).quantize(Decimal("0.1"))
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise ValidationError({field: "Enter hours as a number, e.g. 120 or 37.5."}) from exc
+    if not Decimal("0") <= hours <= MAX_HOURS:
+        raise ValidationError({field: f"Hours must be between 0 and {MAX_HOURS} a week."})
+    return hours
+
+
+def _replan(line: Line, actor, reason: str) -> None:
+    recompute_request(
+        product_ids=Product.objects.filter(production_line=line).values_list("pk", flat=True),
+        source=RecomputeRequest.Source.CAPACITY,
+        reason=reason,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def line_update(
+    *,
+    actor,
+    line_id: int,
+    expected_version: int | None,
+    weekly_capacity_hours=None,
+    frozen_window_weeks=None,
+) -> Line:
+    _require(actor, "production.change_line")
+    line = lock_for_edit(Line.objects.all(), line_id, expected_version)
+    changes = []
+    if weekly_capacity_hours is not None:
+        hours = _hours(weekly_capacity_hours, "weekly_capacity_hours")
+        if hours != line.weekly_capacity_hours:
+            changes.append(f"capacity {line.weekly_capacity_hours} → {hours} h/week")
+            line.weekly_capacity_hours = hours
+    if frozen_window_weeks is not None:
+        try:
+            weeks = int(frozen_window_weeks)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(
+                {"frozen_window_weeks": "Enter a whole number of weeks."}
+            ) from exc
+        if not 0 <= weeks <= 26:
+            raise ValidationError({"frozen_window_weeks": "The frozen window is 0 to 26 weeks."})
+        if weeks != line.frozen_window_weeks:
+            changes.append(f"frozen window {line.frozen_window_weeks} → {weeks} weeks")
+            line.frozen_window_weeks = weeks
+    if not changes:
+        return line
+    save_new_version(line, ["weekly_capacity_hours", "frozen_window_weeks"])
+    message = "Changed " + "; ".join(changes) + "."
+    activity_record(target=line, actor=actor, verb="updated", message=message)
+    _replan(line, actor, f"{line}: {message}")
+    return line
+
+
+@transaction.atomic
+def capacity_exception_set(*, actor, line_id: int, week, hours, note: str) -> CapacityException:
+    _require(actor, "production.add_capacityexception")
+    line = Line.objects.select_for_update().get(pk=line_id)
+    errors = {}
+    if week is None:
+        errors["week"] = "Choose the week."
+    elif week < current_week():
+        errors["week"] = f"{iso_label(week)} is over: change this week or a later one."
+    note = (note or "").strip()
+    if not note:
+        errors["note"] = "Say what happens that week, e.g. “Summer shutdown” or “Saturday shift”."
+    if errors:
+        raise ValidationError(errors)
+    value = _hours(hours, "hours")
+    exception, _ = CapacityException.objects.update_or_create(
+        line=line, week=week, defaults={"hours": value, "note": note, "created_by": actor}
+    )
+    message = f"{iso_label(week)}: {value} h ({note})."
+    activity_record(target=line, actor=actor, verb="updated", message=message)
+    _replan(line, actor, f"{line} capacity {message}")
+    return exception
+
+
+@transaction.atomic
+def capacity_exception_delete(*, actor, exception_id: int) -> None:
+    _require(actor, "production.delete_capacityexception")
+    exception = CapacityException.objects.select_related("line").get(pk=exception_id)
+    if exception.week < current_week():
+        raise ValidationError(f"{iso_label(exception.week)} is over: its hours are history.")
+    line = exception.line
+    message = f"{iso_label(exception.week)} back to the normal {line.weekly_capacity_hours} h."
+    exception.delete()
+    activity_record(target=line, actor=actor, verb="updated", message=message)
+    _replan(line, actor, f"{line} capacity {message}")
+
+
+@transaction.atomic
+def run_rate_set(*, actor, product_id: int, hours_per_unit) -> RunRate:
+    _require(actor, "production.change_runrate")
+    try:
+        rate = Decimal(str(hours_per_unit))
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise ValidationError({"hours_per_unit": "Enter hours per unit, e.g. 0.002."}) from exc
+    if rate <= 0:
+        raise ValidationError({"hours_per_unit": "A unit takes some time: enter more than 0."})
+    product = Product.objects.select_related("production_line").get(pk=product_id)
+    run_rate, _ = RunRate.objects.update_or_create(
+        product=product, defaults={"hours_per_unit": rate}
+    )
+    if product.production_line is not None:
+        _replan(product.production_line, actor, f"{product.sku} now takes {rate} h/unit")
+    return run_rate

@@ -1,0 +1,232 @@
+"""The production dashboard: capacity, alerts, the quota grid with explanations, and
+accepting or overriding quotas (htmx), plus a promotion's production answer."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from coordination.charts import Chart, Series
+from coordination.errors import StaleEditError
+from coordination.models import RecomputeRequest
+from coordination.permissions import permission_required
+from coordination.selectors.notices import notices_for
+from coordination.services.recompute import recompute_request
+from coordination.web import apply_validation_error, render_page
+from coordination.weeks import iso_label, parse_week
+from demand.models import Promotion
+from production import forms
+from production.models import Line, QuotaRecommendation
+from production.selectors import dashboard as selectors
+from production.services import schedule as schedule_services
+
+
+def _line(request) -> Line | None:
+    lines = Line.objects.all()
+    chosen = request.GET.get("line") or request.POST.get("line")
+    if chosen and str(chosen).isdigit():
+        line = lines.filter(pk=int(chosen)).first()
+        if line is not None:
+            return line
+    return lines.first()
+
+
+def capacity_chart(overview: dict) -> dict:
+    weeks = overview["weeks"]
+    return Chart(
+        title=f"{overview['line']}: hours planned per week against capacity",
+        categories=[iso_label(w)[-3:] for w in weeks],
+        series=[
+            Series("Hours for that week's demand", list(overview["need_hours"]), "s1"),
+            Series("Hours building ahead (pre-build)", list(overview["prebuild_hours"]), "s2"),
+            Series("Capacity", list(overview["capacity"]), "capacity", kind="line"),
+        ],
+        y_label="line hours",
+    ).render_data()
+
+
+@permission_required("production.view_quotarecommendation")
+def dashboard(request):
+    line = _line(request)
+    weeks = selectors.weeks_from_now()
+    context = {"section": "production", "lines": Line.objects.all(), "line": line, "weeks": weeks}
+    if line is not None:
+        overview = selectors.line_overview(line, weeks)
+        context.update(
+            overview=overview,
+            capacity_rows=list(
+                zip(
+                    weeks,
+                    overview["need_hours"],
+                    overview["prebuild_hours"],
+                    overview["capacity"],
+                    overview["utilisation"],
+                    strict=True,
+                )
+            ),
+            chart=capacity_chart(overview),
+            alerts=selectors.alerts(line, weeks, overview),
+            grid=selectors.quota_grid(line, weeks),
+            changes=selectors.changes_since_accepted(line, weeks),
+            runs=selectors.recent_runs(line),
+            range_form=forms.AcceptRangeForm(initial={"week_from": weeks[0], "week_to": weeks[3]}),
+            can_plan=request.user.has_perm("production.plan_line"),
+            notices=notices_for([line, *line.products.all()]),
+        )
+    return render_page(request, "production/dashboard.html", context, partial="grid")
+
+
+def _recommendation(sku: str, week_label: str) -> QuotaRecommendation:
+    try:
+        week = parse_week(week_label)
+    except ValidationError:
+        raise Http404("Not a week.") from None
+    rec = (
+        QuotaRecommendation.objects.select_related("product", "line", "run")
+        .filter(product__sku=sku, week=week)
+        .first()
+    )
+    if rec is None:
+        raise Http404("No recommendation for that product and week.")
+    return rec
+
+
+@permission_required("production.view_quotarecommendation")
+def explain(request, sku, week, override_form=None, status=200):
+    """One cell's explanation as a waterfall, with accept and override (htmx or a page)."""
+    rec = _recommendation(sku, week)
+    entry = rec.product.schedule_entries.filter(week=rec.week, superseded_at__isnull=True).first()
+    context = {
+        "section": "production",
+        "rec": rec,
+        "entry": entry,
+        "steps": selectors.explanation_steps(rec),
+        "accepted_units": entry.units if entry else None,
+        "whole_units": schedule_services.whole_units(rec.recommended_units),
+        "override_form": override_form
+        or forms.OverrideForm(
+            initial={
+                "seen_run": rec.run_id,
+                "units": schedule_services.whole_units(rec.recommended_units),
+            }
+        ),
+        "can_plan": request.user.has_perm("production.plan_line"),
+    }
+    template = "production/explain.html"
+    if request.htmx:
+        template += "#explanation"
+    return render(request, template, context, status=status)
+
+
+def _back_to_cell(request, rec):
+    if request.htmx:
+        return explain(request, rec.product.sku, iso_label(rec.week))
+    url = reverse("production_dashboard") + f"?line={rec.line_id}"
+    return redirect(url)
+
+
+@require_POST
+@permission_required("production.plan_line")
+def accept(request, sku, week):
+    rec = _recommendation(sku, week)
+    form = forms.AcceptForm(request.POST)
+    seen = form.cleaned_data["seen_run"] if form.is_valid() else None
+    try:
+        entry = schedule_services.quota_accept(
+            actor=request.user, product_id=rec.product_id, week=rec.week, seen_run_id=seen
+        )
+    except (ValidationError, StaleEditError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return _back_to_cell(request, rec)
+    messages.success(
+        request, f"Accepted {entry.units:,} units of {sku} in {iso_label(entry.week)}."
+    )
+    return _back_to_cell(request, rec)
+
+
+@require_POST
+@permission_required("production.plan_line")
+def override(request, sku, week):
+    rec = _recommendation(sku, week)
+    form = forms.OverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = schedule_services.quota_override(
+                actor=request.user,
+                product_id=rec.product_id,
+                week=rec.week,
+                units=form.cleaned_data["units"],
+                reason=form.cleaned_data["reason"],
+                seen_run_id=form.cleaned_data["seen_run"],
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except StaleEditError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Set {sku} in {iso_label(entry.week)} to {entry.units:,} units (override).",
+            )
+            return _back_to_cell(request, rec)
+    return explain(request, sku, week, override_form=form)
+
+
+@require_POST
+@permission_required("production.plan_line")
+def accept_range(request):
+    line = _line(request)
+    if line is None:
+        raise Http404("No line.")
+    form = forms.AcceptRangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            revision = schedule_services.quotas_accept_range(
+                actor=request.user,
+                line_id=line.pk,
+                week_from=form.cleaned_data["week_from"],
+                week_to=form.cleaned_data["week_to"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if revision is None:
+                messages.info(request, "Nothing to accept: the schedule already matches.")
+            else:
+                messages.success(request, f"{revision.summary} (schedule version {revision.pk}).")
+    return redirect(reverse("production_dashboard") + f"?line={line.pk}")
+
+
+@require_POST
+@permission_required("production.add_recomputerun")
+def recompute_now(request):
+    line = _line(request)
+    if line is None:
+        raise Http404("No line.")
+    recompute_request(
+        product_ids=line.products.values_list("pk", flat=True),
+        source=RecomputeRequest.Source.MANUAL,
+        reason=f"{line}: recompute requested by {request.user}",
+        actor=request.user,
+    )
+    messages.success(request, f"Recompute of {line} requested.")
+    return redirect(reverse("production_dashboard") + f"?line={line.pk}")
+
+
+@permission_required("production.view_quotarecommendation")
+def promotion_impact(request, pk):
+    """Production's answer to a promotion, shown on marketing's promotion page."""
+    promotion = Promotion.objects.filter(pk=pk).first()
+    if promotion is None:
+        raise Http404("No such promotion.")
+    context = {"promotion": promotion, "answers": selectors.promotion_impact(promotion)}
+    template = "production/promotion_impact.html"
+    if request.htmx:
+        template += "#impact"
+    return render(request, template, context)

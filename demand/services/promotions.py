@@ -291,12 +291,16 @@ def promotions_flag_at_risk(*, product_ids, reason: str, actor=None) -> list[Pro
 
 
 @transaction.atomic
-def promotions_clear_at_risk(*, product_ids, reason: str, actor=None) -> list[Promotion]:
-    """Clear the at-risk flag set for these products (e.g. the stop-ship was released)."""
+def promotions_clear_at_risk(
+    *, product_ids, reason: str, actor=None, keep_product_ids=()
+) -> list[Promotion]:
+    """Clear the at-risk flag set for these products (e.g. the stop-ship was released),
+    except on promotions that also feature one of `keep_product_ids` (still at risk)."""
     promotions = list(
         Promotion.objects.select_for_update()
         .filter(items__product_id__in=list(product_ids))
         .exclude(at_risk_reason="")
+        .exclude(items__product_id__in=list(keep_product_ids))
         .distinct()
     )
     for promotion in promotions:

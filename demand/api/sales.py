@@ -1,0 +1,125 @@
+"""REST: the sales history, read page by page and imported as a JSON list.
+
+GET  /api/v1/sales-actuals/?product=BEV-1001&from=2026-W01&to=2026-W48
+POST /api/v1/sales-actuals/  [{"sku": "BEV-1001", "week": "2026-W48", "units": 12}, ...]
+
+A POST is all-or-nothing: any bad item rejects the request with every error keyed
+"<index>.<field>" in `fields`; a product and week already imported is replaced, so
+re-sending the same list changes nothing.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.response import Response
+
+from coordination.api_support import error_response
+from coordination.csv_import import BulkJSONParser, ImportRejected, item_list_problem
+from coordination.weeks import iso_label, parse_week
+from demand.models import SalesActual, SalesImport
+from demand.services import sales_import as services
+
+MAX_ITEMS = 100_000
+
+
+class SalesActualSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku")
+    iso_week = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SalesActual
+        fields = ["sku", "week", "iso_week", "units", "updated_at"]
+
+    def get_iso_week(self, actual) -> str:
+        return iso_label(actual.week)
+
+
+class SalesRowSerializer(serializers.Serializer):
+    """One item of a POST (documentation only: the import service checks the items)."""
+
+    sku = serializers.CharField()
+    week = serializers.CharField(help_text="2026-W48, or a date in that week: 2026-11-23.")
+    units = serializers.IntegerField(min_value=0)
+
+
+class SalesImportResultSerializer(serializers.ModelSerializer):
+    rows = serializers.IntegerField(source="row_count")
+    created = serializers.IntegerField(source="created_count")
+    updated = serializers.IntegerField(source="updated_count")
+    products = serializers.IntegerField(source="products_count")
+
+    class Meta:
+        model = SalesImport
+        fields = [
+            "id",
+            "status",
+            "rows",
+            "created",
+            "updated",
+            "products",
+            "first_week",
+            "last_week",
+            "seconds",
+        ]
+
+
+def _week_param(request, name: str):
+    try:
+        return parse_week(request.query_params.get(name) or None)
+    except ValidationError as exc:
+        raise ValidationError({name: exc.messages}) from exc
+
+
+class SalesActualViewSet(viewsets.GenericViewSet):
+    required_permissions = {
+        "list": ["demand.view_salesactual"],
+        "create": [services.PERMISSION],
+    }
+    serializer_class = SalesActualSerializer
+    filter_backends: list = []
+    parser_classes = [BulkJSONParser]
+
+    def get_queryset(self):
+        return services.sales_actuals()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("product", str, description="A SKU."),
+            OpenApiParameter("from", str, description="First week: 2026-W01 or a date."),
+            OpenApiParameter("to", str, description="Last week: 2026-W48 or a date."),
+        ]
+    )
+    def list(self, request):
+        actuals = services.sales_actuals(
+            sku=request.query_params.get("product") or "",
+            start=_week_param(request, "from"),
+            end=_week_param(request, "to"),
+        )
+        page = self.paginate_queryset(actuals)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=SalesRowSerializer(many=True), responses={201: SalesImportResultSerializer}
+    )
+    def create(self, request):
+        items = request.data
+        problem = item_list_problem(items, services.SALES_ROWS, max_items=MAX_ITEMS)
+        if problem:
+            return error_response(*problem, status.HTTP_400_BAD_REQUEST)
+        try:
+            record = services.sales_import_rows(
+                actor=request.user, rows=items, source="api", filename="API request"
+            )
+        except ImportRejected as exc:
+            return error_response(
+                "invalid",
+                f"{exc.summary} Each key in fields is <item index>.<field>.",
+                status.HTTP_400_BAD_REQUEST,
+                fields={
+                    ("non_field_errors" if key == "__all__" else key): messages
+                    for key, messages in exc.message_dict.items()
+                },
+            )
+        return Response(SalesImportResultSerializer(record).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,311 @@
+"""Sales history imports: weekly units per product, from CSV or a JSON list.
+
+Browser: `sales_import_preview` checks an uploaded file and keeps it; the user looks at
+the summary and errors, then `sales_import_apply` writes it. Command and API:
+`sales_import_rows` checks and writes in one go. Either way an import is all-or-nothing
+(one bad row rejects the file, every error listed by line or item), re-importing the
+same file is an idempotent upsert on (product, week), and the same transaction asks
+the planner to recompute the imported products.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import time
+from collections.abc import Iterable, Iterator
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+
+from coordination.csv_import import (
+    Column,
+    ParsedImport,
+    RowParser,
+    parse_csv,
+    parse_rows,
+    text_of,
+)
+from coordination.models import RecomputeRequest
+from coordination.services.recompute import recompute_request
+from coordination.weeks import current_week, iso_label, parse_week
+from demand.models import SalesActual, SalesImport
+
+PERMISSION = "demand.add_salesimport"
+SAMPLE_ROWS = 20
+# Rows per bulk_create call on databases without COPY (SQLite in development).
+BATCH_SIZE = 5000
+# Rows per COPY chunk on PostgreSQL: bounds the text buffer, not the transaction.
+COPY_CHUNK = 100_000
+
+
+def _parse_past_week(text: str):
+    week = parse_week(text)
+    if week > current_week():
+        raise ValidationError(
+            f"{iso_label(week)} has not started yet: sales can only be imported for past "
+            "and current weeks."
+        )
+    return week
+
+
+SALES_ROWS = RowParser(
+    sku=Column("sku", "SKU", ("product", "product_sku", "item")),
+    date=Column("week", "week", ("date", "week_start", "iso_week", "period")),
+    quantity=Column("units", "units", ("quantity", "qty", "units_sold")),
+    parse_date=_parse_past_week,
+    format_date=iso_label,
+)
+
+
+def _check_permission(actor) -> None:
+    if not actor.has_perm(PERMISSION):
+        raise PermissionDenied("Your role may not import sales history.")
+
+
+def _clean_filename(filename: str | None, default: str) -> str:
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    return (name or default)[:200]
+
+
+def _summarize(record: SalesImport, parsed: ParsedImport) -> None:
+    record.row_count = parsed.row_count
+    record.products_count = parsed.products_count
+    record.first_week = parsed.first_date
+    record.last_week = parsed.last_date
+    record.errors = parsed.error_dicts()
+
+
+# ------------------------------------------------------------------------- browser
+
+
+def sales_import_preview(*, actor, filename: str, content) -> SalesImport:
+    """Check an uploaded file (bytes, text or a file) and keep it for `sales_import_apply`.
+
+    Saved as "previewed" with its summary when valid, or "rejected" with every error by
+    line (the file itself is not kept then). Nothing is written to the sales history."""
+    _check_permission(actor)
+    data = content.read() if hasattr(content, "read") else content
+    parsed = parse_csv(data, SALES_ROWS)
+    record = SalesImport(
+        filename=_clean_filename(filename, "upload.csv"), source="browser", uploaded_by=actor
+    )
+    _summarize(record, parsed)
+    if parsed.is_valid:
+        record.status = SalesImport.Status.PREVIEWED
+        record.content = text_of(data)
+    else:
+        record.status = SalesImport.Status.REJECTED
+    record.save()
+    return record
+
+
+def sales_import_sample(record: SalesImport, limit: int = SAMPLE_ROWS) -> list[dict]:
+    """The first rows of a previewed file, as the preview page shows them."""
+    if record.status != SalesImport.Status.PREVIEWED or not record.content:
+        return []
+    return parse_csv(record.content, SALES_ROWS, limit=limit).sample(limit)
+
+
+def sales_import_apply(*, actor, import_id: int) -> SalesImport:
+    """Write a previewed file to the sales history, all-or-nothing; once only."""
+    _check_permission(actor)
+    started = time.monotonic()
+    with transaction.atomic():
+        record = SalesImport.objects.select_for_update().get(pk=import_id)
+        if record.status == SalesImport.Status.APPLIED:
+            raise ValidationError(
+                f"{record.filename} was already imported on "
+                f"{timezone.localtime(record.applied_at):%d %b %Y at %H:%M}. "
+                "To import it again, upload it again.",
+                code="already_applied",
+            )
+        if record.status != SalesImport.Status.PREVIEWED:
+            raise ValidationError(
+                f"{record.filename} has errors and cannot be imported; correct the file "
+                "and upload it again.",
+                code="rejected",
+            )
+        # Checked again: products may have changed since the preview.
+        parsed = parse_csv(record.content, SALES_ROWS)
+        if not parsed.is_valid:
+            raise parsed.rejection()
+        _apply(record, parsed, actor)
+    _record_duration(record, started)
+    return record
+
+
+# ---------------------------------------------------------------------- command, API
+
+
+def sales_import_rows(
+    *, actor, rows, source: str, filename: str = "", dry_run: bool = False
+) -> SalesImport:
+    """Check and import in one go: `rows` is CSV content (text, bytes or an open file;
+    errors by line) or a list of {"sku", "week", "units"} objects (errors by index).
+
+    Raises ImportRejected (a ValidationError) listing every error; the rejected import
+    is recorded (its `record`) unless `dry_run`. With `dry_run`, a valid input returns
+    an unsaved "previewed" SalesImport with the summary and nothing is written."""
+    _check_permission(actor)
+    started = time.monotonic()
+    parsed = parse_rows(rows, SALES_ROWS)
+    record = SalesImport(
+        filename=_clean_filename(filename, f"{source} import"),
+        source=source[:16],
+        uploaded_by=actor,
+    )
+    _summarize(record, parsed)
+    if not parsed.is_valid:
+        record.status = SalesImport.Status.REJECTED
+        if not dry_run:
+            record.save()
+        rejection = parsed.rejection()
+        rejection.record = record
+        raise rejection
+    record.status = SalesImport.Status.PREVIEWED
+    if dry_run:
+        return record
+    with transaction.atomic():
+        _apply(record, parsed, actor)
+    _record_duration(record, started)
+    return record
+
+
+def _record_duration(record: SalesImport, started: float) -> None:
+    """Seconds from the start to after the commit (which can take a while for 1M rows)."""
+    record.seconds = round(time.monotonic() - started, 3)
+    SalesImport.objects.filter(pk=record.pk).update(seconds=record.seconds)
+
+
+def _apply(record: SalesImport, parsed: ParsedImport, actor) -> None:
+    """Inside the caller's transaction: upsert, ask for a recompute, mark applied."""
+    try:
+        created, updated = upsert_quantities(
+            SalesActual, date_field="week", quantity_field="units", records=parsed.records()
+        )
+    except IntegrityError as exc:
+        # Only a concurrent change (e.g. a product deleted mid-import) can get here.
+        raise ValidationError(
+            "The sales history changed while importing; nothing was imported. Try again.",
+            code="conflict",
+        ) from exc
+    recompute_request(
+        product_ids=parsed.product_ids.values(),
+        source=RecomputeRequest.Source.SALES_IMPORT,
+        reason=f"Sales import {record.filename}: {parsed.row_count:,} rows",
+        actor=actor,
+    )
+    record.status = SalesImport.Status.APPLIED
+    record.created_count = created
+    record.updated_count = updated
+    record.applied_at = timezone.now()
+    record.content = ""  # kept only until applied
+    record.save()
+
+
+# ---------------------------------------------------------------------- write path
+
+
+def _copy_chunks(records: Iterator[tuple[int, object, int]], size: int) -> Iterator[io.StringIO]:
+    date_text: dict = {}
+    while True:
+        lines = []
+        for product_id, day, quantity in itertools.islice(records, size):
+            text = date_text.get(day)
+            if text is None:
+                text = date_text[day] = day.isoformat()
+            lines.append(f"{product_id}\t{text}\t{quantity}\n")
+        if not lines:
+            return
+        yield io.StringIO("".join(lines))
+
+
+def upsert_quantities(
+    model: type[models.Model],
+    *,
+    date_field: str,
+    quantity_field: str,
+    records: Iterable[tuple[int, object, int]],
+) -> tuple[int, int]:
+    """Insert or update `model` rows unique on (product, date_field), setting
+    quantity_field and updated_at; returns (created, updated). Runs in the caller's
+    transaction; `records` are (product_id, date, quantity), each key at most once.
+
+    PostgreSQL: COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT
+    DO UPDATE, counting inserts by `xmax = 0`. Rows go in key order, so two concurrent
+    imports lock shared rows in the same order and wait instead of deadlocking.
+    Elsewhere (SQLite): bulk_create with update_conflicts in batches; inserts = the
+    table's growth (SQLite locks the whole database for the transaction, so nothing
+    else can change the count meanwhile)."""
+    records = iter(records)
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        meta = model._meta
+        product_col = meta.get_field("product").column
+        date_col = meta.get_field(date_field).column
+        quantity_col = meta.get_field(quantity_field).column
+        updated_col = meta.get_field("updated_at").column
+        temp = quote(f"import_{meta.db_table}")
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {temp} "
+                "(product_id bigint, day date, quantity integer) ON COMMIT DROP"
+            )
+            for chunk in _copy_chunks(records, COPY_CHUNK):
+                cursor.copy_expert(f"COPY {temp} (product_id, day, quantity) FROM STDIN", chunk)
+            cursor.execute(
+                f"""
+                WITH upserted AS (
+                    INSERT INTO {quote(meta.db_table)}
+                        ({quote(product_col)}, {quote(date_col)}, {quote(quantity_col)},
+                         {quote(updated_col)})
+                    SELECT product_id, day, quantity, %s FROM {temp}
+                    ORDER BY product_id, day
+                    ON CONFLICT ({quote(product_col)}, {quote(date_col)}) DO UPDATE
+                        SET {quote(quantity_col)} = EXCLUDED.{quote(quantity_col)},
+                            {quote(updated_col)} = EXCLUDED.{quote(updated_col)}
+                    RETURNING (xmax = 0) AS inserted
+                )
+                SELECT count(*) FILTER (WHERE inserted), count(*) FROM upserted
+                """,  # noqa: S608 - identifiers come from model metadata, values are params
+                [now],
+            )
+            created, total = cursor.fetchone()
+            cursor.execute(f"DROP TABLE {temp}")
+        return created, total - created
+
+    before = model.objects.count()
+    total = 0
+    while batch := list(itertools.islice(records, BATCH_SIZE)):
+        model.objects.bulk_create(
+            [
+                model(product_id=product_id, **{date_field: day, quantity_field: quantity})
+                for product_id, day, quantity in batch
+            ],
+            update_conflicts=True,
+            unique_fields=["product", date_field],
+            update_fields=[quantity_field, "updated_at"],
+        )
+        total += len(batch)
+    created = model.objects.count() - before
+    return created, total - created
+
+
+# ------------------------------------------------------------------------- reads
+
+
+def sales_actuals(*, sku: str = "", start=None, end=None) -> models.QuerySet[SalesActual]:
+    """Sales ordered by product SKU then week, optionally for one SKU and a week range."""
+    actuals = SalesActual.objects.select_related("product").order_by("product__sku", "week")
+    if sku:
+        actuals = actuals.filter(product__sku=sku.strip().upper())
+    if start:
+        actuals = actuals.filter(week__gte=start)
+    if end:
+        actuals = actuals.filter(week__lte=end)
+    return actuals

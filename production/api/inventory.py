@@ -1,0 +1,117 @@
+"""REST: inventory counts, read page by page and imported as a JSON list.
+
+GET  /api/v1/inventory-positions/?product=BEV-1001&from=2026-01-01&to=2026-11-30
+POST /api/v1/inventory-positions/  [{"sku": "BEV-1001", "as_of": "2026-11-23", "on_hand": 40}]
+
+A POST is all-or-nothing: any bad item rejects the request with every error keyed
+"<index>.<field>" in `fields`; a product counted again on the same date replaces the
+earlier count, so re-sending the same list changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.response import Response
+
+from coordination.api_support import error_response
+from coordination.csv_import import BulkJSONParser, ImportRejected, item_list_problem
+from production.models import InventoryPosition
+from production.services import inventory_import as services
+
+MAX_ITEMS = 100_000
+
+
+class InventoryPositionSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku")
+
+    class Meta:
+        model = InventoryPosition
+        fields = ["sku", "as_of", "on_hand", "updated_at"]
+
+
+class InventoryRowSerializer(serializers.Serializer):
+    """One item of a POST (documentation only: the import service checks the items)."""
+
+    sku = serializers.CharField()
+    as_of = serializers.DateField(help_text="The date the stock was counted.")
+    on_hand = serializers.IntegerField(min_value=0)
+
+
+class InventoryImportResultSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    products = serializers.IntegerField()
+    first_date = serializers.DateField()
+    last_date = serializers.DateField()
+    seconds = serializers.FloatField()
+
+
+def _date_param(request, name: str) -> dt.date | None:
+    value = (request.query_params.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError({name: [f"Enter a date as 2026-11-23; got {value!r}."]}) from exc
+
+
+class InventoryPositionViewSet(viewsets.GenericViewSet):
+    required_permissions = {
+        "list": ["production.view_inventoryposition"],
+        "create": [services.PERMISSION],
+    }
+    serializer_class = InventoryPositionSerializer
+    filter_backends: list = []
+    parser_classes = [BulkJSONParser]
+
+    def get_queryset(self):
+        return services.inventory_positions()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("product", str, description="A SKU."),
+            OpenApiParameter("from", dt.date, description="First date counted."),
+            OpenApiParameter("to", dt.date, description="Last date counted."),
+        ]
+    )
+    def list(self, request):
+        positions = services.inventory_positions(
+            sku=request.query_params.get("product") or "",
+            start=_date_param(request, "from"),
+            end=_date_param(request, "to"),
+        )
+        page = self.paginate_queryset(positions)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=InventoryRowSerializer(many=True),
+        responses={201: InventoryImportResultSerializer},
+    )
+    def create(self, request):
+        items = request.data
+        problem = item_list_problem(items, services.INVENTORY_ROWS, max_items=MAX_ITEMS)
+        if problem:
+            return error_response(*problem, status.HTTP_400_BAD_REQUEST)
+        try:
+            result = services.inventory_import(
+                actor=request.user, rows=items, source="api", filename="API request"
+            )
+        except ImportRejected as exc:
+            return error_response(
+                "invalid",
+                f"{exc.summary} Each key in fields is <item index>.<field>.",
+                status.HTTP_400_BAD_REQUEST,
+                fields={
+                    ("non_field_errors" if key == "__all__" else key): messages
+                    for key, messages in exc.message_dict.items()
+                },
+            )
+        return Response(
+            InventoryImportResultSerializer(result).data, status=status.HTTP_201_CREATED
+        )

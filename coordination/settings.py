@@ -153,11 +153,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets whose field names ("status", "source", "channel") other apps use too.
+    "ENUM_NAME_OVERRIDES": {
+        "SourceEnum": "coordination.models.RecomputeRequest.Source",
+        "RecallStatusEnum": "recalls.models.RecallIncident.Status",
+        "RecallSourceEnum": "recalls.models.RecallIncident.Source",
+        "RecallClassificationEnum": "recalls.models.RecallIncident.Classification",
+        "PressInquiryStatusEnum": "recalls.models.PressInquiry.Status",
+        "StatementStatusEnum": "recalls.models.Statement.Status",
+        "NotificationChannelEnum": "recalls.models.CustomerNotification.Channel",
+    },
 }
 
 # Celery: JSON only, acknowledge after the work is done, and give a task back to the
 # queue if its worker dies, so a killed worker never loses a recompute.
-globals().update(config.celery_config(ENV))
+_CELERY_SETTINGS = config.celery_config(ENV)
+globals().update(_CELERY_SETTINGS)
+_EAGER = _CELERY_SETTINGS.get("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -198,5 +210,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # In-process (eager) mode the memory:// broker has no host: kombu warns every task.
+        "kombu.connection": {"level": "ERROR" if _EAGER else "WARNING"},
+        "celery.app.trace": {"level": "WARNING" if _EAGER else "INFO"},
+    },
 }

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Avg
+from django.db.models import Avg, Sum
 from django.utils import timezone
 
 from coordination import roles
@@ -46,6 +46,7 @@ def seed_capacity() -> dict[str, int]:
         )
         weight = {p.pk: 1.6 if p.sku.split("-")[2] in ("15", "20") else 1.0 for p in products}
         load = sum((means.get(p.pk) or 0) * weight[p.pk] for p in products)
+        load *= max(1.0, _growth(products))
         if load <= 0:
             continue
         per_unit = float(line.weekly_capacity_hours) * TARGET_UTILISATION / load
@@ -58,11 +59,30 @@ def seed_capacity() -> dict[str, int]:
     return {"run_rates": RunRate.objects.count(), "created": created}
 
 
+def _growth(products) -> float:
+    """This year's last 8 weeks of sales over the same 8 weeks a year before: the trend the
+    forecast will carry into the coming half year."""
+
+    def total(start):
+        return (
+            SalesActual.objects.filter(
+                product__in=products, week__gte=start, week__lt=add_weeks(start, 8)
+            ).aggregate(total=Sum("units"))["total"]
+            or 0
+        )
+
+    recent = add_weeks(current_week(), -8)
+    before = total(add_weeks(recent, -52))
+    return total(recent) / before if before else 1.0
+
+
 @transaction.atomic
 def seed_inventory() -> int:
-    """About a week and a half of average demand on hand, counted yesterday."""
+    """Stock counted yesterday: the lead time's demand plus about a week and a half, as a
+    plant that has been running keeps (average of the last 8 weeks' sales)."""
     today = timezone.localdate()
     recent = add_weeks(current_week(), -8)
+    lead_times = dict(Product.objects.values_list("pk", "lead_time_weeks"))
     created = 0
     for product_id, mean in (
         SalesActual.objects.filter(week__gte=recent)
@@ -73,7 +93,7 @@ def seed_inventory() -> int:
         _, was_created = InventoryPosition.objects.get_or_create(
             product_id=product_id,
             as_of=today - timezone.timedelta(days=1),
-            defaults={"on_hand": int((mean or 0) * 1.5)},
+            defaults={"on_hand": int((mean or 0) * (lead_times.get(product_id, 0) + 1.5))},
         )
         created += was_created
     return created
@@ -95,6 +115,74 @@ def seed_shutdown() -> None:
             week=add_weeks(current_week(), weeks_ahead),
             defaults={"hours": hours, "note": note, "created_by": production},
         )
+
+
+RUSH_ORDER_SUMMARY = "Rush order for the Metro Foods store openings"
+
+
+def seed_rush_order() -> bool:
+    """Production's hard case: an accepted customization due in three weeks that needs a
+    full week of its line's hours on top of normal demand - the plan builds ahead what it can
+    and shows the rest as short until the line catches up."""
+    from coordination.models import CustomerRequest
+    from coordination.services import customer_requests as request_services
+
+    if CustomerRequest.objects.filter(summary=RUSH_ORDER_SUMMARY).exists():
+        return False
+    rate = (
+        RunRate.objects.filter(product__production_line__name="Carton 3")
+        .select_related("product__production_line")
+        .order_by("product__sku")
+        .first()
+    )
+    if rate is None:
+        return False
+    product = rate.product
+    hours = 1.0 * float(product.production_line.weekly_capacity_hours)
+    units = hours / float(rate.hours_per_unit)
+    sales, production = demo_user(roles.SALES), demo_user(roles.PRODUCTION)
+    with transaction.atomic():
+        request = request_services.request_log(
+            actor=sales,
+            customer_name="Metro Foods",
+            customer_account="MF-1002",
+            channel="email",
+            kind="customization",
+            product=product,
+            summary=RUSH_ORDER_SUMMARY,
+            details="Own-label sleeve, delivered in one drop for twelve new stores.",
+            quantity=int(round(units, -3)),
+            wanted_week=add_weeks(current_week(), 3),
+            priority="urgent",
+        )
+        request_services.request_route(
+            actor=sales,
+            request_id=request.pk,
+            expected_version=None,
+            department="production",
+            assignee_id=production.pk,
+        )
+        request_services.request_start_review(
+            actor=production, request_id=request.pk, expected_version=None
+        )
+        request_services.request_answer_feasibility(
+            actor=production,
+            request_id=request.pk,
+            expected_version=None,
+            feasible=True,
+            note="Runs on Carton 3 with a sleeve changeover; more than the line can make by "
+            "then, the rest follows as soon as hours free up.",
+            extra_unit_cost=Decimal("0.08"),
+            lead_time_weeks=product.lead_time_weeks,
+        )
+        request_services.request_quote(
+            actor=sales,
+            request_id=request.pk,
+            expected_version=None,
+            unit_price=product.unit_price + Decimal("0.15"),
+        )
+        request_services.request_accept(actor=sales, request_id=request.pk, expected_version=None)
+    return True
 
 
 def recompute_everything() -> int:

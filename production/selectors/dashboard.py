@@ -102,6 +102,36 @@ def quota_grid(line: Line, weeks: list[dt.date]) -> list[dict]:
     return list(rows.values())
 
 
+def _prebuild_alerts(weeks: list[dt.date], overview: dict) -> list[dict]:
+    """One alert per run of consecutive full weeks that build ahead, not one per week."""
+    stretches: list[list[int]] = []
+    for k in range(len(weeks)):
+        if overview["prebuild_hours"][k] > 0.05 and overview["utilisation"][k] >= FULL:
+            if stretches and stretches[-1][-1] == k - 1:
+                stretches[-1].append(k)
+            else:
+                stretches.append([k])
+    found = []
+    for stretch in stretches:
+        first, last = weeks[stretch[0]], weeks[stretch[-1]]
+        hours = sum(overview["prebuild_hours"][k] for k in stretch)
+        when = (
+            iso_label(first)
+            if len(stretch) == 1
+            else f"{iso_label(first)} – {iso_label(last)} ({len(stretch)} weeks)"
+        )
+        found.append(
+            {
+                "level": "warn",
+                "kind": "Pre-build",
+                "text": f"{when}: line full; {hours:,.0f} hours build ahead for later weeks "
+                "that lack capacity.",
+                "product": None,
+            }
+        )
+    return found
+
+
 def alerts(line: Line, weeks: list[dt.date], overview: dict | None = None) -> list[dict]:
     """What needs production's attention on this line, most serious first."""
     found: list[dict] = []
@@ -133,17 +163,7 @@ def alerts(line: Line, weeks: list[dt.date], overview: dict | None = None) -> li
             }
         )
     overview = overview or line_overview(line, weeks)
-    for k, week in enumerate(weeks):
-        if overview["prebuild_hours"][k] > 0.05 and overview["utilisation"][k] >= FULL:
-            found.append(
-                {
-                    "level": "warn",
-                    "kind": "Pre-build",
-                    "text": f"{iso_label(week)}: line full; {overview['prebuild_hours'][k]:,.0f} "
-                    "of its hours build ahead for a later week that lacks capacity.",
-                    "product": None,
-                }
-            )
+    found.extend(_prebuild_alerts(weeks, overview))
     items = (
         PromotionItem.objects.filter(
             product__production_line=line,

@@ -43,10 +43,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Run rates: {rates['run_rates']} ({rates['created']} new).")
         self.stdout.write(f"Inventory counts: {production_demo.seed_inventory()} new.")
         production_demo.seed_shutdown()
+        if production_demo.seed_rush_order():
+            self.stdout.write("Rush order: 1 new accepted customization for Carton 3.")
         upcoming = demand_demo.seed_upcoming_promotions()
         self.stdout.write(f"Upcoming promotions: {len(upcoming)} new.")
         self.stdout.write(f"Recompute runs: {production_demo.recompute_everything()}.")
         self.stdout.write(f"Accepted quotas: {production_demo.accept_first_weeks()} new.")
+        # Recalls last: a stop-ship holds the plan and promotions seeded above.
+        from recalls import demo as recalls_demo
+
+        recalls = recalls_demo.seed_recalls()
+        self.stdout.write(f"Recalls: {recalls['recalls']} ({recalls['created']} new).")
         self.stdout.write("")
         self.stdout.write("Sign in at http://127.0.0.1:8000/ with any of these:")
         width = max(len(user.username) for user, _ in results)

@@ -7,6 +7,9 @@ class CoordinationConfig(AppConfig):
     verbose_name = "Coordination"
 
     def ready(self):
+        from coordination import home_panels
+
+        home_panels.register_panels()
         from coordination import roles, timeline
         from coordination.models import CustomerRequest, Product, Specification
         from coordination.selectors.customer_requests import visible_requests

@@ -6,6 +6,9 @@ class DemandConfig(AppConfig):
     verbose_name = "Demand"
 
     def ready(self):
+        from demand import home_panels
+
+        home_panels.register_panels()
         from coordination import timeline
         from demand.models import Promotion
 

@@ -2,13 +2,19 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 
+from coordination import home as home_panels
 from coordination.permissions import permission_required
 from coordination.selectors import people as people_selectors
 
 
 @login_required
 def home(request):
-    return render(request, "coordination/home.html", {"section": "home"})
+    """What needs the signed-in user now, from every app they work in."""
+    return render(
+        request,
+        "coordination/home.html",
+        {"section": "home", "panels": home_panels.panels_for(request.user)},
+    )
 
 
 @permission_required("coordination.view_user")

@@ -1,0 +1,84 @@
+"""Marketing's part of the home page: promotions at risk, drafts due, lifts to check."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from coordination.home import Todo, register
+from coordination.weeks import add_weeks, current_week
+from demand.models import Promotion, PromotionItem
+from demand.selectors.lift import suggest_lift
+
+# Promotions starting within this many weeks need a decision now.
+SOON_WEEKS = 6
+# An expected lift this many percentage points away from the learned one is worth a look.
+LIFT_GAP_POINTS = 15
+
+
+def _upcoming():
+    today = current_week()
+    return Promotion.objects.filter(end_week__gte=today).exclude(status=Promotion.Status.CANCELLED)
+
+
+def promotion_todos(user) -> list[Todo]:
+    calendar = reverse("promotion_calendar")
+    at_risk = list(_upcoming().exclude(at_risk_reason="").order_by("start_week"))
+    drafts = _upcoming().filter(
+        status=Promotion.Status.DRAFT, start_week__lte=add_weeks(current_week(), SOON_WEEKS)
+    )
+    todos = [
+        Todo(
+            "Promotions at risk",
+            len(at_risk),
+            reverse("promotion_detail", args=[at_risk[0].pk]) if len(at_risk) == 1 else calendar,
+            level="err",
+            hint=at_risk[0].at_risk_reason if at_risk else "",
+        ),
+        Todo(
+            f"Draft promotions starting within {SOON_WEEKS} weeks",
+            drafts.count(),
+            calendar,
+            level="warn",
+        ),
+    ]
+    far = []
+    items = PromotionItem.objects.filter(
+        promotion__in=_upcoming().filter(
+            start_week__gte=current_week(),
+            start_week__lte=add_weeks(current_week(), SOON_WEEKS),
+        )
+    ).select_related("promotion", "product", "product__product_line")
+    for item in items:
+        suggestion = suggest_lift(
+            product=item.product,
+            discount_pct=item.promotion.discount_pct,
+            exclude_promotion=item.promotion_id,
+        )
+        gap = (
+            None
+            if suggestion.suggested_pct is None
+            else abs(float(item.expected_lift_pct) - float(suggestion.suggested_pct))
+        )
+        if gap is not None and gap >= LIFT_GAP_POINTS:
+            far.append((gap, item, suggestion))
+    far.sort(key=lambda entry: -entry[0])
+    todos.append(
+        Todo(
+            "Expected lifts far from what past promotions show",
+            len(far),
+            reverse("promotion_detail", args=[far[0][1].promotion_id]) if far else calendar,
+            level="info",
+            hint=(
+                f"{far[0][1].product.sku} in “{far[0][1].promotion.name}”: "
+                f"{far[0][1].expected_lift_pct:+.0f}% entered, "
+                f"{far[0][2].suggested_pct:+.0f}% suggested."
+                if far
+                else ""
+            ),
+        )
+    )
+    return todos
+
+
+def register_panels() -> None:
+    register("Promotions", promotion_todos, permission="demand.change_promotion", order=10)

@@ -41,6 +41,16 @@ BADGE_CLASSES = {
     "active": "badge-ok",
     "phase_out": "badge-warn",
     "discontinued": "badge-err",
+    # recalls: status, class, statements, press
+    "investigating": "badge-warn",
+    "announced": "badge-err",
+    "recovering": "badge-warn",
+    "class_i": "badge-err",
+    "class_ii": "badge-warn",
+    "class_iii": "badge-info",
+    "submitted": "badge-warn",
+    "published": "badge-ok",
+    "answered": "badge-ok",
     # priorities
     "urgent": "badge-err",
     "high": "badge-warn",

@@ -270,19 +270,26 @@ def promotion_set_status(
     return promotion
 
 
+def _locked(matching) -> list[Promotion]:
+    """The promotions `matching` finds, locked, each once. Not `.distinct()` on the
+    locking query: PostgreSQL refuses FOR UPDATE with DISTINCT."""
+    return list(
+        Promotion.objects.select_for_update()
+        .filter(pk__in=matching.values("pk"))
+        .order_by("start_week", "name", "pk")
+    )
+
+
 @transaction.atomic
 def promotions_flag_at_risk(*, product_ids, reason: str, actor=None) -> list[Promotion]:
     """Mark active and upcoming promotions of these products at risk (e.g. a stop-ship),
     for marketing to pause or cancel. Returns the promotions flagged."""
-    promotions = list(
-        Promotion.objects.select_for_update()
-        .filter(
-            items__product_id__in=list(product_ids),
-            status__in=[Status.DRAFT, *Promotion.PLANNING_STATUSES],
-            end_week__gte=current_week(),
-        )
-        .distinct()
+    matching = Promotion.objects.filter(
+        items__product_id__in=list(product_ids),
+        status__in=[Status.DRAFT, *Promotion.PLANNING_STATUSES],
+        end_week__gte=current_week(),
     )
+    promotions = _locked(matching)
     for promotion in promotions:
         promotion.at_risk_reason = reason[:300]
         save_new_version(promotion, ["at_risk_reason"])
@@ -296,13 +303,12 @@ def promotions_clear_at_risk(
 ) -> list[Promotion]:
     """Clear the at-risk flag set for these products (e.g. the stop-ship was released),
     except on promotions that also feature one of `keep_product_ids` (still at risk)."""
-    promotions = list(
-        Promotion.objects.select_for_update()
-        .filter(items__product_id__in=list(product_ids))
+    matching = (
+        Promotion.objects.filter(items__product_id__in=list(product_ids))
         .exclude(at_risk_reason="")
         .exclude(items__product_id__in=list(keep_product_ids))
-        .distinct()
     )
+    promotions = _locked(matching)
     for promotion in promotions:
         promotion.at_risk_reason = ""
         save_new_version(promotion, ["at_risk_reason"])

@@ -157,7 +157,9 @@ def test_seed_demo_twice_leaves_the_same_rows(capsys):
     second = sorted(get_user_model().objects.values_list("username", "groups__name"))
     assert counts() == first_counts
     assert first_counts[0] == 40
-    assert first_counts[2] == 150
+    # 150 logged by sales, the rush order (production demo) and the quality issue the
+    # live recall was escalated from (recalls demo).
+    assert first_counts[2] == 152
     assert Specification.objects.filter(status="proposed").count() == 3
     assert (
         first

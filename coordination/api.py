@@ -92,6 +92,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TandemVie
     lookup_value_regex = "[^/]+"
     filter_backends = [DjangoFilterBackend]
     filterset_class = filters.ProductFilter
+    required_scopes = {"read": "products:read"}
     required_permissions = {
         "list": [VIEW_PRODUCT],
         "retrieve": [VIEW_PRODUCT],
@@ -165,6 +166,7 @@ class SpecificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tan
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
     filter_backends: list = []  # always newest version first
+    required_scopes = {"read": "products:read"}
     required_permissions = {
         "list": [VIEW_SPEC],
         "retrieve": [VIEW_SPEC],
@@ -326,6 +328,7 @@ class CustomerRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
     lookup_value_regex = "[^/]+"
     filter_backends = [DjangoFilterBackend]
     filterset_class = filters.CustomerRequestFilter
+    required_scopes = {"read": "requests:read", "write": "requests:write"}
     required_permissions = {
         "list": [VIEW_REQUEST],
         "retrieve": [VIEW_REQUEST],

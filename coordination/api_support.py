@@ -15,9 +15,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
+from coordination import scopes
 from coordination.errors import StaleEditError
 
 
@@ -102,7 +103,11 @@ class ActionPermissions(BasePermission):
         required_permissions = {"list": ["coordination.view_product"], ...}
 
     An action the view does not list is refused, so a new action is closed until
-    someone decides who may use it."""
+    someone decides who may use it.
+
+    An API client (`request.auth` is an ApiClient) must also hold the scope the view
+    declares for reads or writes (`required_scopes = {"read": "schedules:read"}`); a
+    view that declares none is closed to API clients."""
 
     def has_permission(self, request, view):
         if not request.user or not request.user.is_authenticated:
@@ -118,7 +123,26 @@ class ActionPermissions(BasePermission):
         required = getattr(view, "required_permissions", {}).get(action)
         if required is None:
             return False
+        if not self._scope_allows(request, view):
+            return False
         return request.user.has_perms(required)
+
+    def _scope_allows(self, request, view) -> bool:
+        from coordination.models import ApiClient  # the app registry is not ready here
+
+        client = request.auth
+        if not isinstance(client, ApiClient):
+            return True
+        kind = scopes.READ if request.method in SAFE_METHODS else scopes.WRITE
+        needed = getattr(view, "required_scopes", {}).get(kind)
+        if needed is None:
+            self.message = f"API clients may not {kind} here."
+        elif needed not in client.scopes:
+            self.message = f"This API key lacks the scope {needed}."
+        else:
+            return True
+        self.code = "missing_scope"
+        return False
 
 
 class StandardPagination(PageNumberPagination):

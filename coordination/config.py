@@ -95,3 +95,14 @@ def celery_config(environ: Mapping[str, str]) -> dict:
         "CELERY_TASK_ALWAYS_EAGER": False,
         "CELERY_TASK_EAGER_PROPAGATES": False,
     }
+
+
+def cache_config(environ: Mapping[str, str]) -> dict:
+    """Per-process memory unless CACHE_URL names Redis (shared by every web process, so
+    API rate limits hold across them)."""
+    url = environ.get("CACHE_URL", "").strip()
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if not url.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL; got {url!r}.")
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}

@@ -549,3 +549,44 @@ class Notice(models.Model):
 
     def __str__(self):
         return f"{self.get_level_display()}: {self.message}"
+
+
+class ApiClient(models.Model):
+    """An ERP, shop-floor system or script that calls the REST API with a key.
+
+    The client acts as its own service user (`user`: no password, no roles), so writes
+    are attributed to it like any person's and `request.user.is_authenticated` holds;
+    what it may do comes only from `scopes` (coordination/scopes.py), granted through
+    coordination.auth.ApiClientBackend. The key itself is never stored: `key_prefix`
+    finds the row, `key_hash` (sha256 of the whole key) proves it.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client"
+    )
+    scopes = models.JSONField(default=list)
+    key_prefix = models.CharField(max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="api_clients_created",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API client"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -119,6 +119,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "coordination.answer_feasibility",
         "production.add_line",
         "production.change_line",
+        "production.view_webhookendpoint",
+        "production.add_webhookendpoint",
+        "production.delete_webhookendpoint",
+        "production.view_webhookdelivery",
     },
     QUALITY: _READ_MASTER_DATA
     | _READ_PLANNING

@@ -129,7 +129,7 @@ class SpecificationSummarySerializer(serializers.ModelSerializer):
 class ProductSerializer(serializers.ModelSerializer):
     product_line = serializers.SlugRelatedField(slug_field="name", read_only=True)
     production_line = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    predecessor = serializers.SlugRelatedField(slug_field="sku", read_only=True)
+    predecessor = serializers.SlugRelatedField(slug_field="sku", read_only=True, allow_null=True)
     current_specification = serializers.SerializerMethodField()
 
     class Meta:

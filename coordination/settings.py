@@ -126,14 +126,28 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = config.env_bool(ENV, "SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-# REST framework: session auth for the browser; JSON only.
+# People sign in with their role permissions; API clients' service users get exactly
+# their scopes' permissions from ApiClientBackend (coordination/auth.py).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "coordination.auth.ApiClientBackend",
+]
+
+# The throttle counters live in the cache; per process unless CACHE_URL names Redis.
+CACHES = {"default": config.cache_config(ENV)}
+
+# REST framework: API-client keys (Bearer) and user tokens for machines, session auth
+# for the browser; JSON only (CSV where a view offers it).
 REST_FRAMEWORK = {
-    # Token first: an unauthenticated API call answers 401 with WWW-Authenticate.
+    # Bearer first: an unauthenticated API call answers 401 with
+    # `WWW-Authenticate: Bearer realm="api"`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "coordination.auth.BearerKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["coordination.api_support.ActionPermissions"],
+    "DEFAULT_THROTTLE_CLASSES": ["coordination.throttling.ClientRateThrottle"],
     "EXCEPTION_HANDLER": "coordination.api_support.exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -141,9 +155,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "coordination.schema.TandemAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "coordination.api_support.StandardPagination",
     "PAGE_SIZE": 50,
+}
+# Requests per API client and per signed-in person (DRF rate syntax: "600/min").
+API_THROTTLE_RATES = {
+    "client": ENV.get("API_CLIENT_RATE", "600/min"),
+    "user": ENV.get("API_USER_RATE", "3000/min"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
@@ -162,6 +181,11 @@ SPECTACULAR_SETTINGS = {
         "PressInquiryStatusEnum": "recalls.models.PressInquiry.Status",
         "StatementStatusEnum": "recalls.models.Statement.Status",
         "NotificationChannelEnum": "recalls.models.CustomerNotification.Channel",
+        "CustomerRequestChannelEnum": "coordination.models.CustomerRequest.Channel",
+        "CustomerRequestKindEnum": "coordination.models.CustomerRequest.Kind",
+        "PromotionChannelEnum": "demand.models.Promotion.Channel",
+        "PromotionStatusEnum": "demand.models.Promotion.Status",
+        "RecomputeStatusEnum": "coordination.models.RecomputeRequest.Status",
     },
 }
 
@@ -196,6 +220,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE: dict = {
     "reconcile-recompute-requests": {
         "task": "production.reconcile_recompute_requests",
+        "schedule": 60.0,
+    },
+    "reconcile-webhook-deliveries": {
+        "task": "production.reconcile_webhook_deliveries",
         "schedule": 60.0,
     },
     "nightly-recompute": {

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from coordination.views import customer_requests, home, products, timeline
 
@@ -59,7 +60,10 @@ urlpatterns = [
     path("", include("demand.urls")),
     path("", include("production.urls")),
     path("", include("recalls.urls")),
-    # REST API
+    # REST API: OpenAPI 3 schema and Swagger UI (served from drf-spectacular-sidecar,
+    # no CDN: works offline)
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/v1/", include("coordination.api")),
     path("api/v1/", include("demand.api")),
     path("api/v1/", include("production.api")),

@@ -5,6 +5,8 @@ Every write lives in production/services/; the planning arithmetic in engine.py.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -295,3 +297,83 @@ class ScheduleEntry(models.Model):
     @property
     def is_current(self) -> bool:
         return self.superseded_at is None
+
+
+def _webhook_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL a REST client registered to be told when a line's accepted schedule changes.
+    The secret signs every delivery: it must be stored to sign, and is shown only once,
+    in the answer to the registration."""
+
+    name = models.CharField(max_length=100, blank=True)
+    owner = models.ForeignKey(
+        "coordination.ApiClient",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="webhook_endpoints",
+        help_text="The API client that registered it (none: a person did).",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    url = models.URLField(max_length=500)
+    lines = models.ManyToManyField(
+        Line, blank=True, related_name="+", help_text="Lines it follows; none means every line."
+    )
+    secret = models.CharField(max_length=100, default=_webhook_secret, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    failure_count = models.PositiveIntegerField(
+        default=0, help_text="Consecutive deliveries that failed after every retry."
+    )
+    disabled_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when too many deliveries in a row failed."
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(url__startswith="http://") | Q(url__startswith="https://"),
+                name="webhook_url_is_http",
+            )
+        ]
+
+    def __str__(self):
+        return self.name or self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: the outbox row written with the schedule change, then
+    the record of its delivery."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_id = models.UUIDField(unique=True)
+    event_type = models.CharField(max_length=50, default="schedule.changed")
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.event_type} {self.event_id} → {self.endpoint_id} ({self.status})"

@@ -2,7 +2,7 @@
 
 from celery import group, shared_task
 
-from production.services import pipeline
+from production.services import pipeline, webhooks
 
 
 @shared_task(name="production.process_recompute_request")
@@ -23,3 +23,19 @@ def nightly_recompute() -> list[int]:
     ids = pipeline.request_full_recompute()  # committed: the rows exist for the workers
     group(process_recompute_request.s(pk) for pk in ids).apply_async()
     return ids
+
+
+@shared_task(bind=True, name="production.deliver_webhook", max_retries=None)
+def deliver_webhook(self, delivery_id: int) -> None:
+    """POST one webhook delivery; retry with backoff while the endpoint fails."""
+    retry_in = webhooks.deliver(delivery_id)
+    # In-process (eager) mode a retry would run inline and hold the web request through
+    # every backoff; the delivery stays pending and the reconciler sends it again.
+    if retry_in is not None and not self.request.is_eager:
+        raise self.retry(countdown=retry_in)
+
+
+@shared_task(name="production.reconcile_webhook_deliveries")
+def reconcile_webhook_deliveries() -> list[int]:
+    """Every minute: re-enqueue pending deliveries whose task was lost."""
+    return webhooks.reconcile()

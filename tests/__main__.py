@@ -1,8 +1,9 @@
 """The whole test command: `python -m tests` from the project root.
 
 Runs, stopping at the first failure: ruff lint, ruff format check, a check that every
-model change has a committed migration, Django's system checks, then pytest (extra
-arguments go to pytest). Used by the README's test command and by .ci/run.
+model change has a committed migration, Django's system checks, the OpenAPI schema
+(generated, validated, no warnings), then pytest (extra arguments go to pytest).
+Used by the README's test command and by .ci/run.
 """
 
 import os
@@ -27,6 +28,18 @@ def main(pytest_args: list[str]) -> int:
             [python, "manage.py", "makemigrations", "--check", "--dry-run"],
         ),
         ("django system checks", [python, "manage.py", "check", "--fail-level", "WARNING"]),
+        (
+            "OpenAPI schema validates without warnings",
+            [
+                python,
+                "manage.py",
+                "spectacular",
+                "--validate",
+                "--fail-on-warn",
+                "--file",
+                os.devnull,
+            ],
+        ),
         ("pytest", [python, "-m", "pytest", *pytest_args]),
     ]
     for title, command in steps:

@@ -64,6 +64,7 @@ class ForecastViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.DemandForecastSerializer
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
     filterset_class = ForecastFilter
+    required_scopes = {"read": "forecasts:read"}
     required_permissions = {
         "list": ["demand.view_demandforecast"],
         "adjustments": ["demand.add_marketingadjustment"],
@@ -103,6 +104,7 @@ class ForecastViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class ForecastAccuracyView(APIView):
     """How good past forecasts were, once actuals arrived (demand.selectors.accuracy)."""
 
+    required_scopes = {"read": "forecasts:read"}
     required_permissions = {
         "get": ["demand.view_demandforecast"],
         "head": ["demand.view_demandforecast"],

@@ -123,6 +123,7 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     filterset_class = PromotionFilter
     ordering_fields = ["start_week", "name", "updated_at"]
     ordering = ["start_week", "name", "id"]
+    required_scopes = {"read": "promotions:read", "write": "promotions:write"}
     required_permissions = {
         "list": ["demand.view_promotion"],
         "retrieve": ["demand.view_promotion"],

@@ -73,6 +73,7 @@ def _week_param(request, name: str):
 
 
 class SalesActualViewSet(viewsets.GenericViewSet):
+    required_scopes = {"read": "sales:read", "write": "sales:write"}
     required_permissions = {
         "list": ["demand.view_salesactual"],
         "create": [services.PERMISSION],

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from production.api import inventory, lines, quotas, runs, schedules
+from production.api import inventory, lines, quotas, runs, schedules, webhooks
 
 # SimpleRouter (no API root view): every app's router shares the /api/v1/ prefix.
 router = SimpleRouter()
@@ -17,4 +17,5 @@ urlpatterns: list = [
     *schedules.urlpatterns,
     *runs.urlpatterns,
     *lines.urlpatterns,
+    *webhooks.urlpatterns,
 ]

@@ -62,6 +62,7 @@ def _date_param(request, name: str) -> dt.date | None:
 
 
 class InventoryPositionViewSet(viewsets.GenericViewSet):
+    required_scopes = {"read": "inventory:read", "write": "inventory:write"}
     required_permissions = {
         "list": ["production.view_inventoryposition"],
         "create": [services.PERMISSION],

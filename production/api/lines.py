@@ -28,6 +28,7 @@ from production.services import capacity as services
 
 
 class LineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    required_scopes = {"read": "products:read"}
     required_permissions = {
         "list": ["production.view_line"],
         "retrieve": ["production.view_line"],

@@ -37,6 +37,7 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
     """Recommendations by line name, product SKU and week, with the accepted units and a
     one-sentence explanation of each."""
 
+    required_scopes = {"read": "quotas:read", "write": "quotas:write"}
     required_permissions = {
         "list": ["production.view_quotarecommendation"],
         "accept": [services.PLAN_PERMISSION],

@@ -18,6 +18,7 @@ from production.models import RecomputeRun
 
 
 class RecomputeRunViewSet(viewsets.ReadOnlyModelViewSet):
+    required_scopes = {"read": "quotas:read"}
     required_permissions = {
         "list": ["production.view_recomputerun"],
         "retrieve": ["production.view_recomputerun"],
@@ -35,6 +36,7 @@ class RecomputeRunViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class RecomputeRequestViewSet(viewsets.ReadOnlyModelViewSet):
+    required_scopes = {"read": "quotas:read"}
     required_permissions = {
         "list": ["coordination.view_recomputerequest"],
         "retrieve": ["coordination.view_recomputerequest"],

@@ -22,6 +22,11 @@ during a walk land on a later page. `page_size` up to 1000 (default 100); follow
 `schedule_version` in the body is the version when the walk's first page was read (the
 cursor carries it), so storing the one from the last page is also right: whatever
 changed during the walk comes again in the next incremental pull.
+
+CSV. `?format=csv` or `Accept: text/csv` answers the same rows and columns as the JSON
+`results`, with the same filters, cursor and changed_since; the next page is in the
+`Link: <...>; rel="next"` header (JSON answers carry it too) and the version in
+`X-Schedule-Version`. Errors stay JSON.
 """
 
 from __future__ import annotations
@@ -32,14 +37,17 @@ from urllib import parse
 
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.utils.urls import replace_query_param
 
+from coordination.renderers import CSVErrorsAsJSON, CSVRenderer
 from production import serializers
 from production.selectors import schedule as selectors
 
@@ -119,15 +127,18 @@ class ScheduleCursorPagination(CursorPagination):
         response["properties"]["schedule_version"] = {
             "type": "integer",
             "description": "Store it and pass it as changed_since in the next pull.",
+            "example": 412,
         }
         response["required"] = ["schedule_version", "results"]
         return response
 
 
 def schedule_etag(request, version: int) -> str:
-    """Weak: equal for semantically equal answers (same version, query and caller)."""
+    """Weak: equal for semantically equal answers (same version, query, caller and
+    representation: JSON and CSV of one page differ)."""
     query = sorted((key, value) for key, values in request.query_params.lists() for value in values)
-    key = f"{request.path}?{parse.urlencode(query)}|{request.user.pk}"
+    representation = getattr(getattr(request, "accepted_renderer", None), "format", "")
+    key = f"{request.path}?{parse.urlencode(query)}|{request.user.pk}|{representation}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     return f'W/"{version}-{digest}"'
 
@@ -143,10 +154,39 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or any(_weak(tag) == _weak(etag) for tag in candidates)
 
 
-class ScheduleViewSet(viewsets.GenericViewSet):
+_ENTRY_EXAMPLE = {
+    "id": 9041,
+    "product": "TEA-GREEN-250",
+    "line": "Line 1",
+    "week": "2026-W50",
+    "week_start": "2026-12-07",
+    "units": 1200,
+    "kind": "accepted",
+    "reason": "",
+    "recommended_units": 1200,
+    "revision": 412,
+    "accepted_by": "petra",
+    "accepted_at": "2026-11-30T09:14:03Z",
+    "superseded": False,
+    "superseded_by": None,
+    "superseded_at": None,
+}
+_CSV_EXAMPLE = (
+    "id,product,line,week,week_start,units,kind,reason,recommended_units,revision,"
+    "accepted_by,accepted_at,superseded,superseded_by,superseded_at\r\n"
+    "9041,TEA-GREEN-250,Line 1,2026-W50,2026-12-07,1200,accepted,,1200,412,petra,"
+    "2026-11-30T09:14:03Z,false,,\r\n"
+)
+
+
+class ScheduleViewSet(CSVErrorsAsJSON, viewsets.GenericViewSet):
+    """The accepted production schedule (see the module docstring)."""
+
+    required_scopes = {"read": "schedules:read"}
     required_permissions = {"list": ["production.view_scheduleentry"]}
     serializer_class = serializers.ScheduleEntrySerializer
     pagination_class = ScheduleCursorPagination
+    renderer_classes = [JSONRenderer, CSVRenderer]
     filter_backends: list = []  # no ?ordering=: the cursor needs the id order
 
     def get_queryset(self):
@@ -155,6 +195,16 @@ class ScheduleViewSet(viewsets.GenericViewSet):
         return selectors.schedule_entries(**query.selector_filters())
 
     @extend_schema(
+        summary="The accepted production schedule",
+        description=(
+            "Full pull: the current entries, one per product and week. Incremental pull "
+            "(`changed_since=N`): entries created or superseded after schedule version N, "
+            "superseded ones with `superseded: true`. Cursor pages ordered by entry id; "
+            "follow `next`. `ETag` + `If-None-Match` gives 304 when nothing changed; "
+            "`X-Schedule-Version` is the version now. `?format=csv` or `Accept: text/csv` "
+            'answers CSV with the same rows and columns, next page in `Link: <...>; rel="next"`. '
+            "API clients need the `schedules:read` scope."
+        ),
         parameters=[
             OpenApiParameter("line", str, description="A line id or name."),
             OpenApiParameter("product", str, description="A SKU."),
@@ -167,9 +217,48 @@ class ScheduleViewSet(viewsets.GenericViewSet):
             ),
         ],
         responses={
-            200: serializers.ScheduleEntrySerializer(many=True),
+            (200, "application/json"): serializers.ScheduleEntrySerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The same rows and columns as the JSON results; next page "
+                'in the `Link: <...>; rel="next"` header.',
+            ),
             304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
         },
+        examples=[
+            OpenApiExample(
+                "Full pull, first page",
+                summary="GET /api/v1/schedules/?line=Line 1&from=2026-W48",
+                value=_ENTRY_EXAMPLE,
+                response_only=True,
+                status_codes=["200"],
+                media_type="application/json",
+            ),
+            OpenApiExample(
+                "Incremental pull: a superseded entry",
+                summary="GET /api/v1/schedules/?changed_since=411",
+                value={
+                    **_ENTRY_EXAMPLE,
+                    "id": 8890,
+                    "units": 900,
+                    "revision": 398,
+                    "superseded": True,
+                    "superseded_by": 9041,
+                    "superseded_at": "2026-11-30T09:14:03Z",
+                },
+                response_only=True,
+                status_codes=["200"],
+                media_type="application/json",
+            ),
+            OpenApiExample(
+                "CSV",
+                summary="GET /api/v1/schedules/?format=csv",
+                value=_CSV_EXAMPLE,
+                response_only=True,
+                status_codes=["200"],
+                media_type="text/csv",
+            ),
+        ],
     )
     def list(self, request, *args, **kwargs):
         queryset = self.get_queryset()  # validates the query: a bad one is 400, not 304
@@ -190,7 +279,10 @@ class ScheduleViewSet(viewsets.GenericViewSet):
             response = self.get_paginated_response(self.get_serializer(page, many=True).data)
             for name, value in headers.items():
                 response[name] = value
-        patch_vary_headers(response, ["Authorization"])
+            next_link = self.paginator.get_next_link()
+            if next_link:
+                response["Link"] = f'<{next_link}>; rel="next"'
+        patch_vary_headers(response, ["Accept", "Authorization"])
         return response
 
 

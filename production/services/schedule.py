@@ -18,6 +18,7 @@ from coordination.errors import StaleEditError
 from coordination.services.activity import activity_record
 from coordination.weeks import current_week, iso_label
 from production.models import Line, QuotaRecommendation, ScheduleEntry, ScheduleRevision
+from production.services import webhooks
 
 PLAN_PERMISSION = "production.plan_line"
 SCHEDULE_LOCK_KEY = 0x7A4D_5C4E  # any constant shared by every schedule write
@@ -118,6 +119,7 @@ def quota_accept(
         kind=ScheduleEntry.Kind.ACCEPTED,
     )
     activity_record(target=rec.product, actor=actor, verb="updated", message=revision.summary)
+    webhooks.schedule_changed(revision)
     return entry
 
 
@@ -166,6 +168,7 @@ def quota_override(
         reason=reason,
     )
     activity_record(target=rec.product, actor=actor, verb="updated", message=revision.summary)
+    webhooks.schedule_changed(revision)
     return entry
 
 
@@ -211,6 +214,7 @@ def quotas_accept_range(
             kind=ScheduleEntry.Kind.ACCEPTED,
         )
     activity_record(target=line, actor=actor, verb="updated", message=revision.summary)
+    webhooks.schedule_changed(revision)
     return revision
 
 
@@ -249,4 +253,5 @@ def schedule_zero_held(*, actor, product_ids, reason: str) -> ScheduleRevision |
             accepted_by=actor,
         )
         ScheduleEntry.objects.filter(pk=entry.pk).update(superseded_by=replacement)
+    webhooks.schedule_changed(revision)
     return revision

@@ -307,10 +307,10 @@ def test_anonymous_clients_are_refused_with_the_error_body(api, catalogue):
         api.post(PRODUCTS, {}, format="json"),
         api.get(spec_url("TEA-LEM-05")),
     ):
-        # TokenAuthentication comes first, so DRF answers 401 with its challenge.
+        # Bearer (API-client keys) comes first, so DRF answers 401 with its challenge.
         assert response.status_code == 401
         assert response.json() == NOT_SIGNED_IN
-        assert response["WWW-Authenticate"] == "Token"
+        assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 def test_token_authentication(api, sales_user, catalogue):

@@ -357,8 +357,8 @@ def test_anonymous_clients_are_refused_and_tokens_work(api, sales_user, inbox):
             url(inbox["sales"].pk, "resolve"), {"version": 1, "resolution": "x"}, format="json"
         ),
     ):
-        assert response.status_code == 401  # TokenAuthentication first: a Token challenge
-        assert response["WWW-Authenticate"] == "Token"
+        assert response.status_code == 401  # Bearer (API-client keys) first: its challenge
+        assert response["WWW-Authenticate"] == 'Bearer realm="api"'
         assert response.json() == anonymous
     assert CustomerRequest.objects.filter(status="resolved").count() == 0
     token = Token.objects.create(user=sales_user)

@@ -531,7 +531,7 @@ def test_anonymous_is_refused_with_a_401_token_challenge(rec, url, body):
                 "fields": {},
             }
         }
-        assert response.headers["WWW-Authenticate"] == "Token"
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
     bad_token = APIClient(HTTP_AUTHORIZATION="Token not-a-real-token")
     response = bad_token.post(url, body(), format="json")
     assert response.status_code == 401

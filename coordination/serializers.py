@@ -128,7 +128,9 @@ class SpecificationSummarySerializer(serializers.ModelSerializer):
 
 class ProductSerializer(serializers.ModelSerializer):
     product_line = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    production_line = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    production_line = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True
+    )
     predecessor = serializers.SlugRelatedField(slug_field="sku", read_only=True, allow_null=True)
     current_specification = serializers.SerializerMethodField()
 
@@ -233,7 +235,9 @@ class SpecificationSerializer(serializers.ModelSerializer):
     product = serializers.SlugRelatedField(slug_field="sku", read_only=True)
     cited_requests = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Specification
@@ -316,8 +320,8 @@ class FeasibilitySerializer(serializers.Serializer):
 
 
 class CustomerRequestSerializer(serializers.ModelSerializer):
-    product = serializers.SlugRelatedField(slug_field="sku", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    product = serializers.SlugRelatedField(slug_field="sku", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
     feasibility = serializers.SerializerMethodField()

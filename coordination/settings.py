@@ -166,8 +166,20 @@ API_THROTTLE_RATES = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
-    "DESCRIPTION": "Demand signals in, approved production schedules out.",
+    "DESCRIPTION": (
+        "Demand signals in, approved production schedules out.\n\n"
+        "**Authentication.** Machines send `Authorization: Bearer <key>` with a key an "
+        "administrator created (Django admin, or `manage.py create_api_client NAME "
+        "--scopes ...`); a key may only do what its scopes allow. People's tokens "
+        "(`Authorization: Token ...`) and browser sessions also work.\n\n"
+        "**Errors** are always `{\"error\": {\"code\", \"message\", \"fields\"}}` with "
+        "400, 401, 403, 404, 409 or 429.\n\n"
+        "**Schedule sync.** Pull `GET /api/v1/schedules/`, keep `schedule_version`, then "
+        "pull `?changed_since=<version>`; see that operation for ETags and CSV."
+    ),
     "VERSION": "1.0.0",
+    # Group operations by resource (schedules, quota-recommendations, ...), not "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

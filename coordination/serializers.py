@@ -9,13 +9,11 @@ the service.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from coordination.api_fields import MAX_INT, NamedField, SkuField, WeekField
 from coordination.models import (
     CustomerRequest,
     Department,
@@ -25,14 +23,6 @@ from coordination.models import (
 )
 from coordination.selectors.products import current_specification
 from coordination.services import customer_requests as request_services
-from coordination.weeks import parse_week
-
-# Integers are bounded to what every supported database stores, so an absurd number is
-# a shape error here instead of an overflow in the ORM. The real ranges (a quantity of
-# at least 1, a lead time of at most 26 weeks...) are the services' to check, with the
-# same messages the browser shows — hence the symmetric bounds.
-MAX_INT = 2_147_483_647
-
 
 # --------------------------------------------------------------------------- errors
 
@@ -50,60 +40,6 @@ class ErrorSerializer(serializers.Serializer):
 
 
 # --------------------------------------------------------------------------- fields
-
-
-@extend_schema_field(
-    {
-        "type": "string",
-        "example": "2026-W50",
-        "description": "An ISO week (2026-W50) or a date (2026-12-07): that week's Monday.",
-    }
-)
-class WeekField(serializers.Field):
-    """An ISO week ("2026-W50") or a date ("2026-12-07"); the value is that week's Monday.
-
-    Rendered as the Monday's ISO date."""
-
-    default_error_messages = {"invalid": "Enter a week as 2026-W48 or a date as 2026-11-23."}
-
-    def to_internal_value(self, data) -> dt.date:
-        if not isinstance(data, str) or not data.strip():
-            self.fail("invalid")
-        try:
-            return parse_week(data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages, code="invalid_week") from exc
-
-    def to_representation(self, value: dt.date) -> str:
-        return value.isoformat()
-
-
-class NamedField(serializers.SlugRelatedField):
-    """A related row named by a text field (a name, a SKU, a username); anything but
-    text is refused before it reaches a query."""
-
-    default_error_messages = {"invalid": "Give the name as text."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data.strip())
-
-
-class SkuField(NamedField):
-    """A product named by its SKU (case and surrounding spaces ignored)."""
-
-    default_error_messages = {
-        "does_not_exist": "No product with SKU {value}.",
-        "invalid": "Give the product's SKU as text, e.g. BEV-1001.",
-    }
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("queryset", Product.objects.all())
-        super().__init__(slug_field="sku", **kwargs)
-
-    def to_internal_value(self, data):
-        return super().to_internal_value(data.upper() if isinstance(data, str) else data)
 
 
 def _text_list(**kwargs) -> serializers.ListField:

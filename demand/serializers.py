@@ -7,72 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.models import Product, ProductLine, RecomputeRequest
-from coordination.weeks import parse_week
+from coordination.api_fields import SkuField, WeekField
+from coordination.models import ProductLine, RecomputeRequest
 from demand.models import DemandForecast, MarketingAdjustment, Promotion, PromotionItem
 
 MAX_ITEMS = 200
 
 
 # ---------------------------------------------------------------------------- fields
-
-
-FIRST_YEAR, LAST_YEAR = 1900, 2999
-
-
-def parse_api_week(value) -> dt.date | None:
-    """parse_week, within years where week arithmetic (baselines before, dips after)
-    cannot overflow the calendar. Raises Django's ValidationError."""
-    week = parse_week(value)
-    if week is not None and not FIRST_YEAR <= week.year <= LAST_YEAR:
-        raise DjangoValidationError(
-            f"Enter a week between {FIRST_YEAR} and {LAST_YEAR}.", code="invalid_week"
-        )
-    return week
-
-
-@extend_schema_field(OpenApiTypes.DATE)
-class WeekField(serializers.Field):
-    """A week: written as an ISO week ('2026-W48') or any ISO date, stored and shown as
-    the date of its Monday."""
-
-    default_error_messages = {"invalid": "Enter a week as 2026-W48 or a date as 2026-11-23."}
-
-    def to_internal_value(self, data) -> dt.date:
-        if not isinstance(data, str) or not data.strip():
-            self.fail("invalid")
-        try:
-            return parse_api_week(data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from None
-
-    def to_representation(self, value: dt.date) -> str:
-        return value.isoformat()
-
-
-class SkuField(serializers.SlugRelatedField):
-    """A product named by its SKU (case and surrounding spaces forgiven)."""
-
-    default_error_messages = {
-        "does_not_exist": "No product with SKU {value}.",
-        "invalid": "Enter the product's SKU, e.g. BEV-1001.",
-    }
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("slug_field", "sku")
-        if not kwargs.get("read_only"):
-            kwargs.setdefault("queryset", Product.objects.select_related("product_line"))
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data.strip().upper())
 
 
 # ---------------------------------------------------------------------------- promotions

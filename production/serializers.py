@@ -6,13 +6,12 @@ stale edits) stay in the services, whose errors the shared handler turns into 40
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from coordination.api_fields import WeekField
 from coordination.models import Product, RecomputeRequest
-from coordination.weeks import iso_label, parse_week
 from production.models import (
     CapacityException,
     Line,
@@ -26,28 +25,6 @@ MAX_ID = 2**63 - 1
 
 
 # --- Fields ---------------------------------------------------------------------------
-
-
-@extend_schema_field({"type": "string", "example": "2026-W48"})
-class WeekField(serializers.Field):
-    """An ISO week ('2026-W48') or any date in it ('2026-11-23'); the Monday internally,
-    the ISO week label on output."""
-
-    default_error_messages = {"required": "Choose the week, e.g. 2026-W48."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, str | int):
-            raise serializers.ValidationError("Enter a week as 2026-W48 or a date as 2026-11-23.")
-        try:
-            week = parse_week(str(data))
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
-        if week is None:
-            self.fail("required")
-        return week
-
-    def to_representation(self, value):
-        return iso_label(value)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -89,8 +66,8 @@ class ProductRefField(serializers.SlugRelatedField):
 
 def _with_week_range(fields: dict, *, required: bool = False) -> dict:
     # "from" is a Python keyword, so these fields cannot be class attributes.
-    fields["from"] = WeekField(required=required)
-    fields["to"] = WeekField(required=required)
+    fields["from"] = WeekField(iso_label=True, required=required)
+    fields["to"] = WeekField(iso_label=True, required=required)
     return fields
 
 
@@ -150,9 +127,9 @@ class ScheduleQuerySerializer(WeekRangeQuerySerializer):
 class QuotaRecommendationSerializer(serializers.ModelSerializer):
     product = serializers.CharField(source="product.sku")
     line = serializers.CharField(source="line.name")
-    week = WeekField()
+    week = WeekField(iso_label=True)
     week_start = serializers.DateField(source="week")
-    covers_week = WeekField()
+    covers_week = WeekField(iso_label=True)
     run = serializers.IntegerField(source="run_id")
     accepted_units = serializers.IntegerField(allow_null=True)
     explanation = serializers.SerializerMethodField()
@@ -197,7 +174,7 @@ class ScheduleEntrySerializer(serializers.ModelSerializer):
 
     product = serializers.CharField(source="product.sku")
     line = serializers.CharField(source="line.name")
-    week = WeekField()
+    week = WeekField(iso_label=True)
     week_start = serializers.DateField(source="week")
     revision = serializers.IntegerField(source="revision_id")
     accepted_by = serializers.CharField(source="accepted_by.username")
@@ -231,7 +208,7 @@ class ScheduleEntrySerializer(serializers.ModelSerializer):
 
 class QuotaAcceptSerializer(serializers.Serializer):
     product = ProductRefField()
-    week = WeekField()
+    week = WeekField(iso_label=True)
     seen_run_id = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -273,7 +250,7 @@ class AcceptRangeResultSerializer(serializers.Serializer):
 class RecomputeRunSerializer(serializers.ModelSerializer):
     line = serializers.CharField(source="line.name", allow_null=True)
     line_id = serializers.IntegerField(allow_null=True)
-    first_week = WeekField(allow_null=True)
+    first_week = WeekField(iso_label=True, allow_null=True)
     seconds = serializers.FloatField(allow_null=True)
     requests = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
@@ -362,7 +339,7 @@ class LineUpdateSerializer(serializers.Serializer):
 
 
 class CapacityExceptionSerializer(serializers.ModelSerializer):
-    week = WeekField()
+    week = WeekField(iso_label=True)
     week_start = serializers.DateField(source="week")
     hours = serializers.DecimalField(max_digits=8, decimal_places=1, coerce_to_string=False)
     line = serializers.IntegerField(source="line_id")
@@ -374,7 +351,7 @@ class CapacityExceptionSerializer(serializers.ModelSerializer):
 
 
 class CapacityExceptionSetSerializer(serializers.Serializer):
-    week = WeekField()
+    week = WeekField(iso_label=True)
     hours = serializers.DecimalField(max_digits=None, decimal_places=None)
     note = serializers.CharField(
         max_length=CapacityException._meta.get_field("note").max_length,

@@ -9,17 +9,13 @@ the API answer the same way. Input serializers never save.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.models import ActivityEvent, CustomerRequest, Department, Product
-from coordination.weeks import parse_week
+from coordination.api_fields import MAX_INT, SkuField, WeekField
+from coordination.models import ActivityEvent, CustomerRequest, Department
 from recalls.models import (
     AffectedLot,
     CustomerNotification,
@@ -31,51 +27,7 @@ from recalls.models import (
 from recalls.selectors import effectiveness
 from recalls.services.incidents import TRANSITIONS
 
-# Integers are bounded to what every supported database stores, so an absurd number is
-# a shape error here and not an overflow in the ORM. Ranges with meaning (no negative
-# units, recovered within distributed) are the services' to check, with their messages.
-MAX_INT = 2_147_483_647
-
-
 # --------------------------------------------------------------------------- fields
-
-
-@extend_schema_field(OpenApiTypes.DATE)
-class WeekField(serializers.Field):
-    """A week: an ISO week ('2026-W48') or any ISO date, shown as its Monday."""
-
-    default_error_messages = {"invalid": "Enter a week as 2026-W48 or a date as 2026-11-23."}
-
-    def to_internal_value(self, data) -> dt.date:
-        if not isinstance(data, str) or not data.strip():
-            self.fail("invalid")
-        try:
-            return parse_week(data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from None
-
-    def to_representation(self, value: dt.date) -> str:
-        return value.isoformat()
-
-
-class SkuField(serializers.SlugRelatedField):
-    """A product named by its SKU (case and surrounding spaces forgiven)."""
-
-    default_error_messages = {
-        "does_not_exist": "No product with SKU {value}.",
-        "invalid": "Enter the product's SKU, e.g. BEV-1001.",
-    }
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("slug_field", "sku")
-        if not kwargs.get("read_only"):
-            kwargs.setdefault("queryset", Product.objects.all())
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data.strip().upper())
 
 
 class UsernameField(serializers.SlugRelatedField):

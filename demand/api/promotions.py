@@ -34,6 +34,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from coordination.api_fields import parse_api_week
 from coordination.models import Product
 from demand import serializers as s
 from demand.models import Promotion, PromotionItem
@@ -56,7 +57,7 @@ class WeekFormField(forms.Field):
     """A query parameter naming a week: 2026-W48 or a date; cleaned to its Monday."""
 
     def to_python(self, value):
-        return s.parse_api_week(value)
+        return parse_api_week(value)
 
 
 @extend_schema_field(OpenApiTypes.STR)

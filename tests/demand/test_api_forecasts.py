@@ -470,7 +470,7 @@ def test_missing_fields_and_malformed_json(marketing_user, lemon):
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {
         "product": ["This field is required."],
-        "week": ["This field is required."],
+        "week": ["Choose the week, e.g. 2026-W48."],
         "units": ["This field is required."],
     }
     broken = client.put(ADJUST, data="{units: 3}", content_type="application/json")

@@ -193,7 +193,7 @@ def test_create_accepts_an_iso_date_and_stores_its_monday(marketing_user, tea):
         (
             {"items": [{"product": 5, "expected_lift_pct": 10}]},
             "items.0.product",
-            "Enter the product's SKU, e.g. BEV-1001.",
+            "Give the product's SKU as text, e.g. BEV-1001.",
         ),
         (
             {"items": [{"product": "TEA-LEM-05", "expected_lift_pct": 900}]},

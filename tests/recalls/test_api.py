@@ -442,7 +442,7 @@ def test_bad_input_is_a_400_with_field_errors_and_saves_nothing(quality_user, te
             {
                 "classification": ['"class_iv" is not a valid choice.'],
                 "products.1": ["No product with SKU NOPE-1."],
-                "products.2": ["Enter the product's SKU, e.g. BEV-1001."],
+                "products.2": ["Give the product's SKU as text, e.g. BEV-1001."],
             },
         ),
         (

@@ -1,11 +1,30 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count
 from django.template.response import TemplateResponse
+from django.utils.text import Truncator
 
-from coordination.models import ApiClient, User
+from coordination.admin_support import (
+    ReadOnlyAdmin,
+    ServiceAdmin,
+    VersionedForm,
+    app_page_link,
+    safe_reverse,
+)
+from coordination.models import (
+    ActivityEvent,
+    ApiClient,
+    CustomerRequest,
+    Notice,
+    Product,
+    ProductLine,
+    RecomputeRequest,
+    Specification,
+    User,
+)
 from coordination.scopes import SCOPE_CHOICES
-from coordination.services import api_clients
+from coordination.services import api_clients, products
 
 
 @admin.register(User)
@@ -113,3 +132,255 @@ class ApiClientAdmin(admin.ModelAdmin):
         for client in clients:
             api_clients.client_revoke(client=client)
         messages.success(request, f"Revoked {len(clients)} API client(s).")
+
+
+# ------------------------------------------------------------ products and workflow
+
+
+def _product_page(product):
+    return safe_reverse("product_detail", product.sku) if product.pk else None
+
+
+class ProductLineForm(forms.ModelForm):
+    class Meta:
+        model = ProductLine
+        fields = ("name", "description")
+
+
+@admin.register(ProductLine)
+class ProductLineAdmin(ServiceAdmin):
+    """Editable: plain reference data with no side effects, saved through the
+    product_line services; never deleted, its products PROTECT it."""
+
+    form = ProductLineForm
+    list_display = ("name", "description", "product_count")
+    search_fields = ("name",)
+    ordering = ("name",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(product_total=Count("products"))
+
+    @admin.display(description="Products", ordering="product_total")
+    def product_count(self, obj):
+        return obj.product_total
+
+    def call_service(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            return products.product_line_update(
+                actor=request.user,
+                line_id=obj.pk,
+                name=data["name"],
+                description=data["description"],
+            )
+        return products.product_line_create(
+            actor=request.user, name=data["name"], description=data["description"]
+        )
+
+
+class ProductForm(VersionedForm):
+    class Meta:
+        model = Product
+        fields = ("sku", *products.EDITABLE_FIELDS)
+
+
+@admin.register(Product)
+class ProductAdmin(ServiceAdmin):
+    """Editable through product_create / product_update, so each edit is version-checked
+    and lands on the product's timeline; never deleted (its history PROTECTs it)."""
+
+    form = ProductForm
+    list_display = (
+        "sku",
+        "name",
+        "product_line",
+        "production_line",
+        "lifecycle",
+        "quality_tier",
+        "unit_price",
+        "unit_cost",
+        "lead_time_weeks",
+        "updated_at",
+    )
+    list_filter = ("lifecycle", "quality_tier", "product_line", "production_line")
+    search_fields = ("sku", "name")
+    list_select_related = ("product_line", "production_line")
+    autocomplete_fields = ("product_line", "production_line", "predecessor")
+    fields = (
+        "sku",
+        *products.EDITABLE_FIELDS,
+        "expected_version",
+        "tandem_page",
+        "version",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = ("tandem_page", "version", "created_at", "updated_at")
+    ordering = ("sku",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The SKU is the product's identity in every import and URL: fixed once created.
+        return ("sku", *self.readonly_fields) if obj else self.readonly_fields
+
+    def view_on_site(self, obj):
+        return _product_page(obj)
+
+    @admin.display(description="Product page")
+    def tandem_page(self, obj):
+        return app_page_link(_product_page(obj))
+
+    def call_service(self, request, obj, form, change):
+        data = form.cleaned_data
+        fields = {name: data[name] for name in products.EDITABLE_FIELDS if name in data}
+        if change:
+            changed = {name: value for name, value in fields.items() if name in form.changed_data}
+            return products.product_update(
+                actor=request.user,
+                product_id=obj.pk,
+                expected_version=data.get("expected_version"),
+                **changed,
+            )
+        return products.product_create(actor=request.user, sku=data["sku"], **fields)
+
+
+def _specification_page(spec):
+    return safe_reverse("specification_detail", spec.product.sku, spec.number)
+
+
+@admin.register(Specification)
+class SpecificationAdmin(ReadOnlyAdmin):
+    """Read-only: a specification moves draft → proposed → approved/rejected through the
+    specification services (four-eyes review, superseding); change it on its page."""
+
+    list_display = (
+        "product",
+        "number",
+        "status",
+        "effective_from",
+        "effective_until",
+        "author",
+        "reviewed_by",
+        "reviewed_at",
+    )
+    list_filter = ("status", "product__product_line")
+    search_fields = ("product__sku", "product__name", "rationale")
+    list_select_related = ("product", "author", "reviewed_by")
+    date_hierarchy = "effective_from"
+    ordering = ("product__sku", "-number")
+    readonly_fields = ("tandem_page",)
+
+    def view_on_site(self, obj):
+        return _specification_page(obj)
+
+    @admin.display(description="Changed on")
+    def tandem_page(self, obj):
+        return app_page_link(_specification_page(obj), "the specification page")
+
+
+def _request_page(request_obj):
+    return safe_reverse("request_detail", request_obj.pk)
+
+
+@admin.register(CustomerRequest)
+class CustomerRequestAdmin(ReadOnlyAdmin):
+    """Read-only: routing, feasibility, quotes and decisions are workflow steps of the
+    customer_requests services (some re-plan production); take them on the request page."""
+
+    list_display = (
+        "id",
+        "customer_name",
+        "kind",
+        "summary",
+        "product",
+        "priority",
+        "status",
+        "department",
+        "assignee",
+        "due_date",
+        "created_at",
+    )
+    list_display_links = ("id", "summary")
+    list_filter = ("status", "kind", "department", "priority", "channel")
+    search_fields = ("customer_name", "customer_account", "summary", "product__sku")
+    list_select_related = ("product", "assignee")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    readonly_fields = ("tandem_page",)
+
+    def view_on_site(self, obj):
+        return _request_page(obj)
+
+    @admin.display(description="Changed on")
+    def tandem_page(self, obj):
+        return app_page_link(_request_page(obj), "the request page")
+
+
+@admin.register(ActivityEvent)
+class ActivityEventAdmin(ReadOnlyAdmin):
+    """Read-only: the audit timeline, written only by coordination.services.activity."""
+
+    list_display = ("created_at", "actor", "verb", "content_type", "object_id", "short_message")
+    list_filter = ("verb", ("content_type", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("message", "actor__username")
+    list_select_related = ("actor", "content_type")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False  # a big table: no second COUNT(*) per page
+    readonly_fields = ("target_object",)
+
+    @admin.display(description="Message")
+    def short_message(self, obj):
+        return Truncator(obj.message).chars(100)
+
+    @admin.display(description="Target")
+    def target_object(self, obj):
+        return str(obj.target) if obj.target is not None else "(deleted)"
+
+
+@admin.register(RecomputeRequest)
+class RecomputeRequestAdmin(ReadOnlyAdmin):
+    """Read-only: the planning outbox, written by recompute_request and worked off by
+    the pipeline; a hand edit would lose or repeat a recompute."""
+
+    list_display = (
+        "id",
+        "source",
+        "status",
+        "reason",
+        "requested_by",
+        "created_at",
+        "enqueued_at",
+        "enqueue_attempts",
+        "finished_at",
+    )
+    list_filter = ("status", "source")
+    search_fields = ("reason",)
+    list_select_related = ("requested_by",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    """Read-only: banners are raised and cleared by whoever owns them (e.g. a recall)
+    through coordination.services.notices."""
+
+    list_display = (
+        "message",
+        "level",
+        "reference",
+        "content_type",
+        "object_id",
+        "raised_at",
+        "cleared_at",
+    )
+    list_filter = (
+        "level",
+        ("cleared_at", admin.EmptyFieldListFilter),
+        ("content_type", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("message", "reference")
+    list_select_related = ("content_type",)
+    date_hierarchy = "raised_at"
+    ordering = ("-raised_at",)

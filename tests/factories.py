@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from coordination.weeks import add_weeks, current_week
@@ -248,3 +249,113 @@ class CapacityExceptionFactory(factory.django.DjangoModelFactory):
     week = factory.LazyFunction(lambda: add_weeks(current_week(), 4))
     hours = Decimal("0.0")
     note = "Summer shutdown"
+
+
+class ForecastFitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "demand.ForecastFit"
+
+    run = factory.SubFactory(ForecastRunFactory)
+    product = factory.SubFactory(ProductFactory)
+    method = "ses"
+    sigma = 12.5
+    history_weeks = 52
+
+
+class MarketingAdjustmentFactory(factory.django.DjangoModelFactory):
+    """Marketing's correction of a future week (written directly, not through the service)."""
+
+    class Meta:
+        model = "demand.MarketingAdjustment"
+
+    product = factory.SubFactory(ProductFactory)
+    week = factory.LazyFunction(lambda: add_weeks(current_week(), 3))
+    units = 50
+    reason = "Trade fair"
+    created_by = factory.SubFactory(UserFactory)
+
+
+class SalesImportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "demand.SalesImport"
+
+    filename = factory.Sequence(lambda n: f"sales-{n}.csv")
+    status = "applied"
+    row_count = 10
+    created_count = 10
+    uploaded_by = factory.SubFactory(UserFactory)
+    applied_at = factory.LazyFunction(timezone.now)
+
+
+class RunRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "production.RunRate"
+        django_get_or_create = ("product",)
+
+    product = factory.SubFactory(ProductFactory)
+    hours_per_unit = Decimal("0.010000")
+
+
+class InventoryPositionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "production.InventoryPosition"
+        django_get_or_create = ("product", "as_of")
+
+    product = factory.SubFactory(ProductFactory)
+    as_of = factory.LazyFunction(timezone.localdate)
+    on_hand = 500
+
+
+class ProductionHoldFactory(factory.django.DjangoModelFactory):
+    """An active hold (written directly, not through the recall services)."""
+
+    class Meta:
+        model = "production.ProductionHold"
+
+    product = factory.SubFactory(ProductFactory)
+    reason = "Stop-ship"
+    reference = factory.Sequence(lambda n: f"RC-{n:04d}")
+
+
+class ActivityEventFactory(factory.django.DjangoModelFactory):
+    """A comment on a product's timeline."""
+
+    class Meta:
+        model = "coordination.ActivityEvent"
+        exclude = ("target_object",)
+
+    target_object = factory.SubFactory(ProductFactory)
+    content_type = factory.LazyAttribute(
+        lambda e: ContentType.objects.get_for_model(e.target_object)
+    )
+    object_id = factory.SelfAttribute("target_object.pk")
+    actor = factory.SubFactory(UserFactory)
+    verb = "commented"
+    message = factory.Sequence(lambda n: f"Comment {n}")
+
+
+class NoticeFactory(factory.django.DjangoModelFactory):
+    """An active banner on a product."""
+
+    class Meta:
+        model = "coordination.Notice"
+        exclude = ("target_object",)
+
+    target_object = factory.SubFactory(ProductFactory)
+    content_type = factory.LazyAttribute(
+        lambda n: ContentType.objects.get_for_model(n.target_object)
+    )
+    object_id = factory.SelfAttribute("target_object.pk")
+    message = "Stop-ship: do not sell."
+    reference = factory.Sequence(lambda n: f"RC-{n:04d}")
+
+
+class RecomputeRequestFactory(factory.django.DjangoModelFactory):
+    """A pending outbox row (written directly: nothing is enqueued)."""
+
+    class Meta:
+        model = "coordination.RecomputeRequest"
+
+    source = "manual"
+    reason = factory.Sequence(lambda n: f"Test recompute {n}")
+    product_ids = factory.LazyFunction(list)

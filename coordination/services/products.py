@@ -54,6 +54,19 @@ def product_line_create(*, actor, name: str, description: str = "") -> ProductLi
 
 
 @transaction.atomic
+def product_line_update(*, actor, line_id: int, name: str, description: str = "") -> ProductLine:
+    """Rename or re-describe a product line. Reference data only: nothing is re-planned."""
+    if not actor.has_perm("coordination.change_productline"):
+        raise PermissionDenied("Your role may not change product lines.")
+    line = ProductLine.objects.select_for_update().get(pk=line_id)
+    line.name = name.strip()
+    line.description = description
+    line.full_clean()
+    line.save(update_fields=["name", "description"])
+    return line
+
+
+@transaction.atomic
 def product_create(*, actor, sku: str, **fields) -> Product:
     if not actor.has_perm("coordination.add_product"):
         raise PermissionDenied("Your role may not create products.")

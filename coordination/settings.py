@@ -172,7 +172,7 @@ SPECTACULAR_SETTINGS = {
         "administrator created (Django admin, or `manage.py create_api_client NAME "
         "--scopes ...`); a key may only do what its scopes allow. People's tokens "
         "(`Authorization: Token ...`) and browser sessions also work.\n\n"
-        "**Errors** are always `{\"error\": {\"code\", \"message\", \"fields\"}}` with "
+        '**Errors** are always `{"error": {"code", "message", "fields"}}` with '
         "400, 401, 403, 404, 409 or 429.\n\n"
         "**Schedule sync.** Pull `GET /api/v1/schedules/`, keep `schedule_version`, then "
         "pull `?changed_since=<version>`; see that operation for ETags and CSV."

@@ -197,6 +197,7 @@ def _apply(record: SalesImport, parsed: ParsedImport, actor) -> None:
         source=RecomputeRequest.Source.SALES_IMPORT,
         reason=f"Sales import {record.filename}: {parsed.row_count:,} rows",
         actor=actor,
+        subject=record,  # so the import's page can show the recompute's progress
     )
     record.status = SalesImport.Status.APPLIED
     record.created_count = created

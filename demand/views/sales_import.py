@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from coordination.csv_import import ImportRejected, file_too_large_message
 from coordination.permissions import permission_required
+from coordination.services.recompute import latest_request_about
 from coordination.web import apply_validation_error, paginate, render_page
 from demand.models import SalesImport
 from demand.services import sales_import as services
@@ -19,6 +20,8 @@ from demand.services import sales_import as services
 MAX_UPLOAD_BYTES = 20_000_000  # 20 MB, about 800,000 rows; bigger files: command or API
 TEMPLATE = "demand/sales_import.html"
 PREVIEW_TEMPLATE = "demand/sales_import_preview.html"
+# The id of the preview page's recompute status, which htmx polls until it is finished.
+RECOMPUTE_STATUS = "import-recompute"
 
 
 class SalesFileForm(forms.Form):
@@ -87,13 +90,23 @@ def _preview_context(record: SalesImport, **extra) -> dict:
         "position_label": label,
         "sample": services.sales_import_sample(record),
         "sample_size": services.SAMPLE_ROWS,
+        "recompute": _recompute_of(record),
         **extra,
     }
+
+
+def _recompute_of(record: SalesImport):
+    if record.status != SalesImport.Status.APPLIED:
+        return None
+    return latest_request_about(record)
 
 
 @permission_required(services.PERMISSION)
 def sales_import_preview(request, pk):
     record = get_object_or_404(SalesImport.objects.select_related("uploaded_by"), pk=pk)
+    if request.htmx and request.htmx.target == RECOMPUTE_STATUS:
+        context = {"record": record, "recompute": _recompute_of(record)}
+        return render_page(request, f"{PREVIEW_TEMPLATE}#recompute", context)
     return render_page(request, PREVIEW_TEMPLATE, _preview_context(record))
 
 

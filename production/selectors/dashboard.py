@@ -9,6 +9,7 @@ from collections import defaultdict
 import numpy as np
 from django.db.models import Q
 
+from coordination.models import RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.models import Promotion, PromotionItem
 from production.models import (
@@ -238,6 +239,17 @@ def recent_runs(line: Line | None = None, limit: int = 5):
     if line is not None:
         runs = runs.filter(Q(line=line))
     return list(runs[:limit])
+
+
+def recomputes_in_progress(line: Line) -> list[RecomputeRequest]:
+    """Recompute requests that will re-plan `line` and have not finished: waiting for a
+    worker or being recomputed, oldest first. The dashboard polls while there are any."""
+    unfinished = RecomputeRequest.objects.filter(
+        status__in=(RecomputeRequest.Status.PENDING, RecomputeRequest.Status.RUNNING)
+    ).order_by("created_at", "id")
+    # line_ids is a JSON list (no portable "contains" lookup on SQLite); unfinished
+    # requests are few, so they are filtered here.
+    return [r for r in unfinished if line.pk in (r.line_ids or [])]
 
 
 def promotion_impact(promotion: Promotion) -> list[dict]:

@@ -49,9 +49,31 @@ def capacity_chart(overview: dict) -> dict:
     ).render_data()
 
 
+# The id of the dashboard's "Recent recomputes" card, which htmx polls while a
+# recompute of the line is queued or running.
+RECOMPUTE_STATUS = "recompute-status"
+
+
+def _recompute_status(request, line: Line):
+    """The polled card alone. Once no recompute of the line is left, the response asks
+    htmx to reload the page, so the grid, the chart and the alerts show the new plan."""
+    in_progress = selectors.recomputes_in_progress(line)
+    context = {
+        "line": line,
+        "runs": selectors.recent_runs(line),
+        "recomputes_in_progress": in_progress,
+    }
+    response = render(request, f"production/dashboard.html#{RECOMPUTE_STATUS}", context)
+    if not in_progress:
+        response["HX-Refresh"] = "true"
+    return response
+
+
 @permission_required("production.view_quotarecommendation")
 def dashboard(request):
     line = _line(request)
+    if line is not None and request.htmx and request.htmx.target == RECOMPUTE_STATUS:
+        return _recompute_status(request, line)
     weeks = selectors.weeks_from_now()
     context = {"section": "production", "lines": Line.objects.all(), "line": line, "weeks": weeks}
     if line is not None:
@@ -73,6 +95,7 @@ def dashboard(request):
             grid=selectors.quota_grid(line, weeks),
             changes=selectors.changes_since_accepted(line, weeks),
             runs=selectors.recent_runs(line),
+            recomputes_in_progress=selectors.recomputes_in_progress(line),
             range_form=forms.AcceptRangeForm(initial={"week_from": weeks[0], "week_to": weeks[3]}),
             can_plan=request.user.has_perm("production.plan_line"),
             notices=notices_for([line, *line.products.all()]),

@@ -372,6 +372,7 @@ def test_htmx_upload_returns_the_result_panel(client, production_user, products)
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="import-panel">')
     assert "Imported count.csv: 3 counts of 2 products — 3 new, 0 updated" in html
+    assert '<a href="/production/">follow it on the production dashboard</a>' in html
     assert positions() == GOOD_POSITIONS
 
 

@@ -22,44 +22,15 @@ production a worker does that, after the import has committed.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _database import bench_database
 
 BENCH_DB = "tandem_bench"
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def server_connection(url: str):
-    import psycopg2
-
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
-    return connection
-
-
-def recreate_database(url: str) -> None:
-    connection = server_connection(url)  # autocommit: no `with`, which opens a transaction
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            cursor.execute(f"CREATE DATABASE {BENCH_DB}")
-    finally:
-        connection.close()
-
-
-def drop_database(url: str) -> None:
-    connection = server_connection(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    finally:
-        connection.close()
 
 
 def timed(label: str, rows: int, func):
@@ -202,30 +173,8 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=500)
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL=postgres://... : the benchmark measures PostgreSQL.")
-    parts = urlsplit(url)
-    bench_url = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-    recreate_database(url)
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("SECRET_KEY", "bench-" + "k" * 60)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coordination.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    try:
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
+    with bench_database(BENCH_DB):
         run(args.products, args.weeks)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(url)
 
 
 if __name__ == "__main__":

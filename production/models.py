@@ -276,6 +276,12 @@ class ScheduleEntry(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     superseded_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The revision that superseded it (superseded_by's revision, kept here so an
+    # incremental pull, "created or superseded after revision N", is two index ranges
+    # and not a join over the whole history).
+    superseded_in = models.ForeignKey(
+        ScheduleRevision, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["line", "week", "product"]
@@ -287,6 +293,11 @@ class ScheduleEntry(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(kind="overridden") | ~Q(reason=""), name="override_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(superseded_at__isnull=True, superseded_in__isnull=True)
+                | Q(superseded_at__isnull=False, superseded_in__isnull=False),
+                name="superseded_has_its_revision",
             ),
         ]
         indexes = [models.Index(fields=["revision"])]

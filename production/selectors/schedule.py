@@ -62,7 +62,7 @@ def schedule_entries(
         queryset = queryset.filter(superseded_at__isnull=True)
     else:
         queryset = queryset.filter(
-            Q(revision_id__gt=changed_since) | Q(superseded_by__revision_id__gt=changed_since)
+            Q(revision_id__gt=changed_since) | Q(superseded_in_id__gt=changed_since)
         )
     queryset = _week_and_scope(
         queryset, line_id=line_id, product_id=product_id, week_from=week_from, week_to=week_to

@@ -66,7 +66,8 @@ def _write(
     )
     if current is not None:
         current.superseded_at = timezone.now()
-        current.save(update_fields=["superseded_at"])
+        current.superseded_in = revision
+        current.save(update_fields=["superseded_at", "superseded_in"])
     entry = ScheduleEntry.objects.create(
         revision=revision,
         product_id=recommendation.product_id,
@@ -240,7 +241,7 @@ def schedule_zero_held(*, actor, product_ids, reason: str) -> ScheduleRevision |
     now = timezone.now()
     for entry in current:
         # Supersede first: one current entry per product and week, even mid-transaction.
-        ScheduleEntry.objects.filter(pk=entry.pk).update(superseded_at=now)
+        ScheduleEntry.objects.filter(pk=entry.pk).update(superseded_at=now, superseded_in=revision)
         replacement = ScheduleEntry.objects.create(
             revision=revision,
             product_id=entry.product_id,

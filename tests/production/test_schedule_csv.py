@@ -61,7 +61,7 @@ def entries():
     ]
     # One superseded by a later override, so changed_since shows both kinds of row.
     superseded = ScheduleEntry.objects.filter(pk=made[0].pk)
-    superseded.update(superseded_at=made[0].accepted_at)
+    superseded.update(superseded_at=made[0].accepted_at, superseded_in=made[0].revision)
     replacement = ScheduleEntryFactory(
         product=made[0].product,
         week=made[0].week,
@@ -69,7 +69,11 @@ def entries():
         kind="overridden",
         reason="Plant, say",
     )
-    superseded.update(superseded_by=replacement, superseded_at=replacement.accepted_at)
+    superseded.update(
+        superseded_by=replacement,
+        superseded_at=replacement.accepted_at,
+        superseded_in=replacement.revision,
+    )
     return [*made, replacement]
 
 

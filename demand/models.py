@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from coordination.weeks import iso_label, validate_monday
+from demand.engine.forecast import METHOD_LABELS
 
 
 class SalesActual(models.Model):
@@ -234,6 +235,10 @@ class ForecastFit(models.Model):
 
     def __str__(self):
         return f"{self.product_id}: {self.method} (sigma {self.sigma:.1f})"
+
+    @property
+    def method_label(self) -> str:
+        return METHOD_LABELS.get(self.method, self.method.replace("_", " ").capitalize())
 
 
 class DemandForecast(models.Model):

@@ -39,6 +39,19 @@ MODELS = (
     CROSTON_TSB,
 )
 METHODS = (NO_HISTORY, ZERO, CONSTANT, *MODELS, COMBINATION)
+#: What each method is called on a page.
+METHOD_LABELS = {
+    NO_HISTORY: "No history yet",
+    ZERO: "Zero (no sales in the history)",
+    CONSTANT: "Constant level",
+    SES: "Simple exponential smoothing",
+    HOLT_DAMPED: "Damped trend (Holt)",
+    SEASONAL_NAIVE: "Seasonal naive (same week last year)",
+    HOLT_WINTERS_ADDITIVE: "Holt-Winters, additive seasonality",
+    HOLT_WINTERS_MULTIPLICATIVE: "Holt-Winters, multiplicative seasonality",
+    CROSTON_TSB: "Croston/TSB (intermittent demand)",
+    COMBINATION: "Combination of the best models",
+}
 
 #: A series is intermittent when at least this share of its usable weeks had no sale.
 INTERMITTENT_ZERO_SHARE = 0.3

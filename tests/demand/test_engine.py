@@ -531,3 +531,14 @@ def test_invalid_input_is_refused(history, kwargs, message):
     arguments = {"horizon": 4} | kwargs
     with pytest.raises(ValueError, match=message):
         forecast_baseline(history, **arguments)
+
+
+def test_every_method_has_a_label_for_the_pages():
+    from demand.engine.forecast import METHOD_LABELS, METHODS
+    from demand.models import ForecastFit
+
+    assert set(METHOD_LABELS) == set(METHODS)
+    assert ForecastFit(method="holt_winters_multiplicative").method_label == (
+        "Holt-Winters, multiplicative seasonality"
+    )
+    assert ForecastFit(method="some_new_model").method_label == "Some new model"

@@ -11,7 +11,7 @@ class CoordinationConfig(AppConfig):
 
         home_panels.register_panels()
         from coordination import roles, timeline
-        from coordination.models import CustomerRequest, Product, Specification
+        from coordination.models import CustomerRequest, PlanningCycle, Product, Specification
         from coordination.selectors.customer_requests import visible_requests
 
         timeline.register(Product, timeline.permission_finder(Product, "coordination.view_product"))
@@ -21,6 +21,10 @@ class CoordinationConfig(AppConfig):
         )
         timeline.register(
             CustomerRequest, lambda user, pk: visible_requests(user).filter(pk=pk).first()
+        )
+        timeline.register(
+            PlanningCycle,
+            timeline.permission_finder(PlanningCycle, "coordination.view_planningcycle"),
         )
 
         # Permissions of models added by later migrations exist only after migrate

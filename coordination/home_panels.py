@@ -82,12 +82,57 @@ def specification_todos(user) -> list[Todo]:
     ]
 
 
+def planning_todos(user) -> list[Todo]:
+    """The user's open action items from planning reviews, and cycles waiting for a
+    sign-off the user may give."""
+    from coordination.selectors.planning import action_items, cycles_awaiting
+
+    mine = action_items(owner=user)
+    actions_url = f"{reverse('planning_actions')}?{urlencode({'mine': 'on'})}"
+    todos = [
+        Todo(
+            "Your planning action items past their due date",
+            mine.filter(due_date__lt=timezone.localdate()).count(),
+            f"{actions_url}&overdue=on",
+            level="err",
+        ),
+        Todo("Your open planning action items", mine.count(), actions_url, level="warn"),
+    ]
+    waiting = cycles_awaiting(user)
+    signing = [
+        department
+        for department in ("marketing", "production", "sales")
+        if user.has_perm(f"coordination.sign_{SIGN_PART[department]}")
+    ]
+    query = {"awaiting": signing[0]} if len(signing) == 1 else {"status": "in_review"}
+    todos.append(
+        Todo(
+            "Planning cycles waiting for your sign-off",
+            len(waiting),
+            f"{reverse('planning_list')}?{urlencode(query)}",
+            level="warn",
+            hint=", ".join(str(cycle) for cycle in waiting[:3]),
+        )
+    )
+    return todos
+
+
+# The part of a planning cycle each department signs.
+SIGN_PART = {"marketing": "demand", "production": "supply", "sales": "orders"}
+
+
 def register_panels() -> None:
     register(
         "Customer requests",
         request_todos,
         permission="coordination.view_customerrequest",
         order=30,
+    )
+    register(
+        "Planning review",
+        planning_todos,
+        permission="coordination.view_planningcycle",
+        order=45,
     )
     register(
         "Product specifications",

@@ -42,6 +42,16 @@ _READ_PLANNING = {
     "production.view_scheduleentry",
 }
 _IMPORT_SALES = {"demand.add_salesimport", "demand.add_salesactual"}
+# Every role reads the planning review; the departments at the table record its outcome.
+_READ_PLANNING_REVIEW = {
+    "coordination.view_planningcycle",
+    "coordination.view_planningsnapshot",
+    "coordination.view_cyclesignoff",
+    "coordination.view_cycleadjustment",
+    "coordination.view_cycledecision",
+    "coordination.view_planningscenario",
+}
+_PLANNING_REVIEW_MEMBER = _READ_PLANNING_REVIEW | {"coordination.record_cycle_decision"}
 # Every role reads recalls: everyone handles a recall from one place.
 _READ_RECALLS = {
     "recalls.view_recallincident",
@@ -64,7 +74,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _READ_PLANNING
     | _IMPORT_SALES
     | _READ_RECALLS
+    | _PLANNING_REVIEW_MEMBER
     | {
+        "coordination.sign_demand",
         "recalls.communicate_recall",
         "recalls.add_pressinquiry",
         "recalls.change_pressinquiry",
@@ -87,7 +99,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _READ_PLANNING
     | _IMPORT_SALES
     | _READ_RECALLS
+    | _PLANNING_REVIEW_MEMBER
     | {
+        "coordination.sign_orders",
         "recalls.add_customernotification",
         "recalls.change_recalltask",
         "coordination.propose_specification",
@@ -101,7 +115,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _READ_PLANNING
     | _READ_RECALLS
     | _MANAGE_RECALLS
+    | _PLANNING_REVIEW_MEMBER
     | {
+        "coordination.sign_supply",
+        "coordination.run_planning_scenario",
         "production.plan_line",
         "production.add_capacityexception",
         "production.change_capacityexception",
@@ -128,6 +145,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _READ_PLANNING
     | _READ_RECALLS
     | _MANAGE_RECALLS
+    | _READ_PLANNING_REVIEW
     | {"coordination.add_customerrequest", "recalls.approve_statement"},
 }
 

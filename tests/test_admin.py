@@ -18,7 +18,13 @@ from django.utils import timezone
 from coordination.models import (
     ActivityEvent,
     CustomerRequest,
+    CycleAdjustment,
+    CycleDecision,
+    CycleSignOff,
     Notice,
+    PlanningCycle,
+    PlanningScenario,
+    PlanningSnapshot,
     Product,
     ProductLine,
     RecomputeRequest,
@@ -175,6 +181,69 @@ READ_ONLY = [
 ]
 # Changed through their services in the admin; deleting them is refused (PROTECT).
 SERVICE_BACKED = [ProductLine, Product, Line, RunRate, MarketingAdjustment]
+
+
+# Planning review: every row is written by the planning services (snapshots are
+# immutable, sign-offs fingerprinted), so the admin only looks.
+def _snapshot(user):
+    n = next(_seq)
+    start = dt.date(2030 + n // 12, n % 12 + 1, 1)
+    cycle = PlanningCycle.objects.create(
+        name=f"Cycle {n}", period_start=start, period_end=start, opened_by=user
+    )
+    return PlanningSnapshot.objects.create(
+        cycle=cycle, number=1, taken_by=user, first_week=current_week(), data={}
+    )
+
+
+MAKERS |= {
+    "coordination.PlanningCycle": lambda user: _snapshot(user).cycle,
+    "coordination.PlanningSnapshot": _snapshot,
+    "coordination.CycleSignOff": lambda user: CycleSignOff.objects.create(
+        cycle=(snap := _snapshot(user)).cycle,
+        part="demand",
+        department="marketing",
+        signed_by=user,
+        snapshot=snap,
+        part_hash="0" * 64,
+    ),
+    "coordination.CycleAdjustment": lambda user: CycleAdjustment.objects.create(
+        cycle=_snapshot(user).cycle,
+        part="supply",
+        line=f.LineFactory(),
+        month=dt.date(2030, 1, 1),
+        amount=8,
+        reason="Saturday shift",
+        created_by=user,
+    ),
+    "coordination.CycleDecision": lambda user: CycleDecision.objects.create(
+        cycle=_snapshot(user).cycle,
+        kind="action",
+        text="Book the crews",
+        department="production",
+        owner=user,
+        due_date=timezone.localdate(),
+        created_by=user,
+    ),
+    "coordination.PlanningScenario": lambda user: PlanningScenario.objects.create(
+        cycle=_snapshot(user).cycle,
+        line=f.LineFactory(),
+        name="Two shifts",
+        first_week=current_week(),
+        last_week=current_week(),
+        extra_hours_per_week=Decimal("16"),
+        result={},
+        created_by=user,
+    ),
+}
+READ_ONLY += [
+    PlanningCycle,
+    PlanningSnapshot,
+    CycleSignOff,
+    CycleAdjustment,
+    CycleDecision,
+    PlanningScenario,
+]
 
 
 def registered_models():

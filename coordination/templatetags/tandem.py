@@ -51,6 +51,10 @@ BADGE_CLASSES = {
     "submitted": "badge-warn",
     "published": "badge-ok",
     "answered": "badge-ok",
+    # planning cycles and their action items
+    "preparing": "badge-info",
+    "agreed": "badge-ok",
+    "dropped": "badge-err",
     # priorities
     "urgent": "badge-err",
     "high": "badge-warn",

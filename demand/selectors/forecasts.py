@@ -122,3 +122,22 @@ def forecast_overview(*, line_id=None, weeks: int = 13) -> list[dict]:
 
 def week_range(start: dt.date, count: int) -> list[dt.date]:
     return [add_weeks(start, k) for k in range(count)]
+
+
+def forecast_terms(*, start: dt.date, end: dt.date) -> list[tuple]:
+    """Every product's forecast terms per week from start to end, as plain tuples
+    (product_id, production line id, week, baseline, uplift, firm orders, adjustment, final)."""
+    return list(
+        DemandForecast.objects.filter(week__gte=start, week__lte=end)
+        .order_by("product_id", "week")
+        .values_list(
+            "product_id",
+            "product__production_line_id",
+            "week",
+            "baseline",
+            "promotion_uplift",
+            "firm_orders",
+            "adjustment",
+            "final",
+        )
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
@@ -45,3 +46,15 @@ def latest_recomputes(promotions: Iterable[Promotion]) -> dict[int, RecomputeReq
     ).order_by("-created_at", "-id"):
         latest.setdefault(request.subject_id, request)
     return latest
+
+
+def promotions_between(start: dt.date, end: dt.date) -> list[Promotion]:
+    """Planned and confirmed promotions running in any week from start to end, with
+    their products (and the products' lines) loaded."""
+    return list(
+        Promotion.objects.filter(
+            status__in=Promotion.PLANNING_STATUSES, start_week__lte=end, end_week__gte=start
+        )
+        .prefetch_related("items__product__production_line")
+        .order_by("start_week", "name")
+    )

@@ -59,7 +59,16 @@ def test_signed_out_visitor_is_sent_to_sign_in(client):
         assert response["Location"] == f"{reverse('login')}?next={reverse(name)}"
 
 
-EVERYONE = ["Home", "Products", "Requests", "Promotions", "Forecasts", "Production", "Recalls"]
+EVERYONE = [
+    "Home",
+    "Products",
+    "Requests",
+    "Promotions",
+    "Forecasts",
+    "Production",
+    "Recalls",
+    "Planning",
+]
 
 
 @pytest.mark.parametrize(
@@ -142,12 +151,30 @@ def test_role_sync_refuses_an_unknown_permission(monkeypatch):
 
 
 def test_seed_demo_twice_leaves_the_same_rows(capsys):
-    from coordination.models import ActivityEvent, CustomerRequest, Product, Specification
+    from coordination.models import (
+        ActivityEvent,
+        CustomerRequest,
+        CycleDecision,
+        CycleSignOff,
+        PlanningCycle,
+        PlanningScenario,
+        Product,
+        Specification,
+    )
 
     def counts():
         return [
             model.objects.count()
-            for model in (Product, Specification, CustomerRequest, ActivityEvent)
+            for model in (
+                Product,
+                Specification,
+                CustomerRequest,
+                ActivityEvent,
+                PlanningCycle,
+                CycleSignOff,
+                CycleDecision,
+                PlanningScenario,
+            )
         ]
 
     call_command("seed_demo", allow_production=True)
@@ -161,6 +188,19 @@ def test_seed_demo_twice_leaves_the_same_rows(capsys):
     # live recall was escalated from (recalls demo).
     assert first_counts[2] == 152
     assert Specification.objects.filter(status="proposed").count() == 3
+    # Planning review: last month's cycle agreed (3 sign-offs, 2 decisions, 3 action items
+    # of which 1 done); this month's in review, signed by Marketing, with one scenario.
+    cycles = list(PlanningCycle.objects.order_by("period_start"))
+    assert [c.status for c in cycles] == ["agreed", "in_review"]
+    assert [c.sign_offs.count() for c in cycles] == [3, 1]
+    assert sorted(CycleDecision.objects.values_list("kind", "status")) == [
+        ("action", "done"),
+        ("action", "open"),
+        ("action", "open"),
+        ("decision", "open"),
+        ("decision", "open"),
+    ]
+    assert first_counts[4:7] == [2, 4, 5]
     assert (
         first
         == second

@@ -54,6 +54,11 @@ class Command(BaseCommand):
 
         recalls = recalls_demo.seed_recalls()
         self.stdout.write(f"Recalls: {recalls['recalls']} ({recalls['created']} new).")
+        # The planning review last: its snapshots take in everything seeded above.
+        from coordination.demo_planning import seed_planning
+
+        cycles = seed_planning()
+        self.stdout.write(f"Planning cycles: {cycles['cycles']} ({cycles['created']} new).")
         self.stdout.write("")
         self.stdout.write("Sign in at http://127.0.0.1:8000/ with any of these:")
         width = max(len(user.username) for user, _ in results)

@@ -14,8 +14,10 @@ M = TypeVar("M", bound=models.Model)
 def lock_for_edit(queryset: models.QuerySet[M], pk, expected_version: int | None) -> M:
     """Lock the row for this transaction and check nobody changed it since it was read.
 
-    `expected_version` None skips the check (used by system actions, never by forms)."""
-    obj = queryset.select_for_update().get(pk=pk)
+    `expected_version` None skips the check (used by system actions, never by forms).
+    Only the edited row is locked (`of=("self",)`), so the queryset may select_related
+    nullable relations: PostgreSQL refuses FOR UPDATE on the nullable side of a join."""
+    obj = queryset.select_for_update(of=("self",)).get(pk=pk)
     if expected_version is not None and obj.version != int(expected_version):
         raise StaleEditError(obj)
     return obj

@@ -54,16 +54,23 @@ class ExtraHours:
 
 
 def place_extra_hours(
-    needed: np.ndarray, capacity: np.ndarray, week_hours: float = WEEK_HOURS
+    needed: np.ndarray,
+    capacity: np.ndarray,
+    week_hours: float = WEEK_HOURS,
+    open_weeks: np.ndarray | None = None,
 ) -> tuple[list[ExtraHours], np.ndarray]:
     """(T,) extra hours each week needs and (T,) hours the line has -> where to add them.
 
     A week takes at most `week_hours`; what does not fit is built earlier, in the latest
-    earlier weeks with hours left (units made earlier wait in stock). Returns the
-    placements, week by week, and (T,) hours that fit nowhere (no earlier week has room).
+    earlier weeks with hours left (units made earlier wait in stock). Weeks where
+    `open_weeks` (T,) is False take nothing: their quotas are frozen, so extra hours
+    there would change nothing. Returns the placements, week by week, and (T,) hours
+    that fit nowhere (no earlier open week has room).
     """
     needed = np.maximum(np.nan_to_num(np.asarray(needed, dtype=float)), 0.0)
     room = np.maximum(week_hours - np.nan_to_num(np.asarray(capacity, dtype=float)), 0.0)
+    if open_weeks is not None:
+        room = np.where(np.asarray(open_weeks, dtype=bool), room, 0.0)
     placed: list[ExtraHours] = []
     unplaced = np.zeros_like(needed)
     for target in range(needed.size):

@@ -129,7 +129,11 @@ def line_review(line: Line) -> dict:
                     else "Not enough hours",
                 }
             )
-    placements, unplaced = place_extra_hours(plan["extra_hours"], plan["capacity_hours"])
+    # Weeks of the frozen window keep their accepted quotas: hours added there do nothing.
+    open_weeks = ~(~np.isnan(inputs.frozen)).any(axis=0) if len(inputs.product_ids) else None
+    placements, unplaced = place_extra_hours(
+        plan["extra_hours"], plan["capacity_hours"], open_weeks=open_weeks
+    )
     added = np.zeros(len(weeks))
     for placement in placements:
         added[placement.week] += placement.hours

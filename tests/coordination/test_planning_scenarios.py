@@ -179,6 +179,21 @@ def test_extra_hours_that_do_not_fit_a_week_are_built_earlier():
     assert unplaced.tolist() == [0, 0, 0, 0, 100.0]
 
 
+def test_frozen_weeks_take_no_extra_hours():
+    # Weeks 0 and 1 are frozen: week 2's 150 extra hours go to week 2 (68 of room) and
+    # then nowhere; week 3's 20 fit in week 3.
+    placements, unplaced = place_extra_hours(
+        np.array([0, 0, 150, 20.0]),
+        np.array([100, 100, 100, 100.0]),
+        open_weeks=np.array([False, False, True, True]),
+    )
+    assert placements == [
+        ExtraHours(week=2, for_week=2, hours=68.0),
+        ExtraHours(week=3, for_week=3, hours=20.0),
+    ]
+    assert unplaced.tolist() == [0, 0, 82.0, 0]
+
+
 def test_build_ahead_matches_each_use_to_the_latest_earlier_build():
     # With unlimited hours the product is made when needed: 210 in week 8, 260 in week 2.
     uncapacitated = [60, 60, 260, 60, 60, 60, 60, 60, 210, 60]

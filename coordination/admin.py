@@ -7,6 +7,7 @@ from django.utils.text import Truncator
 
 from coordination.admin_support import (
     ReadOnlyAdmin,
+    ReadOnlyInline,
     ServiceAdmin,
     VersionedForm,
     app_page_link,
@@ -399,27 +400,17 @@ from coordination.models import (  # noqa: E402
 )
 
 
-class PlanningSnapshotInline(admin.TabularInline):
+class PlanningSnapshotInline(ReadOnlyInline):
     model = PlanningSnapshot
     fields = ("number", "taken_at", "taken_by", "first_week")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+    select_related = ("taken_by",)
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class CycleSignOffInline(admin.TabularInline):
+class CycleSignOffInline(ReadOnlyInline):
     model = CycleSignOff
     fields = ("part", "department", "signed_by", "signed_at", "snapshot", "note")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    select_related = ("signed_by", "snapshot")
 
 
 @admin.register(PlanningCycle)

@@ -43,6 +43,31 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return {}  # the only default action is "delete selected"
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent, never added, changed or deleted here. Every field
+    listed in `fields` is read-only; `select_related` names the relations the rows show."""
+
+    extra = 0
+    can_delete = False
+    select_related: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or ()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.select_related(*self.select_related) if self.select_related else queryset
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def app_page_link(url: str | None, text: str = "Open in Tandem") -> str:
     if not url:
         return "—"

@@ -11,6 +11,7 @@ from django.template.defaultfilters import filesizeformat
 
 from coordination.admin_support import (
     ReadOnlyAdmin,
+    ReadOnlyInline,
     ServiceAdmin,
     VersionedForm,
     app_page_link,
@@ -94,23 +95,10 @@ class SalesImportAdmin(ReadOnlyAdmin):
         return filesizeformat(len(obj.content.encode())) if obj.content else "—"
 
 
-class PromotionItemInline(admin.TabularInline):
+class PromotionItemInline(ReadOnlyInline):
     model = PromotionItem
-    extra = 0
     fields = ("product", "expected_lift_pct", "suggested_lift_pct", "suggestion_evidence")
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("product")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    select_related = ("product",)
 
 
 def _promotion_page(promotion):

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from coordination.admin_support import (
     ReadOnlyAdmin,
+    ReadOnlyInline,
     ServiceAdmin,
     VersionedForm,
     app_page_link,
@@ -77,27 +78,14 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 # ------------------------------------------------------------- lines and capacity
 
 
-class CapacityExceptionInline(admin.TabularInline):
+class CapacityExceptionInline(ReadOnlyInline):
     """Shown, not edited: set exceptions on the line page (capacity_exception_set re-plans
     the line; past weeks are history)."""
 
     model = CapacityException
-    extra = 0
     fields = ("week", "hours", "note", "created_by", "created_at")
-    readonly_fields = fields
     ordering = ("-week",)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("created_by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    select_related = ("created_by",)
 
 
 class LineForm(VersionedForm):

@@ -3,6 +3,8 @@ recompute's progress and production's answer."""
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -66,8 +68,17 @@ def _item_initial(promotion: Promotion | None) -> list[dict]:
     ]
 
 
+def _count(value) -> int:
+    """A row count from the request; anything but a whole number (a tampered form)
+    counts as 0."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
 def _form_page(request, promotion: Promotion | None):
-    rows = max(4, min(60, int(request.POST.get("rows") or request.GET.get("rows") or 0) or 4))
+    rows = max(4, min(60, _count(request.POST.get("rows") or request.GET.get("rows"))))
     initial_items = _item_initial(promotion)
     if request.method == "POST":
         form = forms.PromotionForm(request.POST)
@@ -101,6 +112,13 @@ def _form_page(request, promotion: Promotion | None):
                     actor=request.user, status=status, items=items.items(), **data
                 )
             else:
+                if form.cleaned_data["version"] is None:
+                    # Without the version the user saw, a stale edit would go unnoticed.
+                    raise StaleEditError(
+                        promotion,
+                        "The form did not say which version of the promotion you edited. "
+                        "Reload the page, then apply your change again.",
+                    )
                 saved = services.promotion_update(
                     actor=request.user,
                     promotion_id=promotion.pk,
@@ -135,7 +153,7 @@ def _form_page(request, promotion: Promotion | None):
 
 def _with_more_rows(data, extra: int):
     data = data.copy()
-    total = int(data.get("items-TOTAL_FORMS", 0) or 0)
+    total = _count(data.get("items-TOTAL_FORMS"))
     data["items-TOTAL_FORMS"] = str(min(60, total + extra))
     return data
 
@@ -250,6 +268,8 @@ def lift_suggestion(request):
             discount = float(request.GET.get("discount") or 0)
         except ValueError:
             discount = 0.0
+        if not math.isfinite(discount):
+            discount = 0.0  # "nan" and "inf" parse as floats but weigh no promotion sanely
         exclude = request.GET.get("promotion")
         suggestion = suggest_lift(
             product=product,

@@ -88,7 +88,8 @@ def quota_grid(line: Line, weeks: list[dt.date]) -> list[dict]:
         accepted_units = accepted.get((rec.product_id, rec.week))
         row["cells"][col[rec.week]] = {
             "rec": rec,
-            "units": round(rec.recommended_units),
+            # The units accepting the cell writes (rounded up), as the explanation shows.
+            "units": whole_units(rec.recommended_units),
             "accepted": accepted_units,
             "differs": accepted_units is not None
             and accepted_units != whole_units(rec.recommended_units),

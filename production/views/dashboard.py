@@ -157,10 +157,20 @@ def _back_to_cell(request, rec):
 def accept(request, sku, week):
     rec = _recommendation(sku, week)
     form = forms.AcceptForm(request.POST)
-    seen = form.cleaned_data["seen_run"] if form.is_valid() else None
+    if not form.is_valid():
+        # Without the run the user saw, accepting could take a number they never saw.
+        messages.error(
+            request,
+            "The form did not say which recommendation you saw. Reload the page, then accept "
+            "again.",
+        )
+        return _back_to_cell(request, rec)
     try:
         entry = schedule_services.quota_accept(
-            actor=request.user, product_id=rec.product_id, week=rec.week, seen_run_id=seen
+            actor=request.user,
+            product_id=rec.product_id,
+            week=rec.week,
+            seen_run_id=form.cleaned_data["seen_run"],
         )
     except (ValidationError, StaleEditError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))

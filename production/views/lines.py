@@ -90,8 +90,14 @@ def line_detail(request, pk):
 def exception_delete(request, pk, exception_id):
     if not CapacityException.objects.filter(pk=exception_id, line_id=pk).exists():
         raise Http404("No such capacity exception.")
-    services.capacity_exception_delete(actor=request.user, exception_id=exception_id)
-    messages.success(request, "Back to normal hours that week; re-planning the line.")
+    try:
+        services.capacity_exception_delete(actor=request.user, exception_id=exception_id)
+    except ValidationError as exc:
+        # A past week's hours are history (the page only offers coming weeks, but one
+        # left open across a Monday still posts).
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Back to normal hours that week; re-planning the line.")
     return redirect("line_detail", pk=pk)
 
 

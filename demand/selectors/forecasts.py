@@ -68,15 +68,23 @@ def product_forecast(product: Product, *, history_weeks: int = 52, horizon: int 
     }
 
 
-def forecast_overview(*, line_id=None, weeks: int = 13) -> list[dict]:
-    """Per product: next `weeks` weeks of forecast, with promotion uplift and adjustments."""
-    this_week = current_week()
-    end = add_weeks(this_week, weeks - 1)
+def forecast_products(*, line_id=None):
+    """The products the forecast list shows, in its order (by product line, then SKU)."""
     products = Product.objects.exclude(lifecycle=Product.Lifecycle.DISCONTINUED).select_related(
         "product_line"
     )
     if line_id:
         products = products.filter(product_line_id=line_id)
+    return products.order_by("product_line__name", "sku")
+
+
+def forecast_overview(products, *, weeks: int = 13) -> list[dict]:
+    """Per product of `products` (one page of forecast_products): the next `weeks` weeks
+    of forecast by term, last year's sales over the same weeks, and whether a promotion
+    runs in them."""
+    products = list(products)
+    this_week = current_week()
+    end = add_weeks(this_week, weeks - 1)
     totals = {
         row["product_id"]: row
         for row in DemandForecast.objects.filter(
@@ -116,7 +124,7 @@ def forecast_overview(*, line_id=None, weeks: int = 13) -> list[dict]:
             "last_year": last_year.get(product.pk),
             "promoted": product.pk in promoted,
         }
-        for product in products.order_by("product_line__name", "sku")
+        for product in products
     ]
 
 

@@ -14,7 +14,12 @@ from coordination.errors import StaleEditError
 from coordination.models import Product
 from coordination.permissions import permission_required
 from coordination.selectors.notices import notices_for
-from coordination.web import apply_validation_error, render_page
+from coordination.web import (
+    apply_validation_error,
+    paginate,
+    querystring_without_page,
+    render_page,
+)
 from demand import forms
 from demand.selectors import forecasts as selectors
 from demand.selectors.accuracy import forecast_accuracy
@@ -34,11 +39,14 @@ def forecast_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     weeks = filters.get("weeks") or 13
     line = filters.get("line")
+    page = paginate(request, selectors.forecast_products(line_id=line.pk if line else None), 50)
     context = {
         "section": "forecasts",
         "form": form,
         "weeks": weeks,
-        "rows": selectors.forecast_overview(line_id=line.pk if line else None, weeks=weeks),
+        "page": page,
+        "querystring": querystring_without_page(request),
+        "rows": selectors.forecast_overview(page.object_list, weeks=weeks),
     }
     return render_page(request, "demand/forecast_list.html", context, partial="results")
 

@@ -142,6 +142,28 @@ def test_htmx_gets_the_results_alone(client, production_user, forecasts):
     assert "TEA-LEM-05" not in html
 
 
+def test_the_overview_pages_by_50_with_the_filters_kept(client, quality_user):
+    line = ProductLineFactory(name="Water")
+    for k in range(53):
+        ProductFactory(sku=f"SPW-{k:03d}-33", product_line=line)
+    client.force_login(quality_user)
+
+    first = client.get(reverse("forecast_list"), {"line": line.pk, "weeks": "8"})
+    second = client.get(reverse("forecast_list"), {"line": line.pk, "weeks": "8", "page": "2"})
+
+    assert [row["product"].sku for row in first.context["rows"]] == [
+        f"SPW-{k:03d}-33" for k in range(50)
+    ]
+    assert [row["product"].sku for row in second.context["rows"]] == [
+        "SPW-050-33",
+        "SPW-051-33",
+        "SPW-052-33",
+    ]
+    html = first.content.decode()
+    assert "Page 1 of 2 · 53 in all" in html
+    assert f'href="?line={line.pk}&amp;weeks=8&amp;page=2"' in html
+
+
 def test_the_overview_says_when_there_is_nothing_to_forecast(client, quality_user):
     client.force_login(quality_user)
 

@@ -83,6 +83,9 @@ class AdjustmentForm(forms.Form):
     week = WeekField()
     units = forms.IntegerField(help_text="Negative to lower the forecast; 0 removes it.")
     reason = forms.CharField(max_length=300, required=False)
+    # The adjustments the editor saw (demand.selectors.forecasts.adjustment_versions), so
+    # a save over someone else's change of the same week is refused.
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 class ForecastFilterForm(forms.Form):

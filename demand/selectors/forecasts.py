@@ -68,6 +68,27 @@ def product_forecast(product: Product, *, history_weeks: int = 52, horizon: int 
     }
 
 
+def adjustment_versions(product) -> str:
+    """The versions of the product's current and future adjustments as 'week:version'
+    pairs, carried by the adjustment form so a save can tell what its editor saw."""
+    rows = MarketingAdjustment.objects.filter(product=product, week__gte=current_week())
+    return ",".join(
+        f"{week.isoformat()}:{version}"
+        for week, version in rows.order_by("week").values_list("week", "version")
+    )
+
+
+def parse_adjustment_versions(text: str) -> dict[str, int] | None:
+    """adjustment_versions' text back to {week ISO date: version}; None if malformed."""
+    versions = {}
+    for pair in filter(None, (text or "").split(",")):
+        week, _, version = pair.partition(":")
+        if not version.isdigit():
+            return None
+        versions[week] = int(version)
+    return versions
+
+
 def forecast_products(*, line_id=None):
     """The products the forecast list shows, in its order (by product line, then SKU)."""
     products = Product.objects.exclude(lifecycle=Product.Lifecycle.DISCONTINUED).select_related(

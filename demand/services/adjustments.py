@@ -19,7 +19,10 @@ MAX_ABS_UNITS = 10_000_000
 def adjustment_set(
     *, actor, product_id: int, week, units, reason: str, expected_version: int | None = None
 ) -> MarketingAdjustment | None:
-    """Set (or, with units 0, remove) marketing's adjustment of a product's week."""
+    """Set (or, with units 0, remove) marketing's adjustment of a product's week.
+
+    `expected_version` is the version of that week's adjustment the editor saw (0: none);
+    None skips the check."""
     if not actor.has_perm("demand.add_marketingadjustment"):
         raise PermissionDenied("Your role may not adjust forecasts.")
     product = Product.objects.get(pk=product_id)
@@ -43,12 +46,17 @@ def adjustment_set(
     existing = (
         MarketingAdjustment.objects.select_for_update().filter(product=product, week=week).first()
     )
-    if (
-        existing is not None
-        and expected_version is not None
-        and existing.version != int(expected_version)
+    # expected_version 0: the editor saw no adjustment of this week.
+    if expected_version is not None and (existing.version if existing else 0) != int(
+        expected_version
     ):
-        raise StaleEditError(existing)
+        raise StaleEditError(
+            existing,
+            None
+            if existing
+            else f"The adjustment of {iso_label(week)} was removed by someone else while you "
+            "were editing. Reload to see the current forecast, then apply your change again.",
+        )
     label = iso_label(week)
     if units == 0 and existing is None:
         return None  # nothing to remove: no change, no recompute

@@ -99,7 +99,8 @@ def forecast_detail(request, sku, adjustment_form=None, status=200):
         "data": data,
         "chart": forecast_chart(product, data),
         "future": [row for row in data["rows"] if not row["past"]],
-        "adjustment_form": adjustment_form or forms.AdjustmentForm(),
+        "adjustment_form": adjustment_form
+        or forms.AdjustmentForm(initial={"seen": selectors.adjustment_versions(product)}),
         "can_adjust": request.user.has_perm("demand.add_marketingadjustment"),
         "notices": notices_for([product]),
     }
@@ -111,19 +112,27 @@ def forecast_detail(request, sku, adjustment_form=None, status=200):
 def adjust(request, sku):
     product = _product_or_404(sku)
     form = forms.AdjustmentForm(request.POST)
+    seen = selectors.parse_adjustment_versions(request.POST.get("seen", ""))
+    if seen is None or "seen" not in request.POST:
+        form.add_error(None, "The form did not say what you saw. Reload the page and try again.")
     if form.is_valid():
+        week = form.cleaned_data["week"]
         try:
             adjustment_set(
                 actor=request.user,
                 product_id=product.pk,
-                week=form.cleaned_data["week"],
+                week=week,
                 units=form.cleaned_data["units"],
                 reason=form.cleaned_data["reason"],
+                expected_version=seen.get(week.isoformat(), 0) if week else None,
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         except StaleEditError as exc:
             form.add_error(None, str(exc))
+            # What they see now is the current state: a second save applies over it.
+            form.data = form.data.copy()
+            form.data["seen"] = selectors.adjustment_versions(product)
         else:
             messages.success(
                 request,

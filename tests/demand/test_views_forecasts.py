@@ -303,8 +303,92 @@ def test_an_unknown_sku_is_a_404(client, marketing_user, catalogue):
 # ------------------------------------------------------------------ adjustments
 
 
+SEEN = re.compile(r'<input type="hidden" name="seen"(?: value="([^"]*)")?')
+
+
+def _seen_on_the_page(client, sku="TEA-LEM-05") -> str:
+    """What the adjustment form carries now ("" without adjustments or without a form)."""
+    match = SEEN.search(client.get(reverse("forecast_detail", args=[sku])).content.decode())
+    return (match.group(1) or "") if match else ""
+
+
 def _adjust(client, sku="TEA-LEM-05", **data):
+    """Posts the adjustment form as the page renders it now (with what it shows)."""
+    if "seen" not in data and sku != "NOPE-1":
+        data["seen"] = _seen_on_the_page(client, sku)
     return client.post(reverse("forecast_adjust", args=[sku]), data)
+
+
+def test_an_adjustment_over_someone_elses_change_of_that_week_is_refused(
+    client, marketing_user, catalogue
+):
+    client.force_login(marketing_user)
+    html = client.get(reverse("forecast_detail", args=["TEA-LEM-05"])).content.decode()
+    assert SEEN.search(html).group(1) is None  # no adjustments yet
+    seen = ""
+    # Meanwhile a colleague adjusts the same week.
+    theirs = MarketingAdjustmentFactory(product=catalogue["lemon"], week=week(3), units=70)
+
+    response = _adjust(client, week=iso_label(week(3)), units="250", reason="Listing", seen=seen)
+
+    assert response.status_code == 200
+    assert "was changed by someone else while you were editing it" in response.content.decode()
+    theirs.refresh_from_db()
+    assert (theirs.units, theirs.version, MarketingAdjustment.objects.count()) == (70, 1, 1)
+    assert RecomputeRequest.objects.count() == 0
+    # The form now carries what is there: saving again applies over it.
+    again = response.content.decode()
+    fresh = SEEN.search(again).group(1)
+    assert fresh == f"{week(3).isoformat()}:1"
+    retry = _adjust(client, week=iso_label(week(3)), units="250", reason="Listing", seen=fresh)
+    assert retry.status_code == 302
+    theirs.refresh_from_db()
+    assert (theirs.units, theirs.version) == (250, 2)
+
+
+def test_an_adjustment_removed_meanwhile_is_not_silently_recreated(
+    client, marketing_user, catalogue
+):
+    theirs = MarketingAdjustmentFactory(product=catalogue["lemon"], week=week(3), units=70)
+    client.force_login(marketing_user)
+    seen = _seen_on_the_page(client)
+    theirs.delete()
+
+    response = _adjust(client, week=iso_label(week(3)), units="90", reason="Listing", seen=seen)
+
+    assert response.status_code == 200
+    assert (
+        f"The adjustment of {iso_label(week(3))} was removed by someone else"
+        in response.content.decode()
+    )
+    assert MarketingAdjustment.objects.count() == 0
+
+
+def test_another_weeks_change_does_not_block_an_adjustment(client, marketing_user, catalogue):
+    client.force_login(marketing_user)
+    seen = _seen_on_the_page(client)
+    MarketingAdjustmentFactory(product=catalogue["lemon"], week=week(5), units=70)
+
+    response = _adjust(client, week=iso_label(week(3)), units="250", reason="Listing", seen=seen)
+
+    assert response.status_code == 302
+    assert MarketingAdjustment.objects.get(week=week(3)).units == 250
+
+
+@pytest.mark.parametrize("seen", [None, "garbage:x"])
+def test_a_form_without_what_its_editor_saw_is_refused(client, marketing_user, catalogue, seen):
+    client.force_login(marketing_user)
+    data = {"week": iso_label(week(3)), "units": "250", "reason": "Listing"}
+    if seen is not None:
+        data["seen"] = seen
+
+    response = client.post(reverse("forecast_adjust", args=["TEA-LEM-05"]), data)
+
+    assert response.status_code == 200
+    assert "The form did not say what you saw. Reload the page and try again." in (
+        response.content.decode()
+    )
+    assert MarketingAdjustment.objects.count() == 0
 
 
 def test_an_adjustment_is_saved_and_asks_for_a_recompute(client, marketing_user, catalogue):

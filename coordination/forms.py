@@ -44,7 +44,22 @@ class LinesField(forms.CharField):
         return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-class VersionedForm(forms.Form):
+class ShowsHiddenFieldErrors:
+    """A form mixin: an error on a hidden field (a version, the run the user saw) has no
+    place on the page, so it is shown with the form's own errors instead of vanishing."""
+
+    HIDDEN_FIELD_ERROR = "This form is out of date or incomplete. Reload the page and try again."
+
+    def non_field_errors(self):
+        errors = super().non_field_errors()
+        if any(field.errors for field in self.hidden_fields()):
+            errors = self.error_class(
+                [*errors, self.HIDDEN_FIELD_ERROR], error_class="nonfield", renderer=self.renderer
+            )
+        return errors
+
+
+class VersionedForm(ShowsHiddenFieldErrors, forms.Form):
     """Carries the version the user saw, for optimistic locking."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -314,7 +329,7 @@ class CycleOpenForm(forms.Form):
     )
 
 
-class SignOffForm(forms.Form):
+class SignOffForm(ShowsHiddenFieldErrors, forms.Form):
     part_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)
     note = forms.CharField(required=False, max_length=300, label="Note (optional)")
 

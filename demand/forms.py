@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
-from coordination.forms import VersionedForm, WeekField
+from coordination.forms import ShowsHiddenFieldErrors, VersionedForm, WeekField
 from coordination.models import Product, ProductLine
 from demand.models import Promotion, PromotionItem
 
 
-class PromotionForm(forms.Form):
+class PromotionForm(ShowsHiddenFieldErrors, forms.Form):
     name = forms.CharField(max_length=120)
     channel = forms.ChoiceField(choices=Promotion.Channel.choices)
     discount_pct = forms.DecimalField(
@@ -79,7 +79,7 @@ class StatusForm(VersionedForm):
     status = forms.ChoiceField(choices=Promotion.Status.choices)
 
 
-class AdjustmentForm(forms.Form):
+class AdjustmentForm(ShowsHiddenFieldErrors, forms.Form):
     week = WeekField()
     units = forms.IntegerField(help_text="Negative to lower the forecast; 0 removes it.")
     reason = forms.CharField(max_length=300, required=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from coordination.forms import VersionedForm, WeekField
+from coordination.forms import ShowsHiddenFieldErrors, VersionedForm, WeekField
 from production.models import Line
 
 
@@ -12,11 +12,11 @@ class LineChoiceForm(forms.Form):
     line = forms.ModelChoiceField(queryset=Line.objects.all(), empty_label=None, required=False)
 
 
-class AcceptForm(forms.Form):
+class AcceptForm(ShowsHiddenFieldErrors, forms.Form):
     seen_run = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class OverrideForm(forms.Form):
+class OverrideForm(ShowsHiddenFieldErrors, forms.Form):
     seen_run = forms.IntegerField(widget=forms.HiddenInput)
     units = forms.IntegerField(min_value=0, label="Quota (units)")
     reason = forms.CharField(max_length=300, label="Why")

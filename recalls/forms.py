@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from coordination.forms import VersionedForm, WeekField
+from coordination.forms import ShowsHiddenFieldErrors, VersionedForm, WeekField
 from coordination.models import CustomerRequest, Department, Product
 from recalls import selectors
 from recalls.models import CustomerNotification, RecallIncident
@@ -54,7 +54,7 @@ class ProductChoiceField(forms.ModelChoiceField):
         return f"{obj.sku} · {obj.name}"
 
 
-class RecallOpenForm(forms.Form):
+class RecallOpenForm(ShowsHiddenFieldErrors, forms.Form):
     title = forms.CharField(max_length=160)
     classification = forms.ChoiceField(
         label="Class", choices=[("", "Choose a class"), *RecallIncident.Classification.choices]
@@ -272,7 +272,7 @@ class PressInquiryForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class PressAnswerForm(forms.Form):
+class PressAnswerForm(ShowsHiddenFieldErrors, forms.Form):
     answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     decline = forms.BooleanField(required=False, widget=forms.HiddenInput)
 

@@ -212,6 +212,23 @@ def test_saving_unchanged_capacity_asks_for_no_recompute(client, admin_user, lin
     assert RecomputeRequest.objects.count() == 0
 
 
+def test_a_capacity_edit_without_its_version_says_so_and_saves_nothing(
+    client, production_user, line
+):
+    client.force_login(production_user)
+
+    response = _save_line(client, line, version="")
+
+    assert response.status_code == 200
+    assert response.context["line_form"].non_field_errors() == [
+        "This form is out of date or incomplete. Reload the page and try again."
+    ]
+    assert "This form is out of date or incomplete." in response.content.decode()
+    line.refresh_from_db()
+    assert line.version == 1
+    assert RecomputeRequest.objects.count() == 0
+
+
 def test_a_stale_capacity_edit_is_refused_and_nothing_is_saved(client, production_user, line):
     Line.objects.filter(pk=line.pk).update(version=2, weekly_capacity_hours=Decimal("90.0"))
     client.force_login(production_user)

@@ -121,6 +121,10 @@ def main() -> None:
         request = href(sales, base, f"/requests/?q={RUSH_ORDER}", 'td a[href^="/requests/"]')
         shoot(sales, base, request, args.out / "request-detail.png")
 
+        # The cycle in review (the list shows the newest first).
+        cycle = href(production, base, "/planning/?status=in_review", 'td a[href^="/planning/"]')
+        shoot(production, base, cycle, args.out / "planning-cycle.png")
+
         quality = pages["quality"]
         recall = href(quality, base, "/recalls/", 'a[href^="/recalls/RC-"]')
         shoot(quality, base, recall, args.out / "recall-detail.png")

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
@@ -56,6 +57,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["owner", "created_by", "failure_count", "created_at"]
     filter_horizontal = ["lines"]
+    # A URL typed without a scheme is taken as https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request):
         return False

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from rest_framework import exceptions, parsers
+from rest_framework import exceptions, parsers, status
+from rest_framework.response import Response
 
 from coordination.models import Product
 
@@ -581,6 +582,30 @@ def item_list_problem(items, parser: RowParser, *, max_items: int) -> tuple[str,
             "Send the rest in another request.",
         )
     return None
+
+
+def bulk_import_response(items, *, parser: RowParser, max_items: int, run, serializer_class):
+    """The answer of a bulk import endpoint: 400 with the shared error body for a body
+    that is not a list of at most `max_items`, or for rejected rows (each key of `fields`
+    is "<item index>.<field>"); otherwise `run(items)`'s result, serialized, with 201."""
+    from coordination.api_support import error_response
+
+    problem = item_list_problem(items, parser, max_items=max_items)
+    if problem:
+        return error_response(*problem, status.HTTP_400_BAD_REQUEST)
+    try:
+        result = run(items)
+    except ImportRejected as exc:
+        return error_response(
+            "invalid",
+            f"{exc.summary} Each key in fields is <item index>.<field>.",
+            status.HTTP_400_BAD_REQUEST,
+            fields={
+                ("non_field_errors" if key == "__all__" else key): messages
+                for key, messages in exc.message_dict.items()
+            },
+        )
+    return Response(serializer_class(result).data, status=status.HTTP_201_CREATED)
 
 
 class BodyTooLarge(exceptions.APIException):

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status, viewsets
-from rest_framework.response import Response
+from rest_framework import serializers, viewsets
 
-from coordination.api_support import error_response
-from coordination.csv_import import BulkJSONParser, ImportRejected, item_list_problem
+from coordination.csv_import import BulkJSONParser, bulk_import_response
 from coordination.weeks import iso_label, parse_week
 from demand.models import SalesActual, SalesImport
 from demand.services import sales_import as services
@@ -105,22 +103,12 @@ class SalesActualViewSet(viewsets.GenericViewSet):
         request=SalesRowSerializer(many=True), responses={201: SalesImportResultSerializer}
     )
     def create(self, request):
-        items = request.data
-        problem = item_list_problem(items, services.SALES_ROWS, max_items=MAX_ITEMS)
-        if problem:
-            return error_response(*problem, status.HTTP_400_BAD_REQUEST)
-        try:
-            record = services.sales_import_rows(
+        return bulk_import_response(
+            request.data,
+            parser=services.SALES_ROWS,
+            max_items=MAX_ITEMS,
+            run=lambda items: services.sales_import_rows(
                 actor=request.user, rows=items, source="api", filename="API request"
-            )
-        except ImportRejected as exc:
-            return error_response(
-                "invalid",
-                f"{exc.summary} Each key in fields is <item index>.<field>.",
-                status.HTTP_400_BAD_REQUEST,
-                fields={
-                    ("non_field_errors" if key == "__all__" else key): messages
-                    for key, messages in exc.message_dict.items()
-                },
-            )
-        return Response(SalesImportResultSerializer(record).data, status=status.HTTP_201_CREATED)
+            ),
+            serializer_class=SalesImportResultSerializer,
+        )

@@ -14,11 +14,9 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status, viewsets
-from rest_framework.response import Response
+from rest_framework import serializers, viewsets
 
-from coordination.api_support import error_response
-from coordination.csv_import import BulkJSONParser, ImportRejected, item_list_problem
+from coordination.csv_import import BulkJSONParser, bulk_import_response
 from production.models import InventoryPosition
 from production.services import inventory_import as services
 
@@ -95,24 +93,12 @@ class InventoryPositionViewSet(viewsets.GenericViewSet):
         responses={201: InventoryImportResultSerializer},
     )
     def create(self, request):
-        items = request.data
-        problem = item_list_problem(items, services.INVENTORY_ROWS, max_items=MAX_ITEMS)
-        if problem:
-            return error_response(*problem, status.HTTP_400_BAD_REQUEST)
-        try:
-            result = services.inventory_import(
+        return bulk_import_response(
+            request.data,
+            parser=services.INVENTORY_ROWS,
+            max_items=MAX_ITEMS,
+            run=lambda items: services.inventory_import(
                 actor=request.user, rows=items, source="api", filename="API request"
-            )
-        except ImportRejected as exc:
-            return error_response(
-                "invalid",
-                f"{exc.summary} Each key in fields is <item index>.<field>.",
-                status.HTTP_400_BAD_REQUEST,
-                fields={
-                    ("non_field_errors" if key == "__all__" else key): messages
-                    for key, messages in exc.message_dict.items()
-                },
-            )
-        return Response(
-            InventoryImportResultSerializer(result).data, status=status.HTTP_201_CREATED
+            ),
+            serializer_class=InventoryImportResultSerializer,
         )

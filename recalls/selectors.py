@@ -24,24 +24,29 @@ from recalls.models import (
 )
 
 
+def _workload() -> dict:
+    """Annotations: open and overdue tasks, open press inquiries, per incident."""
+    return {
+        "open_tasks": Count("tasks", filter=Q(tasks__done_at__isnull=True), distinct=True),
+        "overdue_tasks": Count(
+            "tasks",
+            filter=Q(tasks__done_at__isnull=True, tasks__due_date__lt=timezone.localdate()),
+            distinct=True,
+        ),
+        "open_press": Count(
+            "press_inquiries",
+            filter=Q(press_inquiries__status=PressInquiry.Status.OPEN),
+            distinct=True,
+        ),
+    }
+
+
 def board(*, status: str = "", classification: str = "") -> dict:
     """Incidents grouped by status (columns), most serious class first in each."""
     incidents = (
         RecallIncident.objects.select_related("owner")
         .prefetch_related("products")
-        .annotate(
-            open_tasks=Count("tasks", filter=Q(tasks__done_at__isnull=True), distinct=True),
-            overdue_tasks=Count(
-                "tasks",
-                filter=Q(tasks__done_at__isnull=True, tasks__due_date__lt=timezone.localdate()),
-                distinct=True,
-            ),
-            open_press=Count(
-                "press_inquiries",
-                filter=Q(press_inquiries__status=PressInquiry.Status.OPEN),
-                distinct=True,
-            ),
-        )
+        .annotate(**_workload())
         .order_by("classification", "-created_at")
     )
     if status:
@@ -251,19 +256,7 @@ def incidents() -> QuerySet[RecallIncident]:
             "related_requests",
             Prefetch("lots", queryset=AffectedLot.objects.select_related("product")),
         )
-        .annotate(
-            open_tasks=Count("tasks", filter=Q(tasks__done_at__isnull=True), distinct=True),
-            overdue_tasks=Count(
-                "tasks",
-                filter=Q(tasks__done_at__isnull=True, tasks__due_date__lt=timezone.localdate()),
-                distinct=True,
-            ),
-            open_press=Count(
-                "press_inquiries",
-                filter=Q(press_inquiries__status=PressInquiry.Status.OPEN),
-                distinct=True,
-            ),
-        )
+        .annotate(**_workload())
         .order_by("-created_at", "-id")
     )
 

@@ -20,6 +20,7 @@ from coordination.web import (
     querystring_without_page,
     render_page,
 )
+from coordination.weeks import iso_label
 from demand import forms
 from demand.selectors import forecasts as selectors
 from demand.selectors.accuracy import forecast_accuracy
@@ -117,14 +118,16 @@ def adjust(request, sku):
         form.add_error(None, "The form did not say what you saw. Reload the page and try again.")
     if form.is_valid():
         week = form.cleaned_data["week"]
+        units = form.cleaned_data["units"]
+        expected = seen.get(week.isoformat(), 0) if week else None
         try:
             adjustment_set(
                 actor=request.user,
                 product_id=product.pk,
                 week=week,
-                units=form.cleaned_data["units"],
+                units=units,
                 reason=form.cleaned_data["reason"],
-                expected_version=seen.get(week.isoformat(), 0) if week else None,
+                expected_version=expected,
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -134,11 +137,21 @@ def adjust(request, sku):
             form.data = form.data.copy()
             form.data["seen"] = selectors.adjustment_versions(product)
         else:
-            messages.success(
-                request,
-                f"Adjustment saved. The forecast and production plan of {product.sku} are being "
-                "recomputed.",
-            )
+            if units == 0 and expected == 0:
+                # Nothing was there (the stale check vouches for it): nothing changed.
+                messages.info(request, f"{iso_label(week)} had no adjustment: nothing changed.")
+            elif units == 0:
+                messages.success(
+                    request,
+                    f"Adjustment of {iso_label(week)} removed. The forecast and production plan "
+                    f"of {product.sku} are being recomputed.",
+                )
+            else:
+                messages.success(
+                    request,
+                    f"Adjustment saved. The forecast and production plan of {product.sku} are "
+                    "being recomputed.",
+                )
             return redirect("forecast_detail", sku=sku)
     return forecast_detail(request, sku, adjustment_form=form)
 

@@ -439,6 +439,22 @@ def test_zero_units_removes_the_adjustment(client, admin_user, catalogue):
     assert MarketingAdjustment.objects.count() == 0
     assert RecomputeRequest.objects.count() == 1
     assert ActivityEvent.objects.get().message == f"Removed the adjustment of {iso_label(week(3))}."
+    page = client.get(response["Location"]).content.decode()
+    assert f"Adjustment of {iso_label(week(3))} removed." in page
+
+
+def test_zero_units_on_a_week_without_adjustment_changes_nothing_and_says_so(
+    client, marketing_user, catalogue
+):
+    client.force_login(marketing_user)
+
+    response = _adjust(client, week=iso_label(week(3)), units="0", reason="")
+
+    assert response.status_code == 302
+    assert (MarketingAdjustment.objects.count(), RecomputeRequest.objects.count()) == (0, 0)
+    page = client.get(response["Location"]).content.decode()
+    assert f"{iso_label(week(3))} had no adjustment: nothing changed." in page
+    assert "being recomputed" not in page
 
 
 def _field_errors(html: str, field: str) -> list[str]:

@@ -45,7 +45,7 @@ def line_detail(request, pk):
             line_form = forms.LineForm(request.POST)
             if line_form.is_valid():
                 try:
-                    services.line_update(
+                    saved = services.line_update(
                         actor=request.user,
                         line_id=line.pk,
                         expected_version=line_form.cleaned_data["version"],
@@ -57,7 +57,10 @@ def line_detail(request, pk):
                 except StaleEditError as exc:
                     line_form.add_error(None, str(exc))
                 else:
-                    messages.success(request, f"Saved {line}; the line is being re-planned.")
+                    if saved.version == line.version:
+                        messages.info(request, f"{line} already had these values: nothing changed.")
+                    else:
+                        messages.success(request, f"Saved {line}; the line is being re-planned.")
                     return redirect("line_detail", pk=pk)
         else:
             exception_form = forms.CapacityExceptionForm(request.POST)

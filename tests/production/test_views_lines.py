@@ -210,6 +210,9 @@ def test_saving_unchanged_capacity_asks_for_no_recompute(client, admin_user, lin
     line.refresh_from_db()
     assert line.version == 1
     assert RecomputeRequest.objects.count() == 0
+    page = client.get(response["Location"]).content.decode()
+    assert "Bottling 1 already had these values: nothing changed." in page
+    assert "being re-planned" not in page
 
 
 def test_a_capacity_edit_without_its_version_says_so_and_saves_nothing(

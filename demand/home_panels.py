@@ -11,8 +11,10 @@ from demand.selectors.lift import suggest_lift
 
 # Promotions starting within this many weeks need a decision now.
 SOON_WEEKS = 6
-# An expected lift this many percentage points away from the learned one is worth a look.
+# An expected lift this many percentage points away from the learned one is worth a look,
+# for promotions starting within LIFT_CHECK_WEEKS: production builds ahead that early.
 LIFT_GAP_POINTS = 15
+LIFT_CHECK_WEEKS = 13
 
 
 def _upcoming():
@@ -45,7 +47,7 @@ def promotion_todos(user) -> list[Todo]:
     items = PromotionItem.objects.filter(
         promotion__in=_upcoming().filter(
             start_week__gte=current_week(),
-            start_week__lte=add_weeks(current_week(), SOON_WEEKS),
+            start_week__lte=add_weeks(current_week(), LIFT_CHECK_WEEKS),
         )
     ).select_related("promotion", "product", "product__product_line")
     for item in items:

@@ -13,6 +13,7 @@ from tests.factories import (
     PromotionFactory,
     PromotionItemFactory,
     QuotaRecommendationFactory,
+    SalesActualFactory,
     SpecificationFactory,
 )
 
@@ -102,6 +103,58 @@ def test_lift_far_from_history_is_not_flagged_without_past_promotions(marketing_
     labels = [t.label for p in home.panels_for(marketing_user) for t in p["todos"]]
 
     assert "Expected lifts far from what past promotions show" not in labels
+
+
+def test_an_expected_lift_far_from_past_promotions_is_flagged_a_quarter_ahead(marketing_user):
+    # A past 20%-off week on a steady 100 a week sold 160: +60% learned, for the product
+    # and (it being alone) its line, so Tandem suggests +60%.
+    past = PromotionItemFactory(
+        promotion=PromotionFactory(
+            status="confirmed",
+            discount_pct=20,
+            start_week=add_weeks(current_week(), -20),
+            end_week=add_weeks(current_week(), -20),
+        )
+    )
+    product = past.product
+    for k in range(1, 9):
+        SalesActualFactory(product=product, week=add_weeks(current_week(), -20 - k), units=100)
+    SalesActualFactory(product=product, week=add_weeks(current_week(), -20), units=160)
+    # Coming in 10 weeks (beyond the 6-week drafts window), entered at +110%.
+    upcoming = PromotionItemFactory(
+        product=product,
+        expected_lift_pct=110,
+        promotion=PromotionFactory(
+            name="New year fitness",
+            status="planned",
+            discount_pct=20,
+            start_week=add_weeks(current_week(), 10),
+            end_week=add_weeks(current_week(), 11),
+        ),
+    )
+    # Too far ahead to matter yet, however far off.
+    PromotionItemFactory(
+        product=product,
+        expected_lift_pct=300,
+        promotion=PromotionFactory(
+            status="planned",
+            discount_pct=20,
+            start_week=add_weeks(current_week(), 14),
+            end_week=add_weeks(current_week(), 14),
+        ),
+    )
+
+    panel = {
+        todo.label: todo
+        for p in home.panels_for(marketing_user)
+        if p["title"] == "Promotions"
+        for todo in p["todos"]
+    }
+
+    todo = panel["Expected lifts far from what past promotions show"]
+    assert todo.count == 1
+    assert todo.url == reverse("promotion_detail", args=[upcoming.promotion_id])
+    assert todo.hint == f"{product.sku} in “New year fitness”: +110% entered, +60% suggested."
 
 
 def test_a_user_without_a_role_sees_no_panels(make_user, client):

@@ -288,6 +288,7 @@ def seed_requests(count: int = 150) -> dict[str, int]:
     sales = demo_user(roles.SALES)
     production = demo_user(roles.PRODUCTION)
     marketing = demo_user(roles.MARKETING)
+    quality = demo_user(roles.QUALITY)
     products = list(
         Product.objects.filter(lifecycle=Product.Lifecycle.ACTIVE).select_related("product_line")
     )
@@ -324,7 +325,13 @@ def seed_requests(count: int = 150) -> dict[str, int]:
                 priority=rng.choices(["low", "normal", "high", "urgent"], [2, 6, 3, 1])[0],
             )
             _advance(
-                request, rng, days_ago, sales=sales, production=production, marketing=marketing
+                request,
+                rng,
+                days_ago,
+                sales=sales,
+                production=production,
+                marketing=marketing,
+                quality=quality,
             )
             _backdate(request, now - dt.timedelta(days=days_ago, hours=rng.randint(0, 9)), rng)
         created += 1
@@ -355,25 +362,28 @@ def _backdate(request, logged_at, rng) -> None:
         when += dt.timedelta(hours=rng.randint(2, 72))
 
 
-def _advance(request, rng, days_ago, *, sales, production, marketing) -> None:
+def _advance(request, rng, days_ago, *, sales, production, marketing, quality) -> None:
     """Walk a fresh request through the workflow as far as its age makes plausible."""
-    # Recent requests are mostly still open; old ones mostly closed.
-    progress = rng.random() * min(1.0, days_ago / 40 + 0.15)
+    # Recent requests are mostly still open; old ones mostly closed (a team that keeps up,
+    # with a few stragglers): the older, the likelier it went all the way.
+    maturity = min(1.0, days_ago / 45)
+    progress = (1 - (1 - rng.random()) ** (1 + 4 * maturity)) * min(1.0, days_ago / 40 + 0.15)
     if progress < 0.2:
         return
     handler = {
         "marketing": marketing,
         "sales": sales,
         "production": production,
+        "quality": quality,
     }.get(request.department, sales)
     request = request_services.request_route(
         actor=sales,
         request_id=request.pk,
         expected_version=None,
         department=request.department,
-        assignee_id=handler.pk if request.department != "quality" else None,
+        assignee_id=handler.pk,
     )
-    if progress < 0.35 or request.department == "quality":
+    if progress < 0.35:
         return
     if request.kind != "customization":
         request = request_services.request_start_review(

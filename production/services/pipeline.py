@@ -112,16 +112,26 @@ def _recompute(request: RecomputeRequest) -> list[int]:
 
 def _claim(request: RecomputeRequest, line_ids: set[int]) -> list[RecomputeRequest]:
     """This request and every other unfinished one this run can serve: those whose lines
-    are all locked by it (requests without a line coalesce with line-less runs only)."""
-    candidates = RecomputeRequest.objects.select_for_update(skip_locked=True).filter(
-        status__in=[Status.PENDING, Status.RUNNING]
+    are all locked by it (requests without a line coalesce with line-less runs only).
+
+    Only those rows are locked. Locking every unfinished request would hold other lines'
+    requests for the whole re-plan: their workers would wait to mark them running, or
+    skip their own locked row and leave it "running" until the reconciler's limit."""
+    unfinished = (
+        RecomputeRequest.objects.filter(status__in=[Status.PENDING, Status.RUNNING])
+        .order_by("pk")
+        .values_list("pk", "line_ids")
     )
-    claimed = []
-    for candidate in candidates.order_by("pk"):
-        if candidate.pk == request.pk or (
-            set(candidate.line_ids) <= line_ids and bool(candidate.line_ids) == bool(line_ids)
-        ):
-            claimed.append(candidate)
+    servable = [
+        pk
+        for pk, lines in unfinished
+        if pk == request.pk or (set(lines) <= line_ids and bool(lines) == bool(line_ids))
+    ]
+    claimed = list(
+        RecomputeRequest.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=servable, status__in=[Status.PENDING, Status.RUNNING])
+        .order_by("pk")
+    )
     return claimed if any(c.pk == request.pk for c in claimed) else []
 
 

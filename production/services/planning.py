@@ -17,6 +17,7 @@ from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from scipy.stats import norm
 
+from coordination.bulk import insert_rows
 from coordination.models import Product
 from coordination.weeks import add_weeks, current_week
 from demand.models import DemandForecast, ForecastFit
@@ -155,6 +156,31 @@ def load_line(line: Line, *, horizon: int = HORIZON_WEEKS, first_week=None) -> L
     )
 
 
+# The columns plan_line writes, in the order of its row tuples.
+RECOMMENDATION_FIELDS = (
+    "run_id",
+    "product_id",
+    "line_id",
+    "week",
+    "covers_week",
+    "recommended_units",
+    "baseline",
+    "promotion_uplift",
+    "firm_orders",
+    "adjustment",
+    "demand",
+    "safety_stock",
+    "stock_before_arrival",
+    "net_requirement",
+    "prebuild_units",
+    "capacity_cut_units",
+    "shortage_units",
+    "projected_on_hand",
+    "hold_reason",
+    "frozen",
+)
+
+
 def plan_line(*, line: Line, run: RecomputeRun, horizon: int = HORIZON_WEEKS) -> dict:
     """Replace the line's recommendations with a fresh plan; returns what changed."""
     inputs = load_line(line, horizon=horizon)
@@ -190,30 +216,30 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int = HORIZON_WEEKS) ->
             if not math.isclose(previous.pop((pid, week), -1.0), units, abs_tol=0.5):
                 changed += 1
             rows.append(
-                QuotaRecommendation(
-                    run=run,
-                    product_id=pid,
-                    line=line,
-                    week=week,
-                    covers_week=add_weeks(week, int(inputs.lead_time[i])),
-                    recommended_units=units,
-                    baseline=_r(ex["baseline"][i, k]),
-                    promotion_uplift=_r(ex["uplift"][i, k]),
-                    firm_orders=_r(ex["firm"][i, k]),
-                    adjustment=_r(ex["adjustment"][i, k]),
-                    demand=_r(ex["demand"][i, k]),
-                    safety_stock=_r(inputs.safety_stock[i]),
-                    stock_before_arrival=_r(ex["stock_before"][i, k]),
-                    net_requirement=_r(ex["net_requirement"][i, k]),
-                    prebuild_units=_r(prebuild[i, k]),
-                    capacity_cut_units=_r(ex["capacity_cut"][i, k]),
-                    shortage_units=_r(ex["shortage"][i, k]),
-                    projected_on_hand=_r(ex["on_hand"][i, k]),
-                    hold_reason=reason,
-                    frozen=not np.isnan(inputs.frozen[i, k]),
+                (
+                    run.pk,
+                    pid,
+                    line.pk,
+                    week,
+                    add_weeks(week, int(inputs.lead_time[i])),
+                    units,
+                    _r(ex["baseline"][i, k]),
+                    _r(ex["uplift"][i, k]),
+                    _r(ex["firm"][i, k]),
+                    _r(ex["adjustment"][i, k]),
+                    _r(ex["demand"][i, k]),
+                    _r(inputs.safety_stock[i]),
+                    _r(ex["stock_before"][i, k]),
+                    _r(ex["net_requirement"][i, k]),
+                    _r(prebuild[i, k]),
+                    _r(ex["capacity_cut"][i, k]),
+                    _r(ex["shortage"][i, k]),
+                    _r(ex["on_hand"][i, k]),
+                    reason,
+                    not np.isnan(inputs.frozen[i, k]),
                 )
             )
-    QuotaRecommendation.objects.bulk_create(rows, batch_size=5000)
+    insert_rows(QuotaRecommendation, RECOMMENDATION_FIELDS, rows)
     return {
         "rows": len(rows),
         "changed": changed + len(previous),

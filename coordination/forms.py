@@ -333,6 +333,11 @@ class SignOffForm(ShowsHiddenFieldErrors, forms.Form):
     part_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)
     note = forms.CharField(required=False, max_length=300, label="Note (optional)")
 
+    def __init__(self, *args, part: str, **kwargs):
+        # One sign-off form per part on the cycle page: ids carry the part to stay unique.
+        kwargs.setdefault("auto_id", f"id_sign_{part}_%s")
+        super().__init__(*args, **kwargs)
+
 
 class CycleAdjustmentForm(forms.Form):
     part = forms.ChoiceField(label="Part")
@@ -349,6 +354,9 @@ class CycleAdjustmentForm(forms.Form):
     def __init__(self, *args, parts=(), months=(), **kwargs):
         from production.models import Line
 
+        # The cycle page shows this form beside the decision and scenario forms, which
+        # also have a "line" field: each form's own id prefix keeps the ids unique.
+        kwargs.setdefault("auto_id", "id_adjust_%s")
         super().__init__(*args, **kwargs)
         self.fields["part"].choices = list(parts)
         self.fields["month"].choices = list(months)
@@ -382,6 +390,7 @@ class CycleDecisionForm(forms.Form):
         from demand.models import Promotion
         from production.models import Line
 
+        kwargs.setdefault("auto_id", "id_decision_%s")  # unique ids on the cycle page
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _people()
         self.fields["promotion"].queryset = Promotion.objects.exclude(
@@ -440,5 +449,6 @@ class ScenarioForm(forms.Form):
     def __init__(self, *args, **kwargs):
         from production.models import Line
 
+        kwargs.setdefault("auto_id", "id_scenario_%s")  # unique ids on the cycle page
         super().__init__(*args, **kwargs)
         self.fields["line"].queryset = Line.objects.order_by("name")

@@ -157,6 +157,12 @@ def _initial_for(action: str, obj: CustomerRequest) -> dict:
     return initial
 
 
+def _action_auto_id(action: str) -> str:
+    # Every action form has a hidden "version" (and some share other fields): the
+    # action's name in the ids keeps them unique on the request page.
+    return f"id_{action}_%s"
+
+
 @permission_required("coordination.view_customerrequest")
 def request_detail(request, pk, bound_form=None, bound_action=None, status=200):
     obj = _request_or_404(request.user, pk)
@@ -166,7 +172,9 @@ def request_detail(request, pk, bound_form=None, bound_action=None, status=200):
         if action.name == bound_action and bound_form is not None:
             form = bound_form
         else:
-            form = ACTION_FORMS[action.name](initial=_initial_for(action.name, obj))
+            form = ACTION_FORMS[action.name](
+                initial=_initial_for(action.name, obj), auto_id=_action_auto_id(action.name)
+            )
         action_forms.append({"action": action, "form": form})
     context = {
         "section": "requests",
@@ -206,7 +214,7 @@ def request_action(request, pk, action):
     if action not in SERVICE_FOR_ACTION:
         raise Http404("Unknown action.")
     obj = _request_or_404(request.user, pk)
-    form = ACTION_FORMS[action](request.POST)
+    form = ACTION_FORMS[action](request.POST, auto_id=_action_auto_id(action))
     if not form.is_valid():
         return request_detail(request, pk, bound_form=form, bound_action=action)
     try:

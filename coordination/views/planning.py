@@ -100,7 +100,7 @@ def _detail_context(request, cycle, **forms_given) -> dict:
                 "can_sign": cycle.status == PlanningCycle.Status.IN_REVIEW
                 and request.user.has_perm(row["permission"]),
                 "form": forms_given.get(f"sign_{row['part']}")
-                or forms.SignOffForm(initial={"part_hash": row["hash"]}),
+                or forms.SignOffForm(initial={"part_hash": row["hash"]}, part=row["part"]),
             }
         )
     part_choices = _part_choices(request.user, cycle)
@@ -174,7 +174,7 @@ def cycle_sign(request, pk, part):
     if part not in SignedPart.values:
         raise Http404("Unknown part.")
     cycle = _cycle_or_404(pk)
-    form = forms.SignOffForm(request.POST)
+    form = forms.SignOffForm(request.POST, part=part)
     if not form.is_valid():
         return cycle_detail(request, pk, status=400, **{f"sign_{part}": form})
     try:

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from coordination import roles
 from coordination.errors import StaleEditError
@@ -299,3 +300,14 @@ def test_diff_lists_added_removed_and_kept(product, marketing_user):
     assert diff["features"]["added"] == ["Less sugar"]
     assert diff["package_sizes"]["removed"] == []
     assert Specification.objects.filter(product=product).count() == 2
+
+
+def test_the_diff_marks_removed_items_as_deleted_text(client, product, marketing_user):
+    # Was <span aria-label="removed">: a label on a generic span is ignored by screen
+    # readers (axe aria-prohibited-attr); <del> says "deleted" and keeps the strike.
+    spec = draft(marketing_user, product, features=["Less sugar"])
+    client.force_login(marketing_user)
+    html = client.get(reverse("specification_detail", args=[product.sku, spec.number])).content
+    html = html.decode()
+    assert '<td class="diff-removed"><del>− Vegan</del><br></td>' in html
+    assert 'aria-label="removed"' not in html

@@ -352,7 +352,14 @@ def test_item_rows_are_checked_one_by_one(client, marketing_user, catalogue):
     assert _row_errors(response, 3) == {
         "expected_lift_pct": ["Ensure this value is less than or equal to 500."]
     }
-    assert '<p class="field-error">No product with SKU NOPE-1.</p>' in html
+    # The error carries the id that the input's aria-describedby names.
+    assert (
+        '<p class="field-error" id="id_items-1-product_error">No product with SKU NOPE-1.</p>'
+        in html
+    )
+    assert 'aria-describedby="id_items-1-product_error"' in html
+    assert 'aria-describedby="id_items-3-expected_lift_pct_error"' in html
+    assert '<p class="field-error" id="id_items-3-expected_lift_pct_error">' in html
     assert Promotion.objects.count() == 0
 
 

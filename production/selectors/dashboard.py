@@ -86,13 +86,13 @@ def quota_grid(line: Line, weeks: list[dt.date]) -> list[dict]:
             {"product": rec.product, "cells": [None] * len(weeks), "hold": rec.hold_reason},
         )
         accepted_units = accepted.get((rec.product_id, rec.week))
+        # The units accepting the cell writes (rounded up), as the explanation shows.
+        units = whole_units(rec.recommended_units)
         row["cells"][col[rec.week]] = {
             "rec": rec,
-            # The units accepting the cell writes (rounded up), as the explanation shows.
-            "units": whole_units(rec.recommended_units),
+            "units": units,
             "accepted": accepted_units,
-            "differs": accepted_units is not None
-            and accepted_units != whole_units(rec.recommended_units),
+            "differs": accepted_units is not None and accepted_units != units,
             "prebuild": rec.prebuild_units >= 0.5,
             "short": rec.shortage_units >= 0.5,
         }

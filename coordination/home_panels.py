@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from coordination import roles
 from coordination.home import Todo, register
-from coordination.models import CustomerRequest, Department, Specification
+from coordination.models import CustomerRequest, Department, SignedPart, Specification
 from coordination.selectors.customer_requests import OPEN, my_requests, visible_requests
 
 
@@ -85,7 +85,12 @@ def specification_todos(user) -> list[Todo]:
 def planning_todos(user) -> list[Todo]:
     """The user's open action items from planning reviews, and cycles waiting for a
     sign-off the user may give."""
-    from coordination.selectors.planning import action_items, cycles_awaiting
+    from coordination.selectors.planning import (
+        PART_DEPARTMENT,
+        PART_PERMISSION,
+        action_items,
+        cycles_awaiting,
+    )
 
     mine = action_items(owner=user)
     actions_url = f"{reverse('planning_actions')}?{urlencode({'mine': 'on'})}"
@@ -100,9 +105,7 @@ def planning_todos(user) -> list[Todo]:
     ]
     waiting = cycles_awaiting(user)
     signing = [
-        department
-        for department in ("marketing", "production", "sales")
-        if user.has_perm(f"coordination.sign_{SIGN_PART[department]}")
+        PART_DEPARTMENT[part].value for part in SignedPart if user.has_perm(PART_PERMISSION[part])
     ]
     query = {"awaiting": signing[0]} if len(signing) == 1 else {"status": "in_review"}
     todos.append(
@@ -115,10 +118,6 @@ def planning_todos(user) -> list[Todo]:
         )
     )
     return todos
-
-
-# The part of a planning cycle each department signs.
-SIGN_PART = {"marketing": "demand", "production": "supply", "sales": "orders"}
 
 
 def register_panels() -> None:

@@ -301,6 +301,8 @@ class MonthField(forms.Field):
 
 
 class DateInput(forms.DateInput):
+    """A date picker that renders its value as the ISO date the picker expects."""
+
     input_type = "date"
 
     def __init__(self, attrs=None):

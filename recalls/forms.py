@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
-from coordination.forms import ShowsHiddenFieldErrors, VersionedForm, WeekField
+from coordination.forms import DateInput, ShowsHiddenFieldErrors, VersionedForm, WeekField
 from coordination.models import CustomerRequest, Department, Product
 from recalls import selectors
 from recalls.models import CustomerNotification, RecallIncident
 
 Status = RecallIncident.Status
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class DateTimeInput(forms.DateTimeInput):

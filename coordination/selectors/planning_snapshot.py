@@ -30,7 +30,7 @@ from coordination.selectors.planning import (
     month_of,
     rounded,
 )
-from coordination.weeks import add_weeks, current_week, weeks_between
+from coordination.weeks import current_week, week_range, weeks_between
 from demand.selectors.accuracy import forecast_accuracy
 from demand.selectors.forecasts import forecast_terms
 from demand.selectors.promotions import promotions_between
@@ -45,17 +45,19 @@ def build_snapshot(
 ) -> dict:
     """Every section the review discusses, as JSON-ready data."""
     first_week = first_week or current_week()
-    weeks = [add_weeks(first_week, k) for k in range(HORIZON_WEEKS)]
+    weeks = week_range(first_week, HORIZON_WEEKS)
     months = sorted({month_of(week) for week in weeks})
     lines = list(Line.objects.order_by("name").values_list("pk", "name"))
+    # One read of the forecast serves both the demand and the firm orders section.
+    terms = forecast_terms(start=weeks[0], end=weeks[-1])
     return {
         "first_week": first_week.isoformat(),
         "weeks": [week.isoformat() for week in weeks],
         "months": [month.isoformat() for month in months],
         "lines": [{"id": pk, "name": name} for pk, name in lines],
-        SignedPart.DEMAND: _demand_section(weeks, lines),
+        SignedPart.DEMAND: _demand_section(weeks, lines, terms),
         SignedPart.SUPPLY: _supply_section(weeks),
-        SignedPart.ORDERS: _orders_section(weeks, lines),
+        SignedPart.ORDERS: _orders_section(weeks, lines, terms),
         "accuracy": _accuracy_section(first_week, previous),
         "specifications": _specification_section(first_week),
         "voice": _voice_section(first_week),
@@ -69,25 +71,35 @@ def _line_names(lines) -> dict:
     return names
 
 
-def _demand_section(weeks, lines) -> dict:
+def _line_month_rows(lines, totals: dict, figures) -> list[dict]:
+    """One row per (line id, month) of `totals`, by line name then month; `figures` turns
+    a total into the row's numbers."""
     names = _line_names(lines)
-    terms = ("baseline", "uplift", "firm", "adjustment", "final")
-    totals: dict[tuple, list[float]] = defaultdict(lambda: [0.0] * len(terms))
-    for _pid, line_id, week, *values in forecast_terms(start=weeks[0], end=weeks[-1]):
-        bucket = totals[(line_id, month_of(week))]
-        for k, value in enumerate(values):
-            bucket[k] += value
-    rows = [
+    return [
         {
             "line_id": line_id,
             "line": names.get(line_id, NO_LINE),
             "month": month.isoformat(),
-            **{term: rounded(value) for term, value in zip(terms, values, strict=True)},
+            **figures(total),
         }
-        for (line_id, month), values in sorted(
+        for (line_id, month), total in sorted(
             totals.items(), key=lambda item: (names.get(item[0][0], NO_LINE), item[0][1])
         )
     ]
+
+
+def _demand_section(weeks, lines, forecast) -> dict:
+    terms = ("baseline", "uplift", "firm", "adjustment", "final")
+    totals: dict[tuple, list[float]] = defaultdict(lambda: [0.0] * len(terms))
+    for _pid, line_id, week, *values in forecast:
+        bucket = totals[(line_id, month_of(week))]
+        for k, value in enumerate(values):
+            bucket[k] += value
+    rows = _line_month_rows(
+        lines,
+        totals,
+        lambda values: {term: rounded(value) for term, value in zip(terms, values, strict=True)},
+    )
     promotions = []
     for promotion in promotions_between(weeks[0], weeks[-1]):
         items = list(promotion.items.all())
@@ -114,13 +126,13 @@ def _demand_section(weeks, lines) -> dict:
 
 def _supply_section(weeks) -> dict:
     rows, gaps, unclosable, lines_weekly, shortages, ahead = [], [], [], [], [], []
+    by_month: dict[dt.date, list[int]] = defaultdict(list)
+    for k, week in enumerate(weeks):
+        by_month[month_of(week)].append(k)
     for line in supply_by_line():
         if line["weeks"] != weeks:
             raise ValueError("The live plan covers other weeks than the snapshot.")
         name = line["line"].name
-        by_month: dict[dt.date, list[int]] = defaultdict(list)
-        for k, week in enumerate(weeks):
-            by_month[month_of(week)].append(k)
         for month, ks in sorted(by_month.items()):
             rows.append(
                 {
@@ -191,25 +203,12 @@ def _supply_section(weeks) -> dict:
     }
 
 
-def _orders_section(weeks, lines) -> dict:
-    names = _line_names(lines)
+def _orders_section(weeks, lines, forecast) -> dict:
     firm: dict[tuple, float] = defaultdict(float)
-    for _pid, line_id, week, _b, _u, orders, _a, _f in forecast_terms(
-        start=weeks[0], end=weeks[-1]
-    ):
+    for _pid, line_id, week, _b, _u, orders, _a, _f in forecast:
         if orders:
             firm[(line_id, month_of(week))] += orders
-    rows = [
-        {
-            "line_id": line_id,
-            "line": names.get(line_id, NO_LINE),
-            "month": month.isoformat(),
-            "firm": rounded(units),
-        }
-        for (line_id, month), units in sorted(
-            firm.items(), key=lambda item: (names.get(item[0][0], NO_LINE), item[0][1])
-        )
-    ]
+    rows = _line_month_rows(lines, firm, lambda units: {"firm": rounded(units)})
     orders = firm_orders(start=weeks[0], end=weeks[-1])
     requests = CustomerRequest.objects.in_bulk([o["request_id"] for o in orders])
     commitments = []

@@ -25,19 +25,37 @@ from coordination.selectors.planning import (
 from coordination.weeks import iso_label
 
 
-def report(cycle: PlanningCycle) -> dict:
-    """The cycle report: every table and chart, from the latest snapshot only (plus the
-    meeting's adjustments, sign-offs and decisions, which are the cycle's own record)."""
+def _report_tables(cycle: PlanningCycle) -> dict:
+    """What both the report page and its CSV show: the latest snapshot, the signed parts'
+    rows with the meeting's adjustments, the sign-offs and the decisions."""
     snapshot = latest_snapshot(cycle)
     if snapshot is None:
         return {"snapshot": None}
-    data = snapshot.data
     adjustments = adjustments_of(cycle)
+    return {
+        "snapshot": snapshot,
+        "data": snapshot.data,
+        "adjustments": adjustments,
+        "demand_rows": part_rows(snapshot, SignedPart.DEMAND, adjustments),
+        "supply_rows": part_rows(snapshot, SignedPart.SUPPLY, adjustments),
+        "order_rows": part_rows(snapshot, SignedPart.ORDERS, adjustments),
+        "sign_offs": sign_off_state(cycle, snapshot, adjustments),
+        "decisions": list(cycle_items(cycle)),
+    }
+
+
+def report(cycle: PlanningCycle) -> dict:
+    """The cycle report: every table and chart, from the latest snapshot only (plus the
+    meeting's adjustments, sign-offs and decisions, which are the cycle's own record)."""
+    tables = _report_tables(cycle)
+    if tables["snapshot"] is None:
+        return tables
+    data = tables["data"]
     months = data["months"]
     labels = [month_label(m) for m in months]
-    demand_rows = part_rows(snapshot, SignedPart.DEMAND, adjustments)
-    supply_rows = part_rows(snapshot, SignedPart.SUPPLY, adjustments)
-    order_rows = part_rows(snapshot, SignedPart.ORDERS, adjustments)
+    demand_rows = tables["demand_rows"]
+    supply_rows = tables["supply_rows"]
+    order_rows = tables["order_rows"]
     demand_totals = [
         {
             "month": m,
@@ -89,21 +107,14 @@ def report(cycle: PlanningCycle) -> dict:
         )
     accuracy = data["accuracy"]
     return {
-        "snapshot": snapshot,
-        "data": data,
+        **tables,
         "months": [{"month": m, "label": label} for m, label in zip(months, labels, strict=True)],
-        "demand_rows": demand_rows,
         "demand_totals": demand_totals,
         "demand_chart": demand_chart,
-        "supply_rows": supply_rows,
         "supply_part": {"rows": supply_rows},
         "orders_part": {"rows": order_rows},
         "capacity_charts": capacity_charts,
-        "order_rows": order_rows,
-        "adjustments": adjustments,
         "accuracy": accuracy,
-        "sign_offs": sign_off_state(cycle, snapshot, adjustments),
-        "decisions": list(cycle_items(cycle)),
         "scenarios": list(scenarios_of(cycle)),
         "summary": {
             "demand": rounded(sum(r["agreed"] for r in demand_rows)),
@@ -120,7 +131,7 @@ def report(cycle: PlanningCycle) -> dict:
 
 def report_csv_rows(cycle: PlanningCycle) -> list[list]:
     """The report's data as rows of (section, line, period, measure, value)."""
-    found = report(cycle)
+    found = _report_tables(cycle)  # the report's tables, without its charts
     if found["snapshot"] is None:
         return []
     data = found["data"]

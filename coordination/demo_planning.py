@@ -26,15 +26,11 @@ from demand.models import Promotion
 from production.models import Line
 
 
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
 @transaction.atomic
 def seed_planning() -> dict[str, int]:
     today = timezone.localdate()
-    this_month = _month_start(today)
-    last_month = _month_start(this_month - dt.timedelta(days=1))
+    this_month = selectors.month_of(today)
+    last_month = selectors.month_of(this_month - dt.timedelta(days=1))
     created = 0
     if not PlanningCycle.objects.filter(period_start=last_month).exists():
         _seed_agreed(last_month)

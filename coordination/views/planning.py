@@ -86,6 +86,11 @@ def _part_choices(user, cycle) -> list[tuple[str, str]]:
     return [(p.value, p.label) for p in SignedPart if user.has_perm(selectors.PART_PERMISSION[p])]
 
 
+def _month_choices(snapshot) -> list[tuple[str, str]]:
+    """The months the snapshot covers, as choices of the adjustment form."""
+    return [(m, selectors.month_label(m)) for m in snapshot.data["months"]]
+
+
 def _detail_context(request, cycle, **forms_given) -> dict:
     snapshot = selectors.latest_snapshot(cycle)
     adjustments = selectors.adjustments_of(cycle)
@@ -104,7 +109,7 @@ def _detail_context(request, cycle, **forms_given) -> dict:
             }
         )
     part_choices = _part_choices(request.user, cycle)
-    months = [(m, selectors.month_label(m)) for m in snapshot.data["months"]] if snapshot else []
+    months = _month_choices(snapshot) if snapshot else []
     items = list(selectors.cycle_items(cycle))
     return {
         "section": "planning",
@@ -203,8 +208,7 @@ def adjustment_add(request, pk):
     choices = _part_choices(request.user, cycle)
     if not choices:
         raise PermissionDenied
-    snapshot = selectors.latest_snapshot(cycle)
-    months = [(m, selectors.month_label(m)) for m in snapshot.data["months"]]
+    months = _month_choices(selectors.latest_snapshot(cycle))
     form = forms.CycleAdjustmentForm(request.POST, parts=choices, months=months)
     if form.is_valid():
         data = form.cleaned_data

@@ -10,6 +10,7 @@ from coordination.admin_support import (
     ReadOnlyInline,
     ServiceAdmin,
     VersionedForm,
+    adopt_saved,
     app_page_link,
     safe_reverse,
 )
@@ -92,10 +93,7 @@ class ApiClientAdmin(admin.ModelAdmin):
             scopes=form.cleaned_data["scopes"],
             created_by=request.user,
         )
-        # The admin goes on with `obj` (log entry, redirect): make it the saved client.
-        for field in ApiClient._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(client, field.attname))
-        obj._state.adding = False
+        adopt_saved(obj, client)
         request._api_client_keys = [(client, key)]
 
     def response_add(self, request, obj, post_url_continue=None):

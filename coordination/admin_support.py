@@ -24,11 +24,8 @@ from coordination.errors import StaleEditError
 SERVICE_ERRORS = (ValidationError, PermissionDenied, StaleEditError)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """View-only: no add, no change, no delete, whatever the user's permissions."""
-
-    # Set `app_page` to a callable obj -> URL of the page where the object is changed.
-    app_page = None
+class _ViewOnly:
+    """No add, no change, no delete, whatever the user's permissions."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -39,11 +36,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+class ReadOnlyAdmin(_ViewOnly, admin.ModelAdmin):
+    """View-only: no add, no change, no delete, whatever the user's permissions."""
+
     def get_actions(self, request):
         return {}  # the only default action is "delete selected"
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(_ViewOnly, admin.TabularInline):
     """Rows shown under their parent, never added, changed or deleted here. Every field
     listed in `fields` is read-only; `select_related` names the relations the rows show."""
 
@@ -57,15 +58,6 @@ class ReadOnlyInline(admin.TabularInline):
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         return queryset.select_related(*self.select_related) if self.select_related else queryset
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def app_page_link(url: str | None, text: str = "Open in Tandem") -> str:
@@ -112,6 +104,14 @@ def _error_messages(exc: Exception) -> list[str]:
     return [str(exc) or "You may not make this change."]
 
 
+def adopt_saved(obj, saved) -> None:
+    """The admin goes on with `obj` (log entry, redirect) after a service saved `saved`
+    in its place: make `obj` the saved row."""
+    for field in obj._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+
+
 class ServiceAdmin(admin.ModelAdmin):
     """Saves through a service. Subclasses implement `call_service`, which returns the
     saved instance. Rules the form cannot see (a lock lost to a concurrent edit, a check
@@ -132,11 +132,8 @@ class ServiceAdmin(admin.ModelAdmin):
             for message in _error_messages(exc):
                 self.message_user(request, message, messages.ERROR)
             return
-        # The admin goes on with `obj` (log entry, redirect): make it the saved row.
         if saved is not None and saved is not obj:
-            for field in obj._meta.concrete_fields:
-                setattr(obj, field.attname, getattr(saved, field.attname))
-            obj._state.adding = False
+            adopt_saved(obj, saved)
 
     def save_related(self, request, form, formsets, change):
         # The service wrote everything, related rows included; inlines are read-only.

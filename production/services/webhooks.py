@@ -179,15 +179,11 @@ def schedule_changed(revision: ScheduleRevision) -> list[int]:
                     next_attempt_at=now,
                 )
             )
-    WebhookDelivery.objects.bulk_create(deliveries)
-    ids = list(
-        WebhookDelivery.objects.filter(event_id__in=[d.event_id for d in deliveries]).values_list(
-            "pk", flat=True
-        )
-    )
-    for pk in sorted(ids):
+    # bulk_create sets the ids on both databases we run (PostgreSQL, SQLite >= 3.35).
+    ids = sorted(delivery.pk for delivery in WebhookDelivery.objects.bulk_create(deliveries))
+    for pk in ids:
         transaction.on_commit(partial(enqueue, pk))
-    return sorted(ids)
+    return ids
 
 
 def enqueue(delivery_id: int) -> bool:

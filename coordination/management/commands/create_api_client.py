@@ -28,8 +28,7 @@ class Command(BaseCommand):
         try:
             client, key = api_clients.client_create(name=name, scopes=scope_list)
         except ValidationError as exc:
-            messages = [m for ms in exc.message_dict.values() for m in ms]
-            raise CommandError(" ".join(messages)) from exc
+            raise CommandError(" ".join(exc.messages)) from exc
         self.stderr.write(
             f"Created API client {client.name} with scopes {', '.join(client.scopes)}. "
             "The key below is shown only now:"

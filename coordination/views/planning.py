@@ -18,6 +18,7 @@ from coordination import forms
 from coordination.errors import StaleEditError
 from coordination.models import CycleDecision, PlanningCycle, PlanningScenario, SignedPart
 from coordination.permissions import permission_required
+from coordination.renderers import csv_cell
 from coordination.selectors import activity as activity_selectors
 from coordination.selectors import planning as selectors
 from coordination.selectors import planning_report
@@ -411,5 +412,8 @@ def cycle_report_csv(request, pk):
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerow(["section", "subject", "period", "measure", "value"])
-    writer.writerows(planning_report.report_csv_rows(cycle))
+    # Decision texts and names are typed by people: a spreadsheet must not run them.
+    writer.writerows(
+        [csv_cell(value) for value in row] for row in planning_report.report_csv_rows(cycle)
+    )
     return response

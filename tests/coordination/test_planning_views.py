@@ -271,6 +271,24 @@ def test_the_report_and_csv_show_the_snapshot_not_the_live_data(client, cycle, q
     assert ["sign_off", "marketing", "", "demand", "missing"] in rows
 
 
+def test_the_csv_never_hands_a_spreadsheet_a_formula(client, cycle, marketing_user):
+    services.cycle_decision_create(
+        actor=marketing_user,
+        cycle_id=cycle.pk,
+        kind="decision",
+        text='=HYPERLINK("http://evil.example")',
+        department="marketing",
+    )
+    client.force_login(marketing_user)
+
+    response = client.get(reverse("planning_report_csv", args=[cycle.pk]))
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    texts = [cell for row in rows if row[0] == "decision" for cell in row]
+    assert '\'=HYPERLINK("http://evil.example")' in texts
+    assert not any(cell.startswith("=") for row in rows for cell in row)
+
+
 def test_the_cycle_list_filters_by_who_must_sign(client, cycle, marketing_user, sales_user):
     services.cycle_sign_off(actor=marketing_user, cycle_id=cycle.pk, part="demand")
     client.force_login(sales_user)

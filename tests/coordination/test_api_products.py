@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from coordination.models import ActivityEvent, Product, Specification
 from coordination.weeks import add_weeks, current_week, iso_label
+from tests.api_errors import NOT_ALLOWED, NOT_SIGNED_IN, invalid, refused
 from tests.factories import (
     CustomerRequestFactory,
     LineFactory,
@@ -23,35 +24,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 PRODUCTS = "/api/v1/products/"
-NOT_ALLOWED = {
-    "error": {
-        "code": "permission_denied",
-        "message": "You do not have permission to perform this action.",
-        "fields": {},
-    }
-}
-NOT_SIGNED_IN = {
-    "error": {
-        "code": "not_authenticated",
-        "message": "Authentication credentials were not provided.",
-        "fields": {},
-    }
-}
-
-
-def invalid(fields: dict) -> dict:
-    return {
-        "error": {
-            "code": "invalid",
-            "message": "Some fields are not valid; see fields.",
-            "fields": fields,
-        }
-    }
-
-
-def refused(message: str, code: str = "invalid") -> dict:
-    fields = {"non_field_errors": [message]} if code == "invalid" else {}
-    return {"error": {"code": code, "message": message, "fields": fields}}
 
 
 def iso(moment) -> str:

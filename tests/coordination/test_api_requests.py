@@ -14,33 +14,12 @@ from rest_framework.test import APIClient
 from coordination.models import ActivityEvent, CustomerRequest
 from coordination.services import customer_requests as services
 from coordination.weeks import add_weeks, current_week, iso_label
+from tests.api_errors import NOT_ALLOWED, NOT_SIGNED_IN, invalid, refused
 from tests.factories import CustomerRequestFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
 REQUESTS = "/api/v1/customer-requests/"
-NOT_ALLOWED = {
-    "error": {
-        "code": "permission_denied",
-        "message": "You do not have permission to perform this action.",
-        "fields": {},
-    }
-}
-
-
-def invalid(fields: dict) -> dict:
-    return {
-        "error": {
-            "code": "invalid",
-            "message": "Some fields are not valid; see fields.",
-            "fields": fields,
-        }
-    }
-
-
-def refused(message: str, code: str = "invalid") -> dict:
-    fields = {"non_field_errors": [message]} if code == "invalid" else {}
-    return {"error": {"code": code, "message": message, "fields": fields}}
 
 
 def iso(moment) -> str:
@@ -342,13 +321,6 @@ def test_a_user_without_a_role_sees_nothing(as_user, make_user, inbox):
 
 
 def test_anonymous_clients_are_refused_and_tokens_work(api, sales_user, inbox):
-    anonymous = {
-        "error": {
-            "code": "not_authenticated",
-            "message": "Authentication credentials were not provided.",
-            "fields": {},
-        }
-    }
     for response in (
         api.get(REQUESTS),
         api.get(url(inbox["sales"].pk)),
@@ -359,7 +331,7 @@ def test_anonymous_clients_are_refused_and_tokens_work(api, sales_user, inbox):
     ):
         assert response.status_code == 401  # Bearer (API-client keys) first: its challenge
         assert response["WWW-Authenticate"] == 'Bearer realm="api"'
-        assert response.json() == anonymous
+        assert response.json() == NOT_SIGNED_IN
     assert CustomerRequest.objects.filter(status="resolved").count() == 0
     token = Token.objects.create(user=sales_user)
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")

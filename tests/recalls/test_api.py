@@ -20,7 +20,8 @@ from recalls.models import (
     Statement,
 )
 from recalls.services import communication, incidents
-from tests.factories import CustomerRequestFactory, ProductFactory
+from tests.api_errors import NOT_ALLOWED, NOT_SIGNED_IN, invalid, refused
+from tests.factories import CustomerRequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,28 +30,6 @@ PRESS_DESK = "/api/v1/press-inquiries/"
 ROLES = ["marketing_user", "sales_user", "production_user", "quality_user", "admin_user"]
 MANAGERS = ["production_user", "quality_user", "admin_user"]
 NOT_MANAGERS = ["marketing_user", "sales_user"]
-NOT_ALLOWED = {
-    "error": {
-        "code": "permission_denied",
-        "message": "You do not have permission to perform this action.",
-        "fields": {},
-    }
-}
-
-
-def invalid(fields: dict) -> dict:
-    return {
-        "error": {
-            "code": "invalid",
-            "message": "Some fields are not valid; see fields.",
-            "fields": fields,
-        }
-    }
-
-
-def refused(message: str, code: str = "invalid") -> dict:
-    fields = {"non_field_errors": [message]} if code == "invalid" else {}
-    return {"error": {"code": code, "message": message, "fields": fields}}
 
 
 def iso(moment) -> str | None:
@@ -66,16 +45,6 @@ def client_for(user) -> APIClient:
     client.default_format = "json"  # the API parses JSON only
     client.force_authenticate(user)
     return client
-
-
-@pytest.fixture
-def tea():
-    return ProductFactory(sku="TEA-LEM-05", name="Lemon tea")
-
-
-@pytest.fixture
-def mint():
-    return ProductFactory(sku="TEA-MNT-01", name="Mint tea")
 
 
 def open_recall(actor, products, **overrides) -> RecallIncident:
@@ -222,13 +191,7 @@ def test_anonymous_clients_get_401_with_a_token_challenge(incident, quality_user
     ):
         assert response.status_code == 401
         assert response["WWW-Authenticate"] == 'Bearer realm="api"'
-        assert response.json() == {
-            "error": {
-                "code": "not_authenticated",
-                "message": "Authentication credentials were not provided.",
-                "fields": {},
-            }
-        }
+        assert response.json() == NOT_SIGNED_IN
     assert state(incident) == before
     token = Token.objects.create(user=quality_user)
     anonymous.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")

@@ -26,7 +26,7 @@ from recalls.models import (
 )
 from recalls.selectors import Effectiveness, effectiveness
 from recalls.services import communication, incidents
-from tests.factories import CustomerRequestFactory, ProductFactory
+from tests.factories import CustomerRequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,16 +39,6 @@ STEPS = [
     ("recovering", "closed"),
 ]
 NOT_MANAGER_MESSAGE = "Only Quality and Production may manage recall incidents."
-
-
-@pytest.fixture
-def tea():
-    return ProductFactory(sku="TEA-LEM-05", name="Lemon tea")
-
-
-@pytest.fixture
-def mint():
-    return ProductFactory(sku="TEA-MNT-01", name="Mint tea")
 
 
 def open_recall(actor, products, **overrides) -> RecallIncident:

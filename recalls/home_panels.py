@@ -8,30 +8,27 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coordination.home import Todo, register
-from recalls.models import PressInquiry, RecallIncident, RecallTask, Statement
+from recalls.models import PressInquiry, RecallTask, Statement
+from recalls.selectors import open_recalls
 
 # Press inquiries due within this many hours count as "due now".
 PRESS_DUE_HOURS = 48
 
 
-def _open_incidents():
-    return RecallIncident.objects.exclude(status=RecallIncident.Status.CLOSED)
-
-
-def _detail(incident_id, tab: str | None = None) -> str:
-    code = RecallIncident.objects.values_list("code", flat=True).get(pk=incident_id)
-    return reverse("recall_tab", args=[code, tab]) if tab else reverse("recall_detail", args=[code])
+def _tab_of(row, tab: str, otherwise: str) -> str:
+    """The tab of the incident `row` (a task, inquiry or statement) belongs to."""
+    return reverse("recall_tab", args=[row.incident.code, tab]) if row else otherwise
 
 
 def recall_todos(user) -> list[Todo]:
     board = reverse("recall_board")
-    incidents = list(_open_incidents().order_by("classification", "-id"))
+    incidents = list(open_recalls().order_by("classification", "-id"))
     serious = [i for i in incidents if i.stop_ship or i.classification == "class_i"]
     tasks = RecallTask.objects.filter(
         done_at__isnull=True,
         due_date__lt=timezone.localdate(),
-        incident__in=_open_incidents(),
-    )
+        incident__in=open_recalls(),
+    ).select_related("incident")
     mine = tasks.filter(owner=user)
     todos = [
         Todo(
@@ -44,27 +41,31 @@ def recall_todos(user) -> list[Todo]:
         Todo(
             "Your overdue recall tasks",
             mine.count(),
-            _detail(mine.first().incident_id, "tasks") if mine.exists() else board,
+            _tab_of(mine.first(), "tasks", board),
             level="err",
         ),
         Todo(
             "Overdue recall tasks (all departments)",
             tasks.count(),
-            _detail(tasks.first().incident_id, "tasks") if tasks.exists() else board,
+            _tab_of(tasks.first(), "tasks", board),
             level="warn",
         ),
     ]
     if user.has_perm("recalls.communicate_recall"):
-        due = PressInquiry.objects.filter(
-            status=PressInquiry.Status.OPEN,
-            response_due__lte=timezone.now() + dt.timedelta(hours=PRESS_DUE_HOURS),
-        ).order_by("response_due")
+        due = (
+            PressInquiry.objects.filter(
+                status=PressInquiry.Status.OPEN,
+                response_due__lte=timezone.now() + dt.timedelta(hours=PRESS_DUE_HOURS),
+            )
+            .order_by("response_due")
+            .select_related("incident")
+        )
         first = due.first()
         todos.append(
             Todo(
                 f"Press inquiries due within {PRESS_DUE_HOURS} hours",
                 due.count(),
-                _detail(first.incident_id, "press") if first else board,
+                _tab_of(first, "press", board),
                 level="err",
                 hint=f"{first.outlet}, due {timezone.localtime(first.response_due):%a %H:%M}"
                 if first
@@ -72,13 +73,17 @@ def recall_todos(user) -> list[Todo]:
             )
         )
     if user.has_perm("recalls.approve_statement"):
-        waiting = Statement.objects.filter(status=Statement.Status.SUBMITTED).exclude(author=user)
+        waiting = (
+            Statement.objects.filter(status=Statement.Status.SUBMITTED)
+            .exclude(author=user)
+            .select_related("incident")
+        )
         first = waiting.first()
         todos.append(
             Todo(
                 "Statements waiting for your approval",
                 waiting.count(),
-                _detail(first.incident_id, "statements") if first else board,
+                _tab_of(first, "statements", board),
                 level="warn",
             )
         )

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from coordination.models import ActivityEvent
+from coordination.selectors.activity import events_for
 from demand.models import Promotion
 from production.models import ProductionHold, QuotaRecommendation
 from recalls.models import (
@@ -108,8 +108,10 @@ def _pct(part: int, whole: int) -> Decimal | None:
 
 
 def effectiveness(incident: RecallIncident) -> Effectiveness:
-    notified = incident.notifications.count()
-    acknowledged = incident.notifications.filter(acknowledged=True).count()
+    counts = incident.notifications.aggregate(
+        notified=Count("pk"), acknowledged=Count("pk", filter=Q(acknowledged=True))
+    )
+    notified, acknowledged = counts["notified"], counts["acknowledged"]
     notified_pct = _pct(notified, incident.consignees_to_notify)
     return Effectiveness(
         distributed=incident.units_distributed,
@@ -263,13 +265,7 @@ def incidents() -> QuerySet[RecallIncident]:
 
 def incident_activity(incident: RecallIncident) -> QuerySet[ActivityEvent]:
     """The incident's timeline, newest first: every change, who made it and when."""
-    return (
-        ActivityEvent.objects.filter(
-            content_type=ContentType.objects.get_for_model(RecallIncident), object_id=incident.pk
-        )
-        .select_related("actor")
-        .order_by("-created_at", "-id")
-    )
+    return events_for(incident)
 
 
 def incident_tasks(incident: RecallIncident) -> QuerySet[RecallTask]:

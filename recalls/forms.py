@@ -19,15 +19,6 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
-def _person(user) -> str:
-    return user.get_full_name() or user.username
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return _person(obj)
-
-
 class BoardFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
     classification = forms.ChoiceField(
@@ -70,7 +61,7 @@ class RecallOpenForm(ShowsHiddenFieldErrors, forms.Form):
         required=False,
         help_text="Internal; never shown publicly.",
     )
-    owner = PersonChoiceField(
+    owner = forms.ModelChoiceField(
         queryset=selectors.recall_team(),
         required=False,
         empty_label="Me",
@@ -106,7 +97,7 @@ class RecallOpenForm(ShowsHiddenFieldErrors, forms.Form):
 class RecallEditForm(VersionedForm):
     title = forms.CharField(max_length=160)
     classification = forms.ChoiceField(label="Class", choices=RecallIncident.Classification.choices)
-    owner = PersonChoiceField(queryset=selectors.recall_team(), empty_label=None)
+    owner = forms.ModelChoiceField(queryset=selectors.recall_team(), empty_label=None)
     description = forms.CharField(
         label="What is known so far (internal)",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -220,7 +211,7 @@ class EffectivenessForm(VersionedForm):
 class TaskForm(forms.Form):
     title = forms.CharField(max_length=200, label="What needs doing")
     department = forms.ChoiceField(choices=[("", "Choose a department"), *Department.choices])
-    owner = PersonChoiceField(queryset=selectors.task_owners(), empty_label="Choose a person")
+    owner = forms.ModelChoiceField(queryset=selectors.task_owners(), empty_label="Choose a person")
     due_date = forms.DateField(widget=DateInput, label="Due")
 
     def service_kwargs(self) -> dict:

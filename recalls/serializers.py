@@ -14,7 +14,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api_fields import MAX_INT, SkuField, WeekField
+from coordination.api_fields import MAX_INT, NamedField, SkuField, WeekField
 from coordination.models import ActivityEvent, CustomerRequest, Department
 from recalls.models import (
     AffectedLot,
@@ -30,7 +30,7 @@ from recalls.services.incidents import TRANSITIONS
 # --------------------------------------------------------------------------- fields
 
 
-class UsernameField(serializers.SlugRelatedField):
+class UsernameField(NamedField):
     """An active user named by their username."""
 
     default_error_messages = {
@@ -44,11 +44,6 @@ class UsernameField(serializers.SlugRelatedField):
         if not kwargs.get("read_only"):
             kwargs.setdefault("queryset", get_user_model().objects.filter(is_active=True))
         super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data.strip())
 
 
 def _version(**kwargs) -> serializers.IntegerField:

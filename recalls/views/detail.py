@@ -204,17 +204,17 @@ def _statements(request, incident, can, bound) -> dict:
     return context
 
 
+def _pct(part: int, whole: int) -> float | None:
+    return round(part * 100 / whole, 1) if whole else None
+
+
 def effectiveness_chart(incident: RecallIncident, eff: selectors.Effectiveness) -> dict:
     """Recovered and notified as shares of what must be reached, against the check level
     the class requires (which applies to the consignees)."""
-
-    def pct(part: int, whole: int) -> float | None:
-        return round(part * 100 / whole, 1) if whole else None
-
     done = [
-        pct(eff.recovered, eff.distributed),
-        pct(eff.notified, eff.consignees),
-        pct(eff.acknowledged, eff.consignees),
+        _pct(eff.recovered, eff.distributed),
+        _pct(eff.notified, eff.consignees),
+        _pct(eff.acknowledged, eff.consignees),
     ]
     outstanding = [None if value is None else round(100 - value, 1) for value in done]
     level = float(eff.check_level_pct)
@@ -243,9 +243,7 @@ def _effectiveness(request, incident, can, bound) -> dict:
     context = {
         "eff": eff,
         "chart": effectiveness_chart(incident, eff),
-        "acknowledged_pct": round(eff.acknowledged * 100 / eff.consignees, 1)
-        if eff.consignees
-        else None,
+        "acknowledged_pct": _pct(eff.acknowledged, eff.consignees),
     }
     if can["manage"]:
         context["effectiveness_form"] = _pick(bound, "effectiveness") or make_form(

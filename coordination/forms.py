@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from coordination.models import CustomerRequest, Department, Product, ProductLine, Specification
+from coordination.selectors.people import people_with_a_role
 from coordination.weeks import iso_label, parse_week
 
 
@@ -309,15 +310,6 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-def _people():
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__isnull=False)
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-
-
 class CycleOpenForm(forms.Form):
     period_start = MonthField(label="Month", help_text="The month the cycle plans.")
     period_end = forms.DateField(
@@ -394,7 +386,7 @@ class CycleDecisionForm(forms.Form):
 
         kwargs.setdefault("auto_id", "id_decision_%s")  # unique ids on the cycle page
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _people()
+        self.fields["owner"].queryset = people_with_a_role()
         self.fields["promotion"].queryset = Promotion.objects.exclude(
             status=Promotion.Status.CANCELLED
         ).order_by("-start_week", "name")

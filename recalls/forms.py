@@ -6,6 +6,7 @@ from django import forms
 
 from coordination.forms import DateInput, ShowsHiddenFieldErrors, VersionedForm, WeekField
 from coordination.models import CustomerRequest, Department, Product
+from coordination.selectors.people import people_with_a_role
 from recalls import selectors
 from recalls.models import CustomerNotification, RecallIncident
 
@@ -211,7 +212,7 @@ class EffectivenessForm(VersionedForm):
 class TaskForm(forms.Form):
     title = forms.CharField(max_length=200, label="What needs doing")
     department = forms.ChoiceField(choices=[("", "Choose a department"), *Department.choices])
-    owner = forms.ModelChoiceField(queryset=selectors.task_owners(), empty_label="Choose a person")
+    owner = forms.ModelChoiceField(queryset=people_with_a_role(), empty_label="Choose a person")
     due_date = forms.DateField(widget=DateInput, label="Due")
 
     def service_kwargs(self) -> dict:

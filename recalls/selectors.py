@@ -194,16 +194,6 @@ def recall_team() -> QuerySet:
     )
 
 
-def task_owners() -> QuerySet:
-    """Everyone with a role: a recall task may go to any department."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__isnull=False)
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-
-
 def consequences(incident: RecallIncident) -> dict:
     """What the incident's stop-ship does elsewhere: production holds (active and past),
     the quota recommendations held at 0 (summarised per product) and the promotions

@@ -4,6 +4,16 @@ from django.db.models import Prefetch
 from coordination.roles import ROLES
 
 
+def people_with_a_role():
+    """Active users who hold a role, by name: whom work (a task, an action item) may go to."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__isnull=False)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
 def team_by_role() -> list[dict]:
     """Active users grouped by role, in the canonical role order; users without a role last."""
     from django.contrib.auth.models import Group

@@ -1,0 +1,1 @@
+"""Fault injection against the real services: broker outages, killed workers, races."""

@@ -113,9 +113,10 @@ def _start_runs(request: RecomputeRequest, *, worker: str, beats: bool) -> list[
 class Heartbeat:
     """While the block runs, a thread marks the runs alive every HEARTBEAT_SECONDS.
 
-    Django connections belong to a thread: the beat has its own (autocommit, outside
-    the re-plan's transaction, which it never waits for long: the run rows are only
-    written at its very end) and closes it when it stops."""
+    Django connections belong to a thread: the beat has its own, outside the re-plan's
+    transaction, and closes it when it stops. It never waits for that transaction: a
+    run row the re-plan is writing (at its very end) is skipped, not waited for, so the
+    two can never deadlock."""
 
     def __init__(self, run_ids: list[int]):
         self.run_ids = run_ids
@@ -135,9 +136,16 @@ class Heartbeat:
         try:
             while not self._stop.wait(HEARTBEAT_SECONDS):
                 try:
-                    RecomputeRun.objects.filter(pk__in=self.run_ids, state=State.RUNNING).update(
-                        heartbeat_at=timezone.now()
-                    )
+                    with transaction.atomic():
+                        # No-key: rows that reference a run (their foreign-key checks
+                        # take key-share locks) must not stop the beat; only the
+                        # re-plan's own write of the run row does.
+                        free = RecomputeRun.objects.select_for_update(
+                            skip_locked=True, no_key=True
+                        ).filter(pk__in=self.run_ids, state=State.RUNNING)
+                        RecomputeRun.objects.filter(
+                            pk__in=list(free.values_list("pk", flat=True))
+                        ).update(heartbeat_at=timezone.now())
                 except Exception:
                     # A lost database connection: try again next beat with a new one.
                     logger.warning("Heartbeat of runs %s failed", self.run_ids, exc_info=True)
@@ -258,14 +266,20 @@ def _fail_dead_runs(now) -> list[int]:
 
 
 def _death_notice(run: RecomputeRun, now) -> str:
-    worker = f"Its worker ({run.worker})" if run.worker else "Its worker"
+    """Why the run failed: its worker died (killed, out of memory, lost the database),
+    or it is stuck. Either way nothing it wrote was kept, and its request is served by
+    another run."""
+    worker = f"its worker ({run.worker})" if run.worker else "its worker"
     if run.heartbeat_at is not None and run.heartbeat_at < now - HEARTBEAT_TIMEOUT:
         seen = timezone.localtime(run.heartbeat_at).strftime("%H:%M:%S")
-        return f"{worker} stopped (last sign of life at {seen}); the request was queued again."
+        return (
+            f"Stopped without finishing: no sign of life from {worker} since {seen}. "
+            "Another run recomputes its request."
+        )
     limit = settings.CELERY_TASK_TIME_LIMIT // 60
     return (
-        f"{worker} ran past the {limit}-minute time limit and is stuck; the request is "
-        "queued again once the worker lets go of it."
+        f"Still running past the {limit}-minute time limit: {worker} is stuck. Another "
+        "run recomputes its request once that worker lets go of it."
     )
 
 

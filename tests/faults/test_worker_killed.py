@@ -180,7 +180,9 @@ def test_a_killed_worker_leaves_the_old_plan_and_its_request_is_done_by_the_next
 
     killed_run.refresh_from_db()
     assert killed_run.state == "failed"
-    assert killed_run.error.startswith(f"Its worker ({killed_run.worker}) stopped (last sign")
+    assert killed_run.error.startswith(
+        f"Stopped without finishing: no sign of life from its worker ({killed_run.worker})"
+    )
     new_run = RecomputeRun.objects.get(requests=request, state="done")
     assert new_run.worker.startswith("w2@")
     assert set(QuotaRecommendation.objects.values_list("run", flat=True)) == {new_run.pk}

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import threading
 import time
+from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
 
 from coordination.models import RecomputeRequest
-from production.models import RecomputeRun
+from production.models import QuotaRecommendation, RecomputeRun, RunRate
 from production.services import pipeline
-from tests.factories import LineFactory
+from tests.factories import LineFactory, ProductFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -106,17 +107,23 @@ def backends_on_this_database() -> int:
 
 def test_a_run_on_a_worker_beats_while_its_transaction_runs(monkeypatch):
     line = LineFactory(name="Bottling")
-    request = request_for(line)
+    product = ProductFactory(production_line=line)
+    RunRate.objects.create(product=product, hours_per_unit=Decimal("1"))
+    request = RecomputeRequest.objects.create(
+        source="manual", reason="edit", product_ids=[product.pk], line_ids=[line.pk]
+    )
     monkeypatch.setattr(pipeline, "HEARTBEAT_SECONDS", 0.05)
     plan_line = pipeline.plan_line
     seen = []
 
     def slow_plan(*, line, run):
-        # Inside the re-plan's transaction, which sees what other connections commit.
+        summary = plan_line(line=line, run=run)
+        # Planned, not committed; the transaction sees what other connections commit.
+        assert QuotaRecommendation.objects.filter(run=run).count() == 26
         first = RecomputeRun.objects.get(pk=run.pk).heartbeat_at
         time.sleep(0.5)
         seen.append((first, RecomputeRun.objects.get(pk=run.pk).heartbeat_at))
-        return plan_line(line=line, run=run)
+        return summary
 
     monkeypatch.setattr(pipeline, "plan_line", slow_plan)
     backends = backends_on_this_database()

@@ -82,8 +82,8 @@ def test_a_run_that_stopped_beating_fails_visibly_and_its_request_is_done_again(
     run.refresh_from_db()
     assert (run.state, run.error) == (
         "failed",
-        f"Its worker ({WORKER}) stopped (last sign of life at {last_beat}); "
-        "the request was queued again.",
+        f"Stopped without finishing: no sign of life from its worker ({WORKER}) since "
+        f"{last_beat}. Another run recomputes its request.",
     )
     assert run.finished_at is not None
     request.refresh_from_db()
@@ -136,8 +136,8 @@ def test_an_in_process_run_is_judged_by_the_time_limit_only(world):
     run.refresh_from_db()
     assert (run.state, run.error) == (
         "failed",
-        "Its worker ran past the 15-minute time limit and is stuck; the request is queued "
-        "again once the worker lets go of it.",
+        "Still running past the 15-minute time limit: its worker is stuck. Another run "
+        "recomputes its request once that worker lets go of it.",
     )
     request.refresh_from_db()
     assert request.status == "done"

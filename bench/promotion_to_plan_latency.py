@@ -362,7 +362,7 @@ def wait_until_planned(saved: list[Saved], worker, timeout: float) -> None:
             fail(
                 f"requests {lost} are lost: marked running, yet no run serves them for "
                 f"{LOST_AFTER:.0f} s (their task claimed nothing and returned); only the "
-                "reconciler takes them up again, after 20 minutes"
+                "reconciler takes them up again, seconds later"
             )
         if time.monotonic() > deadline:
             fail(f"not planned within {timeout:.0f} s: requests {statuses}")

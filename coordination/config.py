@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 # Only ever used when DEBUG is on: the local, embedded run.
 INSECURE_DEV_SECRET_KEY = "django-insecure-tandem-local-development-only"  # noqa: S105
 MIN_SECRET_KEY_LENGTH = 32
+CACHE_SOCKET_TIMEOUT = 0.2
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -85,13 +86,15 @@ def celery_config(environ: Mapping[str, str]) -> dict:
     if not broker:
         return {
             "CELERY_BROKER_URL": "memory://",
-            "CELERY_RESULT_BACKEND": "cache+memory://",
+            "CELERY_RESULT_BACKEND": None,
             "CELERY_TASK_ALWAYS_EAGER": True,
             "CELERY_TASK_EAGER_PROPAGATES": True,
         }
     return {
         "CELERY_BROKER_URL": broker,
-        "CELERY_RESULT_BACKEND": environ.get("CELERY_RESULT_BACKEND", "").strip() or broker,
+        # No result store unless one is named: nothing reads task results, and a Redis
+        # result backend blocks the caller for ~20 s of reconnects when Redis is down.
+        "CELERY_RESULT_BACKEND": environ.get("CELERY_RESULT_BACKEND", "").strip() or None,
         "CELERY_TASK_ALWAYS_EAGER": False,
         "CELERY_TASK_EAGER_PROPAGATES": False,
     }
@@ -105,4 +108,13 @@ def cache_config(environ: Mapping[str, str]) -> dict:
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     if not url.startswith(("redis://", "rediss://")):
         raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL; got {url!r}.")
-    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        # Redis answers in well under a millisecond; a hung one must not hold a request
+        # for redis-py's default 5 s (the throttle then counts in memory instead).
+        "OPTIONS": {
+            "socket_connect_timeout": CACHE_SOCKET_TIMEOUT,
+            "socket_timeout": CACHE_SOCKET_TIMEOUT,
+        },
+    }

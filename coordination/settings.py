@@ -202,7 +202,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: JSON only, acknowledge after the work is done, and give a task back to the
-# queue if its worker dies, so a killed worker never loses a recompute.
+# queue if its worker process dies, so a killed worker never loses a recompute. The
+# timings below are one consistent set (README, "What survives what");
+# tests/coordination/test_celery.py checks how they relate.
 _CELERY_SETTINGS = config.celery_config(ENV)
 globals().update(_CELERY_SETTINGS)
 _EAGER = _CELERY_SETTINGS.get("CELERY_TASK_ALWAYS_EAGER", False)
@@ -211,32 +213,54 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_TASK_TIME_LIMIT = 15 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
-# A broker outage must not hang a web request: give up publishing quickly; durable
-# outbox rows and the periodic reconciler pick the work up later.
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Nothing reads a task's result (pages and API clients read the database), so none is
+# stored. A result backend on Redis also made every publish wait ~20 s of reconnects
+# while Redis was down.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = 24 * 3600
+# A recompute of a line takes seconds, the nightly re-plan of a big line well under a
+# minute (bench/): a task running for minutes is hung. The soft limit raises inside it
+# (the re-plan rolls back, its run fails visibly); the hard limit kills the process,
+# whose runs stop beating and are found dead by the reconciler within seconds. Runs
+# still "running" STALE_RUNNING (hard limit + 5 min) after they started are failed even
+# if they beat (production/services/pipeline.py).
+CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
+CELERY_TASK_TIME_LIMIT = 15 * 60
+# A publish from a web request gives up within a second when the broker is down or hung
+# (coordination.celery.publish); the outbox row (RecomputeRequest, WebhookDelivery) then
+# waits for the reconciler. Workers and beat wait out a broker outage of any length,
+# retrying every few seconds (coordination/celery.py), instead of exiting after 100
+# attempts.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_PUBLISH_RETRY = True
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.5,
-    "interval_max": 1,
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis gives an unacknowledged task to another worker after this long. It must
+    # exceed the longest a live worker holds one: the hard time limit, and the longest
+    # retry countdown (webhook back-off, at most an hour); else a task would run twice
+    # at once. Recovery from a dead worker does not wait for it: the reconciler finds
+    # the dead runs by their heartbeat and queues their requests again within seconds;
+    # the old message, redelivered later, finds its request done.
+    "visibility_timeout": 2 * 3600,
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Periodic tasks run by `celery beat` (the hook every app adds its schedule entries to).
+# The reconcilers run every few seconds: work a broker outage left pending is handed
+# over within seconds of the broker's return, and a dead worker's request is queued
+# again HEARTBEAT_TIMEOUT (15 s) after its last beat at most RECONCILE_SECONDS later. A
+# reconcile message older than its interval is dropped (`expires`), so a worker outage
+# does not fill the queue with them.
+RECONCILE_SECONDS = 5
 CELERY_BEAT_SCHEDULE: dict = {
     "reconcile-recompute-requests": {
         "task": "production.reconcile_recompute_requests",
-        "schedule": 60.0,
+        "schedule": float(RECONCILE_SECONDS),
+        "options": {"expires": RECONCILE_SECONDS},
     },
     "reconcile-webhook-deliveries": {
         "task": "production.reconcile_webhook_deliveries",
-        "schedule": 60.0,
+        "schedule": float(RECONCILE_SECONDS),
+        "options": {"expires": RECONCILE_SECONDS},
     },
     "nightly-recompute": {
         "task": "production.nightly_recompute",

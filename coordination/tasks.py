@@ -3,5 +3,8 @@ from celery import shared_task
 
 @shared_task(name="coordination.ping")
 def ping() -> str:
-    """Proves the broker and a worker are alive: `ping.delay().get()` returns "pong"."""
+    """Touches nothing: `celery -A coordination call coordination.ping` shows (in the
+    worker's log, "succeeded ... 'pong'") that a worker takes tasks from the broker.
+    Results are not stored (CELERY_TASK_IGNORE_RESULT); `celery -A coordination inspect
+    ping` asks the workers directly."""
     return "pong"

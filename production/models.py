@@ -160,6 +160,11 @@ class RecomputeRun(models.Model):
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Who works on it, and the last sign of life while it runs: a run on a Celery worker
+    # beats every few seconds, so the reconciler tells a dead worker from a slow one
+    # (production/services/pipeline.py). Null for a run that does not beat (in-process).
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     first_week = models.DateField(null=True, blank=True)
     horizon_weeks = models.PositiveSmallIntegerField(default=26)
     forecast_rows = models.PositiveIntegerField(default=0)
@@ -171,6 +176,14 @@ class RecomputeRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        # The reconciler looks for dead runs every few seconds; only running ones matter.
+        indexes = [
+            models.Index(
+                fields=["heartbeat_at"],
+                condition=models.Q(state="running"),
+                name="recompute_run_running",
+            )
+        ]
 
     def __str__(self):
         return f"Run {self.pk} {self.line or 'no line'} ({self.state})"

@@ -266,6 +266,8 @@ class RecomputeRunSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "seconds",
+            "worker",
+            "heartbeat_at",
             "product_ids",
             "first_week",
             "horizon_weeks",

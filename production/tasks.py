@@ -1,19 +1,27 @@
-"""Celery tasks of the planning pipeline: thin, take ids, idempotent."""
+"""Celery tasks of the planning pipeline: thin, take ids, idempotent. No task stores
+a result (CELERY_TASK_IGNORE_RESULT): callers read the database, never a result."""
+
+import os
 
 from celery import group, shared_task
 
 from production.services import pipeline, webhooks
 
 
-@shared_task(name="production.process_recompute_request")
-def process_recompute_request(request_id: int) -> list[int]:
-    """Recompute forecasts and quotas for a request (and whatever it coalesces)."""
-    return pipeline.process_request(request_id)
+@shared_task(bind=True, name="production.process_recompute_request")
+def process_recompute_request(self, request_id: int) -> list[int]:
+    """Recompute forecasts and quotas for a request (and whatever it coalesces). On a
+    worker, its runs name the worker process and beat while it works."""
+    if self.request.is_eager:
+        return pipeline.process_request(request_id)
+    worker = f"{self.request.hostname} pid {os.getpid()}"
+    return pipeline.process_request(request_id, worker=worker, heartbeat=True)
 
 
 @shared_task(name="production.reconcile_recompute_requests")
 def reconcile_recompute_requests() -> list[int]:
-    """Every minute: re-enqueue requests left pending by a broker outage or lost worker."""
+    """Every few seconds: re-enqueue requests a broker outage left pending, and those of
+    workers that died (their runs stopped beating)."""
     return pipeline.reconcile()
 
 
@@ -37,5 +45,5 @@ def deliver_webhook(self, delivery_id: int) -> None:
 
 @shared_task(name="production.reconcile_webhook_deliveries")
 def reconcile_webhook_deliveries() -> list[int]:
-    """Every minute: re-enqueue pending deliveries whose task was lost."""
+    """Every few seconds: re-enqueue pending deliveries whose task was lost."""
     return webhooks.reconcile()

@@ -10,12 +10,12 @@ import logging
 from collections.abc import Iterable
 from functools import partial
 
-from celery import current_app
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from coordination.celery import publish
 from coordination.models import Product, RecomputeRequest
 
 logger = logging.getLogger(__name__)
@@ -65,15 +65,15 @@ def enqueue(request_id: int) -> bool:
         enqueue_attempts=F("enqueue_attempts") + 1
     )
     try:
-        current_app.tasks[PROCESS_TASK].delay(request_id)
+        publish(PROCESS_TASK, request_id)
     except Exception:
         # Broker unreachable (or, with in-process tasks, the run itself failed and
         # recorded why on the request). The reconciler retries pending requests.
         logger.exception("Recompute request %s was not handed to a worker", request_id)
         return False
-    RecomputeRequest.objects.filter(pk=request_id, enqueued_at__isnull=True).update(
-        enqueued_at=timezone.now()
-    )
+    # The last hand-over: the reconciler hands a request over again only if it waited
+    # this long since (production/services/pipeline.py, HANDED_OVER_GRACE).
+    RecomputeRequest.objects.filter(pk=request_id).update(enqueued_at=timezone.now())
     return True
 
 

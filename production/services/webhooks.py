@@ -25,7 +25,6 @@ import urllib.request
 import uuid
 from functools import partial
 
-from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -34,6 +33,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from coordination import roles
+from coordination.celery import publish
 from coordination.weeks import iso_label
 from production.models import Line, ScheduleRevision, WebhookDelivery, WebhookEndpoint
 
@@ -50,8 +50,10 @@ BACKOFF_CAP_SECONDS = 3600
 CLAIM_SECONDS = 60
 # Consecutive failed deliveries (each after all its retries) that disable an endpoint.
 DISABLE_AFTER_FAILURES = 5
-# The reconciler leaves deliveries whose retry is due any moment to their own task.
-RECONCILE_GRACE_SECONDS = 30
+# The reconciler (every few seconds) leaves a delivery to its own task for this long
+# after it is due: a task on time runs within milliseconds and claims it. One the broker
+# never took (an outage) or lost is sent again within seconds of the broker's return.
+RECONCILE_GRACE_SECONDS = 10
 SIGNATURE_TOLERANCE_SECONDS = 300
 MAX_ENDPOINTS_PER_USER = 20
 
@@ -190,7 +192,7 @@ def enqueue(delivery_id: int) -> bool:
     """Hand a delivery to a worker. Never raises: the change is committed, and a pending
     delivery the broker did not take is re-enqueued by the reconciler."""
     try:
-        current_app.tasks[DELIVER_TASK].delay(delivery_id)
+        publish(DELIVER_TASK, delivery_id)
     except Exception:
         logger.exception("Webhook delivery %s was not handed to a worker", delivery_id)
         return False

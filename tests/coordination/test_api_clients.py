@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 
 import pytest
@@ -16,6 +17,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient, APIRequestFactory
 
+from coordination import config, throttling
 from coordination.auth import BearerKeyAuthentication
 from coordination.models import ApiClient
 from coordination.scopes import SCOPES
@@ -23,6 +25,7 @@ from coordination.services import api_clients as services
 from demand.models import SalesActual, SalesImport
 from production.models import ScheduleEntry
 from tests.factories import ProductFactory, ScheduleEntryFactory
+from tests.faults.stack import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -328,6 +331,54 @@ def test_people_are_throttled_by_user(settings, marketing_user, sales_user):
     other = APIClient()
     other.force_authenticate(sales_user)
     assert other.get(SCHEDULES).status_code == 200
+
+
+@pytest.fixture
+def unreachable_cache(settings):
+    """The rate-limit cache on a Redis port nothing listens on (refused at once)."""
+    url = f"redis://127.0.0.1:{free_port()}/2"
+    settings.CACHES = {"default": config.cache_config({"CACHE_URL": url})}
+    throttling.shared_cache_health.reset()
+    throttling.FALLBACK_CACHE.clear()
+    yield
+    settings.CACHES = {"default": config.cache_config({})}
+    throttling.shared_cache_health.reset()
+    throttling.FALLBACK_CACHE.clear()
+
+
+def test_without_its_cache_the_limit_is_kept_per_process_and_logged_once(
+    settings, unreachable_cache, caplog
+):
+    settings.API_THROTTLE_RATES = {"client": "2/min", "user": "1000/min"}
+    _, key = make_client()
+    with caplog.at_level(logging.ERROR, logger="coordination.throttling"):
+        statuses = [bearer(key).get(SCHEDULES).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    [record] = caplog.records
+    assert record.getMessage().startswith(
+        "The rate-limit cache is unreachable (ConnectionError: Error 111 connecting to"
+    )
+    assert record.getMessage().endswith("counting API requests per process until it is back.")
+
+
+def test_the_fall_back_is_logged_at_most_once_a_minute_and_redis_retried_after_a_pause(
+    monkeypatch, caplog
+):
+    clock = [1000.0]
+    monkeypatch.setattr(throttling.time, "monotonic", lambda: clock[0])
+    health = throttling._SharedCacheHealth()
+    usable, logged = [], []
+    with caplog.at_level(logging.ERROR, logger="coordination.throttling"):
+        for at in (0, 1, 30, 59, 61, 100, 122):
+            clock[0] = 1000.0 + at
+            usable.append(health.usable())
+            health.failed(ConnectionError("refused"))
+            logged.append(len(caplog.records))
+    # Redis is tried again SHARED_RETRY_SECONDS (5) after a failure, not sooner.
+    assert usable == [True, False, True, True, False, True, True]
+    assert logged == [1, 1, 1, 1, 2, 2, 3]
+    clock[0] += throttling.SHARED_RETRY_SECONDS
+    assert health.usable() is True
 
 
 # --- management command -------------------------------------------------------------------

@@ -93,14 +93,35 @@ def test_secret_key_rejected_when_debug_off(key):
 
 
 def test_celery_is_eager_without_a_broker_and_real_with_one():
-    assert config.celery_config({})["CELERY_TASK_ALWAYS_EAGER"] is True
+    assert config.celery_config({}) == {
+        "CELERY_BROKER_URL": "memory://",
+        "CELERY_RESULT_BACKEND": None,
+        "CELERY_TASK_ALWAYS_EAGER": True,
+        "CELERY_TASK_EAGER_PROPAGATES": True,
+    }
     real = config.celery_config({"CELERY_BROKER_URL": "redis://127.0.0.1:6379/1"})
+    # No result store defaults to the broker: nothing reads results.
     assert real == {
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
-        "CELERY_RESULT_BACKEND": "redis://127.0.0.1:6379/1",
+        "CELERY_RESULT_BACKEND": None,
         "CELERY_TASK_ALWAYS_EAGER": False,
         "CELERY_TASK_EAGER_PROPAGATES": False,
     }
+    named = config.celery_config(
+        {"CELERY_BROKER_URL": "redis://h/1", "CELERY_RESULT_BACKEND": "redis://h/3"}
+    )
+    assert named["CELERY_RESULT_BACKEND"] == "redis://h/3"
+
+
+def test_the_cache_is_per_process_unless_redis_is_named_and_then_never_waits_long():
+    assert config.cache_config({}) == {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    assert config.cache_config({"CACHE_URL": "redis://h:6379/2"}) == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://h:6379/2",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+    with pytest.raises(ImproperlyConfigured, match="CACHE_URL must be a redis:// URL"):
+        config.cache_config({"CACHE_URL": "memcached://h"})
 
 
 def test_env_bool_rejects_unknown_words():

@@ -9,7 +9,7 @@ import pytest
 
 from coordination import roles
 from coordination.models import RecomputeRequest
-from production.models import CapacityException, Line
+from production.models import CapacityException, Line, RecomputeRun
 from tests.factories import (
     CapacityExceptionFactory,
     LineFactory,
@@ -424,7 +424,10 @@ def test_runs_newest_first_and_in_detail(marketing_user, line):
         prebuild_units=80.0,
         shortage_units=40.0,
         timings={"forecast": 0.12, "plan": 0.05},
+        worker="celery@plant-7 pid 4242",
     )
+    RecomputeRun.objects.filter(pk=newer.pk).update(heartbeat_at=newer.started_at)
+    newer.refresh_from_db()
     newer.requests.add(request)
     failed = RecomputeRunFactory(line=None, state="failed", error="Boom", finished_at=None)
     client = api(marketing_user)
@@ -444,6 +447,8 @@ def test_runs_newest_first_and_in_detail(marketing_user, line):
         "started_at": json_time(newer.started_at),
         "finished_at": json_time(newer.finished_at),
         "seconds": (newer.finished_at - newer.started_at).total_seconds(),
+        "worker": "celery@plant-7 pid 4242",
+        "heartbeat_at": json_time(newer.started_at),
         "product_ids": product_ids(line),
         "first_week": label(0),
         "horizon_weeks": 26,

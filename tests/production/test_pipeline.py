@@ -205,7 +205,7 @@ def test_the_reconciler_picks_up_what_a_broker_outage_left(
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(task, "delay", broker_down)
+    monkeypatch.setattr(task, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         recompute_services.recompute_request(
             product_ids=[world["product"].pk], source="manual", reason="during outage"
@@ -215,7 +215,7 @@ def test_the_reconciler_picks_up_what_a_broker_outage_left(
     assert QuotaRecommendation.objects.count() == 0
     # Too fresh to re-enqueue: the after-commit enqueue may still be on its way.
     assert pipeline.reconcile() == []
-    RecomputeRequest.objects.update(created_at=request.created_at - pipeline.PENDING_GRACE * 2)
+    RecomputeRequest.objects.update(created_at=request.created_at - pipeline.UNSENT_GRACE * 2)
     monkeypatch.undo()
     assert pipeline.reconcile() == [request.pk]
     request.refresh_from_db()

@@ -705,6 +705,22 @@ def test_bulk_accept_with_nothing_to_do_says_so(client, production_user, plan):
     assert ScheduleRevision.objects.count() == 3  # the two fixtures' and the first accept
 
 
+@pytest.mark.parametrize(("first", "last"), [(-3, -1), (-1, -1)])
+def test_bulk_accept_of_past_weeks_says_they_are_over(client, production_user, plan, first, last):
+    for offset in (-3, -2, -1):
+        QuotaRecommendationFactory(product=plan["lemon"], week=week(offset))
+    client.force_login(production_user)
+
+    response = _accept_range(client, plan["line"], iso_label(week(first)), iso_label(week(last)))
+
+    weeks = iso_label(week(first)) + (f"–{iso_label(week(last))}" if first != last else "")
+    assert page_messages(client, response["Location"]) == [
+        f"{weeks} is over: its quotas can no longer change."
+    ]
+    assert ScheduleEntry.objects.count() == 2
+    assert ScheduleRevision.objects.count() == 2
+
+
 @pytest.mark.parametrize(
     ("week_from", "week_to", "message"),
     [

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from coordination import roles
 from coordination.errors import StaleEditError
 from coordination.models import ActivityEvent, CustomerRequest
 from coordination.weeks import add_weeks, current_week
@@ -683,7 +684,23 @@ def test_bad_tasks_are_refused(quality_user, production_user, sales_user, tea):
     assert RecallTask.objects.count() == 0
 
 
-def test_only_the_owner_or_the_recall_team_completes_a_task(make_user, quality_user, tea):
+# Who may complete Quality's task "Test retained samples", owned by quinn: its owner, the
+# department, the recall managers (Quality, Production, Admin) — never another department.
+TASK_COMPLETERS = [
+    ("quinn", roles.QUALITY, True),  # the owner
+    ("quincy", roles.QUALITY, True),  # the department
+    ("petra", roles.PRODUCTION, True),  # a recall manager
+    ("ada", roles.ADMIN, True),
+    ("sam", roles.SALES, False),
+    ("mara", roles.MARKETING, False),
+    ("otto", None, False),
+]
+
+
+@pytest.mark.parametrize(("username", "role", "allowed"), TASK_COMPLETERS)
+def test_a_task_is_completed_by_its_owner_department_or_the_recall_managers(
+    make_user, quality_user, tea, username, role, allowed
+):
     incident = open_recall(quality_user, [tea])
     task = communication.task_add(
         actor=quality_user,
@@ -693,11 +710,45 @@ def test_only_the_owner_or_the_recall_team_completes_a_task(make_user, quality_u
         owner_id=quality_user.pk,
         due_date=timezone.localdate(),
     )
-    outsider = make_user(username="otto")
-    with pytest.raises(PermissionDenied, match=re.escape("Only the owner or the recall team")):
-        communication.task_complete(actor=outsider, task_id=task.pk)
+    actor = (
+        quality_user if username == "quinn" else make_user(*filter(None, [role]), username=username)
+    )
+    before = snapshot(incident)
+
+    assert communication.task_may_change(actor, task) is allowed
+    if allowed:
+        communication.task_complete(actor=actor, task_id=task.pk)
+        task.refresh_from_db()
+        assert task.done_at is not None
+        assert timeline(incident)[-1] == (username, "updated", "Done: Test retained samples")
+        return
+    with pytest.raises(PermissionDenied) as denied:
+        communication.task_complete(actor=actor, task_id=task.pk)
+    assert str(denied.value) == (
+        f"Only its owner ({quality_user}), Quality or the recall managers may complete "
+        "“Test retained samples”."
+    )
     task.refresh_from_db()
     assert task.done_at is None
+    assert snapshot(incident) == before
+
+
+def test_sales_completes_a_sales_task_it_does_not_own(make_user, quality_user, sales_user, tea):
+    incident = open_recall(quality_user, [tea])
+    task = communication.task_add(
+        actor=quality_user,
+        incident_id=incident.pk,
+        title="Call the shops",
+        department="sales",
+        owner_id=sales_user.pk,
+        due_date=timezone.localdate(),
+    )
+    colleague = make_user(roles.SALES, username="sally")
+
+    assert communication.task_may_change(make_user(roles.MARKETING), task) is False
+    done = communication.task_complete(actor=colleague, task_id=task.pk)
+
+    assert done.done_at is not None
 
 
 def test_a_closed_recall_takes_no_new_tasks_press_statements_or_notifications(

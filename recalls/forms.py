@@ -172,6 +172,22 @@ class LotForm(forms.Form):
     production_week = WeekField(required=False, label="Production week")
     best_before = forms.DateField(required=False, widget=DateInput, label="Best before")
     units = forms.IntegerField(min_value=0, initial=0, label="Units in the lot")
+    add_product = forms.BooleanField(
+        required=False,
+        label="Add the product to the recall",
+        help_text="Needed for a product the recall does not name yet.",
+    )
+
+    def for_incident(self, incident: RecallIncident) -> LotForm:
+        """Say at the checkbox what adding a product does under this incident's stop-ship."""
+        if incident.stop_ship:
+            field = self.fields["add_product"]
+            field.label = "Add the product to the recall and stop its shipping"
+            field.help_text = (
+                "Needed for a product the recall does not name yet. Its production is held "
+                "at 0 and its promotions are put at risk while the stop-ship lasts."
+            )
+        return self
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)

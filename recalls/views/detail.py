@@ -117,7 +117,8 @@ def _lots(request, incident, can, bound) -> dict:
         "consequences": selectors.consequences(incident),
     }
     if can["manage"]:
-        context["lot_form"] = _pick(bound, "add-lot") or make_form(forms.LotForm, "add-lot")
+        form = _pick(bound, "add-lot") or make_form(forms.LotForm, "add-lot")
+        context["lot_form"] = form.for_incident(incident)
     return context
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coordination.models import ActivityEvent, CustomerRequest, Notice
-from coordination.weeks import add_weeks, current_week
+from coordination.weeks import add_weeks, current_week, iso_label
 from production.models import ProductionHold
 from recalls.models import (
     AffectedLot,
@@ -673,6 +673,69 @@ def test_lots_are_added_and_bad_lots_refused(client, quality_user, marketing_use
     lots_tab = client.get(reverse("recall_tab", args=[incident.code, "lots"]))
     assert "lot_form" not in lots_tab.context
     assert lots_tab.context["lot_units"] == 9600
+
+
+def test_a_lot_of_a_product_outside_the_recall_needs_the_explicit_step(client, quality_user, tea):
+    mint = ProductFactory(sku="TEA-MNT-01", name="Mint tea")
+    incident = open_recall(quality_user, [tea], stop_ship=True)
+    client.force_login(quality_user)
+    lot = {"product": "TEA-MNT-01", "lot_code": "M-1", "units": 40}
+
+    tab = page(client.get(reverse("recall_tab", args=[incident.code, "lots"])))
+    refused = act(client, incident, "add-lot", lot)
+
+    assert "Add the product to the recall and stop its shipping" in tab
+    assert refused.status_code == 200
+    assert refused.context["lot_form"].errors == {
+        "product": [
+            "TEA-MNT-01 is not in this recall. Adding it stops its shipping: its production "
+            "is held at 0. Confirm adding the product to the recall to go ahead."
+        ]
+    }
+    assert AffectedLot.objects.count() == 0
+    assert list(fresh(incident).products.all()) == [tea]
+    assert not ProductionHold.objects.filter(product=mint).exists()
+
+    added = act(client, incident, "add-lot", {**lot, "add_product": "on"})
+
+    assert added.status_code == 302
+    assert sorted(fresh(incident).products.values_list("sku", flat=True)) == [
+        "TEA-LEM-05",
+        "TEA-MNT-01",
+    ]
+    assert ProductionHold.objects.filter(product=mint, released_at__isnull=True).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "errors"),
+    [
+        (
+            {"lot_code": "L-0347"},
+            {"lot_code": ["Lot L-0347 of TEA-LEM-05 is already in this recall."]},
+        ),
+        (
+            {"production_week": "NEXT"},
+            {"production_week": ["NEXT is in the future: a lot is produced this week or earlier."]},
+        ),
+    ],
+)
+def test_a_repeated_lot_or_a_future_week_is_refused_at_its_field(
+    client, quality_user, tea, data, errors
+):
+    next_week = iso_label(add_weeks(current_week(), 1))
+    data = {k: next_week if v == "NEXT" else v for k, v in data.items()}
+    errors = {k: [m.replace("NEXT", next_week) for m in v] for k, v in errors.items()}
+    incident = open_recall(quality_user, [tea])
+    incidents.lot_add(
+        actor=quality_user, incident_id=incident.pk, product_id=tea.pk, lot_code="L-0347"
+    )
+    client.force_login(quality_user)
+
+    response = act(client, incident, "add-lot", {"product": "TEA-LEM-05", "units": 5, **data})
+
+    assert response.status_code == 200
+    assert response.context["lot_form"].errors == errors
+    assert list(AffectedLot.objects.values_list("lot_code", "units")) == [("L-0347", 0)]
 
 
 def test_the_lots_tab_lists_holds_held_quotas_and_promotions_at_risk(client, quality_user, tea):

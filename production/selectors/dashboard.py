@@ -4,6 +4,7 @@ changed since the accepted schedule, and a promotion's production answer."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 
 import numpy as np
@@ -287,8 +288,30 @@ def promotion_impact(promotion: Promotion) -> list[dict]:
     return answers
 
 
+def _half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def _in_whole_units(rows: list[dict], recommended: float) -> None:
+    """Show every step in whole units that add up to the quota as the grid, the header
+    and the schedule state it (whole_units: rounded up). Each step shows the change of the
+    rounded running total, so the rounding never piles up; what rounding up to a whole
+    quota adds is a step of its own."""
+    ends = [_half_up(row["start"] + row["value"]) for row in rows]
+    ends[-1] = _half_up(recommended)
+    quota = whole_units(recommended)
+    if quota != ends[-1]:
+        rows.append({"label": "Rounded up to whole units", "css": "s7"})
+        ends.append(quota)
+    start = 0
+    for row, end in zip(rows, ends, strict=True):
+        row.update(start=start, value=end - start, end=end)
+        start = end
+
+
 def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
-    """The terms of a recommendation as waterfall steps that add up to it."""
+    """The terms of a recommendation as waterfall steps that add up to its quota in
+    whole units (the last step's end)."""
     steps = [
         ("Baseline demand", rec.baseline, "s1"),
         ("Promotion uplift", rec.promotion_uplift, "s2"),
@@ -345,7 +368,8 @@ def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
                 "css": "s7",
             }
         )
-    scale = max([abs(r["start"]) + abs(r["value"]) for r in rows] + [rec.recommended_units, 1.0])
+    _in_whole_units(rows, rec.recommended_units)
+    scale = max([abs(r["start"]) + abs(r["value"]) for r in rows] + [rows[-1]["end"], 1.0])
     for row in rows:
         low = min(row["start"], row["start"] + row["value"])
         row["left"] = max(0.0, low / scale * 100)

@@ -149,6 +149,34 @@ def test_production_accepts_quotas_and_the_schedule_api_serves_them(
     ]
 
 
+def test_the_explanation_opened_on_its_own_accepts_and_overrides(
+    page, login, production_user, world
+):
+    recompute(world["product"])
+    login(page, production_user)
+    # A shared link to one cell: the explanation is the whole page, not a dashboard panel.
+    page.goto(f"/production/quota/{SKU}/{week(3)}/")
+    panel = page.locator("#explanation")
+
+    panel.get_by_role("button", name="Accept 60 units").click()
+
+    expect(panel.locator("ul.messages li")).to_have_text(
+        f"Accepted 60 units of {SKU} in {week(3)}."
+    )
+    expect(panel).to_contain_text("accepted quota: 60.")
+    panel.get_by_text("Override with another quota").click()
+    panel.get_by_label("Quota (units)").fill("55")
+    panel.get_by_label("Why").fill("Line trial")
+    panel.get_by_role("button", name="Override").click()
+
+    expect(panel.locator("ul.messages li")).to_have_text(
+        f"Set {SKU} in {week(3)} to 55 units (override)."
+    )
+    current = ScheduleEntry.objects.get(superseded_at__isnull=True)
+    assert (current.units, current.kind, current.reason) == (55, "overridden", "Line trial")
+    assert ScheduleEntry.objects.count() == 2  # the accept, superseded by the override
+
+
 def test_sales_logs_a_customization_that_production_answers(
     new_page, login, sales_user, production_user, world
 ):

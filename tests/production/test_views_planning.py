@@ -333,6 +333,36 @@ def test_the_explanation_page_builds_the_number_step_by_step(client, sales_user,
     assert "Override with another quota" not in html  # sales may not plan
 
 
+def test_the_header_and_the_breakdown_state_the_same_whole_units(client, sales_user, plan):
+    # 8032.4 + 2410.4 + 1606.5 = 12049.3: the schedule takes 12050 (never less than needed).
+    rec = QuotaRecommendationFactory(
+        product=plan["lemon"],
+        week=week(3),
+        baseline=8032.4,
+        promotion_uplift=2410.4,
+        safety_stock=1606.5,
+    )
+    client.force_login(sales_user)
+
+    response = client.get(_explain_url(rec))
+
+    html = squash(response.content.decode())
+    assert [(s["label"], s["value"]) for s in response.context["steps"]] == [
+        ("Baseline demand", 8032),
+        ("Promotion uplift", 2411),
+        ("Safety stock target", 1606),
+        ("Rounded up to whole units", 1),
+    ]
+    assert "Recommended: <strong>12050 units</strong>" in html
+    assert re.findall(r'<span class="wf-value">(.*?)</span>', html) == [
+        "+8032",
+        "+2411",
+        "+1606",
+        "+1",
+        "12050",
+    ]
+
+
 def test_htmx_gets_the_explanation_alone_with_the_accept_form(client, production_user, plan):
     client.force_login(production_user)
 
@@ -346,6 +376,23 @@ def test_htmx_gets_the_explanation_alone_with_the_accept_form(client, production
     assert "Accept 100 units</button>" in html
     assert '<button type="submit" class="button primary" disabled>' in html  # already accepted
     assert 'name="units" value="100"' in html
+
+
+@pytest.mark.parametrize("url", ["dashboard", "explanation"])
+def test_every_htmx_target_of_a_page_is_on_that_page(client, production_user, plan, url):
+    """A page opened on its own (a new tab, a shared link) must hold the element each of
+    its forms and links swaps into, or htmx drops the answer (htmx:targetError)."""
+    client.force_login(production_user)
+    address = {
+        "dashboard": reverse("production_dashboard") + f"?line={plan['line'].pk}",
+        "explanation": _explain_url(plan["lemon2"]),
+    }[url]
+
+    html = client.get(address).content.decode()
+
+    targets = set(re.findall(r'hx-target="#([\w-]+)"', html))
+    assert targets >= {"explanation"}
+    assert {t for t in targets if html.count(f'id="{t}"') != 1} == set()
 
 
 def test_the_explanation_shows_stock_cover_cuts_and_the_frozen_plan(client, sales_user, plan):

@@ -99,6 +99,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Who issues the public recall notices (consumers must know whose product it is). The
+# default is the demo data's company; a deployment sets its own.
+COMPANY_NAME = ENV.get("COMPANY_NAME", "").strip() or "Brookfield Beverages"
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = ENV.get("TIME_ZONE", "UTC")
 USE_I18N = True

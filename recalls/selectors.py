@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
@@ -147,6 +148,7 @@ def public_notice(code: str) -> dict | None:
     if incident is None:
         return None
     return {
+        "company": settings.COMPANY_NAME,
         "code": incident.code,
         "title": incident.title,
         "classification": incident.get_classification_display(),

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_python(code: str, **env_overrides: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY"}}
+    unset = {"DATABASE_URL", "DEBUG", "SECRET_KEY", "COMPANY_NAME"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "coordination.settings"
     return subprocess.run(
@@ -162,3 +163,23 @@ def test_a_refusal_is_one_log_line_without_a_traceback():
     # Only the server error carries its exception, once; the refusals are one line each.
     assert "PermissionDenied" not in result.stderr
     assert result.stderr.count("ZeroDivisionError: boom") == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "Brookfield Beverages"),
+        ("  ", "Brookfield Beverages"),
+        (" Acme Drinks Ltd ", "Acme Drinks Ltd"),
+    ],
+)
+def test_the_company_name_comes_from_the_environment(value, expected):
+    env = {} if value is None else {"COMPANY_NAME": value}
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.COMPANY_NAME)",
+        **env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

@@ -23,6 +23,7 @@ from recalls.models import (
 from recalls.services import communication, incidents
 from tests.api_errors import NOT_ALLOWED, NOT_SIGNED_IN, invalid, refused
 from tests.factories import CustomerRequestFactory
+from tests.recalls.task_rule import ROLE_MAY_COMPLETE, add_samples_task, refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -989,27 +990,11 @@ def test_bad_or_forbidden_tasks_change_nothing(
     assert task.done_at is None
 
 
-@pytest.mark.parametrize(
-    ("user", "allowed"),
-    [
-        ("quality_user", True),  # the owner
-        ("production_user", True),  # a recall manager
-        ("admin_user", True),
-        ("sales_user", False),
-        ("marketing_user", False),
-    ],
-)
+@pytest.mark.parametrize(("user", "allowed"), ROLE_MAY_COMPLETE)
 def test_a_task_is_completed_only_by_its_owner_department_or_managers(
     request, incident, quality_user, user, allowed
 ):
-    task = communication.task_add(
-        actor=quality_user,
-        incident_id=incident.pk,
-        title="Test retained samples",
-        department="quality",
-        owner_id=quality_user.pk,
-        due_date=timezone.localdate(),
-    )
+    task = add_samples_task(incident, quality_user)
     before = state(incident)
 
     response = client_for(request.getfixturevalue(user)).post(
@@ -1021,13 +1006,9 @@ def test_a_task_is_completed_only_by_its_owner_department_or_managers(
         assert response.status_code == 200
         assert response.json()["done_at"] == iso(task.done_at)
         return
-    message = (
-        f"Only its owner ({quality_user}), Quality or the recall managers may complete "
-        "“Test retained samples”."
-    )
     assert (response.status_code, response.json()) == (
         403,
-        refused(message, code="permission_denied"),
+        refused(refusal(quality_user), code="permission_denied"),
     )
     assert task.done_at is None
     assert state(incident) == before

@@ -31,6 +31,7 @@ from tests.factories import (
     PromotionItemFactory,
     QuotaRecommendationFactory,
 )
+from tests.recalls.task_rule import ROLE_MAY_COMPLETE, add_samples_task, refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -849,28 +850,12 @@ def test_a_task_for_the_wrong_person_or_a_past_date_is_refused(
     assert RecallTask.objects.count() == 0
 
 
-@pytest.mark.parametrize(
-    ("user", "allowed"),
-    [
-        ("quality_user", True),  # the owner
-        ("production_user", True),  # a recall manager
-        ("admin_user", True),
-        ("sales_user", False),
-        ("marketing_user", False),
-    ],
-)
+@pytest.mark.parametrize(("user", "allowed"), ROLE_MAY_COMPLETE)
 def test_quality_s_task_is_completed_only_by_its_owner_department_or_managers(
     client, request, quality_user, tea, user, allowed
 ):
     incident = open_recall(quality_user, [tea])
-    task = communication.task_add(
-        actor=quality_user,
-        incident_id=incident.pk,
-        title="Test retained samples",
-        department="quality",
-        owner_id=quality_user.pk,
-        due_date=timezone.localdate(),
-    )
+    task = add_samples_task(incident, quality_user)
     client.force_login(request.getfixturevalue(user))
     button_url = reverse("recall_item_action", args=[incident.code, "complete-task", task.pk])
     events = ActivityEvent.objects.count()
@@ -884,10 +869,7 @@ def test_quality_s_task_is_completed_only_by_its_owner_department_or_managers(
         assert response.status_code == 302
         assert task.done_at is not None
         return
-    message = (
-        f"Only its owner ({quality_user}), Quality or the recall managers may complete "
-        "“Test retained samples”."
-    )
+    message = refusal(quality_user)
     assert response.status_code == 403
     assert response.context["action_errors"] == [message]
     assert f'<div class="alert alert-error" role="alert"><p>{message}</p></div>' in page(response)

@@ -760,10 +760,12 @@ def test_bulk_accept_of_past_weeks_says_they_are_over(client, production_user, p
 
     response = _accept_range(client, plan["line"], iso_label(week(first)), iso_label(week(last)))
 
-    weeks = iso_label(week(first)) + (f"–{iso_label(week(last))}" if first != last else "")
-    assert page_messages(client, response["Location"]) == [
-        f"{weeks} is over: its quotas can no longer change."
-    ]
+    message = (
+        f"{iso_label(week(-3))}–{iso_label(week(-1))} are over: their quotas can no longer change."
+        if first != last
+        else f"{iso_label(week(-1))} is over: its quota can no longer change."
+    )
+    assert page_messages(client, response["Location"]) == [message]
     assert ScheduleEntry.objects.count() == 2
     assert ScheduleRevision.objects.count() == 2
 

@@ -181,12 +181,14 @@ class LotForm(forms.Form):
     def for_incident(self, incident: RecallIncident) -> LotForm:
         """Say at the checkbox what adding a product does under this incident's stop-ship."""
         if incident.stop_ship:
-            field = self.fields["add_product"]
-            field.label = "Add the product to the recall and stop its shipping"
-            field.help_text = (
+            label = "Add the product to the recall and stop its shipping"
+            help_text = (
                 "Needed for a product the recall does not name yet. Its production is held "
                 "at 0 and its promotions are put at risk while the stop-ship lasts."
             )
+            # The field and its bound field: validating a submitted form built the latter.
+            for target in (self.fields["add_product"], self["add_product"]):
+                target.label, target.help_text = label, help_text
         return self
 
     def service_kwargs(self) -> dict:

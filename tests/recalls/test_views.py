@@ -685,8 +685,10 @@ def test_a_lot_of_a_product_outside_the_recall_needs_the_explicit_step(client, q
     tab = page(client.get(reverse("recall_tab", args=[incident.code, "lots"])))
     refused = act(client, incident, "add-lot", lot)
 
-    assert "Add the product to the recall and stop its shipping" in tab
+    label = "Add the product to the recall and stop its shipping"
+    assert label in tab
     assert refused.status_code == 200
+    assert label in page(refused)  # the form shown again says it too
     assert refused.context["lot_form"].errors == {
         "product": [
             "TEA-MNT-01 is not in this recall. Adding it stops its shipping: its production "

@@ -4,8 +4,8 @@ changed since the accepted schedule, and a promotion's production answer."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from django.db.models import Q
@@ -288,25 +288,25 @@ def promotion_impact(promotion: Promotion) -> list[dict]:
     return answers
 
 
-def _half_up(value: float) -> int:
-    return math.floor(value + 0.5)
+def _as_shown(value: float) -> int:
+    """A term in whole units as the page's table shows it (floatformat: half away from
+    zero), so each step reads the same number as its row in the table."""
+    return int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def _in_whole_units(rows: list[dict], recommended: float) -> None:
-    """Show every step in whole units that add up to the quota as the grid, the header
-    and the schedule state it (whole_units: rounded up). Each step shows the change of the
-    rounded running total, so the rounding never piles up; what rounding up to a whole
-    quota adds is a step of its own."""
-    ends = [_half_up(row["start"] + row["value"]) for row in rows]
-    ends[-1] = _half_up(recommended)
-    quota = whole_units(recommended)
-    if quota != ends[-1]:
-        rows.append({"label": "Rounded up to whole units", "css": "s7"})
-        ends.append(quota)
+    """Show every step in whole units adding up to the quota that the grid, the header and
+    the schedule state (whole_units: rounded up, never less than needed). What rounding
+    the terms one by one leaves over is a step of its own, never hidden in another."""
+    for row in rows:
+        row["value"] = _as_shown(row["value"])
+    rest = whole_units(recommended) - sum(row["value"] for row in rows)
+    if rest:
+        rows.append({"label": "Rounding to whole units", "value": rest, "css": "s7"})
     start = 0
-    for row, end in zip(rows, ends, strict=True):
-        row.update(start=start, value=end - start, end=end)
-        start = end
+    for row in rows:
+        row.update(start=start, end=start + row["value"])
+        start = row["end"]
 
 
 def explanation_steps(rec: QuotaRecommendation) -> list[dict]:

@@ -1,9 +1,10 @@
 """The quota explanation's waterfall states the same number as the grid, the header and
 the schedule: its steps are whole units that add up to whole_units(recommended), each
-starting where the one before ended (hypothesis)."""
+starting where the one before ended, each term as the page's table shows it (hypothesis)."""
 
 import datetime as dt
 
+from django.template.defaultfilters import floatformat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,8 +12,9 @@ from production.models import QuotaRecommendation
 from production.selectors.dashboard import explanation_steps
 from production.services.schedule import whole_units
 
-units = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
-signed = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+# Planner output: fractional units, at most a million, to a millionth of a unit.
+units = st.floats(min_value=0, max_value=1e6).map(lambda x: round(x, 6))
+signed = st.floats(min_value=-1e6, max_value=1e6).map(lambda x: round(x, 6))
 
 
 @st.composite
@@ -52,3 +54,11 @@ def test_the_steps_are_whole_units_adding_up_to_the_quota(rec):
     assert [step["start"] for step in steps] == [0] + [step["end"] for step in steps[:-1]]
     assert steps[-1]["end"] == whole_units(rec.recommended_units)
     assert all(0 <= step["left"] <= 100 and step["width"] > 0 for step in steps)
+    # Each term reads as the page's table shows it (floatformat:0) ...
+    shown = {"Baseline demand": rec.baseline, "Safety stock target": rec.safety_stock}
+    for step in steps:
+        if step["label"] in shown:
+            assert step["value"] == int(floatformat(shown[step["label"]], 0)), step
+    # ... and only what rounding the terms one by one leaves over is a step of its own.
+    rounding = [s["value"] for s in steps if s["label"] == "Rounding to whole units"]
+    assert all(0 < abs(value) <= len(steps) / 2 + 1 for value in rounding)

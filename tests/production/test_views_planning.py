@@ -347,20 +347,22 @@ def test_the_header_and_the_breakdown_state_the_same_whole_units(client, sales_u
     response = client.get(_explain_url(rec))
 
     html = squash(response.content.decode())
+    # Each step reads as its row in the table; what rounding leaves over is its own step.
     assert [(s["label"], s["value"]) for s in response.context["steps"]] == [
         ("Baseline demand", 8032),
-        ("Promotion uplift", 2411),
-        ("Safety stock target", 1606),
-        ("Rounded up to whole units", 1),
+        ("Promotion uplift", 2410),
+        ("Safety stock target", 1607),
+        ("Rounding to whole units", 1),
     ]
     assert "Recommended: <strong>12050 units</strong>" in html
     assert re.findall(r'<span class="wf-value">(.*?)</span>', html) == [
         "+8032",
-        "+2411",
-        "+1606",
+        "+2410",
+        "+1607",
         "+1",
         "12050",
     ]
+    assert '<th scope="row">Safety stock target</th><td class="num">1607</td>' in html
 
 
 def test_htmx_gets_the_explanation_alone_with_the_accept_form(client, production_user, plan):

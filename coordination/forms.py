@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from coordination.models import CustomerRequest, Department, Product, ProductLine, Specification
 from coordination.selectors.people import people_with_a_role
@@ -136,11 +137,16 @@ class SpecificationForm(forms.Form):
         label="Customer requests that motivate it",
     )
 
+    # The checkboxes list the product's most recent requests (and those already cited).
+    CITABLE_REQUESTS = 200
+
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cited_requests"].queryset = product.customer_requests.order_by("-created_at")[
-            :200
-        ]
+        requests = product.customer_requests.order_by("-created_at")
+        recent = requests.values("pk")[: self.CITABLE_REQUESTS]
+        cited = [getattr(r, "pk", r) for r in self.initial.get("cited_requests", ())]
+        # A filter, never a slice: the field validates choices by filtering its queryset.
+        self.fields["cited_requests"].queryset = requests.filter(Q(pk__in=recent) | Q(pk__in=cited))
 
     def clean_cited_requests(self):
         return [r.pk for r in self.cleaned_data["cited_requests"]]

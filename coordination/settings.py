@@ -99,6 +99,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Who issues the public recall notices (consumers must know whose product it is). The
+# default is the demo data's company; a deployment sets its own.
+COMPANY_NAME = ENV.get("COMPANY_NAME", "").strip() or "Brookfield Beverages"
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = ENV.get("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -272,9 +276,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_errors": {"()": "coordination.logs.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors"],
+        }
+    },
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own default gives "django" a console handler of its own (with DEBUG
+        # on) and lets it propagate to the root's: every line came out twice. One
+        # handler, the root's. (django.server keeps its own: runserver's access log.)
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # In-process (eager) mode the memory:// broker has no host: kombu warns every task.
         "kombu.connection": {"level": "ERROR" if _EAGER else "WARNING"},

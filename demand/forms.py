@@ -37,7 +37,7 @@ class PromotionItemForm(forms.Form):
     expected_lift_pct = forms.DecimalField(
         label="Expected lift %",
         required=False,
-        max_digits=6,
+        # No max_digits: the range bounds the digits, and one message is enough.
         decimal_places=1,
         min_value=PromotionItem.MIN_LIFT,
         max_value=PromotionItem.MAX_LIFT,
@@ -54,8 +54,11 @@ class PromotionItemForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("product") and data.get("expected_lift_pct") is None:
-            self.add_error("expected_lift_pct", "Enter the lift you expect (the suggestion helps).")
+        # A lift that failed its own check (out of range, not a number) already says why.
+        lift = "expected_lift_pct"
+        lift_missing = data.get(lift) is None and lift not in self.errors
+        if data.get("product") and lift_missing:
+            self.add_error(lift, "Enter the lift you expect (the suggestion helps).")
         return data
 
 

@@ -172,6 +172,24 @@ class LotForm(forms.Form):
     production_week = WeekField(required=False, label="Production week")
     best_before = forms.DateField(required=False, widget=DateInput, label="Best before")
     units = forms.IntegerField(min_value=0, initial=0, label="Units in the lot")
+    add_product = forms.BooleanField(
+        required=False,
+        label="Add the product to the recall",
+        help_text="Needed for a product the recall does not name yet.",
+    )
+
+    def for_incident(self, incident: RecallIncident) -> LotForm:
+        """Say at the checkbox what adding a product does under this incident's stop-ship."""
+        if incident.stop_ship:
+            label = "Add the product to the recall and stop its shipping"
+            help_text = (
+                "Needed for a product the recall does not name yet. Its production is held "
+                "at 0 and its promotions are put at risk while the stop-ship lasts."
+            )
+            # The field and its bound field: validating a submitted form built the latter.
+            for target in (self.fields["add_product"], self["add_product"]):
+                target.label, target.help_text = label, help_text
+        return self
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)

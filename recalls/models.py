@@ -147,6 +147,17 @@ class AffectedLot(models.Model):
                 condition=~Q(lot_code="") | Q(production_week__isnull=False),
                 name="lot_has_code_or_week",
             ),
+            # One lot is one fact: recorded twice it is counted (and published) twice.
+            models.UniqueConstraint(
+                fields=["incident", "product", "lot_code"],
+                condition=~Q(lot_code=""),
+                name="lot_code_once_per_product",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "product", "production_week"],
+                condition=Q(lot_code=""),
+                name="lot_week_once_per_product",
+            ),
         ]
 
     def __str__(self):

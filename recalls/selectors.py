@@ -6,13 +6,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from coordination.models import ActivityEvent
 from coordination.selectors.activity import events_for
-from demand.models import Promotion
+from coordination.weeks import current_week
+from demand.models import DemandForecast, Promotion
+from demand.selectors.promotions import promotions_a_hold_puts_at_risk
 from production.models import ProductionHold, QuotaRecommendation
 from recalls.models import (
     AffectedLot,
@@ -145,6 +148,7 @@ def public_notice(code: str) -> dict | None:
     if incident is None:
         return None
     return {
+        "company": settings.COMPANY_NAME,
         "code": incident.code,
         "title": incident.title,
         "classification": incident.get_classification_display(),
@@ -235,6 +239,25 @@ def consequences(incident: RecallIncident) -> dict:
         "held": list(held.values()),
         "promotions": promotions,
     }
+
+
+@dataclass(frozen=True)
+class HoldImpact:
+    """What holding a product's production would touch: firm orders still to make and
+    the promotions put at risk."""
+
+    firm_units: int
+    promotions: int
+
+
+def hold_impact(product) -> HoldImpact:
+    firm = DemandForecast.objects.filter(product=product, week__gte=current_week()).aggregate(
+        units=Sum("firm_orders")
+    )["units"]
+    return HoldImpact(
+        firm_units=round(firm or 0),
+        promotions=promotions_a_hold_puts_at_risk([product.pk]).count(),
+    )
 
 
 def incidents() -> QuerySet[RecallIncident]:

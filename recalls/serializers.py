@@ -297,11 +297,28 @@ class StopShipSerializer(serializers.Serializer):
 
 
 class LotCreateSerializer(serializers.Serializer):
-    product = SkuField(help_text="Added to the recall's products if it is not one yet.")
-    lot_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    production_week = WeekField(required=False, allow_null=True, default=None)
+    product = SkuField(help_text="One of the recall's products; another only with `add_product`.")
+    lot_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Unique per product in the recall.",
+    )
+    production_week = WeekField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="This week or earlier; without a lot code, unique per product in the recall.",
+    )
     best_before = serializers.DateField(required=False, allow_null=True, default=None)
     units = _count(required=False, default=0)
+    add_product = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Confirms adding a product the recall does not name yet; under a stop-ship "
+        "its production is held at 0 and its promotions are put at risk.",
+    )
 
 
 class EffectivenessInputSerializer(serializers.Serializer):

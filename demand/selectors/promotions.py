@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.contrib.contenttypes.models import ContentType
 
 from coordination.models import RecomputeRequest
+from coordination.weeks import current_week
 from demand.models import Promotion, PromotionItem
 
 
@@ -58,3 +59,13 @@ def promotions_between(start: dt.date, end: dt.date) -> list[Promotion]:
         .prefetch_related("items__product__production_line")
         .order_by("start_week", "name")
     )
+
+
+def promotions_a_hold_puts_at_risk(product_ids: Iterable[int]):
+    """Drafts and planned or confirmed promotions of these products not yet over: those a
+    stop-ship of the products puts at risk."""
+    return Promotion.objects.filter(
+        items__product_id__in=list(product_ids),
+        status__in=[Promotion.Status.DRAFT, *Promotion.PLANNING_STATUSES],
+        end_week__gte=current_week(),
+    ).distinct()

@@ -23,6 +23,7 @@ from coordination.services.recompute import recompute_request
 from coordination.weeks import current_week, iso_label
 from demand.models import Promotion, PromotionItem
 from demand.selectors.lift import suggest_lift
+from demand.selectors.promotions import promotions_a_hold_puts_at_risk
 
 Status = Promotion.Status
 
@@ -284,12 +285,7 @@ def _locked(matching) -> list[Promotion]:
 def promotions_flag_at_risk(*, product_ids, reason: str, actor=None) -> list[Promotion]:
     """Mark active and upcoming promotions of these products at risk (e.g. a stop-ship),
     for marketing to pause or cancel. Returns the promotions flagged."""
-    matching = Promotion.objects.filter(
-        items__product_id__in=list(product_ids),
-        status__in=[Status.DRAFT, *Promotion.PLANNING_STATUSES],
-        end_week__gte=current_week(),
-    )
-    promotions = _locked(matching)
+    promotions = _locked(promotions_a_hold_puts_at_risk(product_ids))
     for promotion in promotions:
         promotion.at_risk_reason = reason[:300]
         save_new_version(promotion, ["at_risk_reason"])

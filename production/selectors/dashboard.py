@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from django.db.models import Q
@@ -287,8 +288,30 @@ def promotion_impact(promotion: Promotion) -> list[dict]:
     return answers
 
 
+def _as_shown(value: float) -> int:
+    """A term in whole units as the page's table shows it (floatformat: half away from
+    zero), so each step reads the same number as its row in the table."""
+    return int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _in_whole_units(rows: list[dict], recommended: float) -> None:
+    """Show every step in whole units adding up to the quota that the grid, the header and
+    the schedule state (whole_units: rounded up, never less than needed). What rounding
+    the terms one by one leaves over is a step of its own, never hidden in another."""
+    for row in rows:
+        row["value"] = _as_shown(row["value"])
+    rest = whole_units(recommended) - sum(row["value"] for row in rows)
+    if rest:
+        rows.append({"label": "Rounding to whole units", "value": rest, "css": "s7"})
+    start = 0
+    for row in rows:
+        row.update(start=start, end=start + row["value"])
+        start = row["end"]
+
+
 def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
-    """The terms of a recommendation as waterfall steps that add up to it."""
+    """The terms of a recommendation as waterfall steps that add up to its quota in
+    whole units (the last step's end)."""
     steps = [
         ("Baseline demand", rec.baseline, "s1"),
         ("Promotion uplift", rec.promotion_uplift, "s2"),
@@ -345,7 +368,8 @@ def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
                 "css": "s7",
             }
         )
-    scale = max([abs(r["start"]) + abs(r["value"]) for r in rows] + [rec.recommended_units, 1.0])
+    _in_whole_units(rows, rec.recommended_units)
+    scale = max([abs(r["start"]) + abs(r["value"]) for r in rows] + [rows[-1]["end"], 1.0])
     for row in rows:
         low = min(row["start"], row["start"] + row["value"])
         row["left"] = max(0.0, low / scale * 100)

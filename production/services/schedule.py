@@ -183,6 +183,14 @@ def quotas_accept_range(
     line = Line.objects.get(pk=line_id)
     if week_to < week_from:
         raise ValidationError({"week_to": "The last week must not be before the first."})
+    if week_to < current_week():
+        # Not "nothing to accept": the weeks are over, whatever the schedule says.
+        if week_to == week_from:
+            raise ValidationError(f"{iso_label(week_to)} is over: its quota can no longer change.")
+        raise ValidationError(
+            f"{iso_label(week_from)}–{iso_label(week_to)} are over: their quotas can no longer "
+            "change."
+        )
     week_from = max(week_from, current_week())
     recommendations = list(
         QuotaRecommendation.objects.select_for_update()

@@ -3,7 +3,7 @@
 GET   recalls/{code}/tasks/                          list (open first, soonest due)
 POST  recalls/{code}/tasks/                          add a task for a department
 GET   recalls/{code}/tasks/{id}/                     one task
-POST  recalls/{code}/tasks/{id}/complete/            the owner or the recall team
+POST  recalls/{code}/tasks/{id}/complete/            its owner, department or recall managers
 GET   recalls/{code}/press-inquiries/                list (open first, soonest due)
 POST  recalls/{code}/press-inquiries/                log one (Marketing)
 GET   recalls/{code}/press-inquiries/{id}/           one inquiry
@@ -90,7 +90,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, IncidentChil
         return self.output(s.RecallTaskSerializer, task, http.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Mark the task done (its owner, or the recall team)",
+        summary="Mark the task done (its owner, its department or the recall managers)",
         parameters=[RECALL_CODE],
         request=None,
         responses={200: s.RecallTaskSerializer, **ERRORS},

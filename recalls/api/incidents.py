@@ -11,7 +11,7 @@
     PUT   recalls/{code}/effectiveness/     record the figures (with `version`)
     GET   recalls/{code}/activity/          the timeline: every change, who and when
     GET   recalls/{code}/lots/              affected lots or production weeks
-    POST  recalls/{code}/lots/              add one (a new product joins the recall)
+    POST  recalls/{code}/lots/              add one (a new product joins only with add_product)
 
 There is no DELETE (a recall is a record) and no PUT on an incident: both answer 405.
 """
@@ -232,8 +232,10 @@ class LotViewSet(mixins.ListModelMixin, IncidentChildViewSet):
 
     @extend_schema(
         summary="Add an affected lot or production week (Quality, Production)",
-        description="A product not yet in the recall joins it; under a stop-ship its "
-        "production is held and its promotions are put at risk at once.",
+        description="A product not yet in the recall joins it only with `add_product: true`; "
+        "under a stop-ship its production is then held and its promotions are put at risk at "
+        "once. A lot code is recorded once per product; a production week is this week or "
+        "earlier.",
         parameters=[RECALL_CODE],
         request=s.LotCreateSerializer,
         responses={201: s.AffectedLotSerializer, **ERRORS},
@@ -248,5 +250,6 @@ class LotViewSet(mixins.ListModelMixin, IncidentChildViewSet):
             production_week=data["production_week"],
             best_before=data["best_before"],
             units=data["units"],
+            add_product=data["add_product"],
         )
         return self.output(s.AffectedLotSerializer, lot, http.HTTP_201_CREATED)

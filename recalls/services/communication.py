@@ -27,6 +27,7 @@ from recalls.models import (
 )
 
 COMMUNICATE = "recalls.communicate_recall"
+MANAGE = "recalls.manage_recall"
 APPROVE = "recalls.approve_statement"
 
 
@@ -78,11 +79,28 @@ def task_add(
     return task
 
 
+def task_may_change(actor, task: RecallTask) -> bool:
+    """A task is its owner's, its department's and the recall managers' to change. Every
+    role may change recall tasks, but only those of its own department: Sales does not
+    tick off Quality's lab work."""
+    return (
+        task.owner_id == actor.pk
+        or actor.has_perm(MANAGE)
+        or (
+            actor.has_perm("recalls.change_recalltask")
+            and task.department in roles.departments_of(actor)
+        )
+    )
+
+
 @transaction.atomic
 def task_complete(*, actor, task_id: int) -> RecallTask:
     task = RecallTask.objects.select_for_update().select_related("incident").get(pk=task_id)
-    if task.owner_id != actor.pk and not actor.has_perm("recalls.change_recalltask"):
-        raise PermissionDenied("Only the owner or the recall team may complete this task.")
+    if not task_may_change(actor, task):
+        raise PermissionDenied(
+            f"Only its owner ({task.owner}), {task.get_department_display()} or the recall "
+            f"managers may complete “{task.title}”."
+        )
     if task.done_at is not None:
         raise ValidationError("The task is already done.")
     task.done_at = timezone.now()

@@ -15,7 +15,7 @@ import datetime as dt
 import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,8 +23,10 @@ from coordination.models import CustomerRequest, Notice, Product
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
 from coordination.services.notices import notices_clear, notices_raise
+from coordination.weeks import current_week, iso_label
 from demand.services.promotions import promotions_clear_at_risk, promotions_flag_at_risk
 from production.services.holds import hold_place, hold_release
+from recalls import selectors
 from recalls.models import AffectedLot, RecallIncident
 
 Status = RecallIncident.Status
@@ -315,6 +317,44 @@ def recall_set_stop_ship(
 # ---------------------------------------------------------------------- lots
 
 
+def _not_in_recall(incident: RecallIncident, product: Product) -> str:
+    """Why a lot of a product outside the recall needs an explicit add_product."""
+    if not incident.stop_ship:
+        return (
+            f"{product.sku} is not in this recall. Confirm adding the product to the recall "
+            "(a stop-ship would then hold its production too)."
+        )
+    impact = selectors.hold_impact(product)
+    consequences = ["its production is held at 0"]
+    if impact.firm_units:
+        consequences.append(f"{impact.firm_units:,} units of firm orders are not made")
+    if impact.promotions == 1:
+        consequences.append("1 promotion is put at risk")
+    elif impact.promotions:
+        consequences.append(f"{impact.promotions} promotions are put at risk")
+    said = (
+        ", ".join(consequences[:-1]) + " and " + consequences[-1]
+        if len(consequences) > 1
+        else consequences[0]
+    )
+    return (
+        f"{product.sku} is not in this recall. Adding it stops its shipping: {said}. "
+        "Confirm adding the product to the recall to go ahead."
+    )
+
+
+def _lot_exists_error(incident, product, lot_code, production_week) -> dict:
+    same = AffectedLot.objects.filter(incident=incident, product=product)
+    if lot_code and same.filter(lot_code=lot_code).exists():
+        return {"lot_code": f"Lot {lot_code} of {product.sku} is already in this recall."}
+    if not lot_code and same.filter(lot_code="", production_week=production_week).exists():
+        return {
+            "production_week": f"Production week {iso_label(production_week)} of "
+            f"{product.sku} is already in this recall."
+        }
+    return {}
+
+
 @transaction.atomic
 def lot_add(
     *,
@@ -325,7 +365,10 @@ def lot_add(
     production_week=None,
     best_before=None,
     units: int = 0,
+    add_product: bool = False,
 ) -> AffectedLot:
+    """Record a lot (or a whole production week) of a product. A product not yet in the
+    recall joins it only with add_product: under a stop-ship that holds its production."""
     _require(actor)
     incident = RecallIncident.objects.select_for_update().get(pk=incident_id)
     if incident.status == Status.CLOSED:
@@ -337,10 +380,23 @@ def lot_add(
         units = int(units or 0)
     except (TypeError, ValueError) as exc:
         raise ValidationError({"units": "Enter a whole number of units."}) from exc
+    errors = {}
     if units < 0:
-        raise ValidationError({"units": "Units cannot be negative."})
+        errors["units"] = "Units cannot be negative."
+    if production_week is not None and production_week > current_week():
+        errors["production_week"] = (
+            f"{iso_label(production_week)} is in the future: a lot is produced this week "
+            "or earlier."
+        )
     product = Product.objects.get(pk=product_id)
-    lot = AffectedLot.objects.create(
+    newly_affected = not incident.products.filter(pk=product.pk).exists()
+    if newly_affected and not add_product:
+        errors["product"] = _not_in_recall(incident, product)
+    if not errors:
+        errors = _lot_exists_error(incident, product, lot_code, production_week)
+    if errors:
+        raise ValidationError(errors)
+    lot = AffectedLot(
         incident=incident,
         product=product,
         lot_code=lot_code,
@@ -348,13 +404,24 @@ def lot_add(
         best_before=best_before,
         units=units,
     )
-    newly_affected = not incident.products.filter(pk=product.pk).exists()
+    try:
+        with transaction.atomic():
+            lot.save()
+    except IntegrityError as exc:  # the same lot recorded at the same moment elsewhere
+        raise ValidationError(
+            _lot_exists_error(incident, product, lot_code, production_week) or str(exc)
+        ) from exc
     if newly_affected:
         incident.products.add(product)
         _link_related_requests(incident)
         if incident.stop_ship:
             _hold_products(incident, actor, [product.pk])
-    _record(incident, actor, f"Affected: {product.sku} lot {lot}, {units:,} units.")
+    message = f"Affected: {product.sku} lot {lot}, {units:,} units."
+    if newly_affected:
+        message += f" {product.sku} joins the recall" + (
+            " and its production is held." if incident.stop_ship else "."
+        )
+    _record(incident, actor, message)
     return lot
 
 

@@ -10,7 +10,6 @@ from recalls.models import RecallIncident
 VIEW = "recalls.view_recallincident"
 MANAGE = "recalls.manage_recall"
 ADD_TASK = "recalls.add_recalltask"
-CHANGE_TASK = "recalls.change_recalltask"
 NOTIFY = "recalls.add_customernotification"
 COMMUNICATE = "recalls.communicate_recall"
 APPROVE = "recalls.approve_statement"

@@ -16,11 +16,11 @@ from coordination.selectors.activity import timeline_for
 from coordination.web import render_page
 from recalls import forms, selectors
 from recalls.models import PressInquiry, RecallIncident, Statement
+from recalls.services.communication import task_may_change
 from recalls.services.incidents import TRANSITIONS
 from recalls.views.common import (
     ADD_TASK,
     APPROVE,
-    CHANGE_TASK,
     COMMUNICATE,
     MANAGE,
     NOTIFY,
@@ -67,7 +67,6 @@ def _permissions(user, incident: RecallIncident) -> dict:
     return {
         "manage": live and user.has_perm(MANAGE),
         "add_task": live and user.has_perm(ADD_TASK),
-        "change_task": live and user.has_perm(CHANGE_TASK),
         "notify": live and user.has_perm(NOTIFY),
         "communicate": live and user.has_perm(COMMUNICATE),
         "approve": live and user.has_perm(APPROVE),
@@ -118,16 +117,15 @@ def _lots(request, incident, can, bound) -> dict:
         "consequences": selectors.consequences(incident),
     }
     if can["manage"]:
-        context["lot_form"] = _pick(bound, "add-lot") or make_form(forms.LotForm, "add-lot")
+        form = _pick(bound, "add-lot") or make_form(forms.LotForm, "add-lot")
+        context["lot_form"] = form.for_incident(incident)
     return context
 
 
 def _tasks(request, incident, can, bound) -> dict:
     rows = []
     for task in incident.tasks.all():
-        may_complete = incident.status != Status.CLOSED and (
-            task.owner_id == request.user.pk or can["change_task"]
-        )
+        may_complete = incident.status != Status.CLOSED and task_may_change(request.user, task)
         rows.append(
             {
                 "task": task,

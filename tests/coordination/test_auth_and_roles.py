@@ -215,6 +215,11 @@ def test_seed_demo_twice_leaves_the_same_rows(capsys):
     out = capsys.readouterr().out
     assert "Demo users: 0 created, 5 refreshed." in out
     assert "marketing   password: tandem-demo  role: Marketing" in out
+    assert (
+        "Start the app (manage.py runserver) and sign in at the address it prints, "
+        "with any of these:"
+    ) in out
+    assert "8000" not in out  # runserver may run on any port
 
 
 def test_seed_demo_refuses_a_production_database_without_the_flag(settings):

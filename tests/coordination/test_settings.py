@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_python(code: str, **env_overrides: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY"}}
+    unset = {"DATABASE_URL", "DEBUG", "SECRET_KEY", "COMPANY_NAME"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "coordination.settings"
     return subprocess.run(
@@ -141,3 +142,65 @@ def test_the_suite_runs_on_the_database_the_environment_names():
             assert cursor.fetchone() == (1,)
     else:
         assert connection.vendor == "sqlite"
+
+
+LOG_REFUSALS = """
+import logging
+import django
+django.setup()
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.core.handlers.exception import response_for_exception
+from django.test import Client, RequestFactory
+
+for path, exc in (
+    ("/recalls/RC-2026-0001/", PermissionDenied("Only Quality and Production may do that.")),
+    ("/boom/", ZeroDivisionError("boom")),
+):
+    request = RequestFactory().get(path)
+    request.user = AnonymousUser()
+    print(response_for_exception(request, exc).status_code, flush=True)
+print(Client().get("/no-such-page/").status_code, flush=True)
+logging.getLogger("coordination").info("A line from the app.")
+"""
+
+
+def test_a_refusal_is_one_log_line_without_a_traceback():
+    # DEBUG on, as runserver runs: Django's own "django" handler printed every line twice.
+    result = run_python(LOG_REFUSALS, DEBUG="1", ALLOWED_HOSTS="testserver")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["403", "500", "404"]
+    lines = result.stderr.splitlines()
+    messages = [line.split(" ", 2)[2] for line in lines if line[:4].isdigit()]
+    assert messages == [
+        "WARNING django.request Forbidden (Permission denied): /recalls/RC-2026-0001/",
+        "ERROR django.request Internal Server Error: /boom/",
+        "WARNING django.request Not Found: /no-such-page/",
+        "INFO coordination A line from the app.",
+    ]
+    for message in ("Forbidden (Permission denied)", "Not Found", "A line from the app."):
+        assert result.stderr.count(message) == 1, message
+    # Only the server error carries its exception, once; the refusals are one line each.
+    assert "PermissionDenied" not in result.stderr
+    assert result.stderr.count("ZeroDivisionError: boom") == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "Brookfield Beverages"),
+        ("  ", "Brookfield Beverages"),
+        (" Acme Drinks Ltd ", "Acme Drinks Ltd"),
+    ],
+)
+def test_the_company_name_comes_from_the_environment(value, expected):
+    env = {} if value is None else {"COMPANY_NAME": value}
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.COMPANY_NAME)",
+        **env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

@@ -8,8 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from coordination.forms import SpecificationForm
 from coordination.models import ActivityEvent, CustomerRequest, Product, Specification
 from coordination.services import customer_requests as request_services
+from coordination.services import specifications as spec_services
 from coordination.weeks import add_weeks, current_week, iso_label
 from tests.factories import (
     CustomerRequestFactory,
@@ -205,6 +207,73 @@ def test_proposal_form_prefills_the_current_spec_and_proposes(client, marketing_
         ["Red label", "Green cap"],
         week,
     )
+
+
+def _proposal(week, **extra) -> dict:
+    return {
+        "colours": "Green cap",
+        "effective_from": iso_label(week),
+        "rationale": "Shoppers ask for a green cap.",
+        "submit": "propose",
+        **extra,
+    }
+
+
+def test_a_proposal_cites_the_customer_requests_ticked(client, marketing_user, catalogue):
+    asked, also_asked, other = (
+        CustomerRequestFactory(product=catalogue["lemon"]),
+        CustomerRequestFactory(product=catalogue["lemon"]),
+        CustomerRequestFactory(product=Product.objects.get(sku="JCE-ORA-10")),
+    )
+    client.force_login(marketing_user)
+    url = reverse("specification_new", args=["TEA-LEM-05"])
+
+    page = client.get(url).content.decode()
+    response = client.post(
+        url, _proposal(add_weeks(current_week(), 5), cited_requests=[asked.pk, also_asked.pk])
+    )
+    refused = client.post(url, _proposal(add_weeks(current_week(), 5), cited_requests=[other.pk]))
+
+    assert f'value="{asked.pk}"' in page and f'value="{other.pk}"' not in page
+    assert response.status_code == 302
+    spec = Specification.objects.get(product__sku="TEA-LEM-05", number=2)
+    assert sorted(spec.cited_requests.values_list("pk", flat=True)) == [asked.pk, also_asked.pk]
+    assert refused.context["form"].errors["cited_requests"] == [
+        f"Select a valid choice. {other.pk} is not one of the available choices."
+    ]
+    assert Specification.objects.filter(product__sku="TEA-LEM-05").count() == 2
+
+
+def test_editing_a_draft_keeps_a_cited_request_older_than_the_list(
+    client, marketing_user, catalogue, monkeypatch
+):
+    old = CustomerRequestFactory(product=catalogue["lemon"])
+    CustomerRequest.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=30)
+    )
+    recent = CustomerRequestFactory(product=catalogue["lemon"])
+    week = add_weeks(current_week(), 5)
+    spec = spec_services.specification_create(
+        actor=marketing_user,
+        product_id=catalogue["lemon"].pk,
+        colours=["Green cap"],
+        effective_from=week,
+        rationale="Shoppers ask for a green cap.",
+        cited_request_ids=[old.pk],
+    )
+    # Only the most recent request is listed; the one the draft cites stays listed too.
+    monkeypatch.setattr(SpecificationForm, "CITABLE_REQUESTS", 1)
+    client.force_login(marketing_user)
+    edit_url = reverse("specification_edit", args=["TEA-LEM-05", spec.number])
+
+    page = client.get(edit_url).content.decode()
+    response = client.post(
+        edit_url, _proposal(week, cited_requests=[old.pk, recent.pk], version=spec.version)
+    )
+
+    assert f'value="{old.pk}"' in page and f'value="{recent.pk}"' in page
+    assert response.status_code == 302
+    assert sorted(spec.cited_requests.values_list("pk", flat=True)) == [old.pk, recent.pk]
 
 
 def test_proposal_form_errors_stay_at_the_field(client, marketing_user, catalogue):

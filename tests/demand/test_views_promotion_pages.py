@@ -363,6 +363,31 @@ def test_item_rows_are_checked_one_by_one(client, marketing_user, catalogue):
     assert Promotion.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("lift", "message"),
+    [
+        ("-150", "Ensure this value is greater than or equal to -50."),
+        ("99999999", "Ensure this value is less than or equal to 500."),
+        ("a lot", "Enter a number."),
+    ],
+)
+def test_a_lift_out_of_range_shows_only_its_own_message(
+    client, marketing_user, catalogue, lift, message
+):
+    client.force_login(marketing_user)
+
+    response = client.post(
+        reverse("promotion_create"), form_data(**{"items-0-expected_lift_pct": lift})
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert _row_errors(response, 0) == {"expected_lift_pct": [message]}
+    assert field_errors(html, "items-0-expected_lift_pct") == [message]
+    assert "Enter the lift you expect (the suggestion helps)." not in html
+    assert Promotion.objects.count() == 0
+
+
 def test_the_service_refuses_discontinued_and_repeated_products_on_their_rows(
     client, marketing_user, catalogue
 ):

@@ -149,6 +149,71 @@ def test_production_accepts_quotas_and_the_schedule_api_serves_them(
     ]
 
 
+def test_the_explanation_opened_on_its_own_accepts_and_overrides(
+    page, login, production_user, world
+):
+    recompute(world["product"])
+    login(page, production_user)
+    # A shared link to one cell: the explanation is the whole page, not a dashboard panel.
+    page.goto(f"/production/quota/{SKU}/{week(3)}/")
+    panel = page.locator("#explanation")
+
+    panel.get_by_role("button", name="Accept 60 units").click()
+
+    expect(panel.locator("ul.messages li")).to_have_text(
+        f"Accepted 60 units of {SKU} in {week(3)}."
+    )
+    expect(panel).to_contain_text("accepted quota: 60.")
+    panel.get_by_text("Override with another quota").click()
+    panel.get_by_label("Quota (units)").fill("55")
+    panel.get_by_label("Why").fill("Line trial")
+    panel.get_by_role("button", name="Override").click()
+
+    expect(panel.locator("ul.messages li")).to_have_text(
+        f"Set {SKU} in {week(3)} to 55 units (override)."
+    )
+    current = ScheduleEntry.objects.get(superseded_at__isnull=True)
+    assert (current.units, current.kind, current.reason) == (55, "overridden", "Line trial")
+    assert ScheduleEntry.objects.count() == 2  # the accept, superseded by the override
+
+
+@pytest.mark.parametrize(
+    ("path", "region", "first_column"),
+    [
+        ("/production/", "Recommended units per product (rows) and week (columns)", SKU),
+        ("/promotions/", "Each bar is a promotion", "Spring push"),
+    ],
+)
+def test_week_tables_scroll_sideways_from_the_keyboard_keeping_their_row_names(
+    page, login, marketing_user, production_user, world, path, region, first_column
+):
+    promotion_create(
+        actor=marketing_user,
+        name="Spring push",
+        discount_pct=Decimal("20"),
+        start_week=add_weeks(current_week(), 20),
+        end_week=add_weeks(current_week(), 21),
+        status=Promotion.Status.PLANNED,
+        items=[{"product": world["product"], "expected_lift_pct": Decimal("40")}],
+    )
+    login(page, production_user)
+    page.set_viewport_size({"width": 800, "height": 900})
+    page.goto(path)
+    wrap = page.get_by_role("region", name=region)
+    row_name = wrap.get_by_role("rowheader").filter(has_text=first_column).first
+    before = row_name.bounding_box()
+    assert wrap.evaluate("w => w.scrollWidth > w.clientWidth")  # wider than the page
+
+    wrap.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+
+    expect(wrap).to_be_focused()
+    page.wait_for_function("w => w.scrollLeft > 200", arg=wrap.element_handle())
+    assert row_name.bounding_box()["x"] == pytest.approx(wrap.bounding_box()["x"] + 1, abs=1)
+    assert row_name.bounding_box()["x"] <= before["x"]
+
+
 def test_sales_logs_a_customization_that_production_answers(
     new_page, login, sales_user, production_user, world
 ):

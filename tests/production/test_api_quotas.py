@@ -459,6 +459,31 @@ def test_accept_range_accepts_what_differs_as_one_revision(production_user, line
 
 
 @pytest.mark.parametrize(
+    ("first", "last", "message"),
+    [
+        (-3, -1, "W-3–W-1 are over: their quotas can no longer change."),
+        (-1, -1, "W-1 is over: its quota can no longer change."),
+    ],
+)
+def test_accept_range_of_past_weeks_says_they_are_over(
+    production_user, product, first, last, message
+):
+    for offset in (-3, -2, -1):
+        QuotaRecommendationFactory(product=product, week=week(offset))
+    message = message.replace("W-3", label(-3)).replace("W-1", label(-1))
+    before = schedule_state()
+
+    response = api(production_user).post(
+        ACCEPT_RANGE, {"line": "Bottling 1", "from": label(first), "to": label(last)}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == message
+    assert response.json()["error"]["fields"] == {"non_field_errors": [message]}
+    assert schedule_state() == before
+
+
+@pytest.mark.parametrize(
     ("body", "fields"),
     [
         (

@@ -333,6 +333,38 @@ def test_the_explanation_page_builds_the_number_step_by_step(client, sales_user,
     assert "Override with another quota" not in html  # sales may not plan
 
 
+def test_the_header_and_the_breakdown_state_the_same_whole_units(client, sales_user, plan):
+    # 8032.4 + 2410.4 + 1606.5 = 12049.3: the schedule takes 12050 (never less than needed).
+    rec = QuotaRecommendationFactory(
+        product=plan["lemon"],
+        week=week(3),
+        baseline=8032.4,
+        promotion_uplift=2410.4,
+        safety_stock=1606.5,
+    )
+    client.force_login(sales_user)
+
+    response = client.get(_explain_url(rec))
+
+    html = squash(response.content.decode())
+    # Each step reads as its row in the table; what rounding leaves over is its own step.
+    assert [(s["label"], s["value"]) for s in response.context["steps"]] == [
+        ("Baseline demand", 8032),
+        ("Promotion uplift", 2410),
+        ("Safety stock target", 1607),
+        ("Rounding to whole units", 1),
+    ]
+    assert "Recommended: <strong>12050 units</strong>" in html
+    assert re.findall(r'<span class="wf-value">(.*?)</span>', html) == [
+        "+8032",
+        "+2410",
+        "+1607",
+        "+1",
+        "12050",
+    ]
+    assert '<th scope="row">Safety stock target</th><td class="num">1607</td>' in html
+
+
 def test_htmx_gets_the_explanation_alone_with_the_accept_form(client, production_user, plan):
     client.force_login(production_user)
 
@@ -346,6 +378,23 @@ def test_htmx_gets_the_explanation_alone_with_the_accept_form(client, production
     assert "Accept 100 units</button>" in html
     assert '<button type="submit" class="button primary" disabled>' in html  # already accepted
     assert 'name="units" value="100"' in html
+
+
+@pytest.mark.parametrize("url", ["dashboard", "explanation"])
+def test_every_htmx_target_of_a_page_is_on_that_page(client, production_user, plan, url):
+    """A page opened on its own (a new tab, a shared link) must hold the element each of
+    its forms and links swaps into, or htmx drops the answer (htmx:targetError)."""
+    client.force_login(production_user)
+    address = {
+        "dashboard": reverse("production_dashboard") + f"?line={plan['line'].pk}",
+        "explanation": _explain_url(plan["lemon2"]),
+    }[url]
+
+    html = client.get(address).content.decode()
+
+    targets = set(re.findall(r'hx-target="#([\w-]+)"', html))
+    assert targets >= {"explanation"}
+    assert {t for t in targets if html.count(f'id="{t}"') != 1} == set()
 
 
 def test_the_explanation_shows_stock_cover_cuts_and_the_frozen_plan(client, sales_user, plan):
@@ -703,6 +752,24 @@ def test_bulk_accept_with_nothing_to_do_says_so(client, production_user, plan):
         "Nothing to accept: the schedule already matches."
     ]
     assert ScheduleRevision.objects.count() == 3  # the two fixtures' and the first accept
+
+
+@pytest.mark.parametrize(("first", "last"), [(-3, -1), (-1, -1)])
+def test_bulk_accept_of_past_weeks_says_they_are_over(client, production_user, plan, first, last):
+    for offset in (-3, -2, -1):
+        QuotaRecommendationFactory(product=plan["lemon"], week=week(offset))
+    client.force_login(production_user)
+
+    response = _accept_range(client, plan["line"], iso_label(week(first)), iso_label(week(last)))
+
+    message = (
+        f"{iso_label(week(-3))}–{iso_label(week(-1))} are over: their quotas can no longer change."
+        if first != last
+        else f"{iso_label(week(-1))} is over: its quota can no longer change."
+    )
+    assert page_messages(client, response["Location"]) == [message]
+    assert ScheduleEntry.objects.count() == 2
+    assert ScheduleRevision.objects.count() == 2
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from coordination.models import ActivityEvent
+from coordination.weeks import add_weeks, current_week, iso_label
 from production.models import ProductionHold
 from recalls.models import (
     AffectedLot,
@@ -22,6 +23,7 @@ from recalls.models import (
 from recalls.services import communication, incidents
 from tests.api_errors import NOT_ALLOWED, NOT_SIGNED_IN, invalid, refused
 from tests.factories import CustomerRequestFactory
+from tests.recalls.task_rule import ROLE_MAY_COMPLETE, add_samples_task, refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -777,7 +779,7 @@ def test_lots_are_listed_and_added(incident, quality_user, marketing_user, mint)
     client = client_for(quality_user)
     response = client.post(
         url(incident.code, "lots"),
-        {"product": "tea-mnt-01", "production_week": "2026-W10", "units": 300},
+        {"product": "tea-mnt-01", "production_week": "2026-W10", "units": 300, "add_product": True},
         format="json",
     )
     assert response.status_code == 201
@@ -818,6 +820,62 @@ def test_lots_are_listed_and_added(incident, quality_user, marketing_user, mint)
         url(incident.code, "lots"), {"product": "TEA-MNT-01", "lot_code": "L-1"}, format="json"
     )
     assert (denied.status_code, denied.json()) == (403, NOT_ALLOWED)
+    assert state(incident) == before
+
+
+def test_a_product_outside_the_recall_joins_only_with_add_product(incident, quality_user, mint):
+    before = state(incident)
+    client = client_for(quality_user)
+
+    refused = client.post(
+        url(incident.code, "lots"), {"product": "TEA-MNT-01", "lot_code": "M-1"}, format="json"
+    )
+
+    assert (refused.status_code, refused.json()) == (
+        400,
+        invalid(
+            {
+                "product": [
+                    "TEA-MNT-01 is not in this recall. Confirm adding the product to the "
+                    "recall (a stop-ship would then hold its production too)."
+                ]
+            }
+        ),
+    )
+    assert state(incident) == before
+    assert list(fresh(incident).products.values_list("sku", flat=True)) == ["TEA-LEM-05"]
+
+
+def test_a_repeated_lot_or_a_future_week_is_400(incident, quality_user):
+    client = client_for(quality_user)
+    assert (
+        client.post(
+            url(incident.code, "lots"), {"product": "TEA-LEM-05", "lot_code": "L-1"}
+        ).status_code
+        == 201
+    )
+    before = state(incident)
+    next_week = iso_label(add_weeks(current_week(), 1))
+
+    again = client.post(url(incident.code, "lots"), {"product": "TEA-LEM-05", "lot_code": "L-1"})
+    future = client.post(
+        url(incident.code, "lots"), {"product": "TEA-LEM-05", "production_week": next_week}
+    )
+
+    assert (again.status_code, again.json()) == (
+        400,
+        invalid({"lot_code": ["Lot L-1 of TEA-LEM-05 is already in this recall."]}),
+    )
+    assert (future.status_code, future.json()) == (
+        400,
+        invalid(
+            {
+                "production_week": [
+                    f"{next_week} is in the future: a lot is produced this week or earlier."
+                ]
+            }
+        ),
+    )
     assert state(incident) == before
 
 
@@ -930,6 +988,30 @@ def test_bad_or_forbidden_tasks_change_nothing(
     assert client.post(url(incident.code, "tasks", task.pk, "complete")).status_code == 404
     task.refresh_from_db()
     assert task.done_at is None
+
+
+@pytest.mark.parametrize(("user", "allowed"), ROLE_MAY_COMPLETE)
+def test_a_task_is_completed_only_by_its_owner_department_or_managers(
+    request, incident, quality_user, user, allowed
+):
+    task = add_samples_task(incident, quality_user)
+    before = state(incident)
+
+    response = client_for(request.getfixturevalue(user)).post(
+        url(incident.code, "tasks", task.pk, "complete")
+    )
+
+    task.refresh_from_db()
+    if allowed:
+        assert response.status_code == 200
+        assert response.json()["done_at"] == iso(task.done_at)
+        return
+    assert (response.status_code, response.json()) == (
+        403,
+        refused(refusal(quality_user), code="permission_denied"),
+    )
+    assert task.done_at is None
+    assert state(incident) == before
 
 
 # ------------------------------------------------------------------------ press

@@ -5,6 +5,7 @@ draft statements, consignees or effectiveness figures."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -148,6 +149,7 @@ def test_anyone_reads_the_announced_notice_with_only_public_fields(
     assert [t.name for t in response.templates] == ["recalls/public_notice.html"]
     notice = response.context["notice"]
     assert set(notice) == {
+        "company",
         "code",
         "title",
         "classification",
@@ -185,6 +187,27 @@ def test_anyone_reads_the_announced_notice_with_only_public_fields(
     assert 'class="mainnav"' not in html
     assert reverse("recall_detail", args=[incident.code]) not in html
     assert "Stop-ship" not in html
+
+
+def test_the_notice_names_the_company_that_issues_it(client, incident, quality_user, settings):
+    settings.COMPANY_NAME = "Acme Drinks Ltd"
+    to(incident, quality_user, "investigating", "announced")
+
+    html = client.get(notice_url(incident)).content.decode()
+
+    assert "<title>Product recall: Lemon tea caps may not seal · Acme Drinks Ltd</title>" in html
+    assert '<p class="notice-issuer">Acme Drinks Ltd</p>' in html
+    assert f"Notice {incident.code} of Acme Drinks Ltd, published " in html
+
+
+def test_each_lot_keeps_every_column_with_its_label_for_phones(client, incident, quality_user):
+    to(incident, quality_user, "investigating", "announced")
+
+    html = client.get(notice_url(incident)).content.decode()
+
+    labels = re.findall(r'<td data-label="([^"]+)">', html)
+    assert labels == ["Article", "Lot code", "Production week", "Best before"]
+    assert '<td data-label="Best before">30 Jul 2027</td>' in html
 
 
 def test_only_published_statements_reach_the_notice(client, incident, quality_user, marketing_user):

@@ -12,9 +12,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from coordination import roles
 from coordination.errors import StaleEditError
 from coordination.models import ActivityEvent, CustomerRequest
-from coordination.weeks import add_weeks, current_week
+from coordination.weeks import add_weeks, current_week, iso_label
+from demand.models import Promotion
 from production.models import ProductionHold
 from recalls.models import (
     AffectedLot,
@@ -26,7 +28,12 @@ from recalls.models import (
 )
 from recalls.selectors import Effectiveness, effectiveness
 from recalls.services import communication, incidents
-from tests.factories import CustomerRequestFactory
+from tests.factories import (
+    CustomerRequestFactory,
+    DemandForecastFactory,
+    PromotionItemFactory,
+)
+from tests.recalls.task_rule import TITLE, add_samples_task, refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -568,6 +575,7 @@ def test_lots_by_code_or_week_and_a_new_product_joins_the_recall(quality_user, t
         product_id=mint.pk,
         production_week=week,
         units="250",
+        add_product=True,
     )
     assert list(
         AffectedLot.objects.order_by("id").values_list(
@@ -582,7 +590,11 @@ def test_lots_by_code_or_week_and_a_new_product_joins_the_recall(quality_user, t
     assert list(fresh(incident).related_requests.all()) == [complaint]
     assert timeline(incident)[-2:] == [
         ("quinn", "updated", "Affected: TEA-LEM-05 lot L-0042, 500 units."),
-        ("quinn", "updated", f"Affected: TEA-MNT-01 lot {week}, 250 units."),
+        (
+            "quinn",
+            "updated",
+            f"Affected: TEA-MNT-01 lot {week}, 250 units. TEA-MNT-01 joins the recall.",
+        ),
     ]
 
 
@@ -600,6 +612,136 @@ def test_bad_lots_are_refused(fields, errors, quality_user, tea):
         incidents.lot_add(actor=quality_user, incident_id=incident.pk, product_id=tea.pk, **fields)
     assert refused.value.message_dict == errors
     assert AffectedLot.objects.count() == 0
+
+
+def lot_state(incident) -> tuple:
+    """Everything a refused lot must leave alone."""
+    return (
+        snapshot(incident),
+        sorted(fresh(incident).products.values_list("sku", flat=True)),
+        list(AffectedLot.objects.order_by("id").values_list("id", "lot_code", "units")),
+        list(ProductionHold.objects.values_list("product__sku", "released_at")),
+        list(Promotion.objects.order_by("id").values_list("id", "at_risk_reason")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("stop_ship", "message"),
+    [
+        (
+            False,
+            "TEA-MNT-01 is not in this recall. Confirm adding the product to the recall "
+            "(a stop-ship would then hold its production too).",
+        ),
+        (
+            True,
+            "TEA-MNT-01 is not in this recall. Adding it stops its shipping: its production "
+            "is held at 0, 25,000 units of firm orders are not made and 2 promotions are put "
+            "at risk. Confirm adding the product to the recall to go ahead.",
+        ),
+    ],
+)
+def test_a_product_outside_the_recall_joins_only_when_asked(
+    quality_user, tea, mint, stop_ship, message
+):
+    incident = open_recall(quality_user, [tea], stop_ship=stop_ship)
+    # A 25,000-unit rush order over the next weeks (and one already past), two promotions.
+    for offset, firm in ((-1, 4000.0), (0, 10000.0), (1, 10000.0), (2, 5000.0)):
+        DemandForecastFactory(
+            product=mint, week=add_weeks(current_week(), offset), firm_orders=firm
+        )
+    for status in ("planned", "confirmed", "cancelled"):
+        PromotionItemFactory(product=mint, promotion__status=status)
+    before = lot_state(incident)
+
+    with pytest.raises(ValidationError) as refused:
+        incidents.lot_add(
+            actor=quality_user, incident_id=incident.pk, product_id=mint.pk, lot_code="M-1"
+        )
+
+    assert refused.value.message_dict == {"product": [message]}
+    assert lot_state(incident) == before
+
+
+@pytest.mark.parametrize(
+    ("first", "again", "errors"),
+    [
+        (
+            {"lot_code": "L-0042"},
+            {"lot_code": " L-0042 ", "units": 5},
+            {"lot_code": ["Lot L-0042 of TEA-LEM-05 is already in this recall."]},
+        ),
+        (
+            {"production_week": -2},
+            {"production_week": -2, "units": 7},
+            {"production_week": ["Production week W-2 of TEA-LEM-05 is already in this recall."]},
+        ),
+    ],
+)
+def test_a_lot_is_recorded_once_per_product_and_incident(
+    quality_user, tea, mint, first, again, errors
+):
+    week = add_weeks(current_week(), -2)
+    first = {k: week if k == "production_week" else v for k, v in first.items()}
+    again = {k: week if k == "production_week" else v for k, v in again.items()}
+    errors = {k: [m.replace("W-2", iso_label(week)) for m in v] for k, v in errors.items()}
+    incident = open_recall(quality_user, [tea, mint])
+    other = open_recall(quality_user, [tea], title="Another recall")
+    incidents.lot_add(actor=quality_user, incident_id=incident.pk, product_id=tea.pk, **first)
+    before = lot_state(incident)
+
+    with pytest.raises(ValidationError) as refused:
+        incidents.lot_add(actor=quality_user, incident_id=incident.pk, product_id=tea.pk, **again)
+    assert refused.value.message_dict == errors
+    assert lot_state(incident) == before
+    # The same code or week of another product, or in another recall, is another lot.
+    incidents.lot_add(actor=quality_user, incident_id=incident.pk, product_id=mint.pk, **again)
+    incidents.lot_add(actor=quality_user, incident_id=other.pk, product_id=tea.pk, **again)
+    assert AffectedLot.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"lot_code": "L-1", "production_week": "2026-01-05"},
+        {"lot_code": "", "production_week": "2026-01-05"},
+    ],
+)
+def test_the_database_refuses_a_second_copy_of_a_lot(quality_user, tea, fields):
+    incident = open_recall(quality_user, [tea])
+    AffectedLot.objects.create(incident=incident, product=tea, **fields)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AffectedLot.objects.create(incident=incident, product=tea, units=3, **fields)
+
+    assert AffectedLot.objects.count() == 1
+
+
+def test_a_lot_is_not_produced_in_a_future_week(quality_user, tea):
+    incident = open_recall(quality_user, [tea])
+    next_week = add_weeks(current_week(), 1)
+    before = lot_state(incident)
+
+    with pytest.raises(ValidationError) as refused:
+        incidents.lot_add(
+            actor=quality_user,
+            incident_id=incident.pk,
+            product_id=tea.pk,
+            production_week=next_week,
+        )
+    assert refused.value.message_dict == {
+        "production_week": [
+            f"{iso_label(next_week)} is in the future: a lot is produced this week or earlier."
+        ]
+    }
+    assert lot_state(incident) == before
+    this_week = incidents.lot_add(
+        actor=quality_user,
+        incident_id=incident.pk,
+        product_id=tea.pk,
+        production_week=current_week(),
+    )
+    assert this_week.production_week == current_week()
 
 
 def test_marketing_cannot_add_lots(quality_user, marketing_user, tea):
@@ -683,21 +825,60 @@ def test_bad_tasks_are_refused(quality_user, production_user, sales_user, tea):
     assert RecallTask.objects.count() == 0
 
 
-def test_only_the_owner_or_the_recall_team_completes_a_task(make_user, quality_user, tea):
+# Every role, and someone with none, against Quality's task owned by quinn.
+TASK_COMPLETERS = [
+    ("quinn", roles.QUALITY, True),  # the owner
+    ("quincy", roles.QUALITY, True),  # the department
+    ("petra", roles.PRODUCTION, True),  # a recall manager
+    ("ada", roles.ADMIN, True),
+    ("sam", roles.SALES, False),
+    ("mara", roles.MARKETING, False),
+    ("otto", None, False),
+]
+
+
+@pytest.mark.parametrize(("username", "role", "allowed"), TASK_COMPLETERS)
+def test_a_task_is_completed_by_its_owner_department_or_the_recall_managers(
+    make_user, quality_user, tea, username, role, allowed
+):
+    incident = open_recall(quality_user, [tea])
+    task = add_samples_task(incident, quality_user)
+    actor = (
+        quality_user if username == "quinn" else make_user(*filter(None, [role]), username=username)
+    )
+    before = snapshot(incident)
+
+    assert communication.task_may_change(actor, task) is allowed
+    if allowed:
+        communication.task_complete(actor=actor, task_id=task.pk)
+        task.refresh_from_db()
+        assert task.done_at is not None
+        assert timeline(incident)[-1] == (username, "updated", f"Done: {TITLE}")
+        return
+    with pytest.raises(PermissionDenied) as denied:
+        communication.task_complete(actor=actor, task_id=task.pk)
+    assert str(denied.value) == refusal(quality_user)
+    task.refresh_from_db()
+    assert task.done_at is None
+    assert snapshot(incident) == before
+
+
+def test_sales_completes_a_sales_task_it_does_not_own(make_user, quality_user, sales_user, tea):
     incident = open_recall(quality_user, [tea])
     task = communication.task_add(
         actor=quality_user,
         incident_id=incident.pk,
-        title="Test retained samples",
-        department="quality",
-        owner_id=quality_user.pk,
+        title="Call the shops",
+        department="sales",
+        owner_id=sales_user.pk,
         due_date=timezone.localdate(),
     )
-    outsider = make_user(username="otto")
-    with pytest.raises(PermissionDenied, match=re.escape("Only the owner or the recall team")):
-        communication.task_complete(actor=outsider, task_id=task.pk)
-    task.refresh_from_db()
-    assert task.done_at is None
+    colleague = make_user(roles.SALES, username="sally")
+
+    assert communication.task_may_change(make_user(roles.MARKETING), task) is False
+    done = communication.task_complete(actor=colleague, task_id=task.pk)
+
+    assert done.done_at is not None
 
 
 def test_a_closed_recall_takes_no_new_tasks_press_statements_or_notifications(

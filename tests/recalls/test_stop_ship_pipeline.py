@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 
 from coordination.models import Notice, RecomputeRequest
 from coordination.services import recompute as recompute_services
@@ -21,7 +22,7 @@ from production.models import (
     ScheduleEntry,
 )
 from production.services.schedule import quotas_accept_range
-from recalls.models import RecallIncident
+from recalls.models import AffectedLot, RecallIncident
 from recalls.services import incidents
 from tests.factories import LineFactory, ProductFactory, PromotionFactory, PromotionItemFactory
 
@@ -321,9 +322,27 @@ def test_a_lot_of_a_new_product_under_a_stop_ship_holds_that_product_too(
     promotion.refresh_from_db()
     assert promotion.at_risk_reason == ""
 
-    with capture(execute=True):
+    # Only an explicit add_product brings a new product into the recall, and holds it.
+    with pytest.raises(ValidationError) as refused, capture(execute=True):
         incidents.lot_add(
             actor=quality_user, incident_id=incident.pk, product_id=mint.pk, lot_code="M-7"
+        )
+    assert refused.value.message_dict == {
+        "product": [
+            "TEA-MNT-01 is not in this recall. Adding it stops its shipping: its production "
+            "is held at 0 and 1 promotion is put at risk. Confirm adding the product to the "
+            "recall to go ahead."
+        ]
+    }
+    assert ProductionHold.objects.filter(product=mint).count() == 0
+    assert AffectedLot.objects.count() == 0
+    with capture(execute=True):
+        incidents.lot_add(
+            actor=quality_user,
+            incident_id=incident.pk,
+            product_id=mint.pk,
+            lot_code="M-7",
+            add_product=True,
         )
 
     assert plan(mint) == [(week(k), 0.0, reason) for k in range(HORIZON)]

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coordination.models import ActivityEvent, CustomerRequest, Notice
-from coordination.weeks import add_weeks, current_week
+from coordination.weeks import add_weeks, current_week, iso_label
 from production.models import ProductionHold
 from recalls.models import (
     AffectedLot,
@@ -31,6 +31,7 @@ from tests.factories import (
     PromotionItemFactory,
     QuotaRecommendationFactory,
 )
+from tests.recalls.task_rule import ROLE_MAY_COMPLETE, add_samples_task, refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -675,6 +676,71 @@ def test_lots_are_added_and_bad_lots_refused(client, quality_user, marketing_use
     assert lots_tab.context["lot_units"] == 9600
 
 
+def test_a_lot_of_a_product_outside_the_recall_needs_the_explicit_step(client, quality_user, tea):
+    mint = ProductFactory(sku="TEA-MNT-01", name="Mint tea")
+    incident = open_recall(quality_user, [tea], stop_ship=True)
+    client.force_login(quality_user)
+    lot = {"product": "TEA-MNT-01", "lot_code": "M-1", "units": 40}
+
+    tab = page(client.get(reverse("recall_tab", args=[incident.code, "lots"])))
+    refused = act(client, incident, "add-lot", lot)
+
+    label = "Add the product to the recall and stop its shipping"
+    assert label in tab
+    assert refused.status_code == 200
+    assert label in page(refused)  # the form shown again says it too
+    assert refused.context["lot_form"].errors == {
+        "product": [
+            "TEA-MNT-01 is not in this recall. Adding it stops its shipping: its production "
+            "is held at 0. Confirm adding the product to the recall to go ahead."
+        ]
+    }
+    assert AffectedLot.objects.count() == 0
+    assert list(fresh(incident).products.all()) == [tea]
+    assert not ProductionHold.objects.filter(product=mint).exists()
+
+    added = act(client, incident, "add-lot", {**lot, "add_product": "on"})
+
+    assert added.status_code == 302
+    assert sorted(fresh(incident).products.values_list("sku", flat=True)) == [
+        "TEA-LEM-05",
+        "TEA-MNT-01",
+    ]
+    assert ProductionHold.objects.filter(product=mint, released_at__isnull=True).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "errors"),
+    [
+        (
+            {"lot_code": "L-0347"},
+            {"lot_code": ["Lot L-0347 of TEA-LEM-05 is already in this recall."]},
+        ),
+        (
+            {"production_week": "NEXT"},
+            {"production_week": ["NEXT is in the future: a lot is produced this week or earlier."]},
+        ),
+    ],
+)
+def test_a_repeated_lot_or_a_future_week_is_refused_at_its_field(
+    client, quality_user, tea, data, errors
+):
+    next_week = iso_label(add_weeks(current_week(), 1))
+    data = {k: next_week if v == "NEXT" else v for k, v in data.items()}
+    errors = {k: [m.replace("NEXT", next_week) for m in v] for k, v in errors.items()}
+    incident = open_recall(quality_user, [tea])
+    incidents.lot_add(
+        actor=quality_user, incident_id=incident.pk, product_id=tea.pk, lot_code="L-0347"
+    )
+    client.force_login(quality_user)
+
+    response = act(client, incident, "add-lot", {"product": "TEA-LEM-05", "units": 5, **data})
+
+    assert response.status_code == 200
+    assert response.context["lot_form"].errors == errors
+    assert list(AffectedLot.objects.values_list("lot_code", "units")) == [("L-0347", 0)]
+
+
 def test_the_lots_tab_lists_holds_held_quotas_and_promotions_at_risk(client, quality_user, tea):
     promotion = PromotionItemFactory(product=tea, promotion__status="confirmed").promotion
     incident = open_recall(quality_user, [tea], stop_ship=True)
@@ -784,6 +850,33 @@ def test_a_task_for_the_wrong_person_or_a_past_date_is_refused(
     assert forbidden.status_code == 403
     assert "Your role may not add recall tasks." in page(forbidden)
     assert RecallTask.objects.count() == 0
+
+
+@pytest.mark.parametrize(("user", "allowed"), ROLE_MAY_COMPLETE)
+def test_quality_s_task_is_completed_only_by_its_owner_department_or_managers(
+    client, request, quality_user, tea, user, allowed
+):
+    incident = open_recall(quality_user, [tea])
+    task = add_samples_task(incident, quality_user)
+    client.force_login(request.getfixturevalue(user))
+    button_url = reverse("recall_item_action", args=[incident.code, "complete-task", task.pk])
+    events = ActivityEvent.objects.count()
+
+    tab = page(client.get(reverse("recall_tab", args=[incident.code, "tasks"])))
+    response = act(client, incident, "complete-task", item=task.pk)
+
+    task.refresh_from_db()
+    assert (button_url in tab) is allowed
+    if allowed:
+        assert response.status_code == 302
+        assert task.done_at is not None
+        return
+    message = refusal(quality_user)
+    assert response.status_code == 403
+    assert response.context["action_errors"] == [message]
+    assert f'<div class="alert alert-error" role="alert"><p>{message}</p></div>' in page(response)
+    assert task.done_at is None
+    assert ActivityEvent.objects.count() == events
 
 
 def test_a_task_of_another_incident_is_not_found(client, quality_user, production_user, tea):

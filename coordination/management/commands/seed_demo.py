@@ -60,7 +60,11 @@ class Command(BaseCommand):
         cycles = seed_planning()
         self.stdout.write(f"Planning cycles: {cycles['cycles']} ({cycles['created']} new).")
         self.stdout.write("")
-        self.stdout.write("Sign in at http://127.0.0.1:8000/ with any of these:")
+        # Not a fixed address: runserver may be given any port, and prints the one it uses.
+        self.stdout.write(
+            "Start the app (manage.py runserver) and sign in at the address it prints, "
+            "with any of these:"
+        )
         width = max(len(user.username) for user, _ in results)
         for user, _ in results:
             self.stdout.write(

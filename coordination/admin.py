@@ -236,7 +236,7 @@ class ProductAdmin(ServiceAdmin):
             return products.product_update(
                 actor=request.user,
                 product_id=obj.pk,
-                expected_version=data.get("expected_version"),
+                expected_version=data["expected_version"],
                 **changed,
             )
         return products.product_create(actor=request.user, sku=data["sku"], **fields)

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from coordination.api_fields import SkuField, WeekField
 from coordination.models import ProductLine, RecomputeRequest
+from coordination.services.locking import MAX_VERSION
 from demand.models import DemandForecast, MarketingAdjustment, Promotion, PromotionItem
 
 MAX_ITEMS = 200
@@ -293,9 +294,11 @@ class AdjustmentWriteSerializer(serializers.Serializer):
     )
     reason = serializers.CharField(allow_blank=True, max_length=300, default="")
     version = serializers.IntegerField(
-        required=False,
+        allow_null=True,
         min_value=1,
-        help_text="The version of the adjustment you read; a stale one is refused with 409.",
+        max_value=MAX_VERSION,
+        help_text="The version of the week's adjustment you read, or null if the week had "
+        "none. Required: a stale one is refused with 409.",
     )
 
 

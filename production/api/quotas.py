@@ -1,16 +1,22 @@
 """REST: quota recommendations, and accepting or overriding them.
 
 GET  /api/v1/quota-recommendations/?line=<id or name>&product=<sku>&from=2026-W48&to=2027-W10
-POST /api/v1/quota-recommendations/accept/        {"product", "week", "seen_run_id"?}
+POST /api/v1/quota-recommendations/accept/        {"product", "week", "seen_run_id",
+                                                   "seen_entry_id"}
 POST /api/v1/quota-recommendations/override/      {"product", "week", "units", "reason",
-                                                   "seen_run_id"?}
-POST /api/v1/quota-recommendations/accept-range/  {"line", "from", "to"}
+                                                   "seen_run_id", "seen_entry_id"}
+POST /api/v1/quota-recommendations/accept-range/  {"line", "from", "to",
+                                                   "seen_schedule_version"}
 
-`seen_run_id` is the run of the recommendation the client showed its user: if a recompute
-has replaced it since, the answer is 409 and nothing is accepted. Accept and override
-answer 201 with the new schedule entry; accept-range 201 with the revision and the
-number of entries, or 200 with {"revision": null, "entries": 0} when every cell already
-had its recommendation accepted.
+A decision carries what the person saw, so none silently replaces another:
+`seen_run_id` is the recommendation's `run` (409 if a recompute replaced it) and
+`seen_entry_id` its `accepted_entry`, the accepted schedule entry the decision replaces
+(null: none yet; 409 if someone accepted or overrode the cell since). A range accept
+carries `seen_schedule_version`, the schedule version it was decided on (409 if a cell
+it would change was accepted or overridden after it). Each 409 names who changed what,
+to what and when. Accept and override answer 201 with the new schedule entry;
+accept-range 201 with the revision and the number of entries, or 200 with
+{"revision": null, "entries": 0} when every cell already had its recommendation accepted.
 """
 
 from __future__ import annotations
@@ -75,7 +81,8 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
             actor=request.user,
             product_id=data["product"].pk,
             week=data["week"],
-            seen_run_id=data.get("seen_run_id"),
+            seen_run_id=data["seen_run_id"],
+            seen_entry_id=data["seen_entry_id"],
         )
         return self._entry_response(entry)
 
@@ -94,7 +101,8 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
             week=data["week"],
             units=data["units"],
             reason=data["reason"],
-            seen_run_id=data.get("seen_run_id"),
+            seen_run_id=data["seen_run_id"],
+            seen_entry_id=data["seen_entry_id"],
         )
         return self._entry_response(entry)
 
@@ -115,6 +123,7 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
             line_id=data["line"].pk,
             week_from=data["from"],
             week_to=data["to"],
+            seen_schedule_version=data["seen_schedule_version"],
         )
         if revision is None:
             return Response({"revision": None, "entries": 0}, status=status.HTTP_200_OK)

@@ -77,13 +77,15 @@ def quota_recommendations(
     week_from: dt.date | None = None,
     week_to: dt.date | None = None,
 ) -> QuerySet[QuotaRecommendation]:
-    """Recommendations with the currently accepted units of the same cell
-    (`accepted_units`, None where nothing is accepted), by line, product and week."""
+    """Recommendations with the currently accepted entry of the same cell and its units
+    (`accepted_entry`, `accepted_units`, None where nothing is accepted), by line,
+    product and week."""
     accepted = ScheduleEntry.objects.filter(
         product_id=OuterRef("product_id"), week=OuterRef("week"), superseded_at__isnull=True
-    ).values("units")[:1]
+    )
     queryset = QuotaRecommendation.objects.select_related("product", "line").annotate(
-        accepted_units=Subquery(accepted)
+        accepted_units=Subquery(accepted.values("units")[:1]),
+        accepted_entry=Subquery(accepted.values("id")[:1]),
     )
     queryset = _week_and_scope(
         queryset, line_id=line_id, product_id=product_id, week_from=week_from, week_to=week_to

@@ -23,6 +23,23 @@ def schedule_version() -> int:
     return ScheduleRevision.objects.aggregate(version=Max("id"))["version"] or 0
 
 
+def decision_versions(product_id: int, week: dt.date) -> dict:
+    """What an accept or override of this cell is made over, as read now: the
+    recommendation's run and the current accepted entry (None: none yet). Scripts and
+    clients that decide without a page send these (production.services.schedule)."""
+    run_id = (
+        QuotaRecommendation.objects.filter(product_id=product_id, week=week)
+        .values_list("run_id", flat=True)
+        .first()
+    )
+    entry_id = (
+        ScheduleEntry.objects.filter(product_id=product_id, week=week, superseded_at__isnull=True)
+        .values_list("id", flat=True)
+        .first()
+    )
+    return {"seen_run_id": run_id, "seen_entry_id": entry_id}
+
+
 def _week_and_scope(
     queryset: QuerySet,
     *,

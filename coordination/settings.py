@@ -238,6 +238,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "production.reconcile_webhook_deliveries",
         "schedule": 60.0,
     },
+    "expire-idempotency-keys": {
+        "task": "coordination.expire_idempotency_keys",
+        "schedule": crontab(minute=17),
+    },
     "nightly-recompute": {
         "task": "production.nightly_recompute",
         "schedule": crontab(hour=2, minute=30),

@@ -27,6 +27,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from coordination.api_support import idempotent
 from production import serializers
 from production.selectors import schedule as selectors
 from production.services import schedule as services
@@ -73,6 +74,7 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
         responses={201: serializers.ScheduleEntrySerializer},
     )
     @action(detail=False, methods=["post"])
+    @idempotent
     def accept(self, request):
         body = serializers.QuotaAcceptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -91,6 +93,7 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
         responses={201: serializers.ScheduleEntrySerializer},
     )
     @action(detail=False, methods=["post"])
+    @idempotent
     def override(self, request):
         body = serializers.QuotaOverrideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -114,6 +117,7 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
         },
     )
     @action(detail=False, methods=["post"], url_path="accept-range")
+    @idempotent
     def accept_range(self, request):
         body = serializers.QuotaAcceptRangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -10,7 +10,7 @@ import datetime as dt
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api_fields import SkuField, WeekField
+from coordination.api_fields import SkuField, VersionRequired, WeekField
 from coordination.models import ProductLine, RecomputeRequest
 from coordination.services.locking import MAX_VERSION
 from demand.models import DemandForecast, MarketingAdjustment, Promotion, PromotionItem
@@ -164,7 +164,7 @@ class PromotionCreateSerializer(_PromotionFieldsSerializer):
         return attrs
 
 
-class PromotionUpdateSerializer(_PromotionFieldsSerializer):
+class PromotionUpdateSerializer(VersionRequired, _PromotionFieldsSerializer):
     """Only the fields sent change; `items`, when sent, replaces all items. The status
     changes through POST .../status/. Needs the promotion in the context."""
 

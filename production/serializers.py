@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api_fields import WeekField
+from coordination.api_fields import VersionRequired, WeekField
 from coordination.models import Product, RecomputeRequest
 from production.models import (
     CapacityException,
@@ -345,7 +345,7 @@ class LineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LineUpdateSerializer(serializers.Serializer):
+class LineUpdateSerializer(VersionRequired, serializers.Serializer):
     """PATCH: the version the client read (409 if the line changed since) and the
     fields to change. Ranges are the service's rules."""
 

@@ -21,7 +21,7 @@ accept-range 201 with the revision and the number of entries, or 200 with
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -31,6 +31,28 @@ from coordination.api_support import idempotent
 from production import serializers
 from production.selectors import schedule as selectors
 from production.services import schedule as services
+
+_DECISION = (
+    "Send what you showed your user: `seen_run_id`, the recommendation's `run` (a "
+    "recompute replacing it is a 409), and `seen_entry_id`, its `accepted_entry`, the "
+    "accepted schedule entry this decision replaces (null when none was accepted yet; "
+    "someone accepting or overriding the cell since is a 409). Both are required: no "
+    "decision silently replaces another. After a 409, show the new state and let your "
+    "user decide again. Safe to retry with an `Idempotency-Key`."
+)
+_STALE_EXAMPLE = OpenApiExample(
+    "Someone decided first",
+    value={
+        "error": {
+            "code": "stale_edit",
+            "message": "Petra overrode BEV-1001 in 2026-W49 to 222 units at 10:41 since you "
+            "loaded it. Review that quota, then decide again.",
+            "fields": {},
+        }
+    },
+    response_only=True,
+    status_codes=["409"],
+)
 
 WEEK_RANGE_PARAMETERS = [
     OpenApiParameter("line", str, description="A line id or name."),
@@ -70,8 +92,12 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
         )
 
     @extend_schema(
+        summary="Accept one cell's recommendation into the schedule",
+        description=_DECISION
+        + "\n\nA 409 says who changed the cell, to what and when; nothing is written.",
         request=serializers.QuotaAcceptSerializer,
         responses={201: serializers.ScheduleEntrySerializer},
+        examples=[_STALE_EXAMPLE],
     )
     @action(detail=False, methods=["post"])
     @idempotent
@@ -89,8 +115,27 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
         return self._entry_response(entry)
 
     @extend_schema(
+        summary="Set one cell to other units than recommended, with a reason",
+        description=_DECISION
+        + "\n\nA 409 says who changed the cell, to what and when; nothing is written.",
         request=serializers.QuotaOverrideSerializer,
         responses={201: serializers.ScheduleEntrySerializer},
+        examples=[
+            OpenApiExample(
+                "An override over what the user saw",
+                summary="POST with Idempotency-Key: 0f8e6a3c-5d41-4c2b-9d7e-2b1f7c9e4a10",
+                value={
+                    "product": "BEV-1001",
+                    "week": "2026-W49",
+                    "units": 900,
+                    "reason": "Tank cleaning on Thursday",
+                    "seen_run_id": 41,
+                    "seen_entry_id": 8890,
+                },
+                request_only=True,
+            ),
+            _STALE_EXAMPLE,
+        ],
     )
     @action(detail=False, methods=["post"])
     @idempotent
@@ -110,6 +155,13 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
         return self._entry_response(entry)
 
     @extend_schema(
+        summary="Accept every recommendation of a line in a range of weeks",
+        description="One schedule revision for every cell of the line in the weeks whose "
+        "accepted quota differs from its recommendation (200 with no revision when none "
+        "does). Send `seen_schedule_version`, the schedule version you decided on "
+        "(`X-Schedule-Version` of `GET /api/v1/schedules/`): if a cell this would change "
+        "was accepted or overridden after it, the answer is 409 naming who changed what, "
+        "and nothing is accepted. Safe to retry with an `Idempotency-Key`.",
         request=serializers.QuotaAcceptRangeSerializer,
         responses={
             201: serializers.AcceptRangeResultSerializer,

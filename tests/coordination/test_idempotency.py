@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -21,6 +22,7 @@ from rest_framework.test import APIClient
 
 from coordination import roles
 from coordination.models import IdempotencyKey
+from coordination.services import api_clients
 from coordination.tasks import expire_idempotency_keys
 from coordination.weeks import add_weeks, current_week, iso_label
 from recalls.services import incidents
@@ -381,3 +383,32 @@ def test_expired_keys_are_deleted_hourly(admin_user, world):
     assert settings.CELERY_BEAT_SCHEDULE["expire-idempotency-keys"]["task"] == (
         "coordination.expire_idempotency_keys"
     )
+
+
+# --- the client in docs/webhooks.md ------------------------------------------------------
+
+
+def docs_client() -> dict:
+    """The Python block of docs/webhooks.md that registers with an Idempotency-Key."""
+    text = (Path(settings.BASE_DIR) / "docs" / "webhooks.md").read_text()
+    code = next(block for block in text.split("```python\n")[1:] if "def register(" in block)
+    namespace: dict = {}
+    exec(code.split("```")[0], namespace)  # noqa: S102 - our own documentation
+    return namespace
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_documented_client_registers_once_when_it_sends_twice(live_server, monkeypatch):
+    from production.models import WebhookEndpoint
+
+    client, api_key = api_clients.client_create(name="ERP", scopes=["webhooks:write"])
+    namespace = docs_client()
+    monkeypatch.setattr(namespace["uuid"], "uuid4", lambda: "7d4f3a0e-erp-registration")
+
+    first = namespace["register"](live_server.url, api_key, "https://erp.example.com/t", [])
+    again = namespace["register"](live_server.url, api_key, "https://erp.example.com/t", [])
+
+    assert again == first
+    assert first["secret"].startswith("whsec_")
+    assert WebhookEndpoint.objects.count() == 1
+    assert IdempotencyKey.objects.get().user == client.user

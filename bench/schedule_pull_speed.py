@@ -246,6 +246,7 @@ def build_schedule(args) -> tuple:
     from django.db.models import F
 
     from production.models import QuotaRecommendation, ScheduleEntry
+    from production.selectors.schedule import schedule_version
     from production.services.schedule import quotas_accept_range
 
     planner, line_objects, weeks = build_catalogue(args.products, args.lines, args.seed)
@@ -256,7 +257,11 @@ def build_schedule(args) -> tuple:
         if args.via_services:
             for line in line_objects:
                 quotas_accept_range(
-                    actor=planner, line_id=line.pk, week_from=weeks[0], week_to=weeks[-1]
+                    actor=planner,
+                    line_id=line.pk,
+                    week_from=weeks[0],
+                    week_to=weeks[-1],
+                    seen_schedule_version=schedule_version(),
                 )
         else:
             accept_round_bulk(planner, line_objects, weeks, current)
@@ -402,6 +407,7 @@ def change_a_handful(planner, line_objects, weeks, seed: int):
     from django.db.models import F
 
     from production.models import QuotaRecommendation, ScheduleEntry
+    from production.selectors.schedule import decision_versions, schedule_version
     from production.services.schedule import quota_accept, quota_override, quotas_accept_range
 
     rng = random.Random(seed)
@@ -431,15 +437,27 @@ def change_a_handful(planner, line_objects, weeks, seed: int):
             week=entry.week,
             units=entry.units + extra,
             reason=f"ERP bench: {reason}",
+            **decision_versions(entry.product_id, entry.week),
         )
         for entry, extra, reason in overrides
     ]
     bump(accepted)
     for entry in accepted:
-        created.append(quota_accept(actor=planner, product_id=entry.product_id, week=entry.week))
+        created.append(
+            quota_accept(
+                actor=planner,
+                product_id=entry.product_id,
+                week=entry.week,
+                **decision_versions(entry.product_id, entry.week),
+            )
+        )
     bump(ranged)
     revision = quotas_accept_range(
-        actor=planner, line_id=ranged_line.pk, week_from=range_weeks[0], week_to=range_weeks[-1]
+        actor=planner,
+        line_id=ranged_line.pk,
+        week_from=range_weeks[0],
+        week_to=range_weeks[-1],
+        seen_schedule_version=schedule_version(),
     )
     created.extend(revision.entries.all())
     if len(created) != 14:

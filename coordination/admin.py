@@ -18,6 +18,7 @@ from coordination.models import (
     ActivityEvent,
     ApiClient,
     CustomerRequest,
+    IdempotencyKey,
     Notice,
     Product,
     ProductLine,
@@ -236,7 +237,7 @@ class ProductAdmin(ServiceAdmin):
             return products.product_update(
                 actor=request.user,
                 product_id=obj.pk,
-                expected_version=data.get("expected_version"),
+                expected_version=data["expected_version"],
                 **changed,
             )
         return products.product_create(actor=request.user, sku=data["sku"], **fields)
@@ -334,6 +335,20 @@ class ActivityEventAdmin(ReadOnlyAdmin):
     @admin.display(description="Target")
     def target_object(self, obj):
         return str(obj.target) if obj.target is not None else "(deleted)"
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    """Read-only: the answers kept for API creates sent with an Idempotency-Key, written
+    in the create's transaction and deleted a day later by the periodic cleanup."""
+
+    list_display = ("created_at", "user", "method", "path", "key", "status_code", "expires_at")
+    list_filter = ("method", "status_code")
+    search_fields = ("key", "path", "user__username")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
 
 
 @admin.register(RecomputeRequest)

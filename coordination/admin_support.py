@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from coordination.errors import StaleEditError
+from coordination.forms import ShowsHiddenFieldErrors
 
 SERVICE_ERRORS = (ValidationError, PermissionDenied, StaleEditError)
 
@@ -77,17 +78,21 @@ class VersionedForm(forms.ModelForm):
     """Carries the version the user loaded, so a stale edit is refused (optimistic
     locking), in the form when it is already stale and by the service under its lock."""
 
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
+            # An edit without the version it was made on is refused, never unchecked.
             self.fields["expected_version"].initial = self.instance.version
+            self.fields["expected_version"].required = True
 
     def clean(self):
         cleaned = super().clean()
+        if self.has_error("expected_version"):
+            raise ValidationError(ShowsHiddenFieldErrors.HIDDEN_FIELD_ERROR)
         expected = cleaned.get("expected_version")
-        if self.instance.pk and expected is not None and expected != self.instance.version:
+        if self.instance.pk and expected != self.instance.version:
             raise ValidationError(str(StaleEditError(self.instance)))
         return cleaned
 

@@ -33,6 +33,7 @@ from rest_framework.routers import SimpleRouter
 
 from coordination import filters
 from coordination import serializers as s
+from coordination.api_support import idempotent
 from coordination.models import CustomerRequest, Product, Specification
 from coordination.selectors import customer_requests as request_selectors
 from coordination.selectors import products as product_selectors
@@ -111,6 +112,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TandemVie
         request=s.ProductInputSerializer,
         responses={201: s.ProductSerializer, **ERRORS},
     )
+    @idempotent
     def create(self, request):
         data = self.validated_input()
         product = product_services.product_create(actor=request.user, **data)
@@ -209,6 +211,7 @@ class SpecificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tan
         request=s.SpecificationCreateSerializer,
         responses={201: s.SpecificationSerializer, **ERRORS},
     )
+    @idempotent
     def create(self, request, product_sku=None):
         product = self.product
         data = self.validated_input()
@@ -348,6 +351,7 @@ class CustomerRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
         request=s.CustomerRequestCreateSerializer,
         responses={201: s.CustomerRequestSerializer, **ERRORS},
     )
+    @idempotent
     def create(self, request):
         data = self.validated_input()
         logged = request_services.request_log(actor=request.user, **data)

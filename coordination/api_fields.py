@@ -18,6 +18,22 @@ from coordination.weeks import iso_label, parse_week
 # same messages the browser shows.
 MAX_INT = 2_147_483_647
 
+
+class VersionRequired:
+    """A mixin for PATCH bodies whose fields are all optional but the version read:
+    never "partial" in DRF's sense, so `version` stays required, also in the OpenAPI
+    schema, where drf-spectacular would otherwise describe a PATCH body as all-optional.
+    Put it before the Serializer class."""
+
+    @property
+    def partial(self) -> bool:
+        return False
+
+    @partial.setter
+    def partial(self, value) -> None:
+        pass
+
+
 # Weeks outside these years are refused: week arithmetic (baselines before, dips after)
 # must not overflow the calendar.
 FIRST_YEAR, LAST_YEAR = 1900, 2999

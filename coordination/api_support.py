@@ -1,31 +1,109 @@
 """What every app's REST layer shares: one error body, role permissions per action,
-pagination.
+pagination, idempotent creates.
 
 Every error answers `{"error": {"code": ..., "message": ..., "fields": {...}}}` with the
 right status: 400 bad input, 401 not signed in, 403 not allowed, 404 not found,
-409 stale edit, 429 throttled. Services raise Django's ValidationError and
-PermissionDenied and Tandem's StaleEditError; this handler turns them into those bodies,
-so no service error ever becomes a 500.
+409 stale edit, 422 an Idempotency-Key reused for another request, 429 throttled.
+Services raise Django's ValidationError and PermissionDenied and Tandem's StaleEditError
+and IdempotencyKeyReused; this handler turns them into those bodies, so no service error
+ever becomes a 500.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from coordination import scopes
-from coordination.errors import StaleEditError
+from coordination.errors import IdempotencyKeyReused, StaleEditError
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "stale_edit"
     default_detail = "The record was changed by someone else."
+
+
+class KeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was used for another request."
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+# Printable ASCII without spaces, as a header carries it: a UUID is the usual choice.
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")
+
+
+def idempotent(handler):
+    """Make a create operation honour the `Idempotency-Key` header.
+
+    With a key, the create and the key's claim are one transaction: a 2xx answer is
+    kept with the key (status and body) and sent again, with `Idempotent-Replayed:
+    true`, to the same caller's next request with that key and the same body, which
+    creates nothing; another body with that key is a 422. A refused create (4xx) keeps
+    nothing, so the caller may correct it and retry with the same key. Without the
+    header, nothing changes. The schema documents the header on every operation this
+    marks (coordination.schema)."""
+
+    @functools.wraps(handler)
+    def with_key(view, request, *args, **kwargs):
+        from coordination.services import idempotency  # the app registry is not ready here
+
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None:
+            return handler(view, request, *args, **kwargs)
+        if not IDEMPOTENCY_KEY.fullmatch(key):
+            raise exceptions.ValidationError(
+                {
+                    IDEMPOTENCY_HEADER: [
+                        "Send 1 to 255 printable ASCII characters without spaces, e.g. a UUID."
+                    ]
+                }
+            )
+        body = request.data  # parsed before the transaction: a bad body is a plain 400
+        with transaction.atomic():
+            claim, replay = idempotency.idempotency_claim(
+                user=request.user,
+                key=key,
+                method=request.method,
+                path=request.get_full_path(),
+                body=body,
+            )
+            if not replay:
+                response = handler(view, request, *args, **kwargs)
+                if not status.is_success(response.status_code):
+                    transaction.set_rollback(True)
+                    return response
+                idempotency.idempotency_record(
+                    claim,
+                    status_code=response.status_code,
+                    response_body=JSONRenderer().render(response.data).decode(),
+                )
+                return response
+        replayed = HttpResponse(
+            claim.response_body, status=claim.status_code, content_type="application/json"
+        )
+        replayed[REPLAYED_HEADER] = "true"
+        return replayed
+
+    with_key.idempotent = True
+    return with_key
+
+
+def is_idempotent(handler) -> bool:
+    return getattr(handler, "idempotent", False)
 
 
 def _flatten(detail) -> list[str]:
@@ -73,6 +151,8 @@ def exception_handler(exc, context):
         exc = _from_django_validation_error(exc)
     elif isinstance(exc, StaleEditError):
         exc = Conflict(str(exc))
+    elif isinstance(exc, IdempotencyKeyReused):
+        exc = KeyReused(str(exc))
     elif isinstance(exc, ObjectDoesNotExist | Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, PermissionDenied):

@@ -29,6 +29,7 @@ from coordination.models import (
 from coordination.selectors.products import current_specification
 from coordination.services import customer_requests as request_services
 from coordination.services import specifications as spec_services
+from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week
 from production.models import Line
 
@@ -379,7 +380,7 @@ def _advance(request, rng, days_ago, *, sales, production, marketing, quality) -
     request = request_services.request_route(
         actor=sales,
         request_id=request.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         department=request.department,
         assignee_id=handler.pk,
     )
@@ -387,13 +388,13 @@ def _advance(request, rng, days_ago, *, sales, production, marketing, quality) -
         return
     if request.kind != "customization":
         request = request_services.request_start_review(
-            actor=handler, request_id=request.pk, expected_version=None
+            actor=handler, request_id=request.pk, expected_version=UNCHECKED
         )
         if progress > 0.55:
             request_services.request_resolve(
                 actor=handler,
                 request_id=request.pk,
-                expected_version=None,
+                expected_version=UNCHECKED,
                 resolution=rng.choice(
                     [
                         "Explained and agreed next steps with the customer.",
@@ -404,7 +405,7 @@ def _advance(request, rng, days_ago, *, sales, production, marketing, quality) -
             )
         return
     request = request_services.request_start_review(
-        actor=production, request_id=request.pk, expected_version=None
+        actor=production, request_id=request.pk, expected_version=UNCHECKED
     )
     if progress < 0.45:
         return
@@ -412,7 +413,7 @@ def _advance(request, rng, days_ago, *, sales, production, marketing, quality) -
     request = request_services.request_answer_feasibility(
         actor=production,
         request_id=request.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         feasible=feasible,
         note="Sleeve printing on line changeover; fits a normal week."
         if feasible
@@ -423,7 +424,7 @@ def _advance(request, rng, days_ago, *, sales, production, marketing, quality) -
     if not feasible:
         if progress > 0.6:
             request_services.request_decline(
-                actor=sales, request_id=request.pk, expected_version=None, note="Not feasible."
+                actor=sales, request_id=request.pk, expected_version=UNCHECKED, note="Not feasible."
             )
         return
     if progress < 0.55:
@@ -431,16 +432,21 @@ def _advance(request, rng, days_ago, *, sales, production, marketing, quality) -
     request = request_services.request_quote(
         actor=sales,
         request_id=request.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         unit_price=request.product.unit_price + Decimal("0.20"),
     )
     if progress < 0.7:
         return
     if rng.random() < 0.7:
-        request_services.request_accept(actor=sales, request_id=request.pk, expected_version=None)
+        request_services.request_accept(
+            actor=sales, request_id=request.pk, expected_version=UNCHECKED
+        )
     else:
         request_services.request_decline(
-            actor=sales, request_id=request.pk, expected_version=None, note="Chose a competitor."
+            actor=sales,
+            request_id=request.pk,
+            expected_version=UNCHECKED,
+            note="Chose a competitor.",
         )
 
 

@@ -18,3 +18,8 @@ class StaleEditError(Exception):
             or f"{label} was changed by someone else while you were editing it. "
             "Reload to see the current version, then apply your change again."
         )
+
+
+class IdempotencyKeyReused(Exception):
+    """An Idempotency-Key came back with another request than the one it was first sent
+    with: the API answers 422 and does nothing."""

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from coordination.models import CustomerRequest, Department, Product, ProductLine, Specification
 from coordination.selectors.people import people_with_a_role
+from coordination.services.locking import MAX_VERSION
 from coordination.weeks import iso_label, parse_week
 
 
@@ -52,19 +53,38 @@ class ShowsHiddenFieldErrors:
 
     HIDDEN_FIELD_ERROR = "This form is out of date or incomplete. Reload the page and try again."
 
+    def has_hidden_field_errors(self) -> bool:
+        return any(field.errors for field in self.hidden_fields())
+
+    def refusal_message(self, otherwise: str) -> str:
+        """The one line a page that reports a refused form as a message shows."""
+        return self.HIDDEN_FIELD_ERROR if self.has_hidden_field_errors() else otherwise
+
     def non_field_errors(self):
         errors = super().non_field_errors()
-        if any(field.errors for field in self.hidden_fields()):
+        if self.has_hidden_field_errors():
             errors = self.error_class(
                 [*errors, self.HIDDEN_FIELD_ERROR], error_class="nonfield", renderer=self.renderer
             )
         return errors
 
 
+class VersionField(forms.IntegerField):
+    """The version of the record the user saw, for optimistic locking: required, so a
+    form without it (or with garbage in it) is refused, never saved unchecked."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_VERSION)
+        super().__init__(**kwargs)
+
+
 class VersionedForm(ShowsHiddenFieldErrors, forms.Form):
     """Carries the version the user saw, for optimistic locking."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = VersionField()
 
 
 # ------------------------------------------------------------------------ products
@@ -88,7 +108,7 @@ class ProductFilterForm(forms.Form):
     )
 
 
-class ProductForm(forms.ModelForm):
+class ProductForm(ShowsHiddenFieldErrors, forms.ModelForm):
     class Meta:
         model = Product
         fields = [
@@ -111,6 +131,7 @@ class ProductForm(forms.ModelForm):
         self.fields["predecessor"].queryset = Product.objects.order_by("sku")
         if self.instance.pk:
             self.fields["sku"].disabled = True
+            self.fields["version"] = VersionField(initial=self.instance.version)
             self.fields["predecessor"].queryset = self.fields["predecessor"].queryset.exclude(
                 pk=self.instance.pk
             )
@@ -119,7 +140,7 @@ class ProductForm(forms.ModelForm):
         return (self.cleaned_data.get("sku") or "").strip().upper()
 
 
-class SpecificationForm(forms.Form):
+class SpecificationForm(ShowsHiddenFieldErrors, forms.Form):
     colours = LinesField(required=False, help_text="One colour per line.")
     package_sizes = LinesField(required=False, help_text="One size per line, e.g. 500 ml.")
     features = LinesField(required=False, help_text="One feature per line.")
@@ -140,13 +161,15 @@ class SpecificationForm(forms.Form):
     # The checkboxes list the product's most recent requests (and those already cited).
     CITABLE_REQUESTS = 200
 
-    def __init__(self, *args, product: Product, **kwargs):
+    def __init__(self, *args, product: Product, spec: Specification | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         requests = product.customer_requests.order_by("-created_at")
         recent = requests.values("pk")[: self.CITABLE_REQUESTS]
         cited = [getattr(r, "pk", r) for r in self.initial.get("cited_requests", ())]
         # A filter, never a slice: the field validates choices by filtering its queryset.
         self.fields["cited_requests"].queryset = requests.filter(Q(pk__in=recent) | Q(pk__in=cited))
+        if spec is not None:  # editing a draft: the version it was made on
+            self.fields["version"] = VersionField(initial=spec.version)
 
     def clean_cited_requests(self):
         return [r.pk for r in self.cleaned_data["cited_requests"]]

@@ -595,6 +595,42 @@ class ApiClient(models.Model):
 # --------------------------------------------------------------- planning review
 
 
+class IdempotencyKey(models.Model):
+    """A create an API caller sent with an `Idempotency-Key` header, and the answer it
+    got: the same request sent again (a retry after a timeout) gets that answer again
+    and creates nothing (coordination.services.idempotency).
+
+    A row is written in the transaction that makes the create and commits with it, so a
+    committed row always holds the answer; a refused create leaves none. Rows expire
+    after a day and the periodic `coordination.expire_idempotency_keys` deletes them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The caller: a person, or an API client's service user.",
+    )
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of the method, path and body (JSON, keys sorted)."
+    )
+    status_code = models.PositiveSmallIntegerField(help_text="The answer's status.")
+    response_body = models.TextField(blank=True, help_text="The answer's JSON, as sent.")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_caller")
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.path} ({self.key})"
+
+
 class PlanningCycle(models.Model):
     """The monthly planning review (sales and operations) in which production, marketing
     and sales agree the plan: prepared from a snapshot of Tandem's numbers, signed off by

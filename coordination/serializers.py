@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api_fields import MAX_INT, NamedField, SkuField, WeekField
+from coordination.api_fields import MAX_INT, NamedField, SkuField, VersionRequired, WeekField
 from coordination.models import (
     CustomerRequest,
     Department,
@@ -133,7 +133,7 @@ class ProductInputSerializer(serializers.Serializer):
     predecessor = SkuField(required=False, allow_null=True)
 
 
-class ProductUpdateSerializer(ProductInputSerializer):
+class ProductUpdateSerializer(VersionRequired, ProductInputSerializer):
     """PATCH /products/{sku}/ body: any editable field, plus the version that was read."""
 
     sku = None  # A SKU names the product for good; see validate().
@@ -144,17 +144,6 @@ class ProductUpdateSerializer(ProductInputSerializer):
         for name, field in self.fields.items():
             if name != "version":
                 field.required = False
-
-    # Never "partial" in DRF's sense: every field but `version` is optional already, and
-    # `version` must stay required — also in the OpenAPI schema, where drf-spectacular
-    # would otherwise describe a PATCH body as all-optional.
-    @property
-    def partial(self) -> bool:
-        return False
-
-    @partial.setter
-    def partial(self, value) -> None:
-        pass
 
     def validate(self, attrs):
         sku = self.initial_data.get("sku") if isinstance(self.initial_data, dict) else None

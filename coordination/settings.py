@@ -177,9 +177,16 @@ SPECTACULAR_SETTINGS = {
         "--scopes ...`); a key may only do what its scopes allow. People's tokens "
         "(`Authorization: Token ...`) and browser sessions also work.\n\n"
         '**Errors** are always `{"error": {"code", "message", "fields"}}` with '
-        "400, 401, 403, 404, 409 or 429.\n\n"
+        "400, 401, 403, 404, 409, 422 or 429.\n\n"
         "**Schedule sync.** Pull `GET /api/v1/schedules/`, keep `schedule_version`, then "
-        "pull `?changed_since=<version>`; see that operation for ETags and CSV."
+        "pull `?changed_since=<version>`; see that operation for ETags and CSV.\n\n"
+        "**Edits and decisions carry what they were made on**: the `version` read, or for "
+        "quota decisions the recommendation's `run` and `accepted_entry` (`seen_run_id`, "
+        "`seen_entry_id`) and for a range accept the `seen_schedule_version`. They are "
+        "required; a stale one answers 409 saying who changed what.\n\n"
+        "**Retries are safe**: send an `Idempotency-Key` header (a UUID) with every create "
+        "and the same key when you retry it; the first answer comes back and nothing is "
+        "created twice, even when both attempts arrive at once."
     ),
     "VERSION": "1.0.0",
     # Group operations by resource (schedules, quota-recommendations, ...), not "v1".
@@ -265,6 +272,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "production.reconcile_webhook_deliveries",
         "schedule": float(RECONCILE_SECONDS),
         "options": {"expires": RECONCILE_SECONDS},
+    },
+    "expire-idempotency-keys": {
+        "task": "coordination.expire_idempotency_keys",
+        "schedule": crontab(minute=17),
     },
     "nightly-recompute": {
         "task": "production.nightly_recompute",

@@ -273,5 +273,7 @@ class MarketingAdjustmentAdmin(ServiceAdmin):
             week=obj.week,
             units=data["units"],
             reason=data["reason"],
-            expected_version=data.get("expected_version") if change else None,
+            # Adding: the editor saw no adjustment of that week (0), so adding over
+            # one someone else made meanwhile is refused, not a silent overwrite.
+            expected_version=data["expected_version"] if change else 0,
         )

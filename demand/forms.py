@@ -18,7 +18,13 @@ class PromotionForm(ShowsHiddenFieldErrors, forms.Form):
     start_week = WeekField(label="First week")
     end_week = WeekField(label="Last week")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Editing only: the version edited (the view refuses an edit without it, saying so).
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not editing:
+            del self.fields["version"]
 
     def clean(self):
         data = super().clean()

@@ -10,8 +10,9 @@ import datetime as dt
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api_fields import SkuField, WeekField
+from coordination.api_fields import SkuField, VersionRequired, WeekField
 from coordination.models import ProductLine, RecomputeRequest
+from coordination.services.locking import MAX_VERSION
 from demand.models import DemandForecast, MarketingAdjustment, Promotion, PromotionItem
 
 MAX_ITEMS = 200
@@ -163,7 +164,7 @@ class PromotionCreateSerializer(_PromotionFieldsSerializer):
         return attrs
 
 
-class PromotionUpdateSerializer(_PromotionFieldsSerializer):
+class PromotionUpdateSerializer(VersionRequired, _PromotionFieldsSerializer):
     """Only the fields sent change; `items`, when sent, replaces all items. The status
     changes through POST .../status/. Needs the promotion in the context."""
 
@@ -293,9 +294,11 @@ class AdjustmentWriteSerializer(serializers.Serializer):
     )
     reason = serializers.CharField(allow_blank=True, max_length=300, default="")
     version = serializers.IntegerField(
-        required=False,
+        allow_null=True,
         min_value=1,
-        help_text="The version of the adjustment you read; a stale one is refused with 409.",
+        max_value=MAX_VERSION,
+        help_text="The version of the week's adjustment you read, or null if the week had "
+        "none. Required: a stale one is refused with 409.",
     )
 
 

@@ -151,7 +151,7 @@ class LineAdmin(ServiceAdmin):
         return capacity.line_update(
             actor=request.user,
             line_id=obj.pk,
-            expected_version=data.get("expected_version"),
+            expected_version=data["expected_version"],
             weekly_capacity_hours=data["weekly_capacity_hours"],
             frozen_window_weeks=data["frozen_window_weeks"],
         )

@@ -13,9 +13,11 @@ from django.utils import timezone
 from coordination import roles
 from coordination.demo import demo_user
 from coordination.models import Product
+from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week
 from demand.models import SalesActual
 from production.models import CapacityException, InventoryPosition, Line, RunRate, ScheduleEntry
+from production.selectors.schedule import schedule_version
 from production.services import pipeline, schedule
 
 TARGET_UTILISATION = 0.85
@@ -158,17 +160,17 @@ def seed_rush_order() -> bool:
         request_services.request_route(
             actor=sales,
             request_id=request.pk,
-            expected_version=None,
+            expected_version=UNCHECKED,
             department="production",
             assignee_id=production.pk,
         )
         request_services.request_start_review(
-            actor=production, request_id=request.pk, expected_version=None
+            actor=production, request_id=request.pk, expected_version=UNCHECKED
         )
         request_services.request_answer_feasibility(
             actor=production,
             request_id=request.pk,
-            expected_version=None,
+            expected_version=UNCHECKED,
             feasible=True,
             note="Runs on Carton 3 with a sleeve changeover; more than the line can make by "
             "then, the rest follows as soon as hours free up.",
@@ -178,10 +180,12 @@ def seed_rush_order() -> bool:
         request_services.request_quote(
             actor=sales,
             request_id=request.pk,
-            expected_version=None,
+            expected_version=UNCHECKED,
             unit_price=product.unit_price + Decimal("0.15"),
         )
-        request_services.request_accept(actor=sales, request_id=request.pk, expected_version=None)
+        request_services.request_accept(
+            actor=sales, request_id=request.pk, expected_version=UNCHECKED
+        )
     return True
 
 
@@ -205,6 +209,7 @@ def accept_first_weeks(weeks: int = 2) -> int:
             line_id=line.pk,
             week_from=current_week(),
             week_to=add_weeks(current_week(), weeks - 1),
+            seen_schedule_version=schedule_version(),
         )
         if revision is not None:
             accepted += revision.entries.count()

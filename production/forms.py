@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from coordination.forms import ShowsHiddenFieldErrors, VersionedForm, WeekField
+from coordination.forms import ShowsHiddenFieldErrors, VersionedForm, VersionField, WeekField
 from production.models import Line
 
 
@@ -13,18 +13,29 @@ class LineChoiceForm(forms.Form):
 
 
 class AcceptForm(ShowsHiddenFieldErrors, forms.Form):
-    seen_run = forms.IntegerField(widget=forms.HiddenInput)
+    """What the person saw: the recommendation's run and the accepted entry their
+    decision replaces (0: none was accepted yet)."""
+
+    seen_run = VersionField()
+    seen_entry = VersionField(min_value=0)
+
+    def seen(self) -> dict:
+        return {
+            "seen_run_id": self.cleaned_data["seen_run"],
+            "seen_entry_id": self.cleaned_data["seen_entry"] or None,
+        }
 
 
-class OverrideForm(ShowsHiddenFieldErrors, forms.Form):
-    seen_run = forms.IntegerField(widget=forms.HiddenInput)
+class OverrideForm(AcceptForm):
     units = forms.IntegerField(min_value=0, label="Quota (units)")
     reason = forms.CharField(max_length=300, label="Why")
 
 
-class AcceptRangeForm(forms.Form):
+class AcceptRangeForm(ShowsHiddenFieldErrors, forms.Form):
     week_from = WeekField(label="From week")
     week_to = WeekField(label="To week")
+    # The schedule version the grid showed: a cell changed after it refuses the range.
+    seen_schedule_version = VersionField(min_value=0)
 
     def clean(self):
         data = super().clean()

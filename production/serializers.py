@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api_fields import WeekField
+from coordination.api_fields import VersionRequired, WeekField
 from coordination.models import Product, RecomputeRequest
 from production.models import (
     CapacityException,
@@ -132,6 +132,11 @@ class QuotaRecommendationSerializer(serializers.ModelSerializer):
     covers_week = WeekField(iso_label=True)
     run = serializers.IntegerField(source="run_id")
     accepted_units = serializers.IntegerField(allow_null=True)
+    accepted_entry = serializers.IntegerField(
+        allow_null=True,
+        help_text="The accepted schedule entry of this cell (null: none yet): send it as "
+        "`seen_entry_id` to accept or override.",
+    )
     explanation = serializers.SerializerMethodField()
 
     class Meta:
@@ -160,6 +165,7 @@ class QuotaRecommendationSerializer(serializers.ModelSerializer):
             "frozen",
             "run",
             "accepted_units",
+            "accepted_entry",
             "explanation",
         ]
         read_only_fields = fields
@@ -210,11 +216,18 @@ class QuotaAcceptSerializer(serializers.Serializer):
     product = ProductRefField()
     week = WeekField(iso_label=True)
     seen_run_id = serializers.IntegerField(
-        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="The run of the recommendation you saw (its `run`); 409 if a recompute "
+        "replaced it.",
+    )
+    seen_entry_id = serializers.IntegerField(
         allow_null=True,
         min_value=1,
         max_value=MAX_ID,
-        help_text="The run of the recommendation you saw; 409 if a recompute replaced it.",
+        help_text="The accepted schedule entry your decision replaces (the recommendation's "
+        "`accepted_entry`), or null if none was accepted yet. Required: 409, naming who "
+        "changed the cell and to what, if someone accepted or overrode it since.",
     )
 
 
@@ -231,6 +244,13 @@ class QuotaOverrideSerializer(QuotaAcceptSerializer):
 
 class QuotaAcceptRangeSerializer(serializers.Serializer):
     line = LineRefField()
+    seen_schedule_version = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_ID,
+        help_text="The schedule version you decided on (`X-Schedule-Version` of "
+        "GET /api/v1/schedules/, 0 before the first). Required: 409, naming who changed "
+        "what, if a cell this would change was accepted or overridden after it.",
+    )
 
     def get_fields(self):
         return _with_week_range(super().get_fields(), required=True)
@@ -327,7 +347,7 @@ class LineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LineUpdateSerializer(serializers.Serializer):
+class LineUpdateSerializer(VersionRequired, serializers.Serializer):
     """PATCH: the version the client read (409 if the line changed since) and the
     fields to change. Ranges are the service's rules."""
 

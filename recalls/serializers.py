@@ -14,7 +14,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api_fields import MAX_INT, NamedField, SkuField, WeekField
+from coordination.api_fields import MAX_INT, NamedField, SkuField, VersionRequired, WeekField
 from coordination.models import ActivityEvent, CustomerRequest, Department
 from recalls.models import (
     AffectedLot,
@@ -239,7 +239,7 @@ class RecallCreateSerializer(serializers.Serializer):
     )
 
 
-class RecallUpdateSerializer(serializers.Serializer):
+class RecallUpdateSerializer(VersionRequired, serializers.Serializer):
     """PATCH body: any editable field, plus the version that was read. The status
     changes through …/transition/, the stop-ship through …/stop-ship/ and the figures
     through …/effectiveness/."""
@@ -263,17 +263,6 @@ class RecallUpdateSerializer(serializers.Serializer):
         "stop_ship": "Place or release the stop-ship with POST /api/v1/recalls/<code>/stop-ship/.",
         "code": "A recall's code cannot be changed.",
     }
-
-    # Never "partial" in DRF's sense: every field but `version` is optional already, and
-    # `version` must stay required — also in the OpenAPI schema, where drf-spectacular
-    # would otherwise describe a PATCH body as all-optional.
-    @property
-    def partial(self) -> bool:
-        return False
-
-    @partial.setter
-    def partial(self, value) -> None:
-        pass
 
     def validate(self, attrs):
         sent = self.initial_data if isinstance(self.initial_data, dict) else {}
@@ -446,14 +435,12 @@ class StatementCreateSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=20_000)
 
 
-class StatementUpdateSerializer(serializers.Serializer):
+class StatementUpdateSerializer(VersionRequired, serializers.Serializer):
     """Only the fields sent change."""
 
     title = serializers.CharField(max_length=160, required=False)
     body = serializers.CharField(max_length=20_000, required=False)
     version = _version()
-
-    partial = RecallUpdateSerializer.partial
 
 
 class StatementVersionSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from coordination.models import (
     CycleAdjustment,
     CycleDecision,
     CycleSignOff,
+    IdempotencyKey,
     Notice,
     PlanningCycle,
     PlanningScenario,
@@ -106,6 +107,16 @@ MAKERS = {
     "coordination.ActivityEvent": lambda user: f.ActivityEventFactory(),
     "coordination.RecomputeRequest": lambda user: f.RecomputeRequestFactory(requested_by=user),
     "coordination.Notice": lambda user: f.NoticeFactory(),
+    "coordination.IdempotencyKey": lambda user: IdempotencyKey.objects.create(
+        user=user,
+        key=f"key-{next(_seq)}",
+        method="POST",
+        path="/api/v1/webhooks/",
+        fingerprint="0" * 64,
+        status_code=201,
+        response_body="{}",
+        expires_at=timezone.now() + dt.timedelta(hours=24),
+    ),
     # demand
     "demand.SalesActual": lambda user: f.SalesActualFactory(),
     "demand.SalesImport": lambda user: f.SalesImportFactory(content="sku,week,units\n"),
@@ -162,6 +173,7 @@ MAKERS = {
 # Derived, imported, audit or workflow-owned: looked at in the admin, never changed there.
 READ_ONLY = [
     ActivityEvent,
+    IdempotencyKey,
     RecomputeRequest,
     Notice,
     Specification,

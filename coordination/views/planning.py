@@ -163,8 +163,14 @@ def cycle_action(request, pk, action):
         raise Http404("Unknown action.")
     cycle = _cycle_or_404(pk)
     service, done = CYCLE_ACTIONS[action]
+    form = forms.VersionedForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.HIDDEN_FIELD_ERROR)
+        return redirect("planning_detail", pk=cycle.pk)
     try:
-        service(actor=request.user, cycle_id=cycle.pk, expected_version=request.POST.get("version"))
+        service(
+            actor=request.user, cycle_id=cycle.pk, expected_version=form.cleaned_data["version"]
+        )
     except PermissionDenied:
         raise
     except (ValidationError, StaleEditError) as exc:
@@ -313,7 +319,7 @@ def decision_status(request, item_pk):
     if not back.startswith("/") or back.startswith("//"):
         back = f"{reverse('planning_detail', args=[item.cycle_id])}#items"
     if not form.is_valid():
-        messages.error(request, "Choose open, done or dropped.")
+        messages.error(request, form.refusal_message("Choose open, done or dropped."))
         return redirect(back)
     try:
         services.action_item_set_status(

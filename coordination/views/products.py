@@ -82,7 +82,7 @@ def _save_product(request, form, product=None):
     return product_services.product_update(
         actor=request.user,
         product_id=product.pk,
-        expected_version=request.POST.get("version"),
+        expected_version=form.cleaned_data["version"],
         **fields,
     )
 
@@ -154,15 +154,18 @@ def specification_edit(request, sku, number):
         "rationale": spec.rationale,
         "cited_requests": list(spec.cited_requests.all()),
     }
-    form = forms.SpecificationForm(request.POST or None, product=product, initial=initial)
+    form = forms.SpecificationForm(
+        request.POST or None, product=product, spec=spec, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         cited = data.pop("cited_requests")
+        version = data.pop("version")
         try:
             spec_services.specification_update(
                 actor=request.user,
                 spec_id=spec.pk,
-                expected_version=request.POST.get("version"),
+                expected_version=version,
                 cited_request_ids=cited,
                 **data,
             )
@@ -236,7 +239,11 @@ def specification_action(request, sku, number, action):
         if action == "approve":
             kwargs["effective_from"] = review_form.cleaned_data["effective_from"]
     else:
-        kwargs["expected_version"] = request.POST.get("version")
+        form = forms.VersionedForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form.HIDDEN_FIELD_ERROR)
+            return redirect("specification_detail", sku=sku, number=number)
+        kwargs["expected_version"] = form.cleaned_data["version"]
     service, done = SPEC_ACTIONS[action]
     try:
         service(**kwargs)

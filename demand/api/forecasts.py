@@ -94,7 +94,7 @@ class ForecastViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             week=data["week"],
             units=data["units"],
             reason=data["reason"],
-            expected_version=data.get("version"),
+            expected_version=data["version"] or 0,  # null: the week had no adjustment
         )
         if adjustment is None:
             return Response(status=http.HTTP_204_NO_CONTENT)

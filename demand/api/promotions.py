@@ -35,6 +35,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from coordination.api_fields import parse_api_week
+from coordination.api_support import idempotent
 from coordination.models import Product
 from demand import serializers as s
 from demand.models import Promotion, PromotionItem
@@ -164,6 +165,7 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         request=s.PromotionCreateSerializer,
         responses={201: s.PromotionSavedSerializer, **ERRORS},
     )
+    @idempotent
     def create(self, request, *args, **kwargs):
         serializer = s.PromotionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

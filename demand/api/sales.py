@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 
+from coordination.api_support import idempotent
 from coordination.csv_import import BulkJSONParser, bulk_import_response
 from coordination.weeks import iso_label, parse_week
 from demand.models import SalesActual, SalesImport
@@ -102,6 +103,7 @@ class SalesActualViewSet(viewsets.GenericViewSet):
     @extend_schema(
         request=SalesRowSerializer(many=True), responses={201: SalesImportResultSerializer}
     )
+    @idempotent
     def create(self, request):
         return bulk_import_response(
             request.data,

@@ -8,6 +8,7 @@ from django.db import transaction
 from coordination.errors import StaleEditError
 from coordination.models import Product, RecomputeRequest
 from coordination.services.activity import activity_record
+from coordination.services.locking import version_number
 from coordination.services.recompute import recompute_request
 from coordination.weeks import current_week, iso_label
 from demand.models import MarketingAdjustment
@@ -17,12 +18,12 @@ MAX_ABS_UNITS = 10_000_000
 
 @transaction.atomic
 def adjustment_set(
-    *, actor, product_id: int, week, units, reason: str, expected_version: int | None = None
+    *, actor, product_id: int, week, units, reason: str, expected_version
 ) -> MarketingAdjustment | None:
     """Set (or, with units 0, remove) marketing's adjustment of a product's week.
 
     `expected_version` is the version of that week's adjustment the editor saw (0: none);
-    None skips the check."""
+    missing or malformed is refused like any other bad field."""
     if not actor.has_perm("demand.add_marketingadjustment"):
         raise PermissionDenied("Your role may not adjust forecasts.")
     product = Product.objects.get(pk=product_id)
@@ -41,15 +42,17 @@ def adjustment_set(
     reason = (reason or "").strip()
     if units and not reason:
         errors["reason"] = "Say why: what marketing knows that the statistics do not."
+    try:
+        expected_version = version_number(expected_version, minimum=0)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     existing = (
         MarketingAdjustment.objects.select_for_update().filter(product=product, week=week).first()
     )
     # expected_version 0: the editor saw no adjustment of this week.
-    if expected_version is not None and (existing.version if existing else 0) != int(
-        expected_version
-    ):
+    if (existing.version if existing else 0) != expected_version:
         raise StaleEditError(
             existing,
             None

@@ -81,7 +81,7 @@ def _form_page(request, promotion: Promotion | None):
     rows = max(4, min(60, _count(request.POST.get("rows") or request.GET.get("rows"))))
     initial_items = _item_initial(promotion)
     if request.method == "POST":
-        form = forms.PromotionForm(request.POST)
+        form = forms.PromotionForm(request.POST, editing=promotion is not None)
         items = forms.PromotionItemFormSet(request.POST, prefix="items")
     else:
         initial = {}
@@ -97,7 +97,7 @@ def _form_page(request, promotion: Promotion | None):
             }
         elif request.GET.get("product"):
             initial_items = [{"product": request.GET["product"].upper()}]
-        form = forms.PromotionForm(initial=initial)
+        form = forms.PromotionForm(initial=initial, editing=promotion is not None)
         items = forms.PromotionItemFormSet(prefix="items", initial=initial_items)
         items.extra = max(0, max(rows, len(initial_items) + 2) - len(initial_items))
     wants_more = request.POST.get("submit") == "more"

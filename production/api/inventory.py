@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 
+from coordination.api_support import idempotent
 from coordination.csv_import import BulkJSONParser, bulk_import_response
 from production.models import InventoryPosition
 from production.services import inventory_import as services
@@ -92,6 +93,7 @@ class InventoryPositionViewSet(viewsets.GenericViewSet):
         request=InventoryRowSerializer(many=True),
         responses={201: InventoryImportResultSerializer},
     )
+    @idempotent
     def create(self, request):
         return bulk_import_response(
             request.data,

@@ -22,6 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from coordination.api_support import idempotent
 from production import serializers
 from production.models import CapacityException, Line
 from production.services import capacity as services
@@ -77,6 +78,7 @@ class LineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         },
     )
     @capacity_exceptions.mapping.post
+    @idempotent
     def capacity_exception_set(self, request, pk=None):
         line = self.get_object()
         body = serializers.CapacityExceptionSetSerializer(data=request.data)

@@ -1,29 +1,58 @@
 """REST: quota recommendations, and accepting or overriding them.
 
 GET  /api/v1/quota-recommendations/?line=<id or name>&product=<sku>&from=2026-W48&to=2027-W10
-POST /api/v1/quota-recommendations/accept/        {"product", "week", "seen_run_id"?}
+POST /api/v1/quota-recommendations/accept/        {"product", "week", "seen_run_id",
+                                                   "seen_entry_id"}
 POST /api/v1/quota-recommendations/override/      {"product", "week", "units", "reason",
-                                                   "seen_run_id"?}
-POST /api/v1/quota-recommendations/accept-range/  {"line", "from", "to"}
+                                                   "seen_run_id", "seen_entry_id"}
+POST /api/v1/quota-recommendations/accept-range/  {"line", "from", "to",
+                                                   "seen_schedule_version"}
 
-`seen_run_id` is the run of the recommendation the client showed its user: if a recompute
-has replaced it since, the answer is 409 and nothing is accepted. Accept and override
-answer 201 with the new schedule entry; accept-range 201 with the revision and the
-number of entries, or 200 with {"revision": null, "entries": 0} when every cell already
-had its recommendation accepted.
+A decision carries what the person saw, so none silently replaces another:
+`seen_run_id` is the recommendation's `run` (409 if a recompute replaced it) and
+`seen_entry_id` its `accepted_entry`, the accepted schedule entry the decision replaces
+(null: none yet; 409 if someone accepted or overrode the cell since). A range accept
+carries `seen_schedule_version`, the schedule version it was decided on (409 if a cell
+it would change was accepted or overridden after it). Each 409 names who changed what,
+to what and when. Accept and override answer 201 with the new schedule entry;
+accept-range 201 with the revision and the number of entries, or 200 with
+{"revision": null, "entries": 0} when every cell already had its recommendation accepted.
 """
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from coordination.api_support import idempotent
 from production import serializers
 from production.selectors import schedule as selectors
 from production.services import schedule as services
+
+_DECISION = (
+    "Send what you showed your user: `seen_run_id`, the recommendation's `run` (a "
+    "recompute replacing it is a 409), and `seen_entry_id`, its `accepted_entry`, the "
+    "accepted schedule entry this decision replaces (null when none was accepted yet; "
+    "someone accepting or overriding the cell since is a 409). Both are required: no "
+    "decision silently replaces another. After a 409, show the new state and let your "
+    "user decide again. Safe to retry with an `Idempotency-Key`."
+)
+_STALE_EXAMPLE = OpenApiExample(
+    "Someone decided first",
+    value={
+        "error": {
+            "code": "stale_edit",
+            "message": "Petra overrode BEV-1001 in 2026-W49 to 222 units at 10:41 since you "
+            "loaded it. Review that quota, then decide again.",
+            "fields": {},
+        }
+    },
+    response_only=True,
+    status_codes=["409"],
+)
 
 WEEK_RANGE_PARAMETERS = [
     OpenApiParameter("line", str, description="A line id or name."),
@@ -63,10 +92,15 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
         )
 
     @extend_schema(
+        summary="Accept one cell's recommendation into the schedule",
+        description=_DECISION
+        + "\n\nA 409 says who changed the cell, to what and when; nothing is written.",
         request=serializers.QuotaAcceptSerializer,
         responses={201: serializers.ScheduleEntrySerializer},
+        examples=[_STALE_EXAMPLE],
     )
     @action(detail=False, methods=["post"])
+    @idempotent
     def accept(self, request):
         body = serializers.QuotaAcceptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -75,15 +109,36 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
             actor=request.user,
             product_id=data["product"].pk,
             week=data["week"],
-            seen_run_id=data.get("seen_run_id"),
+            seen_run_id=data["seen_run_id"],
+            seen_entry_id=data["seen_entry_id"],
         )
         return self._entry_response(entry)
 
     @extend_schema(
+        summary="Set one cell to other units than recommended, with a reason",
+        description=_DECISION
+        + "\n\nA 409 says who changed the cell, to what and when; nothing is written.",
         request=serializers.QuotaOverrideSerializer,
         responses={201: serializers.ScheduleEntrySerializer},
+        examples=[
+            OpenApiExample(
+                "An override over what the user saw",
+                summary="POST with Idempotency-Key: 0f8e6a3c-5d41-4c2b-9d7e-2b1f7c9e4a10",
+                value={
+                    "product": "BEV-1001",
+                    "week": "2026-W49",
+                    "units": 900,
+                    "reason": "Tank cleaning on Thursday",
+                    "seen_run_id": 41,
+                    "seen_entry_id": 8890,
+                },
+                request_only=True,
+            ),
+            _STALE_EXAMPLE,
+        ],
     )
     @action(detail=False, methods=["post"])
+    @idempotent
     def override(self, request):
         body = serializers.QuotaOverrideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -94,11 +149,19 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
             week=data["week"],
             units=data["units"],
             reason=data["reason"],
-            seen_run_id=data.get("seen_run_id"),
+            seen_run_id=data["seen_run_id"],
+            seen_entry_id=data["seen_entry_id"],
         )
         return self._entry_response(entry)
 
     @extend_schema(
+        summary="Accept every recommendation of a line in a range of weeks",
+        description="One schedule revision for every cell of the line in the weeks whose "
+        "accepted quota differs from its recommendation (200 with no revision when none "
+        "does). Send `seen_schedule_version`, the schedule version you decided on "
+        "(`X-Schedule-Version` of `GET /api/v1/schedules/`): if a cell this would change "
+        "was accepted or overridden after it, the answer is 409 naming who changed what, "
+        "and nothing is accepted. Safe to retry with an `Idempotency-Key`.",
         request=serializers.QuotaAcceptRangeSerializer,
         responses={
             201: serializers.AcceptRangeResultSerializer,
@@ -106,6 +169,7 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
         },
     )
     @action(detail=False, methods=["post"], url_path="accept-range")
+    @idempotent
     def accept_range(self, request):
         body = serializers.QuotaAcceptRangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -115,6 +179,7 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
             line_id=data["line"].pk,
             week_from=data["from"],
             week_to=data["to"],
+            seen_schedule_version=data["seen_schedule_version"],
         )
         if revision is None:
             return Response({"revision": None, "entries": 0}, status=status.HTTP_200_OK)

@@ -20,6 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from coordination.api_support import idempotent
 from coordination.auth import api_client_of
 from production.models import WebhookDelivery, WebhookEndpoint
 from production.serializers import LineRefField
@@ -114,6 +115,7 @@ class WebhookEndpointViewSet(
         request=WebhookEndpointCreateSerializer,
         responses={201: WebhookEndpointCreatedSerializer},
     )
+    @idempotent
     def create(self, request):
         body = WebhookEndpointCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)

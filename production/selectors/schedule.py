@@ -23,6 +23,23 @@ def schedule_version() -> int:
     return ScheduleRevision.objects.aggregate(version=Max("id"))["version"] or 0
 
 
+def decision_versions(product_id: int, week: dt.date) -> dict:
+    """What an accept or override of this cell is made over, as read now: the
+    recommendation's run and the current accepted entry (None: none yet). Scripts and
+    clients that decide without a page send these (production.services.schedule)."""
+    run_id = (
+        QuotaRecommendation.objects.filter(product_id=product_id, week=week)
+        .values_list("run_id", flat=True)
+        .first()
+    )
+    entry_id = (
+        ScheduleEntry.objects.filter(product_id=product_id, week=week, superseded_at__isnull=True)
+        .values_list("id", flat=True)
+        .first()
+    )
+    return {"seen_run_id": run_id, "seen_entry_id": entry_id}
+
+
 def _week_and_scope(
     queryset: QuerySet,
     *,
@@ -77,13 +94,15 @@ def quota_recommendations(
     week_from: dt.date | None = None,
     week_to: dt.date | None = None,
 ) -> QuerySet[QuotaRecommendation]:
-    """Recommendations with the currently accepted units of the same cell
-    (`accepted_units`, None where nothing is accepted), by line, product and week."""
+    """Recommendations with the currently accepted entry of the same cell and its units
+    (`accepted_entry`, `accepted_units`, None where nothing is accepted), by line,
+    product and week."""
     accepted = ScheduleEntry.objects.filter(
         product_id=OuterRef("product_id"), week=OuterRef("week"), superseded_at__isnull=True
-    ).values("units")[:1]
+    )
     queryset = QuotaRecommendation.objects.select_related("product", "line").annotate(
-        accepted_units=Subquery(accepted)
+        accepted_units=Subquery(accepted.values("units")[:1]),
+        accepted_entry=Subquery(accepted.values("id")[:1]),
     )
     queryset = _week_and_scope(
         queryset, line_id=line_id, product_id=product_id, week_from=week_from, week_to=week_to

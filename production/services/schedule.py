@@ -2,7 +2,14 @@
 
 Every change is a ScheduleRevision; its id is the schedule version REST clients see.
 An entry for the same product and week supersedes the previous one (kept, so clients
-syncing incrementally learn about the change)."""
+syncing incrementally learn about the change).
+
+No decision is lost to another made meanwhile (optimistic locking, checked under the
+schedule lock): accepting or overriding one cell names the accepted entry it replaces
+(`seen_entry_id`, None when the person saw none), and a range accept names the schedule
+version it was decided on (`seen_schedule_version`): a cell it would change that was
+accepted or overridden after that version refuses the whole range. A stale decision
+raises StaleEditError saying who changed what, to what and when."""
 
 from __future__ import annotations
 
@@ -16,13 +23,18 @@ from django.utils.text import Truncator
 
 from coordination.errors import StaleEditError
 from coordination.services.activity import activity_record
+from coordination.services.locking import version_number
 from coordination.weeks import current_week, iso_label
 from production.models import Line, QuotaRecommendation, ScheduleEntry, ScheduleRevision
+from production.selectors.schedule import schedule_version
 from production.services import webhooks
 
 PLAN_PERMISSION = "production.plan_line"
 SCHEDULE_LOCK_KEY = 0x7A4D_5C4E  # any constant shared by every schedule write
 MAX_UNITS = 100_000_000
+# The names of the versions a decision carries, as the API and the errors call them.
+SEEN_ENTRY = "seen_entry_id"
+SEEN_SCHEDULE_VERSION = "seen_schedule_version"
 
 
 def _require(actor) -> None:
@@ -30,14 +42,63 @@ def _require(actor) -> None:
         raise PermissionDenied("Only Production may accept or override quotas.")
 
 
-def _new_revision(actor, summary: str) -> ScheduleRevision:
-    """Revisions must commit in the order of their numbers, or a client syncing with
-    `changed_since` could skip one that committed late: serialize schedule writes."""
+def _lock_schedule() -> None:
+    """Serialize schedule writes, taken first by every writer: revisions must commit in
+    the order of their numbers (or a client syncing with `changed_since` could skip one
+    that committed late), and what a writer reads after it (the current entries it
+    checks the person's decision against) is what it replaces."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEDULE_LOCK_KEY])
     # SQLite runs one writing transaction at a time already.
+
+
+def _new_revision(actor, summary: str) -> ScheduleRevision:
     return ScheduleRevision.objects.create(created_by=actor, summary=Truncator(summary).chars(300))
+
+
+def _changed(entry: ScheduleEntry) -> str:
+    """Who decided a cell, what and when, e.g. "Petra overrode BEV-1001 in 2026-W49 to
+    222 units at 10:41"."""
+    verb = "overrode" if entry.kind == ScheduleEntry.Kind.OVERRIDDEN else "accepted"
+    when = timezone.localtime(entry.accepted_at)
+    at = f"at {when:%H:%M}"
+    if when.date() != timezone.localdate():
+        at = f"on {when.day} {when:%b} {at}"
+    return (
+        f"{entry.accepted_by} {verb} {entry.product.sku} in {iso_label(entry.week)} "
+        f"to {entry.units:,} units {at}"
+    )
+
+
+def _current_entry(product_id: int, week: dt.date) -> ScheduleEntry | None:
+    return (
+        ScheduleEntry.objects.select_for_update(of=("self",))
+        .select_related("product", "accepted_by")
+        .filter(product_id=product_id, week=week, superseded_at__isnull=True)
+        .first()
+    )
+
+
+def _check_seen_entry(
+    rec: QuotaRecommendation, current: ScheduleEntry | None, seen_entry_id: int | None
+) -> None:
+    """The person decided over `seen_entry_id` (None: nothing accepted yet); refuse if
+    someone accepted or overrode the cell since."""
+    seen = None if seen_entry_id is None else version_number(seen_entry_id, field=SEEN_ENTRY)
+    if (current.pk if current else None) == seen:
+        return
+    if current is None:
+        raise ValidationError(
+            {
+                SEEN_ENTRY: f"Nothing is accepted for {rec.product.sku} in "
+                f"{iso_label(rec.week)} yet, so there is no entry {seen} to replace."
+            }
+        )
+    raise StaleEditError(
+        current,
+        f"{_changed(current)} since you loaded it. Review that quota, then decide again.",
+    )
 
 
 def whole_units(value: float) -> int:
@@ -51,19 +112,12 @@ def _write(
     actor,
     revision: ScheduleRevision,
     recommendation: QuotaRecommendation,
+    current: ScheduleEntry | None,
     units: int,
     kind,
     reason="",
 ) -> ScheduleEntry:
-    current = (
-        ScheduleEntry.objects.select_for_update()
-        .filter(
-            product_id=recommendation.product_id,
-            week=recommendation.week,
-            superseded_at__isnull=True,
-        )
-        .first()
-    )
+    """Supersede `current` (the cell's entry, locked) with a new entry."""
     if current is not None:
         current.superseded_at = timezone.now()
         current.superseded_in = revision
@@ -84,16 +138,17 @@ def _write(
     return entry
 
 
-def _recommendation(product_id: int, week: dt.date, seen_run_id: int | None):
+def _recommendation(product_id: int, week: dt.date, seen_run_id: int):
+    seen_run_id = version_number(seen_run_id, field="seen_run_id")
     rec = (
-        QuotaRecommendation.objects.select_for_update()
+        QuotaRecommendation.objects.select_for_update(of=("self",))
         .select_related("product", "line")
         .filter(product_id=product_id, week=week)
         .first()
     )
     if rec is None:
         raise ValidationError(f"There is no recommendation for that product in {iso_label(week)}.")
-    if seen_run_id is not None and rec.run_id != int(seen_run_id):
+    if rec.run_id != seen_run_id:
         raise StaleEditError(
             rec,
             "A recompute changed this recommendation since you loaded the page. "
@@ -106,16 +161,22 @@ def _recommendation(product_id: int, week: dt.date, seen_run_id: int | None):
 
 @transaction.atomic
 def quota_accept(
-    *, actor, product_id: int, week: dt.date, seen_run_id: int | None = None
+    *, actor, product_id: int, week: dt.date, seen_run_id: int, seen_entry_id: int | None
 ) -> ScheduleEntry:
+    """Accept the recommendation the person saw (run `seen_run_id`) over the accepted
+    entry they saw (`seen_entry_id`, None: none yet)."""
     _require(actor)
+    _lock_schedule()
     rec = _recommendation(product_id, week, seen_run_id)
+    current = _current_entry(rec.product_id, rec.week)
+    _check_seen_entry(rec, current, seen_entry_id)
     units = whole_units(rec.recommended_units)
     revision = _new_revision(actor, f"Accepted {rec.product.sku} {iso_label(week)}: {units} units")
     entry = _write(
         actor=actor,
         revision=revision,
         recommendation=rec,
+        current=current,
         units=units,
         kind=ScheduleEntry.Kind.ACCEPTED,
     )
@@ -132,8 +193,10 @@ def quota_override(
     week: dt.date,
     units,
     reason: str,
-    seen_run_id: int | None = None,
+    seen_run_id: int,
+    seen_entry_id: int | None,
 ) -> ScheduleEntry:
+    """Set the cell to `units` with a reason, over what the person saw (as quota_accept)."""
     _require(actor)
     errors = {}
     try:
@@ -150,11 +213,14 @@ def quota_override(
         errors["reason"] = "Say why you override Tandem's recommendation."
     if errors:
         raise ValidationError(errors)
+    _lock_schedule()
     rec = _recommendation(product_id, week, seen_run_id)
     if rec.hold_reason and units > 0:
         raise ValidationError(
             {"units": f"{rec.product.sku} is on hold ({rec.hold_reason}): its quota stays 0."}
         )
+    current = _current_entry(rec.product_id, rec.week)
+    _check_seen_entry(rec, current, seen_entry_id)
     revision = _new_revision(
         actor,
         f"Overrode {rec.product.sku} {iso_label(week)}: {units} units "
@@ -164,6 +230,7 @@ def quota_override(
         actor=actor,
         revision=revision,
         recommendation=rec,
+        current=current,
         units=units,
         kind=ScheduleEntry.Kind.OVERRIDDEN,
         reason=reason,
@@ -175,10 +242,13 @@ def quota_override(
 
 @transaction.atomic
 def quotas_accept_range(
-    *, actor, line_id: int, week_from: dt.date, week_to: dt.date
+    *, actor, line_id: int, week_from: dt.date, week_to: dt.date, seen_schedule_version: int
 ) -> ScheduleRevision | None:
     """Accept every recommendation of a line in a range of weeks, as one revision.
-    Cells whose accepted quota already equals the recommendation are left alone."""
+    Cells whose accepted quota already equals the recommendation are left alone.
+
+    `seen_schedule_version` is the schedule version the person decided on: if a cell
+    this would change was accepted or overridden after it, nothing is accepted."""
     _require(actor)
     line = Line.objects.get(pk=line_id)
     if week_to < week_from:
@@ -191,34 +261,59 @@ def quotas_accept_range(
             f"{iso_label(week_from)}–{iso_label(week_to)} are over: their quotas can no longer "
             "change."
         )
+    seen = version_number(seen_schedule_version, field=SEEN_SCHEDULE_VERSION, minimum=0)
     week_from = max(week_from, current_week())
+    _lock_schedule()
+    latest = schedule_version()
+    if seen > latest:
+        raise ValidationError(
+            {SEEN_SCHEDULE_VERSION: f"There is no schedule version {seen}: the latest is {latest}."}
+        )
     recommendations = list(
-        QuotaRecommendation.objects.select_for_update()
+        QuotaRecommendation.objects.select_for_update(of=("self",))
+        .select_related("product")
         .filter(line=line, week__gte=week_from, week__lte=week_to)
         .order_by("product_id", "week")
     )
     current = {
-        (e.product_id, e.week): e.units
-        for e in ScheduleEntry.objects.filter(
-            line=line, week__gte=week_from, week__lte=week_to, superseded_at__isnull=True
+        (e.product_id, e.week): e
+        for e in ScheduleEntry.objects.select_for_update(of=("self",))
+        .select_related("product", "accepted_by")
+        .filter(
+            product_id__in={rec.product_id for rec in recommendations},
+            week__gte=week_from,
+            week__lte=week_to,
+            superseded_at__isnull=True,
         )
     }
-    todo = [
-        rec
-        for rec in recommendations
-        if current.get((rec.product_id, rec.week)) != whole_units(rec.recommended_units)
-    ]
+    todo = []
+    for rec in recommendations:
+        entry = current.get((rec.product_id, rec.week))
+        if entry is None or entry.units != whole_units(rec.recommended_units):
+            todo.append((rec, entry))
+    changed = sorted(
+        (entry for _, entry in todo if entry is not None and entry.revision_id > seen),
+        key=lambda entry: -entry.revision_id,
+    )
+    if changed:
+        more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+        raise StaleEditError(
+            line,
+            f"Since schedule version {seen}, {_changed(changed[0])}{more}. "
+            "Review the grid, then accept again.",
+        )
     if not todo:
         return None
     revision = _new_revision(
         actor,
         f"Accepted {len(todo)} quotas on {line} for {iso_label(week_from)}–{iso_label(week_to)}",
     )
-    for rec in todo:
+    for rec, entry in todo:
         _write(
             actor=actor,
             revision=revision,
             recommendation=rec,
+            current=entry,
             units=whole_units(rec.recommended_units),
             kind=ScheduleEntry.Kind.ACCEPTED,
         )
@@ -232,6 +327,7 @@ def schedule_zero_held(*, actor, product_ids, reason: str) -> ScheduleRevision |
     """A hold stops production now: accepted quotas of held products from this week on
     become 0 (an override with the hold's reason), so clients pulling the schedule
     stop making them at once instead of after the next acceptance."""
+    _lock_schedule()
     current = list(
         ScheduleEntry.objects.select_for_update()
         .filter(

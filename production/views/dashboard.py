@@ -22,6 +22,7 @@ from demand.models import Promotion
 from production import forms
 from production.models import Line, QuotaRecommendation
 from production.selectors import dashboard as selectors
+from production.selectors.schedule import schedule_version
 from production.services import schedule as schedule_services
 
 
@@ -77,6 +78,9 @@ def dashboard(request):
     weeks = selectors.weeks_from_now()
     context = {"section": "production", "lines": Line.objects.all(), "line": line, "weeks": weeks}
     if line is not None:
+        # Read before the grid: a change landing in between then refuses a range
+        # accept instead of being overwritten unseen.
+        seen_version = schedule_version()
         overview = selectors.line_overview(line, weeks)
         context.update(
             overview=overview,
@@ -96,7 +100,13 @@ def dashboard(request):
             changes=selectors.changes_since_accepted(line, weeks),
             runs=selectors.recent_runs(line),
             recomputes_in_progress=selectors.recomputes_in_progress(line),
-            range_form=forms.AcceptRangeForm(initial={"week_from": weeks[0], "week_to": weeks[3]}),
+            range_form=forms.AcceptRangeForm(
+                initial={
+                    "week_from": weeks[0],
+                    "week_to": weeks[3],
+                    "seen_schedule_version": seen_version,
+                }
+            ),
             can_plan=request.user.has_perm("production.plan_line"),
             notices=notices_for([line, *line.products.all()]),
         )
@@ -118,11 +128,20 @@ def _recommendation(sku: str, week_label: str) -> QuotaRecommendation:
     return rec
 
 
+def _accepted_entry(rec: QuotaRecommendation):
+    return rec.product.schedule_entries.filter(week=rec.week, superseded_at__isnull=True).first()
+
+
+def _seen(rec: QuotaRecommendation, entry) -> dict:
+    """What a decision on this cell is made over: the run and the accepted entry shown."""
+    return {"seen_run": rec.run_id, "seen_entry": entry.pk if entry else 0}
+
+
 @permission_required("production.view_quotarecommendation")
 def explain(request, sku, week, override_form=None, status=200):
     """One cell's explanation as a waterfall, with accept and override (htmx or a page)."""
     rec = _recommendation(sku, week)
-    entry = rec.product.schedule_entries.filter(week=rec.week, superseded_at__isnull=True).first()
+    entry = _accepted_entry(rec)
     context = {
         "section": "production",
         "rec": rec,
@@ -130,10 +149,11 @@ def explain(request, sku, week, override_form=None, status=200):
         "steps": selectors.explanation_steps(rec),
         "accepted_units": entry.units if entry else None,
         "whole_units": schedule_services.whole_units(rec.recommended_units),
+        "seen": _seen(rec, entry),
         "override_form": override_form
         or forms.OverrideForm(
             initial={
-                "seen_run": rec.run_id,
+                **_seen(rec, entry),
                 "units": schedule_services.whole_units(rec.recommended_units),
             }
         ),
@@ -167,10 +187,7 @@ def accept(request, sku, week):
         return _back_to_cell(request, rec)
     try:
         entry = schedule_services.quota_accept(
-            actor=request.user,
-            product_id=rec.product_id,
-            week=rec.week,
-            seen_run_id=form.cleaned_data["seen_run"],
+            actor=request.user, product_id=rec.product_id, week=rec.week, **form.seen()
         )
     except (ValidationError, StaleEditError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
@@ -194,12 +211,17 @@ def override(request, sku, week):
                 week=rec.week,
                 units=form.cleaned_data["units"],
                 reason=form.cleaned_data["reason"],
-                seen_run_id=form.cleaned_data["seen_run"],
+                **form.seen(),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         except StaleEditError as exc:
             form.add_error(None, str(exc))
+            # The page now shows what changed, with the person's input kept: a second
+            # override is made knowingly, over what they now see.
+            fresh = _recommendation(sku, week)
+            form.data = form.data.copy()
+            form.data.update(_seen(fresh, _accepted_entry(fresh)))
         else:
             messages.success(
                 request,
@@ -217,7 +239,10 @@ def accept_range(request):
         raise Http404("No line.")
     form = forms.AcceptRangeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(
+            request,
+            form.refusal_message(" ".join(e for errors in form.errors.values() for e in errors)),
+        )
     else:
         try:
             revision = schedule_services.quotas_accept_range(
@@ -225,9 +250,10 @@ def accept_range(request):
                 line_id=line.pk,
                 week_from=form.cleaned_data["week_from"],
                 week_to=form.cleaned_data["week_to"],
+                seen_schedule_version=form.cleaned_data["seen_schedule_version"],
             )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+        except (ValidationError, StaleEditError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:
             if revision is None:
                 messages.info(request, "Nothing to accept: the schedule already matches.")

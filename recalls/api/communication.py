@@ -32,6 +32,7 @@ from rest_framework import mixins
 from rest_framework import status as http
 from rest_framework.decorators import action
 
+from coordination.api_support import idempotent
 from recalls import selectors
 from recalls import serializers as s
 from recalls.api.base import (
@@ -77,6 +78,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, IncidentChil
         request=s.TaskCreateSerializer,
         responses={201: s.RecallTaskSerializer, **ERRORS},
     )
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = self.validated(s.TaskCreateSerializer)
         task = services.task_add(
@@ -121,6 +123,7 @@ class PressInquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Inci
         request=s.PressInquiryCreateSerializer,
         responses={201: s.PressInquirySerializer, **ERRORS},
     )
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = self.validated(s.PressInquiryCreateSerializer)
         inquiry = services.press_inquiry_log(
@@ -204,6 +207,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Inciden
         request=s.StatementCreateSerializer,
         responses={201: s.StatementSerializer, **ERRORS},
     )
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = self.validated(s.StatementCreateSerializer)
         statement = services.statement_draft(
@@ -303,6 +307,7 @@ class NotificationViewSet(mixins.ListModelMixin, IncidentChildViewSet):
         request=s.NotificationCreateSerializer,
         responses={201: s.CustomerNotificationSerializer, **ERRORS},
     )
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = self.validated(s.NotificationCreateSerializer)
         notification = services.notification_log(

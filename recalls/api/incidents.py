@@ -28,6 +28,7 @@ from rest_framework import status as http
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from coordination.api_support import idempotent
 from coordination.models import Product
 from recalls import selectors
 from recalls import serializers as s
@@ -104,6 +105,7 @@ class RecallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RecallApiV
         request=s.RecallCreateSerializer,
         responses={201: s.RecallDetailSerializer, **ERRORS},
     )
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = self.validated(s.RecallCreateSerializer)
         incident = services.recall_open(
@@ -240,6 +242,7 @@ class LotViewSet(mixins.ListModelMixin, IncidentChildViewSet):
         request=s.LotCreateSerializer,
         responses={201: s.AffectedLotSerializer, **ERRORS},
     )
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = self.validated(s.LotCreateSerializer)
         lot = services.lot_add(

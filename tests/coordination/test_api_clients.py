@@ -225,7 +225,8 @@ def test_a_missing_scope_is_403_with_the_error_body():
 def test_a_read_scope_never_writes_and_nothing_changes():
     product = ProductFactory()
     _, key = make_client(scopes=["quotas:read", "schedules:read"])
-    response = bearer(key).post(ACCEPT, {"product": product.sku, "week": "2030-W01"}, format="json")
+    body = {"product": product.sku, "week": "2030-W01", "seen_run_id": 1, "seen_entry_id": None}
+    response = bearer(key).post(ACCEPT, body, format="json")
     assert response.status_code == 403
     assert response.json() == missing_scope("This API key lacks the scope quotas:write.")
     assert ScheduleEntry.objects.count() == 0

@@ -12,6 +12,7 @@ from coordination.errors import StaleEditError
 from coordination.models import ActivityEvent, CustomerRequest
 from coordination.selectors import customer_requests as selectors
 from coordination.services import customer_requests as services
+from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week
 from tests.factories import ProductFactory
 
@@ -152,10 +153,10 @@ def test_full_customization_path_becomes_firm_demand(sales_user, production_user
 def _in_review(sales_user, production_user, product):
     request = log(sales_user, product)
     services.request_route(
-        actor=sales_user, request_id=request.pk, expected_version=None, department="production"
+        actor=sales_user, request_id=request.pk, expected_version=UNCHECKED, department="production"
     )
     return services.request_start_review(
-        actor=production_user, request_id=request.pk, expected_version=None
+        actor=production_user, request_id=request.pk, expected_version=UNCHECKED
     )
 
 
@@ -199,21 +200,24 @@ def test_quote_needs_a_feasible_answer(sales_user, production_user, product):
     request = _in_review(sales_user, production_user, product)
     with pytest.raises(ValidationError, match="only after production has found"):
         services.request_quote(
-            actor=sales_user, request_id=request.pk, expected_version=None, unit_price="2.00"
+            actor=sales_user, request_id=request.pk, expected_version=UNCHECKED, unit_price="2.00"
         )
     services.request_answer_feasibility(
         actor=production_user,
         request_id=request.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         feasible=False,
         note="Cannot print that sleeve.",
     )
     with pytest.raises(ValidationError, match="only after production has found"):
         services.request_quote(
-            actor=sales_user, request_id=request.pk, expected_version=None, unit_price="2.00"
+            actor=sales_user, request_id=request.pk, expected_version=UNCHECKED, unit_price="2.00"
         )
     declined = services.request_decline(
-        actor=sales_user, request_id=request.pk, expected_version=None, note="Told the customer."
+        actor=sales_user,
+        request_id=request.pk,
+        expected_version=UNCHECKED,
+        note="Told the customer.",
     )
     assert (declined.status, declined.quoted_unit_price) == ("declined", None)
 
@@ -223,7 +227,7 @@ def test_quote_respects_production_lead_time(sales_user, production_user, produc
     services.request_answer_feasibility(
         actor=production_user,
         request_id=request.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         feasible=True,
         note="OK",
         extra_unit_cost="0",
@@ -231,7 +235,7 @@ def test_quote_respects_production_lead_time(sales_user, production_user, produc
     )
     with pytest.raises(ValidationError) as info:
         services.request_quote(
-            actor=sales_user, request_id=request.pk, expected_version=None, unit_price="2.00"
+            actor=sales_user, request_id=request.pk, expected_version=UNCHECKED, unit_price="2.00"
         )
     earliest = add_weeks(current_week(), 10).isocalendar()
     assert info.value.message_dict["wanted_week"] == [
@@ -248,7 +252,7 @@ def test_quote_refuses_a_price_that_is_not_positive(sales_user, production_user,
     services.request_answer_feasibility(
         actor=production_user,
         request_id=request.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         feasible=True,
         note="OK",
         extra_unit_cost="0",
@@ -256,7 +260,7 @@ def test_quote_refuses_a_price_that_is_not_positive(sales_user, production_user,
     )
     with pytest.raises(ValidationError) as info:
         services.request_quote(
-            actor=sales_user, request_id=request.pk, expected_version=None, unit_price=price
+            actor=sales_user, request_id=request.pk, expected_version=UNCHECKED, unit_price=price
         )
     assert list(info.value.message_dict) == ["unit_price"]
 
@@ -274,17 +278,17 @@ def test_resolve_applies_to_everything_but_customizations(sales_user, marketing_
     custom = log(sales_user, product)
     with pytest.raises(ValidationError, match="does not apply to a customization"):
         services.request_resolve(
-            actor=sales_user, request_id=custom.pk, expected_version=None, resolution="done"
+            actor=sales_user, request_id=custom.pk, expected_version=UNCHECKED, resolution="done"
         )
     with pytest.raises(ValidationError) as info:
         services.request_resolve(
-            actor=marketing_user, request_id=need.pk, expected_version=None, resolution=" "
+            actor=marketing_user, request_id=need.pk, expected_version=UNCHECKED, resolution=" "
         )
     assert info.value.message_dict == {"resolution": ["Say how the request was resolved."]}
     resolved = services.request_resolve(
         actor=marketing_user,
         request_id=need.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         resolution="Added to range review.",
     )
     assert (resolved.status, resolved.resolution) == ("resolved", "Added to range review.")
@@ -295,14 +299,14 @@ def test_start_review_only_by_the_routed_department(
 ):
     request = log(sales_user, product, kind="quality_issue", quantity=None, wanted_week=None)
     services.request_route(
-        actor=sales_user, request_id=request.pk, expected_version=None, department="quality"
+        actor=sales_user, request_id=request.pk, expected_version=UNCHECKED, department="quality"
     )
     with pytest.raises(PermissionDenied):
         services.request_start_review(
-            actor=production_user, request_id=request.pk, expected_version=None
+            actor=production_user, request_id=request.pk, expected_version=UNCHECKED
         )
     started = services.request_start_review(
-        actor=quality_user, request_id=request.pk, expected_version=None
+        actor=quality_user, request_id=request.pk, expected_version=UNCHECKED
     )
     assert (started.status, started.assignee) == ("in_review", quality_user)
 
@@ -356,7 +360,7 @@ def test_allowed_actions_follow_role_and_state(
     assert [a.name for a in services.allowed_actions(production_user, request)] == ["route"]
     assert services.allowed_actions(marketing_user, request) == []
     request = services.request_route(
-        actor=sales_user, request_id=request.pk, expected_version=None, department="production"
+        actor=sales_user, request_id=request.pk, expected_version=UNCHECKED, department="production"
     )
     assert [a.name for a in services.allowed_actions(production_user, request)] == [
         "route",
@@ -375,7 +379,7 @@ def test_overdue_flag(sales_user, product):
     assert request.is_overdue is True
     assert list(selectors.filter_requests(CustomerRequest.objects.all(), overdue=True)) == [request]
     services.request_resolve(
-        actor=sales_user, request_id=request.pk, expected_version=None, resolution="Done"
+        actor=sales_user, request_id=request.pk, expected_version=UNCHECKED, resolution="Done"
     )
     request.refresh_from_db()
     assert request.is_overdue is False
@@ -400,7 +404,7 @@ def test_firm_orders_filter_by_product_and_week(sales_user, production_user, pro
         services.request_answer_feasibility(
             actor=production_user,
             request_id=request.pk,
-            expected_version=None,
+            expected_version=UNCHECKED,
             feasible=True,
             note="OK",
             extra_unit_cost="0",
@@ -409,12 +413,14 @@ def test_firm_orders_filter_by_product_and_week(sales_user, production_user, pro
         services.request_quote(
             actor=sales_user,
             request_id=request.pk,
-            expected_version=None,
+            expected_version=UNCHECKED,
             unit_price="2",
             wanted_week=add_weeks(current_week(), weeks_ahead),
         )
         accepted.append(
-            services.request_accept(actor=sales_user, request_id=request.pk, expected_version=None)
+            services.request_accept(
+                actor=sales_user, request_id=request.pk, expected_version=UNCHECKED
+            )
         )
     assert [row["request_id"] for row in selectors.firm_orders(product_ids=[other.pk])] == [
         accepted[1].pk

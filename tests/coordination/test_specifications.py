@@ -11,6 +11,7 @@ from coordination.errors import StaleEditError
 from coordination.models import ActivityEvent, Specification
 from coordination.selectors import products as selectors
 from coordination.services import specifications as services
+from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week
 from tests.factories import CustomerRequestFactory, ProductFactory, SpecificationFactory
 
@@ -149,7 +150,7 @@ def test_a_later_approval_supersedes_a_scheduled_version_that_never_took_effect(
     services.specification_approve(
         actor=production_user,
         spec_id=later.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         feasibility_note="OK",
         unit_cost_impact="0",
     )
@@ -163,7 +164,7 @@ def test_a_later_approval_supersedes_a_scheduled_version_that_never_took_effect(
     services.specification_approve(
         actor=production_user,
         spec_id=earlier.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         feasibility_note="OK",
         unit_cost_impact="0",
     )
@@ -197,7 +198,7 @@ def test_only_production_reviews(make_user, marketing_user, product, role):
         services.specification_approve(
             actor=make_user(role),
             spec_id=spec.pk,
-            expected_version=None,
+            expected_version=UNCHECKED,
             feasibility_note="x",
             unit_cost_impact="0",
         )
@@ -223,7 +224,7 @@ def test_reject_records_the_answer(marketing_user, production_user, product):
         services.specification_approve(
             actor=production_user,
             spec_id=spec.pk,
-            expected_version=None,
+            expected_version=UNCHECKED,
             feasibility_note="x",
             unit_cost_impact="0",
         )
@@ -255,7 +256,7 @@ def test_only_drafts_can_be_edited(marketing_user, product):
     spec = draft(marketing_user, product, propose=True)
     with pytest.raises(ValidationError, match="only drafts can be edited"):
         services.specification_update(
-            actor=marketing_user, spec_id=spec.pk, expected_version=None, colours=["Blue"]
+            actor=marketing_user, spec_id=spec.pk, expected_version=UNCHECKED, colours=["Blue"]
         )
 
 
@@ -271,7 +272,7 @@ def test_every_step_is_on_the_timeline(marketing_user, production_user, product)
     services.specification_approve(
         actor=production_user,
         spec_id=spec.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         feasibility_note="OK",
         unit_cost_impact="0.02",
     )

@@ -372,6 +372,7 @@ def adjustment_body(**overrides):
         "week": iso_label(week(2)),
         "units": 250,
         "reason": "Retailer flyer",
+        "version": None,
     }
     body.update(overrides)
     return body
@@ -429,7 +430,7 @@ def test_stale_adjustment_is_409_and_changes_nothing(marketing_user, lemon):
 def test_zero_units_removes_the_adjustment_with_204(marketing_user, lemon):
     client = client_for(marketing_user)
     client.put(ADJUST, adjustment_body(), format="json")
-    response = client.put(ADJUST, adjustment_body(units=0, reason=""), format="json")
+    response = client.put(ADJUST, adjustment_body(units=0, reason="", version=1), format="json")
     assert response.status_code == 204
     assert response.content == b""
     assert MarketingAdjustment.objects.count() == 0
@@ -466,7 +467,7 @@ def test_invalid_adjustment_is_400_and_writes_nothing(marketing_user, lemon, ove
 
 def test_missing_fields_and_malformed_json(marketing_user, lemon):
     client = client_for(marketing_user)
-    response = client.put(ADJUST, {}, format="json")
+    response = client.put(ADJUST, {"version": None}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {
         "product": ["This field is required."],

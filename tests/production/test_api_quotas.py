@@ -10,7 +10,7 @@ from rest_framework.fields import DateTimeField
 from rest_framework.test import APIClient
 
 from coordination import roles
-from coordination.models import ActivityEvent
+from coordination.models import ActivityEvent, Product
 from coordination.weeks import add_weeks, current_week, iso_label
 from production.models import ScheduleEntry, ScheduleRevision
 from tests.factories import (
@@ -19,6 +19,7 @@ from tests.factories import (
     QuotaRecommendationFactory,
     RecomputeRunFactory,
 )
+from tests.production.seen import seen_cell, seen_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,15 @@ def api(user=None) -> APIClient:
     if user is not None:
         client.force_authenticate(user)
     return client
+
+
+def seen(sku: str = "BEV-1001", offset: int = 1) -> dict:
+    """What a client that just read the cell sends: its run and its accepted entry."""
+    return seen_cell(Product.objects.get(sku=sku).pk, week(offset))
+
+
+def seen_version() -> dict:
+    return seen_schedule()
 
 
 def schedule_state() -> tuple:
@@ -139,13 +149,16 @@ def test_list_has_every_term_the_accepted_units_and_an_explanation(
                 "frozen": False,
                 "run": rec.run_id,
                 "accepted_units": None,
+                "accepted_entry": None,
                 "explanation": f"for {label(2)}: demand 420 = baseline 300 + promotion 120; "
                 "safety stock 50; 100 in stock; 80 built ahead for later weeks; short 40; "
                 "recommended 450",
             }
         ],
     }
-    api(production_user).post(ACCEPT, {"product": "BEV-1001", "week": label(1)}, format="json")
+    api(production_user).post(
+        ACCEPT, {"product": "BEV-1001", "week": label(1), **seen()}, format="json"
+    )
     assert api(marketing_user).get(LIST).json()["results"][0]["accepted_units"] == 451
 
 
@@ -251,7 +264,9 @@ def test_bad_filters_are_400_at_the_parameter(marketing_user, rec, query, field,
 
 def test_accept_creates_a_revision_and_an_entry_rounded_up(production_user, rec):
     response = api(production_user).post(
-        ACCEPT, {"product": "BEV-1001", "week": label(1), "seen_run_id": rec.run_id}, format="json"
+        ACCEPT,
+        {"product": "BEV-1001", "week": label(1), "seen_run_id": rec.run_id, "seen_entry_id": None},
+        format="json",
     )
     assert response.status_code == 201
     revision = ScheduleRevision.objects.get()
@@ -272,7 +287,7 @@ def test_accept_takes_a_date_inside_the_week(production_user, rec):
     wednesday = week(1) + dt.timedelta(days=2)
     response = api(production_user).post(
         ACCEPT,
-        {"product": "BEV-1001", "week": wednesday.isoformat()},
+        {"product": "BEV-1001", "week": wednesday.isoformat(), **seen()},
         format="json",
     )
     assert response.status_code == 201
@@ -281,8 +296,12 @@ def test_accept_takes_a_date_inside_the_week(production_user, rec):
 
 def test_accepting_again_supersedes_the_first_entry(production_user, rec):
     client = api(production_user)
-    first = client.post(ACCEPT, {"product": "BEV-1001", "week": label(1)}, format="json").json()
-    second = client.post(ACCEPT, {"product": "BEV-1001", "week": label(1)}, format="json").json()
+    first = client.post(
+        ACCEPT, {"product": "BEV-1001", "week": label(1), **seen()}, format="json"
+    ).json()
+    second = client.post(
+        ACCEPT, {"product": "BEV-1001", "week": label(1), **seen()}, format="json"
+    ).json()
     assert second["revision"] == first["revision"] + 1
     old, new = ScheduleEntry.objects.order_by("id")
     assert (old.pk, new.pk) == (first["id"], second["id"])
@@ -296,7 +315,9 @@ def test_accepting_again_supersedes_the_first_entry(production_user, rec):
 def test_accept_without_a_recommendation_is_400(production_user, rec):
     before = schedule_state()
     response = api(production_user).post(
-        ACCEPT, {"product": "BEV-1001", "week": label(5)}, format="json"
+        ACCEPT,
+        {"product": "BEV-1001", "week": label(5), **seen(), "seen_entry_id": None},
+        format="json",
     )
     assert response.status_code == 400
     assert response.json()["error"] == {
@@ -319,7 +340,13 @@ def test_stale_seen_run_id_is_409_and_accepts_nothing(production_user, rec):
         (ACCEPT, {}),
         (OVERRIDE, {"units": 300, "reason": "Tank cleaning"}),
     ):
-        stale = {"product": "BEV-1001", "week": label(1), "seen_run_id": newer.pk - 1, **body}
+        stale = {
+            "product": "BEV-1001",
+            "week": label(1),
+            "seen_run_id": newer.pk - 1,
+            "seen_entry_id": None,
+            **body,
+        }
         response = client.post(url, stale, format="json")
         assert response.status_code == 409
         assert response.json()["error"] == {
@@ -330,7 +357,9 @@ def test_stale_seen_run_id_is_409_and_accepts_nothing(production_user, rec):
         }
     assert schedule_state() == before
     fresh = client.post(
-        ACCEPT, {"product": "BEV-1001", "week": label(1), "seen_run_id": newer.pk}, format="json"
+        ACCEPT,
+        {"product": "BEV-1001", "week": label(1), "seen_run_id": newer.pk, "seen_entry_id": None},
+        format="json",
     )
     assert fresh.status_code == 201
 
@@ -341,7 +370,9 @@ def test_a_week_in_the_past_is_400_and_accepts_nothing(production_user, product)
     client = api(production_user)
     for url, extra in ((ACCEPT, {}), (OVERRIDE, {"units": 5, "reason": "Late count"})):
         response = client.post(
-            url, {"product": "BEV-1001", "week": label(-1), **extra}, format="json"
+            url,
+            {"product": "BEV-1001", "week": label(-1), **seen(offset=-1), **extra},
+            format="json",
         )
         assert response.status_code == 400
         message = f"{label(-1)} is over: its quota can no longer change."
@@ -356,7 +387,13 @@ def test_a_week_in_the_past_is_400_and_accepts_nothing(production_user, product)
 def test_override_records_units_and_reason(production_user, rec):
     response = api(production_user).post(
         OVERRIDE,
-        {"product": "BEV-1001", "week": label(1), "units": 380, "reason": "  Tank cleaning "},
+        {
+            "product": "BEV-1001",
+            "week": label(1),
+            "units": 380,
+            "reason": "  Tank cleaning ",
+            **seen(),
+        },
         format="json",
     )
     assert response.status_code == 201
@@ -374,7 +411,7 @@ def test_override_records_units_and_reason(production_user, rec):
 
 
 def test_an_override_with_the_longest_reason_is_accepted(production_user, rec):
-    body = {"product": "BEV-1001", "week": label(1), "units": 5, "reason": "x" * 300}
+    body = {"product": "BEV-1001", "week": label(1), "units": 5, "reason": "x" * 300, **seen()}
     response = api(production_user).post(OVERRIDE, body, format="json")
     assert response.status_code == 201
     assert ScheduleEntry.objects.get().reason == "x" * 300
@@ -383,7 +420,7 @@ def test_an_override_with_the_longest_reason_is_accepted(production_user, rec):
 
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_override_without_reason_is_400_at_reason(production_user, rec, reason):
-    body = {"product": "BEV-1001", "week": label(1), "units": 380}
+    body = {"product": "BEV-1001", "week": label(1), "units": 380, **seen()}
     if reason is not None:
         body["reason"] = reason
     before = schedule_state()
@@ -403,7 +440,7 @@ def test_override_units_out_of_range_is_400(production_user, rec, units, message
     before = schedule_state()
     response = api(production_user).post(
         OVERRIDE,
-        {"product": "BEV-1001", "week": label(1), "units": units, "reason": "Why not"},
+        {"product": "BEV-1001", "week": label(1), "units": units, "reason": "Why not", **seen()},
         format="json",
     )
     assert response.status_code == 400
@@ -417,7 +454,7 @@ def test_override_of_a_held_product_must_stay_zero(production_user, product):
     )
     before = schedule_state()
     client = api(production_user)
-    body = {"product": "BEV-1001", "week": label(1), "reason": "Customer insists"}
+    body = {"product": "BEV-1001", "week": label(1), "reason": "Customer insists", **seen()}
     response = client.post(OVERRIDE, {**body, "units": 10}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {
@@ -437,10 +474,12 @@ def test_accept_range_accepts_what_differs_as_one_revision(production_user, line
         for offset in (-1, 1, 2, 3):
             QuotaRecommendationFactory(product=p, week=week(offset), baseline=99.2)
     client = api(production_user)
-    client.post(ACCEPT, {"product": "BEV-1002", "week": label(2)}, format="json")
+    client.post(
+        ACCEPT, {"product": "BEV-1002", "week": label(2), **seen("BEV-1002", 2)}, format="json"
+    )
     first_version = ScheduleRevision.objects.get().pk
 
-    body = {"line": "Bottling 1", "from": label(-1), "to": label(2)}
+    body = {"line": "Bottling 1", "from": label(-1), "to": label(2), **seen_version()}
     response = client.post(ACCEPT_RANGE, body, format="json")
     assert response.status_code == 201
     revision = ScheduleRevision.objects.latest("id")
@@ -452,10 +491,13 @@ def test_accept_range_accepts_what_differs_as_one_revision(production_user, line
         ("BEV-1002", week(1), 100),
     ]
 
-    again = client.post(ACCEPT_RANGE, {**body, "line": line.pk}, format="json")
+    again = client.post(ACCEPT_RANGE, {**body, "line": line.pk, **seen_version()}, format="json")
     assert again.status_code == 200
     assert again.json() == {"revision": None, "entries": 0}
     assert ScheduleRevision.objects.count() == 2
+
+
+NO_VERSION_YET = {"seen_schedule_version": 0}
 
 
 @pytest.mark.parametrize(
@@ -487,15 +529,15 @@ def test_accept_range_of_past_weeks_says_they_are_over(
     ("body", "fields"),
     [
         (
-            {"line": "Bottling 1", "from": "2026-W10", "to": "2026-W09"},
+            {"line": "Bottling 1", "from": "2026-W10", "to": "2026-W09", **NO_VERSION_YET},
             {"to": ["The last week must not be before the first."]},
         ),
         (
-            {"line": "Nowhere", "from": "2026-W10", "to": "2026-W12"},
+            {"line": "Nowhere", "from": "2026-W10", "to": "2026-W12", **NO_VERSION_YET},
             {"line": ["There is no line 'Nowhere'."]},
         ),
         (
-            {"line": "Bottling 1"},
+            {"line": "Bottling 1", **NO_VERSION_YET},
             {
                 "from": ["Choose the week, e.g. 2026-W48."],
                 "to": ["Choose the week, e.g. 2026-W48."],
@@ -515,9 +557,15 @@ def test_accept_range_validation(production_user, rec, body, fields):
 
 
 ACTIONS = [
-    (ACCEPT, lambda: {"product": "BEV-1001", "week": label(1)}),
-    (OVERRIDE, lambda: {"product": "BEV-1001", "week": label(1), "units": 1, "reason": "x"}),
-    (ACCEPT_RANGE, lambda: {"line": "Bottling 1", "from": label(0), "to": label(4)}),
+    (ACCEPT, lambda: {"product": "BEV-1001", "week": label(1), **seen()}),
+    (
+        OVERRIDE,
+        lambda: {"product": "BEV-1001", "week": label(1), "units": 1, "reason": "x", **seen()},
+    ),
+    (
+        ACCEPT_RANGE,
+        lambda: {"line": "Bottling 1", "from": label(0), "to": label(4), **seen_version()},
+    ),
 ]
 
 
@@ -622,9 +670,20 @@ WRONG_TYPES = [
 ]
 
 VALID = {
-    ACCEPT: lambda: {"product": "BEV-1001", "week": label(1)},
-    OVERRIDE: lambda: {"product": "BEV-1001", "week": label(1), "units": 5, "reason": "x"},
-    ACCEPT_RANGE: lambda: {"line": "Bottling 1", "from": label(0), "to": label(4)},
+    ACCEPT: lambda: {"product": "BEV-1001", "week": label(1), **seen()},
+    OVERRIDE: lambda: {
+        "product": "BEV-1001",
+        "week": label(1),
+        "units": 5,
+        "reason": "x",
+        **seen(),
+    },
+    ACCEPT_RANGE: lambda: {
+        "line": "Bottling 1",
+        "from": label(0),
+        "to": label(4),
+        **seen_version(),
+    },
 }
 
 
@@ -652,7 +711,8 @@ def test_wrong_types_are_400_at_the_field(production_user, rec, url, change, fie
 
 
 def test_form_encoded_bodies_are_415(production_user, rec):
-    response = api(production_user).post(ACCEPT, VALID[ACCEPT]())  # multipart
+    body = {**VALID[ACCEPT](), "seen_entry_id": ""}  # a form has no null
+    response = api(production_user).post(ACCEPT, body)  # multipart
     assert response.status_code == 415
     assert response.json()["error"]["code"] == "unsupported_media_type"
     assert ScheduleEntry.objects.count() == 0

@@ -15,7 +15,16 @@ from tests.factories import (
     QuotaRecommendationFactory,
     ScheduleEntryFactory,
 )
-from tests.production.test_api_quotas import ACCEPT, OVERRIDE, api, expected_entry, label, week
+from tests.production.seen import seen_cell, seen_schedule
+from tests.production.test_api_quotas import (
+    ACCEPT,
+    OVERRIDE,
+    api,
+    expected_entry,
+    label,
+    seen,
+    week,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,13 +47,21 @@ def plan():
 
 
 def accept(user, sku, offset):
-    response = api(user).post(ACCEPT, {"product": sku, "week": label(offset)}, format="json")
+    response = api(user).post(
+        ACCEPT, {"product": sku, "week": label(offset), **seen(sku, offset)}, format="json"
+    )
     assert response.status_code == 201, response.json()
     return response.json()
 
 
 def override(user, sku, offset, units):
-    body = {"product": sku, "week": label(offset), "units": units, "reason": "Plant says so"}
+    body = {
+        "product": sku,
+        "week": label(offset),
+        "units": units,
+        "reason": "Plant says so",
+        **seen(sku, offset),
+    }
     response = api(user).post(OVERRIDE, body, format="json")
     assert response.status_code == 201, response.json()
     return response.json()
@@ -179,9 +196,10 @@ def test_refused_writes_leave_the_version_and_etag_alone(marketing_user, product
     accept(production_user, "BEV-1001", 1)
     client = api(marketing_user)
     before = client.get(SCHEDULES)
-    stale = {"product": "BEV-1001", "week": label(2), "units": -3, "reason": "x"}
+    stale = {"product": "BEV-1001", "week": label(2), "units": -3, "reason": "x", **seen(offset=2)}
     assert api(production_user).post(OVERRIDE, stale, format="json").status_code == 400
-    assert client.post(ACCEPT, {"product": "BEV-1001", "week": label(2)}).status_code == 403
+    body = {"product": "BEV-1001", "week": label(2), **seen(offset=2), "seen_entry_id": ""}
+    assert client.post(ACCEPT, body).status_code == 403
     cached = client.get(SCHEDULES, HTTP_IF_NONE_MATCH=before["ETag"])
     assert cached.status_code == 304
     assert cached["X-Schedule-Version"] == before["X-Schedule-Version"]
@@ -258,7 +276,7 @@ def test_an_incremental_mirror_converges_over_three_rounds(marketing_user, produ
             accept(production_user, "BEV-1002", 2),
             api(production_user).post(
                 "/api/v1/quota-recommendations/accept-range/",
-                {"line": "Bottling 1", "from": label(1), "to": label(3)},
+                {"line": "Bottling 1", "from": label(1), "to": label(3), **seen_schedule()},
                 format="json",
             ),
         ),
@@ -377,7 +395,9 @@ def test_the_schedule_is_read_only(production_user):
 
 
 def test_accept_through_the_service_is_visible_to_the_api(marketing_user, production_user, plan):
-    entry = services.quota_accept(actor=production_user, product_id=plan[2].pk, week=week(3))
+    entry = services.quota_accept(
+        actor=production_user, product_id=plan[2].pk, week=week(3), **seen_cell(plan[2].pk, week(3))
+    )
     body = api(marketing_user).get(SCHEDULES).json()
     assert body["results"] == [expected_entry(entry)]
     assert body["schedule_version"] == entry.revision_id

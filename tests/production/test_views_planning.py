@@ -26,6 +26,7 @@ from tests.factories import (
     RunRateFactory,
     ScheduleEntryFactory,
 )
+from tests.production.seen import seen_cell, seen_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -458,7 +459,9 @@ def test_an_unknown_cell_is_a_404(client, production_user, plan, sku, label):
 
     assert client.get(reverse("quota_explain", args=[sku, label])).status_code == 404
     assert (
-        client.post(reverse("quota_accept", args=[sku, label]), {"seen_run": "1"}).status_code
+        client.post(
+            reverse("quota_accept", args=[sku, label]), {"seen_run": "1", "seen_entry": "0"}
+        ).status_code
         == 404
     )
     assert ScheduleEntry.objects.count() == 2
@@ -467,8 +470,17 @@ def test_an_unknown_cell_is_a_404(client, production_user, plan, sku, label):
 # ------------------------------------------------------------------ accept
 
 
+def _seen_entry(rec) -> str:
+    """The accepted entry the explanation shows (0: none), as the page sends it."""
+    entry_id = seen_cell(rec.product_id, rec.week)["seen_entry_id"]
+    return str(entry_id or 0)
+
+
 def _accept(client, rec, seen_run=None, **headers):
-    data = {"seen_run": str(seen_run if seen_run is not None else rec.run_id)}
+    data = {
+        "seen_run": str(seen_run if seen_run is not None else rec.run_id),
+        "seen_entry": _seen_entry(rec),
+    }
     return client.post(
         reverse("quota_accept", args=[rec.product.sku, iso_label(rec.week)]), data, **headers
     )
@@ -577,6 +589,7 @@ def test_only_production_accepts_and_overrides(client, request, user, plan):
                 "line": plan["line"].pk,
                 "week_from": iso_label(week(0)),
                 "week_to": iso_label(week(3)),
+                **seen_schedule(),
             },
         ).status_code
         == 403
@@ -604,6 +617,7 @@ def test_accept_and_override_take_a_post(client, production_user, plan):
 def _override(client, rec, seen_run=None, headers=None, **overrides):
     data = {
         "seen_run": str(seen_run if seen_run is not None else rec.run_id),
+        "seen_entry": _seen_entry(rec),
         "units": "90",
         "reason": "Line trial that week",
     }
@@ -715,7 +729,7 @@ def test_a_stale_override_is_refused_and_nothing_is_written(client, production_u
 def _accept_range(client, line, week_from, week_to):
     return client.post(
         reverse("quota_accept_range"),
-        {"line": line.pk, "week_from": week_from, "week_to": week_to},
+        {"line": line.pk, "week_from": week_from, "week_to": week_to, **seen_schedule()},
     )
 
 
@@ -852,7 +866,11 @@ def test_the_promotion_impact_shows_pre_build_and_shortage(client, marketing_use
 def test_planning_actions_without_any_line_are_a_404(client, production_user):
     client.force_login(production_user)
 
-    week_range = {"week_from": iso_label(week(0)), "week_to": iso_label(week(3))}
+    week_range = {
+        "week_from": iso_label(week(0)),
+        "week_to": iso_label(week(3)),
+        "seen_schedule_version": "0",
+    }
     assert client.post(reverse("quota_accept_range"), week_range).status_code == 404
     assert client.post(reverse("recompute_now")).status_code == 404
     assert ScheduleRevision.objects.count() == 0

@@ -20,7 +20,8 @@ from production.services import schedule as schedule_services
 from production.services import webhooks
 from production.tasks import deliver_webhook, reconcile_webhook_deliveries
 from tests.factories import LineFactory, ProductFactory, QuotaRecommendationFactory
-from tests.production.test_api_quotas import ACCEPT, api, expected_entry, label, week
+from tests.production.seen import seen_cell, seen_schedule
+from tests.production.test_api_quotas import ACCEPT, api, expected_entry, label, seen, week
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +95,9 @@ def endpoint_for(user, url, *lines_followed, name=""):
 def accept(user, sku, offset):
     from coordination.models import Product
 
+    product_id = Product.objects.get(sku=sku).pk
     return schedule_services.quota_accept(
-        actor=user, product_id=Product.objects.get(sku=sku).pk, week=week(offset)
+        actor=user, product_id=product_id, week=week(offset), **seen_cell(product_id, week(offset))
     )
 
 
@@ -184,7 +186,11 @@ def test_a_range_accept_is_one_event_per_endpoint_with_every_changed_week(
     endpoint_for(production_user, receiver.url + "/all")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         revision = schedule_services.quotas_accept_range(
-            actor=production_user, line_id=bottling.pk, week_from=week(1), week_to=week(3)
+            actor=production_user,
+            line_id=bottling.pk,
+            week_from=week(1),
+            week_to=week(3),
+            **seen_schedule(),
         )
     assert revision.entries.count() == 6  # two products, three weeks
     assert len(callbacks) == 2
@@ -301,7 +307,9 @@ def test_planning_succeeds_while_the_endpoint_is_down(
     endpoint_for(production_user, dead_url)
     with django_capture_on_commit_callbacks(execute=True):
         response = api(production_user).post(
-            ACCEPT, {"product": "BEV-1001", "week": label(1)}, format="json"
+            ACCEPT,
+            {"product": "BEV-1001", "week": label(1), **seen()},
+            format="json",
         )
     assert response.status_code == 201, response.json()
     assert ScheduleEntry.objects.filter(pk=response.json()["id"]).exists()
@@ -394,9 +402,14 @@ def test_a_mirror_pulling_changed_since_on_each_event_converges(
             week=week(2),
             units=7,
             reason="Line trial",
+            **seen_cell(sku_ids["BEV-1002"], week(2)),
         ),
         lambda: schedule_services.quotas_accept_range(
-            actor=production_user, line_id=bottling.pk, week_from=week(1), week_to=week(3)
+            actor=production_user,
+            line_id=bottling.pk,
+            week_from=week(1),
+            week_to=week(3),
+            **seen_schedule(),
         ),
         lambda: schedule_services.schedule_zero_held(
             actor=production_user, product_ids=[sku_ids["BEV-1001"]], reason="Hold R-2"

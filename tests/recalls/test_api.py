@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from coordination.models import ActivityEvent
+from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week, iso_label
 from production.models import ProductionHold
 from recalls.models import (
@@ -275,7 +276,7 @@ def test_list_filters_and_pages(quality_user, tea, mint):
     label = open_recall(quality_user, [mint], classification="class_iii", title="Wrong label")
     mould = open_recall(quality_user, [tea, mint], classification="class_ii", stop_ship=True)
     incidents.recall_transition(
-        actor=quality_user, incident_id=label.pk, expected_version=None, to="investigating"
+        actor=quality_user, incident_id=label.pk, expected_version=UNCHECKED, to="investigating"
     )
     client = client_for(quality_user)
 
@@ -518,7 +519,7 @@ def prepare_to_close(incident, actor) -> None:
     incidents.recall_update(
         actor=actor,
         incident_id=incident.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         consumer_instructions="Return it.",
         contact="0800 123 456",
         root_cause="Cracked nozzle.",
@@ -526,7 +527,7 @@ def prepare_to_close(incident, actor) -> None:
     incidents.recall_record_effectiveness(
         actor=actor,
         incident_id=incident.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         units_distributed=100,
         units_returned=90,
         units_destroyed=0,
@@ -549,7 +550,7 @@ def test_every_transition_per_role(role, request, incident, quality_user):
             assert (response.status_code, response.json()) == (403, NOT_ALLOWED)
             assert state(incident) == before
             incidents.recall_transition(
-                actor=quality_user, incident_id=incident.pk, expected_version=None, to=target
+                actor=quality_user, incident_id=incident.pk, expected_version=UNCHECKED, to=target
             )
         else:
             response = client.post(url(incident.code, "transition"), payload, format="json")
@@ -588,13 +589,13 @@ def test_illegal_transitions_and_unmet_conditions_are_400(incident, quality_user
     incidents.recall_update(
         actor=quality_user,
         incident_id=incident.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         consumer_instructions="Return it.",
         contact="0800 123 456",
     )
     for target in ("announced", "recovering"):
         incidents.recall_transition(
-            actor=quality_user, incident_id=incident.pk, expected_version=None, to=target
+            actor=quality_user, incident_id=incident.pk, expected_version=UNCHECKED, to=target
         )
     before = state(incident)
     close = client.post(
@@ -1270,7 +1271,7 @@ def test_a_closed_recall_refuses_every_change_through_the_api(
     prepare_to_close(incident, quality_user)
     for target in ("investigating", "announced", "recovering", "closed"):
         incidents.recall_transition(
-            actor=quality_user, incident_id=incident.pk, expected_version=None, to=target
+            actor=quality_user, incident_id=incident.pk, expected_version=UNCHECKED, to=target
         )
     version = fresh(incident).version
     before = state(incident)

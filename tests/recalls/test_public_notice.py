@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week
 from recalls.models import RecallIncident
 from recalls.services import communication, incidents
@@ -64,7 +65,7 @@ def incident(quality_user, production_user, marketing_user, sales_user, tea):
     incidents.recall_update(
         actor=quality_user,
         incident_id=incident.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         consumer_instructions="Do not drink it; return it to the shop for a refund.",
         contact="0800 555 0142, recall@brookfield.example",
         root_cause=INTERNAL["root_cause"],
@@ -72,7 +73,7 @@ def incident(quality_user, production_user, marketing_user, sales_user, tea):
     incidents.recall_record_effectiveness(
         actor=quality_user,
         incident_id=incident.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         units_distributed=14537,
         units_returned=2111,
         units_destroyed=0,
@@ -114,7 +115,7 @@ def incident(quality_user, production_user, marketing_user, sales_user, tea):
 def to(incident, actor, *statuses) -> RecallIncident:
     for status in statuses:
         incidents.recall_transition(
-            actor=actor, incident_id=incident.pk, expected_version=None, to=status
+            actor=actor, incident_id=incident.pk, expected_version=UNCHECKED, to=status
         )
     return RecallIncident.objects.get(pk=incident.pk)
 
@@ -219,16 +220,16 @@ def test_only_published_statements_reach_the_notice(client, incident, quality_us
         body="Please return affected bottles.",
     )
     statement = communication.statement_submit(
-        actor=marketing_user, statement_id=statement.pk, expected_version=None
+        actor=marketing_user, statement_id=statement.pk, expected_version=UNCHECKED
     )
     statement = communication.statement_review(
-        actor=quality_user, statement_id=statement.pk, expected_version=None, approve=True
+        actor=quality_user, statement_id=statement.pk, expected_version=UNCHECKED, approve=True
     )
     assert (
         "Please return affected bottles." not in client.get(notice_url(incident)).content.decode()
     )
     communication.statement_publish(
-        actor=marketing_user, statement_id=statement.pk, expected_version=None
+        actor=marketing_user, statement_id=statement.pk, expected_version=UNCHECKED
     )
     html = client.get(notice_url(incident)).content.decode()
     assert "Brookfield recalls lemon tea" in html
@@ -239,7 +240,7 @@ def test_only_published_statements_reach_the_notice(client, incident, quality_us
 def test_a_closed_recall_keeps_its_notice_marked_completed(client, incident, quality_user):
     incident = to(incident, quality_user, "investigating", "announced", "recovering")
     incidents.recall_set_stop_ship(
-        actor=quality_user, incident_id=incident.pk, expected_version=None, stop=False
+        actor=quality_user, incident_id=incident.pk, expected_version=UNCHECKED, stop=False
     )
     to(incident, quality_user, "closed")
     response = client.get(notice_url(incident))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from coordination import roles
 from coordination.errors import StaleEditError
 from coordination.models import ActivityEvent, CustomerRequest
+from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.models import Promotion
 from production.models import ProductionHold
@@ -68,7 +69,7 @@ def make_closable(incident: RecallIncident, actor) -> RecallIncident:
     incidents.recall_update(
         actor=actor,
         incident_id=incident.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         consumer_instructions="Stop using it and return it for a refund.",
         contact="0800 123 456, recall@example.com",
         root_cause="A cracked filler nozzle.",
@@ -76,7 +77,7 @@ def make_closable(incident: RecallIncident, actor) -> RecallIncident:
     incidents.recall_record_effectiveness(
         actor=actor,
         incident_id=incident.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         units_distributed=1000,
         units_returned=700,
         units_destroyed=200,
@@ -92,7 +93,7 @@ def walk_to(incident: RecallIncident, actor, status: str) -> RecallIncident:
         if fresh(incident).status == status:
             break
         incidents.recall_transition(
-            actor=actor, incident_id=incident.pk, expected_version=None, to=new
+            actor=actor, incident_id=incident.pk, expected_version=UNCHECKED, to=new
         )
     incident = fresh(incident)
     assert incident.status == status
@@ -274,7 +275,7 @@ def test_illegal_jumps_are_refused_with_a_clear_message(start, target, quality_u
     before = snapshot(incident)
     with pytest.raises(ValidationError) as refused:
         incidents.recall_transition(
-            actor=quality_user, incident_id=incident.pk, expected_version=None, to=target
+            actor=quality_user, incident_id=incident.pk, expected_version=UNCHECKED, to=target
         )
     assert refused.value.message_dict == {
         "status": [f"A recall that is {LABEL[start]} cannot become {LABEL.get(target, target)}."]
@@ -304,18 +305,18 @@ def test_closing_needs_a_root_cause_the_figures_and_no_stop_ship(quality_user, t
     incidents.recall_update(
         actor=quality_user,
         incident_id=incident.pk,
-        expected_version=None,
+        expected_version=UNCHECKED,
         consumer_instructions="Return it.",
         contact="0800 123 456",
     )
     for _, new in STEPS[:3]:
         incidents.recall_transition(
-            actor=quality_user, incident_id=incident.pk, expected_version=None, to=new
+            actor=quality_user, incident_id=incident.pk, expected_version=UNCHECKED, to=new
         )
     before = snapshot(incident)
     with pytest.raises(ValidationError) as refused:
         incidents.recall_transition(
-            actor=quality_user, incident_id=incident.pk, expected_version=None, to="closed"
+            actor=quality_user, incident_id=incident.pk, expected_version=UNCHECKED, to="closed"
         )
     assert refused.value.message_dict == {
         "root_cause": ["Record the root cause before closing."],
@@ -328,14 +329,17 @@ def test_closing_needs_a_root_cause_the_figures_and_no_stop_ship(quality_user, t
     assert snapshot(incident) == before
     # With a root cause but still no figures, closing stays refused.
     incidents.recall_update(
-        actor=quality_user, incident_id=incident.pk, expected_version=None, root_cause="Nozzle."
+        actor=quality_user,
+        incident_id=incident.pk,
+        expected_version=UNCHECKED,
+        root_cause="Nozzle.",
     )
     incidents.recall_set_stop_ship(
-        actor=quality_user, incident_id=incident.pk, expected_version=None, stop=False
+        actor=quality_user, incident_id=incident.pk, expected_version=UNCHECKED, stop=False
     )
     with pytest.raises(ValidationError) as still:
         incidents.recall_transition(
-            actor=quality_user, incident_id=incident.pk, expected_version=None, to="closed"
+            actor=quality_user, incident_id=incident.pk, expected_version=UNCHECKED, to="closed"
         )
     assert list(still.value.message_dict) == ["units_distributed"]
     assert fresh(incident).status == "recovering"
@@ -380,7 +384,7 @@ def test_an_update_records_what_changed_and_a_closed_recall_is_a_record(quality_
         ValidationError, match=re.escape("A closed recall is a record: it cannot change.")
     ):
         incidents.recall_update(
-            actor=quality_user, incident_id=incident.pk, expected_version=None, title="New"
+            actor=quality_user, incident_id=incident.pk, expected_version=UNCHECKED, title="New"
         )
     assert snapshot(closed) == before
 
@@ -398,7 +402,7 @@ def record(incident, actor, **figures):
     }
     values.update(figures)
     return incidents.recall_record_effectiveness(
-        actor=actor, incident_id=incident.pk, expected_version=None, **values
+        actor=actor, incident_id=incident.pk, expected_version=UNCHECKED, **values
     )
 
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from coordination.models import Notice, RecomputeRequest
 from coordination.services import recompute as recompute_services
+from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week
 from demand.models import Promotion, SalesActual
 from demand.services.promotions import promotion_create
@@ -25,6 +26,7 @@ from production.services.schedule import quotas_accept_range
 from recalls.models import AffectedLot, RecallIncident
 from recalls.services import incidents
 from tests.factories import LineFactory, ProductFactory, PromotionFactory, PromotionItemFactory
+from tests.production.seen import seen_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +88,7 @@ def open_recall(actor, products, **extra) -> RecallIncident:
 def stop(actor, incident, on: bool, capture) -> RecallIncident:
     with capture(execute=True):
         incidents.recall_set_stop_ship(
-            actor=actor, incident_id=incident.pk, expected_version=None, stop=on
+            actor=actor, incident_id=incident.pk, expected_version=UNCHECKED, stop=on
         )
     return RecallIncident.objects.get(pk=incident.pk)
 
@@ -200,7 +202,11 @@ def test_accepted_quotas_are_zeroed_and_stay_0_in_the_frozen_window_after_releas
     capture = django_capture_on_commit_callbacks
     recompute(world, capture)
     quotas_accept_range(
-        actor=production_user, line_id=line.pk, week_from=week(0), week_to=week(HORIZON - 1)
+        actor=production_user,
+        line_id=line.pk,
+        week_from=week(0),
+        week_to=week(HORIZON - 1),
+        **seen_schedule(),
     )
     accepted_mint = schedule(mint)
     assert schedule(tea) == [(week(k), 60, "accepted", "") for k in range(HORIZON)]

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coordination.models import ActivityEvent, CustomerRequest, Notice
+from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week, iso_label
 from production.models import ProductionHold
 from recalls.models import (
@@ -169,7 +170,7 @@ def test_board_groups_by_status_filters_and_flags_overdue_tasks(
     serious = open_recall(quality_user, [tea], title="Glass in tea", classification="class_i")
     minor = open_recall(quality_user, [mint], title="Misprint", classification="class_iii")
     incidents.recall_transition(
-        actor=quality_user, incident_id=minor.pk, expected_version=None, to="investigating"
+        actor=quality_user, incident_id=minor.pk, expected_version=UNCHECKED, to="investigating"
     )
     task = communication.task_add(
         actor=quality_user,
@@ -613,7 +614,7 @@ def test_a_closed_recall_refuses_every_change(client, quality_user, tea):
     incident = open_recall(quality_user, [tea])
     for status in ("investigating",):
         incidents.recall_transition(
-            actor=quality_user, incident_id=incident.pk, expected_version=None, to=status
+            actor=quality_user, incident_id=incident.pk, expected_version=UNCHECKED, to=status
         )
     RecallIncident.objects.filter(pk=incident.pk).update(status="closed", root_cause="Worn.")
     client.force_login(quality_user)

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 
 from coordination.models import PlanningCycle
 from coordination.services.activity import activity_record
-from coordination.services.locking import lock_for_edit, save_new_version
+from coordination.services.locking import UNCHECKED, lock_for_edit, save_new_version
 
 MANAGE = "coordination.manage_planning_cycle"
 RECORD = "coordination.record_cycle_decision"
@@ -24,7 +24,9 @@ def require(actor, permission: str, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def lock_cycle(cycle_id: int, expected_version: int | None = None) -> PlanningCycle:
+def lock_cycle(cycle_id: int, expected_version=UNCHECKED) -> PlanningCycle:
+    """The cycle, locked. Sign-offs and decisions check their own fingerprints and
+    leave the version unchecked; the cycle's actions pass the version the person saw."""
     return lock_for_edit(PlanningCycle.objects.all(), cycle_id, expected_version)
 
 

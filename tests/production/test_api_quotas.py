@@ -516,7 +516,9 @@ def test_accept_range_of_past_weeks_says_they_are_over(
     before = schedule_state()
 
     response = api(production_user).post(
-        ACCEPT_RANGE, {"line": "Bottling 1", "from": label(first), "to": label(last)}, format="json"
+        ACCEPT_RANGE,
+        {"line": "Bottling 1", "from": label(first), "to": label(last), **NO_VERSION_YET},
+        format="json",
     )
 
     assert response.status_code == 400

@@ -7,6 +7,7 @@ can be tested without reloading the settings module.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -40,6 +41,20 @@ def env_list(environ: Mapping[str, str], name: str, default: list[str]) -> list[
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(environ: Mapping[str, str], name: str) -> list[str]:
+    """Comma-separated IP networks in CIDR form ("10.20.0.0/16, fd00::/8"); a bare address
+    is one host. A typo stops the start rather than silently allowing nothing (or more)."""
+    networks = env_list(environ, name, default=[])
+    for network in networks:
+        try:
+            ipaddress.ip_network(network)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} must list IP networks such as 10.20.0.0/16; {network!r}: {exc}"
+            ) from None
+    return networks
 
 
 def database_config(environ: Mapping[str, str], base_dir: Path) -> dict:

@@ -164,6 +164,9 @@ API_THROTTLE_RATES = {
     "client": ENV.get("API_CLIENT_RATE", "600/min"),
     "user": ENV.get("API_USER_RATE", "3000/min"),
 }
+# Webhooks reach public addresses only; these networks (CIDRs) are let through too, for
+# receivers on the company's own network (production/services/webhook_transport.py).
+WEBHOOK_ALLOWED_NETWORKS = config.env_networks(ENV, "WEBHOOK_ALLOWED_NETWORKS")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
     "DESCRIPTION": (

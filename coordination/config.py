@@ -43,6 +43,21 @@ def env_list(environ: Mapping[str, str], name: str, default: list[str]) -> list[
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number of at least {minimum}; got {raw!r}."
+        )
+    return value
+
+
 def env_networks(environ: Mapping[str, str], name: str) -> list[str]:
     """Comma-separated IP networks in CIDR form ("10.20.0.0/16, fd00::/8"); a bare address
     is one host. A typo stops the start rather than silently allowing nothing (or more)."""

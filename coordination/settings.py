@@ -5,6 +5,7 @@ DEBUG on. Production: DATABASE_URL=postgres://..., CELERY_BROKER_URL=redis://...
 SECRET_KEY, ALLOWED_HOSTS; DEBUG then defaults to off. See README.md.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "axes",
     "coordination",
     "demand",
     "production",
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a locked-out sign-in into its answer (coordination/signin.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coordination.urls"
@@ -129,9 +133,27 @@ if not DEBUG:
 # People sign in with their role permissions; API clients' service users get exactly
 # their scopes' permissions from ApiClientBackend (coordination/auth.py).
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any password, right or wrong, while the username or address is
+    # locked out (coordination/signin.py).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "coordination.auth.ApiClientBackend",
 ]
+
+# Password guessing (django-axes; coordination/signin.py): SIGNIN_FAILURE_LIMIT failed
+# sign-ins for one username, or from one address, lock it out for SIGNIN_LOCKOUT_MINUTES
+# after its last attempt; an administrator unlocks in the admin ("Access attempts").
+AXES_FAILURE_LIMIT = config.env_int(ENV, "SIGNIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=config.env_int(ENV, "SIGNIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "coordination.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "coordination.signin.client_ip"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not kept, only failures
+AXES_VERBOSE = False
+# The client address comes from CLIENT_IP_HEADER only on connections from these proxies.
+TRUSTED_PROXIES = config.env_networks(ENV, "TRUSTED_PROXIES")
+CLIENT_IP_HEADER = ENV.get("CLIENT_IP_HEADER", "X-Forwarded-For").strip() or "X-Forwarded-For"
 
 # The throttle counters live in the cache; per process unless CACHE_URL names Redis.
 CACHES = {"default": config.cache_config(ENV)}

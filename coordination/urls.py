@@ -3,17 +3,21 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from coordination.signin import AdminSignInForm, SignInForm
 from coordination.views import customer_requests, home, planning, products, timeline
 
 admin.site.site_header = "Tandem administration"
 admin.site.site_title = "Tandem admin"
+admin.site.login_form = AdminSignInForm
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("team/", home.team, name="team"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=SignInForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

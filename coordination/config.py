@@ -8,6 +8,7 @@ can be tested without reloading the settings module.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -70,6 +71,20 @@ def env_networks(environ: Mapping[str, str], name: str) -> list[str]:
                 f"{name} must list IP networks such as 10.20.0.0/16; {network!r}: {exc}"
             ) from None
     return networks
+
+
+def proxy_ssl_header(environ: Mapping[str, str], default: str) -> tuple[str, str] | None:
+    """SECURE_PROXY_SSL_HEADER names the header (X-Forwarded-Proto) that the TLS proxy in
+    front of Tandem sets to "https"; empty: no proxy, trust no such header."""
+    raw = environ.get("SECURE_PROXY_SSL_HEADER")
+    name = (default if raw is None else raw).strip()
+    if not name:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9-]+", name):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must be a header name such as X-Forwarded-Proto; got {raw!r}."
+        )
+    return ("HTTP_" + name.upper().replace("-", "_"), "https")
 
 
 def database_config(environ: Mapping[str, str], base_dir: Path) -> dict:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "csp",
     "coordination",
     "demand",
     "production",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -120,15 +122,41 @@ STORAGES = {
     },
 }
 
-# Security headers that matter once Tandem runs behind TLS (production).
+# Security headers. With DEBUG off Tandem is served over https, normally by a reverse
+# proxy that terminates TLS and says so in SECURE_PROXY_SSL_HEADER; SECURE_COOKIES=0
+# means plain http, and then neither redirects to https nor sends HSTS unless told to.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = config.env_bool(ENV, "SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+_HTTPS = config.env_bool(ENV, "SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _HTTPS
+SECURE_SSL_REDIRECT = config.env_bool(ENV, "SECURE_SSL_REDIRECT", default=_HTTPS)
+SECURE_HSTS_SECONDS = config.env_int(
+    ENV, "SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _HTTPS else 0, minimum=0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = config.env_bool(
+    ENV, "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False
+)
+SECURE_HSTS_PRELOAD = config.env_bool(ENV, "SECURE_HSTS_PRELOAD", default=False)
+SECURE_PROXY_SSL_HEADER = config.proxy_ssl_header(ENV, default="" if DEBUG else "X-Forwarded-Proto")
+# Content-Security-Policy (django-csp): scripts, styles and everything else from Tandem
+# itself; no inline script, event handler, style attribute or eval anywhere (page
+# behaviour is in static/js/tandem.js). data: images are Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # People sign in with their role permissions; API clients' service users get exactly
 # their scopes' permissions from ApiClientBackend (coordination/auth.py).
@@ -277,6 +305,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Failed sign-ins and lockouts are warnings; every successful one would be INFO.
+        "axes": {"level": "WARNING"},
         # In-process (eager) mode the memory:// broker has no host: kombu warns every task.
         "kombu.connection": {"level": "ERROR" if _EAGER else "WARNING"},
         "celery.app.trace": {"level": "WARNING" if _EAGER else "INFO"},

@@ -27,6 +27,13 @@ def _static_without_manifest(settings):
 
 
 @pytest.fixture(autouse=True)
+def _plain_http(settings):
+    # The test client and the live server speak plain http; with DEBUG off (as in CI)
+    # Tandem would redirect them to https (tests/test_deploy_settings.py checks that).
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # API rate counters live in the cache; each test starts with none counted.
     cache.clear()

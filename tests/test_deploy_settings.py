@@ -22,7 +22,9 @@ from coordination import config
 ROOT = Path(__file__).resolve().parents[1]
 SETTING_NAMES = re.compile(
     r"^(DATABASE_URL|CELERY_|CACHE_URL|DEBUG|SECRET_KEY|ALLOWED_HOSTS|CSRF_|SECURE_|"
-    r"WEBHOOK_|SIGNIN_|TRUSTED_PROXIES|CLIENT_IP_HEADER)"
+    r"WEBHOOK_|SIGNIN_|TRUSTED_PROXIES|CLIENT_IP_HEADER|"
+    # Set by tests/e2e for Playwright's event loop; never in a deployment.
+    r"DJANGO_ALLOW_ASYNC_UNSAFE)"
 )
 
 

@@ -213,6 +213,13 @@ def test_the_admin_form_refuses_an_internal_url(client, admin_user):
     assert response.status_code == 302
     endpoint.refresh_from_db()
     assert (endpoint.url, endpoint.name) == ("https://erp.example.com/new", "ERP")
+    # An endpoint whose host no longer resolves (or now resolves privately) can still be
+    # paused: its unchanged URL is not checked again.
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url="https://gone.invalid/h")
+    response = client.post(page, {**form, "is_active": "", "url": "https://gone.invalid/h"})
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.is_active) == ("https://gone.invalid/h", False)
 
 
 # --- delivery --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import socket
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 
 from coordination import roles
 from coordination.celery import app as celery_app
@@ -26,11 +27,14 @@ def _static_without_manifest(settings):
     }
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http(django_test_environment):
     # The test client and the live server speak plain http; with DEBUG off (as in CI)
     # Tandem would redirect them to https (tests/test_deploy_settings.py checks that).
-    settings.SECURE_SSL_REDIRECT = False
+    # Session-wide and autouse, so it is in force before the live server loads its
+    # middleware (SecurityMiddleware reads the setting once, when it starts).
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,8 @@ can be tested without reloading the settings module.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -41,6 +43,49 @@ def env_list(environ: Mapping[str, str], name: str, default: list[str]) -> list[
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number of at least {minimum}; got {raw!r}."
+        )
+    return value
+
+
+def env_networks(environ: Mapping[str, str], name: str) -> list[str]:
+    """Comma-separated IP networks in CIDR form ("10.20.0.0/16, fd00::/8"); a bare address
+    is one host. A typo stops the start rather than silently allowing nothing (or more)."""
+    networks = env_list(environ, name, default=[])
+    for network in networks:
+        try:
+            ipaddress.ip_network(network)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} must list IP networks such as 10.20.0.0/16; {network!r}: {exc}"
+            ) from None
+    return networks
+
+
+def proxy_ssl_header(environ: Mapping[str, str], default: str) -> tuple[str, str] | None:
+    """SECURE_PROXY_SSL_HEADER names the header (X-Forwarded-Proto) that the TLS proxy in
+    front of Tandem sets to "https"; empty: no proxy, trust no such header."""
+    raw = environ.get("SECURE_PROXY_SSL_HEADER")
+    name = (default if raw is None else raw).strip()
+    if not name:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9-]+", name):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must be a header name such as X-Forwarded-Proto; got {raw!r}."
+        )
+    return ("HTTP_" + name.upper().replace("-", "_"), "https")
 
 
 def database_config(environ: Mapping[str, str], base_dir: Path) -> dict:

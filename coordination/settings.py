@@ -5,6 +5,7 @@ DEBUG on. Production: DATABASE_URL=postgres://..., CELERY_BROKER_URL=redis://...
 SECRET_KEY, ALLOWED_HOSTS; DEBUG then defaults to off. See README.md.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -39,6 +40,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "axes",
+    "csp",
     "coordination",
     "demand",
     "production",
@@ -47,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -55,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a locked-out sign-in into its answer (coordination/signin.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coordination.urls"
@@ -120,22 +126,66 @@ STORAGES = {
     },
 }
 
-# Security headers that matter once Tandem runs behind TLS (production).
+# Security headers. With DEBUG off Tandem is served over https, normally by a reverse
+# proxy that terminates TLS and says so in SECURE_PROXY_SSL_HEADER; SECURE_COOKIES=0
+# means plain http, and then neither redirects to https nor sends HSTS unless told to.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = config.env_bool(ENV, "SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+_HTTPS = config.env_bool(ENV, "SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _HTTPS
+SECURE_SSL_REDIRECT = config.env_bool(ENV, "SECURE_SSL_REDIRECT", default=_HTTPS)
+SECURE_HSTS_SECONDS = config.env_int(
+    ENV, "SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _HTTPS else 0, minimum=0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = config.env_bool(
+    ENV, "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False
+)
+SECURE_HSTS_PRELOAD = config.env_bool(ENV, "SECURE_HSTS_PRELOAD", default=False)
+SECURE_PROXY_SSL_HEADER = config.proxy_ssl_header(ENV, default="" if DEBUG else "X-Forwarded-Proto")
+# Content-Security-Policy (django-csp): scripts, styles and everything else from Tandem
+# itself; no inline script, event handler, style attribute or eval anywhere (page
+# behaviour is in static/js/tandem.js). data: images are Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # People sign in with their role permissions; API clients' service users get exactly
 # their scopes' permissions from ApiClientBackend (coordination/auth.py).
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any password, right or wrong, while the username or address is
+    # locked out (coordination/signin.py).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "coordination.auth.ApiClientBackend",
 ]
+
+# Password guessing (django-axes; coordination/signin.py): SIGNIN_FAILURE_LIMIT failed
+# sign-ins for one username, or from one address, lock it out for SIGNIN_LOCKOUT_MINUTES
+# after its last attempt; an administrator unlocks in the admin ("Access attempts").
+AXES_FAILURE_LIMIT = config.env_int(ENV, "SIGNIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=config.env_int(ENV, "SIGNIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "coordination.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "coordination.signin.client_ip"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not kept, only failures
+AXES_VERBOSE = False
+# The client address comes from CLIENT_IP_HEADER only on connections from these proxies.
+TRUSTED_PROXIES = config.env_networks(ENV, "TRUSTED_PROXIES")
+CLIENT_IP_HEADER = ENV.get("CLIENT_IP_HEADER", "X-Forwarded-For").strip() or "X-Forwarded-For"
 
 # The throttle counters live in the cache; per process unless CACHE_URL names Redis.
 CACHES = {"default": config.cache_config(ENV)}
@@ -168,6 +218,9 @@ API_THROTTLE_RATES = {
     "client": ENV.get("API_CLIENT_RATE", "600/min"),
     "user": ENV.get("API_USER_RATE", "3000/min"),
 }
+# Webhooks reach public addresses only; these networks (CIDRs) are let through too, for
+# receivers on the company's own network (production/services/webhook_transport.py).
+WEBHOOK_ALLOWED_NETWORKS = config.env_networks(ENV, "WEBHOOK_ALLOWED_NETWORKS")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
     "DESCRIPTION": (
@@ -302,6 +355,8 @@ LOGGING = {
         # handler, the root's. (django.server keeps its own: runserver's access log.)
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        # Failed sign-ins and lockouts are warnings; every successful one would be INFO.
+        "axes": {"level": "WARNING"},
         # In-process (eager) mode the memory:// broker has no host: kombu warns every task.
         "kombu.connection": {"level": "ERROR" if _EAGER else "WARNING"},
         "celery.app.trace": {"level": "WARNING" if _EAGER else "INFO"},

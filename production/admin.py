@@ -8,7 +8,6 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
@@ -35,11 +34,33 @@ from production.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from production.services import capacity
+from production.services import capacity, webhooks
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    # A URL typed without a scheme is taken as https (Django 6's default, chosen now).
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "lines", "is_active", "disabled_at"]
+
+    def clean_url(self):
+        # A new URL meets the rule of registering: no private, loopback or reserved
+        # addresses. An unchanged one is left alone, so staff can always pause an
+        # endpoint (each delivery checks its address anyway).
+        url = self.cleaned_data["url"]
+        if url == self.instance.url:
+            return url
+        try:
+            return webhooks.webhook_url_check(url)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["url"]) from None
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
     list_display = ["id", "name", "url", "owner", "created_by", "is_active", "failure_count"]
     list_filter = ["is_active"]
     search_fields = ["name", "url"]
@@ -57,8 +78,6 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["owner", "created_by", "failure_count", "created_at"]
     filter_horizontal = ["lines"]
-    # A URL typed without a scheme is taken as https (Django 6's default, chosen now).
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request):
         return False

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 
 from coordination import roles
 from coordination.celery import app as celery_app
@@ -24,6 +27,16 @@ def _static_without_manifest(settings):
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http(django_test_environment):
+    # The test client and the live server speak plain http; with DEBUG off (as in CI)
+    # Tandem would redirect them to https (tests/test_deploy_settings.py checks that).
+    # Session-wide and autouse, so it is in force before the live server loads its
+    # middleware (SecurityMiddleware reads the setting once, when it starts).
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # API rate counters live in the cache; each test starts with none counted.
@@ -36,6 +49,46 @@ def _fresh_cache():
 def _fast_password_hashing(settings):
     # Real hashing costs ~100 ms per user; the suite creates hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Webhook hosts in tests: names under the reserved .example TLD (RFC 2606) and example.com
+# resolve to this public address, without a network.
+PUBLIC_TEST_ADDRESS = "93.184.215.14"
+
+
+class FakeDNS:
+    """Stands in for production.services.webhook_transport.resolve: `records` (host to
+    addresses) first; .example and example.com names to PUBLIC_TEST_ADDRESS;
+    metadata.google.internal to the link-local address it has on Google Cloud; .invalid
+    names do not resolve; anything else (localhost, IP literals) as the system does.
+    Every lookup is recorded in `lookups`."""
+
+    def __init__(self, system_resolve):
+        self.system_resolve = system_resolve
+        self.records: dict[str, list[str]] = {}
+        self.lookups: list[str] = []
+
+    def __call__(self, host: str, port: int):
+        self.lookups.append(host)
+        if host in self.records:
+            return [ipaddress.ip_address(address) for address in self.records[host]]
+        if host == "example.com" or host.endswith((".example", ".example.com")):
+            return [ipaddress.ip_address(PUBLIC_TEST_ADDRESS)]
+        if host == "metadata.google.internal":
+            return [ipaddress.ip_address("169.254.169.254")]
+        if host.endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return self.system_resolve(host, port)
+
+
+@pytest.fixture(autouse=True)
+def webhook_dns(monkeypatch):
+    """Webhook host names resolve the same on every machine, network or not."""
+    from production.services import webhook_transport
+
+    dns = FakeDNS(webhook_transport.resolve)
+    monkeypatch.setattr(webhook_transport, "resolve", dns)
+    return dns
 
 
 @pytest.fixture

@@ -60,7 +60,11 @@ def some_data(admin_user):
     for offset in (1, 2):
         QuotaRecommendationFactory(product=product, week=week(offset))
     ScheduleEntryFactory(product=product, week=week(1))
-    webhooks.webhook_endpoint_create(actor=admin_user, url="https://erp.example.com/hook")
+    endpoint = webhooks.webhook_endpoint_create(
+        actor=admin_user, url="https://erp.example.com/hook"
+    )
+    # Paused: fuzzed schedule changes must not send deliveries off this machine.
+    type(endpoint).objects.filter(pk=endpoint.pk).update(is_active=False)
 
 
 @pytest.mark.parametrize(("path", "method"), OPERATIONS)

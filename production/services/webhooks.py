@@ -9,7 +9,9 @@ says what changed (line, weeks, schedule version): clients then pull with
 
 retried with exponential backoff, and recorded. A failing endpoint never blocks planning:
 delivery runs in its own task after the planning transaction has committed, and the
-task never raises into it. See docs/webhooks.md for the client side.
+task never raises into it. Deliveries reach only public addresses (or the operator's
+WEBHOOK_ALLOWED_NETWORKS), never follow redirects and record generic failure reasons:
+see webhook_transport. See docs/webhooks.md for the client side.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ import hmac
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 import uuid
 from functools import partial
 
@@ -36,6 +36,7 @@ from coordination import roles
 from coordination.celery import publish
 from coordination.weeks import iso_label
 from production.models import Line, ScheduleRevision, WebhookDelivery, WebhookEndpoint
+from production.services import webhook_transport
 
 logger = logging.getLogger(__name__)
 
@@ -107,13 +108,17 @@ def endpoints_of(actor):
 
 
 _validate_url = URLValidator(schemes=["http", "https"])
+NOT_PUBLIC = (
+    "This host does not resolve to a public internet address: webhooks are not sent to "
+    "private, loopback, link-local or reserved networks."
+)
 
 
-@transaction.atomic
-def webhook_endpoint_create(
-    *, actor, url: str, lines=(), name: str = "", owner=None
-) -> WebhookEndpoint:
-    _require(actor, "production.add_webhookendpoint")
+def webhook_url_check(url: str) -> str:
+    """The URL, stripped, if webhooks may be sent to it; a ValidationError at `url` if not.
+    Its host must resolve, and only to addresses a delivery may reach (one message for
+    both: registering must not tell which internal names exist). Each delivery checks
+    again, against the addresses the name has then."""
     url = (url or "").strip()
     try:
         _validate_url(url)
@@ -121,6 +126,19 @@ def webhook_endpoint_create(
         raise ValidationError({"url": "Enter an http:// or https:// URL."}) from None
     if len(url) > 500:
         raise ValidationError({"url": "A URL is at most 500 characters."})
+    try:
+        webhook_transport.destination(url)
+    except webhook_transport.DestinationRefused:
+        raise ValidationError({"url": NOT_PUBLIC}) from None
+    return url
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *, actor, url: str, lines=(), name: str = "", owner=None
+) -> WebhookEndpoint:
+    _require(actor, "production.add_webhookendpoint")
+    url = webhook_url_check(url)
     if WebhookEndpoint.objects.filter(created_by=actor).count() >= MAX_ENDPOINTS_PER_USER:
         raise ValidationError(f"You may register at most {MAX_ENDPOINTS_PER_USER} webhooks.")
     endpoint = WebhookEndpoint.objects.create(
@@ -220,18 +238,6 @@ def backoff_seconds(attempts: int) -> int:
     return min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
 
 
-def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
-    """(status code, error); a 2xx code with no error means delivered."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (http/https only, validated)
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code} {exc.reason}"
-    except Exception as exc:  # refused, timeout, DNS, TLS: all just a failed attempt
-        return None, f"{type(exc).__name__}: {exc}"
-
-
 def deliver(delivery_id: int) -> int | None:
     """One attempt at a delivery. Returns the seconds to wait before retrying, or None
     when there is nothing more to do (delivered, failed for good, or not ours to send:
@@ -265,7 +271,10 @@ def deliver(delivery_id: int) -> int | None:
         "X-Tandem-Timestamp": str(timestamp),
         "X-Tandem-Signature": sign(endpoint.secret, timestamp, body),
     }
-    status_code, error = _post(endpoint.url, body, headers)
+    # Refused addresses, redirects, refusals, timeouts, DNS and TLS failures: all just a
+    # failed attempt, recorded with a generic reason (webhook_transport).
+    outcome = webhook_transport.post(endpoint.url, body, headers, timeout=TIMEOUT_SECONDS)
+    status_code, error = outcome.status_code, outcome.error
     finished = timezone.now()
     if status_code is not None and 200 <= status_code < 300 and not error:
         WebhookDelivery.objects.filter(pk=delivery_id).update(

@@ -31,12 +31,19 @@ def test_schema_documents_bearer_keys_errors_and_schedule_examples(client):
     assert "404" in product
 
 
-def test_swagger_ui_is_served_without_any_cdn(client):
+def test_swagger_ui_is_served_without_any_cdn_or_inline_code(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "swagger-ui" in html
-    assert "/api/schema/" in html
     for outside in ("cdn", "unpkg", "jsdelivr", "https://", "http://"):
         assert outside not in html, outside
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    # Under the Content-Security-Policy: the start-up script and the styles are files.
+    assert "<style" not in html
+    assert html.count("<script") == html.count("<script src=") == 3
+    assert '<script src="/api/docs/?script="></script>' in html
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert script["Content-Type"] == "application/javascript"
+    assert 'url: "/api/schema/"' in script.content.decode()

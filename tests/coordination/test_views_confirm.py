@@ -9,14 +9,14 @@ from tests.factories import ProductFactory, SpecificationFactory
 
 pytestmark = pytest.mark.django_db
 
-# escapejs writes the SKU's hyphens as \u002D, which the browser shows as "-".
+# static/js/tandem.js asks with the data-confirm text (no inline handlers under the CSP).
 REJECT_CONFIRM = (
-    "onclick=\"return confirm('Reject specification 2 of TEA\\u002DLEM\\u002D05? "
-    "Its authors must propose it again.')\">Reject</button>"
+    'data-confirm="Reject specification 2 of TEA-LEM-05? '
+    'Its authors must propose it again.">Reject</button>'
 )
 WITHDRAW_CONFIRM = (
-    "onclick=\"return confirm('Withdraw specification 2 to draft? "
-    "Production stops reviewing it.')\">Withdraw to draft</button>"
+    'data-confirm="Withdraw specification 2 to draft? '
+    'Production stops reviewing it.">Withdraw to draft</button>'
 )
 
 

@@ -59,17 +59,48 @@ def _plain_http_cookies(settings):
     settings.CSRF_COOKIE_SECURE = False
 
 
+# Reports every Content-Security-Policy violation of every page of a context.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__tandemCspViolation(
+    `${event.effectiveDirective} refused ${event.blockedURI || "inline"} ` +
+      `on ${document.location.pathname} (${event.sourceFile || "the page"}:${event.lineNumber})`
+  );
+});
+"""
+
+
+def watch_csp(context, violations: list[str]) -> None:
+    """Collects CSP violations in `violations`: the page's securitypolicyviolation
+    events and Chromium's "Refused to ..." console errors."""
+
+    def report(violation: str) -> None:
+        violations.append(violation)
+
+    context.expose_function("__tandemCspViolation", report)
+    context.add_init_script(CSP_LISTENER)
+
+    def on_console(message):
+        if "Content Security Policy" in message.text or message.text.startswith("Refused to"):
+            violations.append(message.text)
+
+    context.on("console", on_console)
+
+
 @pytest.fixture
 def new_page(request, browser, live_server):
     """Opens pages in fresh browser contexts (one per user); on failure, saves a
-    screenshot of each under test-artifacts/e2e/<test name>[-<n>].png."""
+    screenshot of each under test-artifacts/e2e/<test name>[-<n>].png. Every page runs
+    under Tandem's Content-Security-Policy, and any violation fails the test."""
     contexts = []
+    violations: list[str] = []
 
     def make():
         context = browser.new_context(
             base_url=live_server.url, viewport={"width": 1400, "height": 1000}
         )
         context.set_default_timeout(TIMEOUT_MS)
+        watch_csp(context, violations)
         contexts.append(context)
         page = context.new_page()
         # Confirmation dialogs (accept these weeks, ...) are answered yes.
@@ -93,6 +124,11 @@ def new_page(request, browser, live_server):
                 print(f"Could not save a screenshot of {page.url}: {exc}")
     for context in contexts:
         context.close()
+    if violations:
+        pytest.fail(
+            "Content-Security-Policy violations:\n" + "\n".join(dict.fromkeys(violations)),
+            pytrace=False,
+        )
 
 
 @pytest.fixture

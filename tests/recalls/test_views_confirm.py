@@ -40,12 +40,12 @@ def _overview(client, incident) -> str:
     [
         (
             "investigating",
-            "onclick=\"return confirm('Announce {code}? Its public notice is published.')\">"
+            'data-confirm="Announce {code}? Its public notice is published.">'
             "Move to announced</button>",
         ),
         (
             "recovering",
-            "onclick=\"return confirm('Close {code}? A closed recall cannot be reopened.')\">"
+            'data-confirm="Close {code}? A closed recall cannot be reopened.">'
             "Move to closed</button>",
         ),
     ],
@@ -65,8 +65,8 @@ def test_moving_to_investigating_does_not_ask(client, quality_user, incident):
     html = _overview(client, incident)
 
     assert '<button type="submit" class="button primary">Move to investigating</button>' in html
-    assert "confirm('Announce" not in html
-    assert "confirm('Close" not in html
+    assert 'data-confirm="Announce' not in html
+    assert 'data-confirm="Close' not in html
 
 
 def test_declining_to_comment_to_the_press_asks_first(
@@ -85,7 +85,7 @@ def test_declining_to_comment_to_the_press_asks_first(
     html = client.get(reverse("recall_tab", args=[incident.code, "press"])).content.decode()
 
     button = (
-        "onclick=\"return confirm('Record that Tandem declined to comment to Daily Courier? "
-        "The inquiry is closed.')\">Declined to comment</button>"
+        'data-confirm="Record that Tandem declined to comment to Daily Courier? '
+        'The inquiry is closed.">Declined to comment</button>'
     )
     assert html.count(button) == 1

@@ -53,16 +53,21 @@ def test_the_public_notice_shows_every_lot_column_on_a_phone(page, quality_user)
             lot_code=code,
             best_before=best_before,
         )
+    incident.refresh_from_db()
     incidents.recall_update(
         actor=quality_user,
         incident_id=incident.pk,
-        expected_version=None,
+        expected_version=incident.version,
         consumer_instructions="Do not drink it.",
         contact="0800 555 0142",
     )
     for status in ("investigating", "announced"):
+        incident.refresh_from_db()
         incidents.recall_transition(
-            actor=quality_user, incident_id=incident.pk, expected_version=None, to=status
+            actor=quality_user,
+            incident_id=incident.pk,
+            expected_version=incident.version,
+            to=status,
         )
     page.set_viewport_size({"width": 390, "height": 800})
 

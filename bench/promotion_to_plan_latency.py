@@ -127,11 +127,11 @@ def build_company(args) -> tuple:
     from django.utils import timezone
 
     from coordination import roles
-    from coordination.models import Product, ProductLine
+    from coordination.models import Line, Product, ProductLine
     from coordination.weeks import add_weeks, current_week
     from demand.models import SalesActual
     from demand.services.sales_import import upsert_quantities
-    from production.models import InventoryPosition, Line, RunRate
+    from production.models import InventoryPosition, RunRate
 
     rng = np.random.default_rng(args.seed)
     n_lines, per_line = args.lines, args.products_per_line

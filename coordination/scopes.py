@@ -52,7 +52,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
             "coordination.view_product",
             "coordination.view_productline",
             "coordination.view_specification",
-            "production.view_line",
+            "coordination.view_line",
             "production.view_capacityexception",
         }
     ),

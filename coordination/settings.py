@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "demand",
     "production",
     "recalls",
+    "planning",
 ]
 
 MIDDLEWARE = [

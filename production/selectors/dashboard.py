@@ -10,11 +10,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 from django.db.models import Q
 
-from coordination.models import RecomputeRequest
+from coordination.models import Line, RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.models import Promotion, PromotionItem
 from production.models import (
-    Line,
     ProductionHold,
     QuotaRecommendation,
     RecomputeRun,

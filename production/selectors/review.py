@@ -11,6 +11,7 @@ import datetime as dt
 
 import numpy as np
 
+from coordination.models import Line
 from production.engine import plan_quotas
 from production.engine.gap import (
     SHIFT_HOURS,
@@ -18,7 +19,6 @@ from production.engine.gap import (
     extra_hours_to_close,
     place_extra_hours,
 )
-from production.models import Line
 from production.services.planning import LineInputs, load_line
 
 MAX_HOURS = 168.0  # hours in a week

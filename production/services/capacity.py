@@ -8,12 +8,12 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from coordination.models import Product, RecomputeRequest
+from coordination.models import Line, Product, RecomputeRequest
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
 from coordination.services.recompute import recompute_request
 from coordination.weeks import current_week, iso_label
-from production.models import CapacityException, Line, RunRate
+from production.models import CapacityException, RunRate
 
 MAX_HOURS = Decimal("168")  # hours in a week
 
@@ -51,7 +51,7 @@ def line_update(
     weekly_capacity_hours=None,
     frozen_window_weeks=None,
 ) -> Line:
-    _require(actor, "production.change_line")
+    _require(actor, "coordination.change_line")
     line = lock_for_edit(Line.objects.all(), line_id, expected_version)
     changes = []
     if weekly_capacity_hours is not None:

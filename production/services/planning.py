@@ -18,13 +18,12 @@ from django.utils import timezone
 from scipy.stats import norm
 
 from coordination.bulk import insert_rows
-from coordination.models import Product
+from coordination.models import Line, Product
 from coordination.weeks import add_weeks, current_week
 from demand.models import DemandForecast, ForecastFit
 from production.engine import plan_quotas
 from production.models import (
     InventoryPosition,
-    Line,
     ProductionHold,
     QuotaRecommendation,
     RecomputeRun,

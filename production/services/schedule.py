@@ -22,10 +22,11 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from coordination.errors import StaleEditError
+from coordination.models import Line
 from coordination.services.activity import activity_record
 from coordination.services.locking import version_number
 from coordination.weeks import current_week, iso_label
-from production.models import Line, QuotaRecommendation, ScheduleEntry, ScheduleRevision
+from production.models import QuotaRecommendation, ScheduleEntry, ScheduleRevision
 from production.selectors.schedule import schedule_version
 from production.services import webhooks
 

@@ -34,8 +34,9 @@ from django.utils.text import Truncator
 
 from coordination import roles
 from coordination.celery import publish
+from coordination.models import Line
 from coordination.weeks import iso_label
-from production.models import Line, ScheduleRevision, WebhookDelivery, WebhookEndpoint
+from production.models import ScheduleRevision, WebhookDelivery, WebhookEndpoint
 from production.services import webhook_transport
 
 logger = logging.getLogger(__name__)

@@ -21,12 +21,12 @@ from django.db import OperationalError, transaction
 from django.db.models import Count
 from kombu import Connection
 
-from coordination.models import Product, ProductLine, RecomputeRequest
+from coordination.models import Line, Product, ProductLine, RecomputeRequest
 from coordination.services.recompute import PROCESS_TASK, recompute_request
 from coordination.weeks import add_weeks, current_week
 from demand.models import SalesActual
 from demand.services.sales_import import upsert_quantities
-from production.models import Line, QuotaRecommendation, RecomputeRun, RunRate
+from production.models import QuotaRecommendation, RecomputeRun, RunRate
 from production.services import pipeline
 from production.services.planning import HORIZON_WEEKS
 from tests.faults import stack

@@ -13,6 +13,7 @@ from coordination.admin_support import (
     app_page_link,
     safe_reverse,
 )
+from coordination.api.scopes import SCOPE_CHOICES
 from coordination.models import (
     ActivityEvent,
     ApiClient,
@@ -25,7 +26,6 @@ from coordination.models import (
     Specification,
     User,
 )
-from coordination.scopes import SCOPE_CHOICES
 from coordination.services import api_clients, products
 
 

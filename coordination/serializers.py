@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api_fields import MAX_INT, NamedField, SkuField, VersionRequired, WeekField
+from coordination.api.fields import MAX_INT, NamedField, SkuField, VersionRequired, WeekField
 from coordination.models import (
     CustomerRequest,
     Department,
@@ -35,6 +35,9 @@ class ErrorDetailSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     """Every error the API answers (see coordination.api_support.exception_handler)."""
+
+    # The docstring is the schema's description of this body, published in the OpenAPI
+    # document; it keeps its words although the handler now lives in coordination.api.support.
 
     error = ErrorDetailSerializer()
 

@@ -170,7 +170,7 @@ AUTHENTICATION_BACKENDS = [
     # locked out (coordination/signin.py).
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "coordination.auth.ApiClientBackend",
+    "coordination.api.auth.ApiClientBackend",
 ]
 
 # Password guessing (django-axes; coordination/signin.py): SIGNIN_FAILURE_LIMIT failed
@@ -197,21 +197,21 @@ REST_FRAMEWORK = {
     # Bearer first: an unauthenticated API call answers 401 with
     # `WWW-Authenticate: Bearer realm="api"`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "coordination.auth.BearerKeyAuthentication",
+        "coordination.api.auth.BearerKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["coordination.api_support.ActionPermissions"],
-    "DEFAULT_THROTTLE_CLASSES": ["coordination.throttling.ClientRateThrottle"],
-    "EXCEPTION_HANDLER": "coordination.api_support.exception_handler",
+    "DEFAULT_PERMISSION_CLASSES": ["coordination.api.support.ActionPermissions"],
+    "DEFAULT_THROTTLE_CLASSES": ["coordination.api.throttling.ClientRateThrottle"],
+    "EXCEPTION_HANDLER": "coordination.api.support.exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "coordination.schema.TandemAutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "coordination.api_support.StandardPagination",
+    "DEFAULT_SCHEMA_CLASS": "coordination.api.schema.TandemAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "coordination.api.support.StandardPagination",
     "PAGE_SIZE": 50,
 }
 # Requests per API client and per signed-in person (DRF rate syntax: "600/min").

@@ -75,7 +75,7 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api_schema", template_name="api_docs.html"),
         name="api_docs",
     ),
-    path("api/v1/", include("coordination.api")),
+    path("api/v1/", include("coordination.api.urls")),
     path("api/v1/", include("demand.api")),
     path("api/v1/", include("production.api")),
     path("api/v1/", include("recalls.api")),

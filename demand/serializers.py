@@ -10,7 +10,7 @@ import datetime as dt
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api_fields import SkuField, VersionRequired, WeekField
+from coordination.api.fields import SkuField, VersionRequired, WeekField
 from coordination.models import ProductLine, RecomputeRequest
 from coordination.services.locking import MAX_VERSION
 from demand.models import DemandForecast, MarketingAdjustment, Promotion, PromotionItem

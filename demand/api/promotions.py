@@ -34,8 +34,8 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from coordination.api_fields import parse_api_week
-from coordination.api_support import idempotent
+from coordination.api.fields import parse_api_week
+from coordination.api.support import idempotent
 from coordination.models import Product
 from demand import serializers as s
 from demand.models import Promotion, PromotionItem

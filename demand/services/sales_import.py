@@ -20,7 +20,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from coordination.csv_import import (
+from coordination.models import RecomputeRequest
+from coordination.services.recompute import recompute_request
+from coordination.weeks import current_week, iso_label, parse_week
+from demand.csv_import import (
     Column,
     ParsedImport,
     RowParser,
@@ -28,9 +31,6 @@ from coordination.csv_import import (
     parse_rows,
     text_of,
 )
-from coordination.models import RecomputeRequest
-from coordination.services.recompute import recompute_request
-from coordination.weeks import current_week, iso_label, parse_week
 from demand.models import SalesActual, SalesImport
 
 PERMISSION = "demand.add_salesimport"

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from coordination.api.renderers import csv_cell
 from coordination.errors import StaleEditError
 from coordination.permissions import permission_required
-from coordination.renderers import csv_cell
 from coordination.selectors import activity as activity_selectors
 from coordination.web import (
     apply_validation_error,

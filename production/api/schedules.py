@@ -47,7 +47,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.utils.urls import replace_query_param
 
-from coordination.renderers import CSVErrorsAsJSON, CSVRenderer
+from coordination.api.renderers import CSVErrorsAsJSON, CSVRenderer
 from production import serializers
 from production.selectors import schedule as selectors
 

@@ -18,9 +18,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from coordination.csv_import import Column, RowParser, parse_rows
 from coordination.models import Product, RecomputeRequest
 from coordination.services.recompute import recompute_request
+from demand.csv_import import Column, RowParser, parse_rows
 from demand.services.sales_import import upsert_quantities
 from production.models import InventoryPosition
 

@@ -17,10 +17,10 @@ from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from scipy.stats import norm
 
-from coordination.bulk import insert_rows
 from coordination.models import Line, Product
 from coordination.weeks import add_weeks, current_week
 from demand.models import DemandForecast, ForecastFit
+from production.bulk import insert_rows
 from production.engine import plan_quotas
 from production.models import (
     InventoryPosition,

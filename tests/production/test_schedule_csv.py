@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from coordination.renderers import csv_cell
+from coordination.api.renderers import csv_cell
 from production.models import ScheduleEntry
 from tests.factories import ProductFactory, ScheduleEntryFactory
 from tests.production.test_api_quotas import api, week

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.throttling import SimpleRateThrottle
 
-from coordination.auth import api_client_of
+from coordination.api.auth import api_client_of
 
 logger = logging.getLogger(__name__)
 

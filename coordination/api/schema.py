@@ -1,7 +1,7 @@
 """OpenAPI: every operation documents the error bodies it can answer, and every create
 the `Idempotency-Key` header it honours.
 
-The exception handler (coordination.api_support) gives every error the same body, the
+The exception handler (coordination.api.support) gives every error the same body, the
 `Error` component; this schema class adds it, for the statuses an operation can answer,
 to what each view declares: 400 bad input, 401 no or bad credentials, 403 role or scope
 missing, 404 for paths naming an object, 409 for writes (stale edit), 422 for a reused
@@ -15,7 +15,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
 
-from coordination.api_support import IDEMPOTENCY_HEADER, REPLAYED_HEADER, is_idempotent
+from coordination.api.support import IDEMPOTENCY_HEADER, REPLAYED_HEADER, is_idempotent
 
 _DESCRIPTIONS = {
     "400": "Bad input: `fields` maps each invalid field to its messages.",

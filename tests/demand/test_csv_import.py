@@ -6,7 +6,8 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 
-from coordination.csv_import import (
+from coordination.weeks import iso_label, parse_week
+from demand.csv_import import (
     MAX_QUANTITY,
     Column,
     ImportRejected,
@@ -17,7 +18,6 @@ from coordination.csv_import import (
     parse_items,
     parse_rows,
 )
-from coordination.weeks import iso_label, parse_week
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

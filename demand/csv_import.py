@@ -588,7 +588,7 @@ def bulk_import_response(items, *, parser: RowParser, max_items: int, run, seria
     """The answer of a bulk import endpoint: 400 with the shared error body for a body
     that is not a list of at most `max_items`, or for rejected rows (each key of `fields`
     is "<item index>.<field>"); otherwise `run(items)`'s result, serialized, with 201."""
-    from coordination.api_support import error_response
+    from coordination.api.support import error_response
 
     problem = item_list_problem(items, parser, max_items=max_items)
     if problem:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from coordination.scopes import permissions_for
+from coordination.api.scopes import permissions_for
 from coordination.services import api_clients
 
 KEYWORD = "Bearer"

@@ -24,7 +24,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from coordination import scopes
+from coordination.api import scopes
 from coordination.errors import IdempotencyKeyReused, StaleEditError
 
 
@@ -55,7 +55,7 @@ def idempotent(handler):
     creates nothing; another body with that key is a 422. A refused create (4xx) keeps
     nothing, so the caller may correct it and retry with the same key. Without the
     header, nothing changes. The schema documents the header on every operation this
-    marks (coordination.schema)."""
+    marks (coordination.api.schema)."""
 
     @functools.wraps(handler)
     def with_key(view, request, *args, **kwargs):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from coordination.csv_import import ImportRejected, import_actor
+from demand.csv_import import ImportRejected, import_actor
 
 
 @dataclass(frozen=True)

@@ -316,6 +316,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # reconcile message older than its interval is dropped (`expires`), so a worker outage
 # does not fill the queue with them.
 RECONCILE_SECONDS = 5
+
+# Weeks ahead, from this week, that forecasts, the plan, the production dashboard and the
+# planning review cover: one horizon for every app.
+PLANNING_HORIZON_WEEKS = 26
 CELERY_BEAT_SCHEDULE: dict = {
     "reconcile-recompute-requests": {
         "task": "production.reconcile_recompute_requests",

@@ -23,9 +23,7 @@ from planning.models import (
     PlanningSnapshot,
     SignedPart,
 )
-from production.services.planning import HORIZON_WEEKS as PLAN_HORIZON_WEEKS
 
-HORIZON_WEEKS = PLAN_HORIZON_WEEKS  # the weeks the live plan covers
 VOICE_DAYS = 90
 DEFAULT_ACCURACY_WEEKS = 4
 NO_LINE = "No production line"

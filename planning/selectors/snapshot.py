@@ -13,6 +13,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 
+from django.conf import settings
 from django.db.models import Q
 
 from coordination.models import CustomerRequest, Line, Specification
@@ -24,7 +25,6 @@ from demand.selectors.promotions import promotions_between
 from planning.models import PlanningCycle, SignedPart
 from planning.selectors.cycles import (
     DEFAULT_ACCURACY_WEEKS,
-    HORIZON_WEEKS,
     NO_LINE,
     VOICE_DAYS,
     month_of,
@@ -40,7 +40,7 @@ def build_snapshot(
 ) -> dict:
     """Every section the review discusses, as JSON-ready data."""
     first_week = first_week or current_week()
-    weeks = week_range(first_week, HORIZON_WEEKS)
+    weeks = week_range(first_week, settings.PLANNING_HORIZON_WEEKS)
     months = sorted({month_of(week) for week in weeks})
     lines = list(Line.objects.order_by("name").values_list("pk", "name"))
     # One read of the forecast serves both the demand and the firm orders section.

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
-
 from coordination.services.activity import activity_record
 from coordination.services.locking import UNCHECKED, lock_for_edit, save_new_version
 from planning.models import PlanningCycle
@@ -17,11 +15,6 @@ MAX_TEXT = 2000
 MAX_ADJUSTMENT = 10_000_000
 MAX_EXTRA_HOURS = Decimal("168")
 MAX_PERIOD_DAYS = 92
-
-
-def require(actor, permission: str, message: str) -> None:
-    if not actor.has_perm(permission):
-        raise PermissionDenied(message)
 
 
 def lock_cycle(cycle_id: int, expected_version=UNCHECKED) -> PlanningCycle:

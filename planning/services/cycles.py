@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import save_new_version
 from coordination.weeks import current_week
@@ -21,7 +22,6 @@ from planning.services._common import (
     MANAGE,
     MAX_PERIOD_DAYS,
     lock_cycle,
-    require,
     transition,
 )
 
@@ -48,7 +48,7 @@ def planning_cycle_open(
 ) -> PlanningCycle:
     """Open the cycle of a period (a month unless the admin sets the end) and take the
     snapshot it will discuss."""
-    require(actor, MANAGE, "Only an admin opens planning cycles.")
+    require_permission(actor, MANAGE, "Only an admin opens planning cycles.")
     if period_start is None:
         raise ValidationError({"period_start": "Choose the first day of the period."})
     period_end = period_end or _month_end(period_start)
@@ -87,7 +87,7 @@ def planning_cycle_open(
 
 @transaction.atomic
 def planning_cycle_start_review(*, actor, cycle_id: int, expected_version) -> PlanningCycle:
-    require(actor, MANAGE, "Only an admin starts the review of a cycle.")
+    require_permission(actor, MANAGE, "Only an admin starts the review of a cycle.")
     cycle = lock_cycle(cycle_id, expected_version)
     if cycle.status != PlanningCycle.Status.PREPARING:
         raise ValidationError(f"{cycle} is {cycle.get_status_display().lower()}, not preparing.")
@@ -105,7 +105,7 @@ def planning_cycle_start_review(*, actor, cycle_id: int, expected_version) -> Pl
 @transaction.atomic
 def planning_cycle_refresh(*, actor, cycle_id: int, expected_version) -> PlanningSnapshot:
     """Take a new snapshot. Sign-offs of parts whose numbers changed become stale."""
-    require(actor, MANAGE, "Only an admin refreshes a cycle's numbers.")
+    require_permission(actor, MANAGE, "Only an admin refreshes a cycle's numbers.")
     cycle = lock_cycle(cycle_id, expected_version)
     if not cycle.is_open:
         raise ValidationError(
@@ -123,7 +123,7 @@ def planning_cycle_refresh(*, actor, cycle_id: int, expected_version) -> Plannin
 
 @transaction.atomic
 def planning_cycle_close(*, actor, cycle_id: int, expected_version) -> PlanningCycle:
-    require(actor, MANAGE, "Only an admin closes planning cycles.")
+    require_permission(actor, MANAGE, "Only an admin closes planning cycles.")
     cycle = lock_cycle(cycle_id, expected_version)
     if cycle.status != PlanningCycle.Status.AGREED:
         raise ValidationError(

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from coordination.models import Department, Line, Product
+from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
 from demand.models import Promotion
@@ -16,7 +17,6 @@ from planning.services._common import (
     MAX_TEXT,
     RECORD,
     lock_cycle,
-    require,
 )
 
 
@@ -72,7 +72,7 @@ def _clean_item(fields: dict) -> dict:
 
 @transaction.atomic
 def cycle_decision_create(*, actor, cycle_id: int, **fields) -> CycleDecision:
-    require(actor, RECORD, "Your role may not record decisions of the planning review.")
+    require_permission(actor, RECORD, "Your role may not record decisions of the planning review.")
     cycle = lock_cycle(cycle_id)
     if cycle.status == PlanningCycle.Status.CLOSED:
         raise ValidationError(f"{cycle} is closed: record new items on the current cycle.")
@@ -88,7 +88,7 @@ def cycle_decision_create(*, actor, cycle_id: int, **fields) -> CycleDecision:
 
 @transaction.atomic
 def cycle_decision_update(*, actor, decision_id: int, expected_version, **fields) -> CycleDecision:
-    require(actor, RECORD, "Your role may not edit decisions of the planning review.")
+    require_permission(actor, RECORD, "Your role may not edit decisions of the planning review.")
     item = lock_for_edit(
         CycleDecision.objects.select_related("cycle"), decision_id, expected_version
     )

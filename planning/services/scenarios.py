@@ -7,18 +7,18 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from coordination.models import Line
+from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.weeks import current_week, iso_label, weeks_between
 from planning.models import PlanningCycle, PlanningScenario
-from planning.selectors import cycles as selectors
 from planning.services._common import (
     MAX_EXTRA_HOURS,
     SCENARIO,
-    require,
 )
 from production.selectors.review import replan_with_capacity
 
@@ -36,7 +36,7 @@ def planning_scenario_run(
 ) -> PlanningScenario:
     """Re-plan a line with changed capacity beside the live plan, and keep the result.
     Writes only the scenario: live recommendations and the schedule stay as they are."""
-    require(actor, SCENARIO, "Only production managers try capacity scenarios.")
+    require_permission(actor, SCENARIO, "Only production managers try capacity scenarios.")
     cycle = PlanningCycle.objects.get(pk=cycle_id)
     if cycle.status == PlanningCycle.Status.CLOSED:
         raise ValidationError(f"{cycle} is closed: try scenarios on the current cycle.")
@@ -45,7 +45,7 @@ def planning_scenario_run(
     if line is None:
         errors["line"] = "Choose the production line."
     this_week = current_week()
-    horizon = selectors.HORIZON_WEEKS
+    horizon = settings.PLANNING_HORIZON_WEEKS
     for key, week in (("first_week", first_week), ("last_week", last_week)):
         if week is None:
             errors[key] = "Choose a week."

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from coordination.models import Line
+from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import save_new_version
 from planning.models import CycleAdjustment, CycleSignOff, PlanningCycle, SignedPart
@@ -17,7 +18,6 @@ from planning.selectors import cycles as selectors
 from planning.services._common import (
     MAX_ADJUSTMENT,
     lock_cycle,
-    require,
     transition,
 )
 
@@ -36,7 +36,7 @@ def cycle_adjustment_add(
     """Change a number of a signed part in the meeting. Its department's sign-off, if
     given, becomes stale."""
     part = _part(part)
-    require(
+    require_permission(
         actor,
         selectors.PART_PERMISSION[part],
         f"Only {selectors.PART_DEPARTMENT[part].label} adjusts the {selectors.PART_NOUN[part]}.",
@@ -103,7 +103,7 @@ def cycle_sign_off(
     numbers the person looked at: if they changed since, nothing is signed."""
     part = _part(part)
     department = selectors.PART_DEPARTMENT[part]
-    require(
+    require_permission(
         actor,
         selectors.PART_PERMISSION[part],
         f"Only {department.label} signs off the {selectors.PART_NOUN[part]}.",

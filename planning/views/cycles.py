@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from coordination.api.renderers import csv_cell
 from coordination.errors import StaleEditError
 from coordination.permissions import permission_required
 from coordination.selectors import activity as activity_selectors
@@ -28,6 +27,7 @@ from planning import forms, services
 from planning.models import CycleDecision, PlanningCycle, PlanningScenario, SignedPart
 from planning.selectors import cycles as selectors
 from planning.selectors import report as planning_report
+from production.renderers import csv_cell
 
 VIEW = "planning.view_planningcycle"
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient, APIRequestFactory
 
-from coordination import config, throttling
+from coordination import config
+from coordination.api import throttling
 from coordination.api.auth import BearerKeyAuthentication
 from coordination.api.scopes import SCOPES
 from coordination.models import ApiClient

@@ -12,7 +12,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from coordination import config, throttling
+from coordination import config
+from coordination.api import throttling
 from coordination.services.api_clients import client_create
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]

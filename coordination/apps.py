@@ -20,7 +20,11 @@ class CoordinationConfig(AppConfig):
             Specification,
             timeline.permission_finder(Specification, "coordination.view_specification"),
         )
-        timeline.register(Line, timeline.permission_finder(Line, "coordination.view_line"))
+        timeline.register(
+            Line,
+            timeline.permission_finder(Line, "coordination.view_line"),
+            url_label="production.line",  # its comment URL from before it joined coordination
+        )
         timeline.register(
             CustomerRequest, lambda user, pk: visible_requests(user).filter(pk=pk).first()
         )

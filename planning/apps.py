@@ -16,4 +16,5 @@ class PlanningConfig(AppConfig):
         timeline.register(
             PlanningCycle,
             timeline.permission_finder(PlanningCycle, "planning.view_planningcycle"),
+            url_label="coordination.planningcycle",  # its comment URL from before the move
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
@@ -148,9 +149,7 @@ def _backdate(cycle: PlanningCycle, period_start: dt.date) -> None:
         completed_at=opened + dt.timedelta(days=9)
     )
     ActivityEvent.objects.filter(
-        content_type__app_label="coordination",
-        content_type__model="planningcycle",
-        object_id=cycle.pk,
+        content_type=ContentType.objects.get_for_model(PlanningCycle), object_id=cycle.pk
     ).update(created_at=opened + dt.timedelta(days=2))
 
 

@@ -103,7 +103,9 @@ class PlanningSnapshot(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     first_week = models.DateField(help_text="Monday of the first week the snapshot covers.")
-    data = models.JSONField(help_text="Every section of the snapshot (see selectors/planning).")
+    data = models.JSONField(
+        help_text="Every section of the snapshot (see planning/selectors/snapshot.py)."
+    )
 
     class Meta:
         db_table = "coordination_planningsnapshot"

@@ -117,7 +117,7 @@ class Migration(migrations.Migration):
                         ('number', models.PositiveIntegerField(help_text='1 for the first snapshot of the cycle.')),
                         ('taken_at', models.DateTimeField(default=django.utils.timezone.now)),
                         ('first_week', models.DateField(help_text='Monday of the first week the snapshot covers.')),
-                        ('data', models.JSONField(help_text='Every section of the snapshot (see selectors/planning).')),
+                        ('data', models.JSONField(help_text='Every section of the snapshot (see planning/selectors/snapshot.py).')),
                         ('cycle', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='planning.planningcycle')),
                         ('taken_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                     ],

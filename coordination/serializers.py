@@ -17,6 +17,7 @@ from coordination.api.fields import MAX_INT, NamedField, SkuField, VersionRequir
 from coordination.models import (
     CustomerRequest,
     Department,
+    Line,
     Product,
     ProductLine,
     Specification,
@@ -121,9 +122,7 @@ class ProductInputSerializer(serializers.Serializer):
     unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2)
     production_line = NamedField(
         slug_field="name",
-        # production.Line, reached through the model so master data does not import the
-        # production app (dependencies point from production to coordination).
-        queryset=Product._meta.get_field("production_line").related_model.objects.all(),
+        queryset=Line.objects.all(),
         required=False,
         allow_null=True,
         error_messages={"does_not_exist": "No production line named {value}."},

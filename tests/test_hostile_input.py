@@ -259,6 +259,15 @@ def test_a_percent_sign_in_a_filter_value_is_a_clean_400(api, world):
         ({"line": [1], "from": [PAST], "to": {}, "seen_schedule_version": [0]}, "all"),
         ({"line": 10**30, "from": PAST, "to": PAST, "seen_schedule_version": 10**30}, "some"),
         ({"line": True, "from": 5, "to": 5.5, "seen_schedule_version": "x"}, "all"),
+        (
+            {
+                "line": "Bottling 1",
+                "from": "1999-W01",
+                "to": "2999-W01",
+                "seen_schedule_version": 0,
+            },
+            "dates",
+        ),
     ],
 )
 def test_malformed_accept_range_bodies_are_400_with_field_errors(api, world, body, fields):
@@ -274,6 +283,10 @@ def test_malformed_accept_range_bodies_are_400_with_field_errors(api, world, bod
         assert set(error["fields"]) == {"line", "from", "to", "seen_schedule_version"}
     elif fields == "some":
         assert {"line", "seen_schedule_version"} <= set(error["fields"])
+    elif fields == "dates":
+        assert set(error["fields"]) == {"from", "to"}
+    else:
+        assert error["fields"] == {"non_field_errors": [error["message"]]}
 
 
 # ------------------------------------------------------------------ date window

@@ -446,3 +446,12 @@ def test_too_many_query_fields_under_api_is_json(api, settings):
     assert response.json() == {
         "error": {"code": "invalid", "message": "The request could not be read.", "fields": {}}
     }
+
+
+@pytest.mark.parametrize("value", ["0048-01-09T07:50:14%2B21:27", "1999-12-31T23:59:59Z"])
+def test_a_datetime_filter_outside_the_window_is_400(api, value):
+    response = api.get(f"/api/v1/customer-requests/?updated_since={value}")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["updated_since"][0].startswith(
+        "Enter a date from 2000-01-01"
+    )

@@ -116,6 +116,53 @@ def make_hostile(case, draw) -> None:
         case.body = _mutate(case.body, draw, as_text=False)
 
 
+def seed_data(admin) -> dict[str, list[str]]:
+    """A little of everything, so cases reach real rows: returns the path parameter
+    values that name them ({"sku": ["BEV-1001"], "id": [...], ...})."""
+    from production.models import WebhookEndpoint
+    from tests.factories import (
+        CustomerRequestFactory,
+        LineFactory,
+        ProductFactory,
+        PromotionFactory,
+        QuotaRecommendationFactory,
+        ScheduleEntryFactory,
+        SpecificationFactory,
+    )
+    from tests.production.test_api_quotas import week
+
+    line = LineFactory(name="Bottling 1")
+    product = ProductFactory(sku="BEV-1001", production_line=line)
+    for offset in (1, 2):
+        QuotaRecommendationFactory(product=product, week=week(offset))
+    ScheduleEntryFactory(product=product, week=week(1))
+    specification = SpecificationFactory(product=product, author=admin)
+    request = CustomerRequestFactory(product=product, created_by=admin)
+    promotion = PromotionFactory()
+    # Paused, and written directly (the service would resolve the host): fuzzed
+    # schedule changes must not send deliveries off this machine.
+    endpoint = WebhookEndpoint.objects.create(
+        url="https://erp.example.com/hook", created_by=admin, is_active=False
+    )
+    ids = sorted({str(pk) for pk in (line.pk, request.pk, promotion.pk, endpoint.pk)})
+    return {
+        "sku": [product.sku],
+        "product_sku": [product.sku],
+        "number": [str(specification.number)],
+        "id": ids,
+    }
+
+
+def _known_path(case, draw, known: dict[str, list[str]]) -> None:
+    """Half the time, path parameters that name real rows where the seed has some."""
+    if not case.path_parameters or not draw(st.booleans()):
+        return
+    case.path_parameters = {
+        key: draw(st.sampled_from(known[key])) if known.get(key) else value
+        for key, value in case.path_parameters.items()
+    }
+
+
 def load_schema():
     raw = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(public=True)))
     schema = schemathesis.openapi.from_dict(raw)
@@ -150,12 +197,14 @@ def fuzz(
     derandomize: bool = True,
     keep_going: bool = False,
     before_case: Callable[[], None] | None = None,
+    known: dict[str, list[str]] | None = None,
 ) -> Outcome:
     """Run up to `max_examples` generated cases against one operation.
 
     Without `keep_going` the first failure raises (hypothesis shrinks it first: the
     suite's way); with it every failure is recorded in the Outcome and the run goes on
-    (the benchmark's way: it counts them)."""
+    (the benchmark's way: it counts them). `known` (from seed_data) steers half the
+    cases' path parameters to real rows."""
     operation = schema[path][method]
     checks = [not_a_server_error] if hostile else [not_a_server_error, response_schema_conformance]
     outcome = Outcome()
@@ -169,6 +218,8 @@ def fuzz(
         suppress_health_check=list(HealthCheck),
     )
     def run(case, data):
+        if known:
+            _known_path(case, data.draw, known)
         if hostile:
             make_hostile(case, data.draw)
         if before_case is not None:

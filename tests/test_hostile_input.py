@@ -18,8 +18,8 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from coordination import boundary
-from coordination.input_limits import last_accepted_date
-from coordination.models import Product
+from coordination.input_limits import last_accepted_date, window_message
+from coordination.models import PlanningCycle, Product
 from coordination.weeks import current_week, iso_label
 from demand.models import SalesActual, SalesImport
 from production.models import InventoryPosition, WebhookEndpoint
@@ -455,3 +455,17 @@ def test_a_datetime_filter_outside_the_window_is_400(api, value):
     assert response.json()["error"]["fields"]["updated_since"][0].startswith(
         "Enter a date from 2000-01-01"
     )
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"period_start": "0001-01"}, "period_start"),
+        ({"period_start": "2026-12", "period_end": "9999-12-31"}, "period_end"),
+    ],
+)
+def test_browser_forms_refuse_dates_outside_the_window(browser, data, field):
+    response = browser.post("/planning/open/", data)
+    assert response.status_code == 400
+    assert response.context["open_form"].errors == {field: [window_message()]}
+    assert PlanningCycle.objects.count() == 0

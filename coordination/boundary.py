@@ -148,9 +148,14 @@ def _chunks(upload) -> Iterator[bytes]:
 
 
 def _has_nul(upload) -> bool:
-    # A UTF-8 text holds a zero byte only as NUL (UTF-16 files are refused as unreadable
-    # by the import anyway).
-    return any(b"\x00" in chunk for chunk in _chunks(upload))
+    # A UTF-8 text holds a zero byte only as NUL. A UTF-16 file (byte-order mark) is
+    # full of them: the import itself says it cannot read that encoding.
+    chunks = _chunks(upload)
+    first = next(chunks, b"")
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        upload.seek(0)
+        return False
+    return b"\x00" in first or any(b"\x00" in chunk for chunk in chunks)
 
 
 def is_api(request: HttpRequest) -> bool:

@@ -469,3 +469,13 @@ def test_browser_forms_refuse_dates_outside_the_window(browser, data, field):
     assert response.status_code == 400
     assert response.context["open_form"].errors == {field: [window_message()]}
     assert PlanningCycle.objects.count() == 0
+
+
+def test_a_utf16_csv_gets_the_imports_own_message_not_the_nul_one(browser, world):
+    upload = SimpleUploadedFile(
+        "sales.csv", f"sku,week,units\nBEV-1001,{PAST},3\n".encode("utf-16"), "text/csv"
+    )
+    response = browser.post("/sales/import/", {"file": upload})
+    assert "NUL character" not in response.content.decode()
+    assert response.status_code != 500
+    assert SalesActual.objects.count() == 0

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from coordination.input_limits import validate_date
 from coordination.models import CustomerRequest, Department, Product, ProductLine, Specification
 from coordination.selectors.people import people_with_a_role
 from coordination.services.locking import MAX_VERSION
@@ -329,6 +330,10 @@ class MonthField(forms.Field):
         except ValueError:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
+    def validate(self, value):
+        super().validate(value)
+        validate_date(value)
+
 
 class DateInput(forms.DateInput):
     """A date picker that renders its value as the ISO date the picker expects."""
@@ -346,6 +351,7 @@ class CycleOpenForm(forms.Form):
         widget=DateInput,
         label="Last day (optional)",
         help_text="Leave empty for the whole month; set it for another period.",
+        validators=[validate_date],
     )
     name = forms.CharField(
         required=False, max_length=80, help_text="Defaults to the month, e.g. “December 2026”."
@@ -399,7 +405,10 @@ class CycleDecisionForm(forms.Form):
         queryset=None, required=False, help_text="Needed for an action item."
     )
     due_date = forms.DateField(
-        required=False, widget=DateInput, help_text="Needed for an action item."
+        required=False,
+        widget=DateInput,
+        help_text="Needed for an action item.",
+        validators=[validate_date],
     )
     product = forms.ModelChoiceField(
         queryset=Product.objects.order_by("sku"), required=False, empty_label="—"

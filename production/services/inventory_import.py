@@ -19,6 +19,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from coordination.csv_import import Column, RowParser, parse_rows
+from coordination.input_limits import check_date
 from coordination.models import Product, RecomputeRequest
 from coordination.services.recompute import recompute_request
 from demand.services.sales_import import upsert_quantities
@@ -32,6 +33,7 @@ def _parse_count_date(text: str) -> dt.date:
         day = dt.date.fromisoformat(text)
     except ValueError as exc:
         raise ValidationError(f"Enter a date as 2026-11-23; got {text!r}.") from exc
+    check_date(day)
     if day > timezone.localdate():
         raise ValidationError(
             f"{day.isoformat()} is in the future: enter the date the stock was counted."

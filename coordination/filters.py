@@ -9,6 +9,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from coordination.input_limits import validate_date
 from coordination.models import CustomerRequest, Department, Product, ProductLine
 
 
@@ -52,6 +53,7 @@ class CustomerRequestFilter(django_filters.FilterSet):
         field_name="updated_at",
         lookup_expr="gte",
         help_text="ISO 8601 datetime, e.g. 2026-11-23T08:00:00Z: requests changed since then.",
+        validators=[validate_date],
     )
     # `priority` sorts by urgency (low < normal < high < urgent), not alphabetically:
     # the viewset annotates `priority_rank`.

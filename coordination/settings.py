@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Refuses NUL characters anywhere in a request; JSON error pages under /api/.
+    "coordination.boundary.BoundaryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -209,7 +211,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["coordination.boundary.BoundaryJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "coordination.api.schema.TandemAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "coordination.api.support.StandardPagination",
     "PAGE_SIZE": 50,

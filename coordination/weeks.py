@@ -8,6 +8,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from coordination.input_limits import check_date
+
 ISO_WEEK_RE = re.compile(r"^(?P<year>\d{4})-?W(?P<week>\d{1,2})$", re.IGNORECASE)
 
 
@@ -39,7 +41,8 @@ def iso_label(week: dt.date) -> str:
 
 
 def parse_week(value: str | dt.date | None) -> dt.date | None:
-    """Accept '2026-W48', '2026W48' or any ISO date; return that week's Monday."""
+    """Accept '2026-W48', '2026W48' or any ISO date; return that week's Monday. Text
+    outside the accepted dates (coordination.input_limits) is refused."""
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -51,16 +54,21 @@ def parse_week(value: str | dt.date | None) -> dt.date | None:
     if match:
         year, number = int(match["year"]), int(match["week"])
         try:
-            return dt.date.fromisocalendar(year, number, 1)
+            day = dt.date.fromisocalendar(year, number, 1)
         except ValueError as exc:
             raise ValidationError(f"{text} is not a week of {year}.", code="invalid_week") from exc
-    try:
-        return monday_of(dt.date.fromisoformat(text))
-    except ValueError as exc:
-        raise ValidationError(
-            f"Enter a week as 2026-W48 or a date as 2026-11-23; got {text!r}.",
-            code="invalid_week",
-        ) from exc
+    else:
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError as exc:
+            # The text goes in as a parameter: django-filter formats messages with `%`.
+            raise ValidationError(
+                "Enter a week as 2026-W48 or a date as 2026-11-23; got %(value)s.",
+                code="invalid_week",
+                params={"value": repr(text)},
+            ) from exc
+    # Text comes from outside: only weeks within the accepted window.
+    return monday_of(check_date(day))
 
 
 def validate_monday(value: dt.date) -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -33,6 +32,7 @@ from django.core.exceptions import ValidationError
 from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 
+from coordination import boundary
 from coordination.models import Product
 
 MAX_ERRORS = 1000
@@ -242,6 +242,13 @@ class _Collector:
         parser = self.parser
         self.result.row_count += 1
         errors_before = self.result.error_count
+        cells = zip(parser.columns, (sku_raw, date_raw, quantity_raw), strict=True)
+        with_nul = [column.name for column, raw in cells if boundary.NUL in raw]
+        if with_nul:
+            # PostgreSQL refuses NUL in text: said at the row, never sent to a query.
+            for name in with_nul:
+                self.error(position, name, boundary.NUL_MESSAGE)
+            return
 
         sku = self.sku_cache.get(sku_raw)
         if sku is None:
@@ -630,6 +637,8 @@ class BulkJSONParser(parsers.BaseParser):
                 "send fewer items per request."
             )
         try:
-            return json.loads(data)
+            return boundary.load_json(data)
+        except boundary.Refused as exc:
+            raise boundary.api_refusal(exc) from exc
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from exc

@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 
 from coordination.forms import DateInput, ShowsHiddenFieldErrors, VersionedForm, WeekField
+from coordination.input_limits import validate_date
 from coordination.models import Department, Line, Product
 from coordination.selectors.people import people_with_a_role
 from demand.models import Promotion
@@ -40,6 +41,10 @@ class MonthField(forms.Field):
         except ValueError:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
+    def validate(self, value):
+        super().validate(value)
+        validate_date(value)
+
 
 class CycleOpenForm(forms.Form):
     period_start = MonthField(label="Month", help_text="The month the cycle plans.")
@@ -48,6 +53,7 @@ class CycleOpenForm(forms.Form):
         widget=DateInput,
         label="Last day (optional)",
         help_text="Leave empty for the whole month; set it for another period.",
+        validators=[validate_date],
     )
     name = forms.CharField(
         required=False, max_length=80, help_text="Defaults to the month, e.g. “December 2026”."
@@ -99,7 +105,10 @@ class CycleDecisionForm(forms.Form):
         queryset=None, required=False, help_text="Needed for an action item."
     )
     due_date = forms.DateField(
-        required=False, widget=DateInput, help_text="Needed for an action item."
+        required=False,
+        widget=DateInput,
+        help_text="Needed for an action item.",
+        validators=[validate_date],
     )
     product = forms.ModelChoiceField(
         queryset=Product.objects.order_by("sku"), required=False, empty_label="—"

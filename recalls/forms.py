@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from coordination.forms import DateInput, ShowsHiddenFieldErrors, VersionedForm, WeekField
+from coordination.input_limits import validate_date
 from coordination.models import CustomerRequest, Department, Product
 from coordination.selectors.people import people_with_a_role
 from recalls import selectors
@@ -170,7 +171,9 @@ class LotForm(forms.Form):
     )
     lot_code = forms.CharField(max_length=40, required=False, label="Lot code")
     production_week = WeekField(required=False, label="Production week")
-    best_before = forms.DateField(required=False, widget=DateInput, label="Best before")
+    best_before = forms.DateField(
+        required=False, widget=DateInput, label="Best before", validators=[validate_date]
+    )
     units = forms.IntegerField(min_value=0, initial=0, label="Units in the lot")
     add_product = forms.BooleanField(
         required=False,
@@ -231,7 +234,7 @@ class TaskForm(forms.Form):
     title = forms.CharField(max_length=200, label="What needs doing")
     department = forms.ChoiceField(choices=[("", "Choose a department"), *Department.choices])
     owner = forms.ModelChoiceField(queryset=people_with_a_role(), empty_label="Choose a person")
-    due_date = forms.DateField(widget=DateInput, label="Due")
+    due_date = forms.DateField(widget=DateInput, label="Due", validators=[validate_date])
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
@@ -253,7 +256,11 @@ class NotificationForm(forms.Form):
         choices=[("", "Choose a channel"), *CustomerNotification.Channel.choices]
     )
     notified_at = forms.DateTimeField(
-        required=False, widget=DateTimeInput, label="Notified at", help_text="Empty: now."
+        required=False,
+        widget=DateTimeInput,
+        label="Notified at",
+        help_text="Empty: now.",
+        validators=[validate_date],
     )
     acknowledged = forms.BooleanField(required=False, label="Consignee confirmed receipt")
     note = forms.CharField(max_length=300, required=False)
@@ -267,9 +274,15 @@ class PressInquiryForm(forms.Form):
     contact = forms.CharField(max_length=200, help_text="Journalist, phone or e-mail.")
     question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     received_at = forms.DateTimeField(
-        required=False, widget=DateTimeInput, label="Received", help_text="Empty: now."
+        required=False,
+        widget=DateTimeInput,
+        label="Received",
+        help_text="Empty: now.",
+        validators=[validate_date],
     )
-    response_due = forms.DateTimeField(widget=DateTimeInput, label="Answer due")
+    response_due = forms.DateTimeField(
+        widget=DateTimeInput, label="Answer due", validators=[validate_date]
+    )
 
     def service_kwargs(self) -> dict:
         return dict(self.cleaned_data)

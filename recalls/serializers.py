@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coordination.api.fields import MAX_INT, NamedField, SkuField, VersionRequired, WeekField
+from coordination.input_limits import validate_date
 from coordination.models import ActivityEvent, CustomerRequest, Department
 from recalls.models import (
     AffectedLot,
@@ -300,7 +301,9 @@ class LotCreateSerializer(serializers.Serializer):
         default=None,
         help_text="This week or earlier; without a lot code, unique per product in the recall.",
     )
-    best_before = serializers.DateField(required=False, allow_null=True, default=None)
+    best_before = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_date]
+    )
     units = _count(required=False, default=0)
     add_product = serializers.BooleanField(
         required=False,
@@ -354,7 +357,7 @@ class TaskCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     department = serializers.ChoiceField(choices=Department.choices)
     owner = UsernameField(help_text="Must work in the department.")
-    due_date = serializers.DateField()
+    due_date = serializers.DateField(validators=[validate_date])
 
 
 # --------------------------------------------------------------------------- press
@@ -391,9 +394,13 @@ class PressInquiryCreateSerializer(serializers.Serializer):
     contact = serializers.CharField(max_length=200)
     question = serializers.CharField(max_length=10_000)
     received_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text="Leave out for now."
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Leave out for now.",
+        validators=[validate_date],
     )
-    response_due = serializers.DateTimeField()
+    response_due = serializers.DateTimeField(validators=[validate_date])
 
 
 class PressAnswerSerializer(serializers.Serializer):
@@ -483,7 +490,11 @@ class NotificationCreateSerializer(serializers.Serializer):
     account = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     channel = serializers.ChoiceField(choices=CustomerNotification.Channel.choices)
     notified_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text="Leave out for now."
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Leave out for now.",
+        validators=[validate_date],
     )
     acknowledged = serializers.BooleanField(required=False, default=False)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

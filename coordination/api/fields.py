@@ -34,19 +34,10 @@ class VersionRequired:
         pass
 
 
-# Weeks outside these years are refused: week arithmetic (baselines before, dips after)
-# must not overflow the calendar.
-FIRST_YEAR, LAST_YEAR = 1900, 2999
-
-
 def parse_api_week(value) -> dt.date | None:
-    """parse_week, within FIRST_YEAR..LAST_YEAR. Raises Django's ValidationError."""
-    week = parse_week(value)
-    if week is not None and not FIRST_YEAR <= week.year <= LAST_YEAR:
-        raise DjangoValidationError(
-            f"Enter a week between {FIRST_YEAR} and {LAST_YEAR}.", code="invalid_week"
-        )
-    return week
+    """parse_week: only weeks within the accepted dates (coordination.input_limits).
+    Raises Django's ValidationError."""
+    return parse_week(value)
 
 
 @extend_schema_field(

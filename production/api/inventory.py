@@ -17,6 +17,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 
 from coordination.api.support import idempotent
+from coordination.input_limits import check_date
 from demand.csv_import import BulkJSONParser, bulk_import_response
 from production.models import InventoryPosition
 from production.services import inventory_import as services
@@ -55,9 +56,11 @@ def _date_param(request, name: str) -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        return check_date(dt.date.fromisoformat(value))
     except ValueError as exc:
         raise ValidationError({name: [f"Enter a date as 2026-11-23; got {value!r}."]}) from exc
+    except ValidationError as exc:
+        raise ValidationError({name: exc.messages}) from exc
 
 
 class InventoryPositionViewSet(viewsets.GenericViewSet):

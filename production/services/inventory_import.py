@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from coordination.input_limits import check_date
 from coordination.models import Product, RecomputeRequest
 from coordination.permissions import require_permission
 from coordination.services.recompute import recompute_request
@@ -33,6 +34,7 @@ def _parse_count_date(text: str) -> dt.date:
         day = dt.date.fromisoformat(text)
     except ValueError as exc:
         raise ValidationError(f"Enter a date as 2026-11-23; got {text!r}.") from exc
+    check_date(day)
     if day > timezone.localdate():
         raise ValidationError(
             f"{day.isoformat()} is in the future: enter the date the stock was counted."

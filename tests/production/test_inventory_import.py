@@ -15,6 +15,8 @@ from production.models import InventoryPosition
 from production.services import inventory_import as services
 from tests.factories import ProductFactory
 
+NEXT_YEAR = dt.date.today().year + 1  # within the accepted dates, still ahead
+
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -121,8 +123,14 @@ MISSING_ON_HAND = (
             ],
         ),
         (
-            "sku,as_of,on_hand\nBEV-1001,2999-01-01,1\n",
-            [(2, "as_of", "2999-01-01 is in the future: enter the date the stock was counted.")],
+            f"sku,as_of,on_hand\nBEV-1001,{NEXT_YEAR}-01-01,1\n",
+            [
+                (
+                    2,
+                    "as_of",
+                    f"{NEXT_YEAR}-01-01 is in the future: enter the date the stock was counted.",
+                )
+            ],
         ),
     ],
     ids=[

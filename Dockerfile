@@ -11,11 +11,12 @@ WORKDIR /app
 
 # Dependencies first, so code changes do not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir coordination demand production recalls \
-    && touch coordination/__init__.py demand/__init__.py production/__init__.py recalls/__init__.py \
+RUN mkdir coordination demand production recalls planning \
+    && touch coordination/__init__.py demand/__init__.py production/__init__.py \
+        recalls/__init__.py planning/__init__.py \
     && pip install . \
     && pip uninstall -y tandem \
-    && rm -rf coordination demand production recalls
+    && rm -rf coordination demand production recalls planning
 
 COPY . .
 

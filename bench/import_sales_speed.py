@@ -8,7 +8,7 @@ The DATABASE_URL only says which server to use: the script creates its own datab
 test database. It writes a CSV of products x weeks rows (2,000 x 500 = 1,000,000) and
 times, separately:
 
-- parse + validate: coordination.csv_import.parse_csv with the sales RowParser;
+- parse + validate: demand.csv_import.parse_csv with the sales RowParser;
 - apply: demand.services.sales_import.upsert_quantities (COPY into a temporary table,
   then one INSERT ... ON CONFLICT DO UPDATE), into an empty table and again over it;
 - end to end: sales_import_rows (what `manage.py import_sales` and the API run);
@@ -59,10 +59,10 @@ def run(products: int, weeks: int) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from coordination.csv_import import parse_csv
     from coordination.models import Product, ProductLine, RecomputeRequest
     from coordination.services import recompute
     from coordination.weeks import add_weeks, current_week
+    from demand.csv_import import parse_csv
     from demand.models import SalesActual
     from demand.services.sales_import import SALES_ROWS, sales_import_rows, upsert_quantities
 

@@ -27,7 +27,7 @@ planner's certified fast path (latest-first) plans them. The first plan is the r
 pipeline: production.services.pipeline.request_full_recompute and process_request for
 each line in this process (forecasts of every product by the demand engine, then the
 quota plan of every line); the planner's method per line is then read back by running
-production.engine.plan_quotas on production.services.planning.load_line's inputs, and
+production.engine.plan_quotas on production.selectors.line_inputs.load_line's inputs, and
 the script stops if a tight line is not on the LP path or a loose one not on the fast
 path.
 
@@ -127,11 +127,11 @@ def build_company(args) -> tuple:
     from django.utils import timezone
 
     from coordination import roles
-    from coordination.models import Product, ProductLine
+    from coordination.models import Line, Product, ProductLine
     from coordination.weeks import add_weeks, current_week
     from demand.models import SalesActual
     from demand.services.sales_import import upsert_quantities
-    from production.models import InventoryPosition, Line, RunRate
+    from production.models import InventoryPosition, RunRate
 
     rng = np.random.default_rng(args.seed)
     n_lines, per_line = args.lines, args.products_per_line
@@ -218,7 +218,7 @@ def first_plan() -> float:
 def planner_methods(lines) -> dict[int, str]:
     """How the planner solves each line now (the engine on the service's inputs)."""
     from production.engine import plan_quotas
-    from production.services.planning import load_line
+    from production.selectors.line_inputs import load_line
 
     methods = {}
     for line in lines:
@@ -267,7 +267,7 @@ def save_promotion(actor, label: str, line_id: int, product_ids: list[int]) -> S
     by an on_commit callback registered before the service's enqueue."""
     from django.db import transaction
 
-    from coordination.services.recompute import latest_request_about
+    from coordination.selectors.recompute import latest_request_about
     from demand.models import Promotion
     from demand.services.promotions import promotion_create
 

@@ -110,9 +110,9 @@ def build_catalogue(products: int, lines: int, seed: int):
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from coordination.models import Product, ProductLine
+    from coordination.models import Line, Product, ProductLine
     from coordination.weeks import add_weeks, current_week
-    from production.models import Line, QuotaRecommendation, RecomputeRun
+    from production.models import QuotaRecommendation, RecomputeRun
 
     rng = random.Random(seed)
     planner = get_user_model().objects.create(username="planner", is_superuser=True)

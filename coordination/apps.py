@@ -7,11 +7,12 @@ class CoordinationConfig(AppConfig):
     verbose_name = "Coordination"
 
     def ready(self):
-        from coordination import home_panels
+        from coordination import demo, home_panels
 
         home_panels.register_panels()
+        demo.register_demo_parts()
         from coordination import roles, timeline
-        from coordination.models import CustomerRequest, PlanningCycle, Product, Specification
+        from coordination.models import CustomerRequest, Line, Product, Specification
         from coordination.selectors.customer_requests import visible_requests
 
         timeline.register(Product, timeline.permission_finder(Product, "coordination.view_product"))
@@ -20,11 +21,12 @@ class CoordinationConfig(AppConfig):
             timeline.permission_finder(Specification, "coordination.view_specification"),
         )
         timeline.register(
-            CustomerRequest, lambda user, pk: visible_requests(user).filter(pk=pk).first()
+            Line,
+            timeline.permission_finder(Line, "coordination.view_line"),
+            url_label="production.line",  # its comment URL from before it joined coordination
         )
         timeline.register(
-            PlanningCycle,
-            timeline.permission_finder(PlanningCycle, "coordination.view_planningcycle"),
+            CustomerRequest, lambda user, pk: visible_requests(user).filter(pk=pk).first()
         )
 
         # Permissions of models added by later migrations exist only after migrate

@@ -4,7 +4,7 @@
   query or a write was a 500. `BoundaryMiddleware` refuses one in the path, the query
   string (names and values), a form or multipart field (name or value) and an uploaded
   text file (a CSV); the API's JSON parsers (`BoundaryJSONParser`, and
-  `coordination.csv_import.BulkJSONParser` for the bulk imports, whose bodies are larger
+  `demand.csv_import.BulkJSONParser` for the bulk imports, whose bodies are larger
   than Django lets a middleware read) refuse one in any JSON string or key.
 - **Deep JSON**: a body nested more than MAX_JSON_DEPTH levels (100,000 `[` made the
   parser recurse until Python gave up) is refused before anything walks it.

@@ -18,10 +18,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from coordination import roles
+from coordination import demo_registry, roles
 from coordination.models import (
     ActivityEvent,
     CustomerRequest,
+    Line,
     Product,
     ProductLine,
     Specification,
@@ -31,7 +32,6 @@ from coordination.services import customer_requests as request_services
 from coordination.services import specifications as spec_services
 from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week
-from production.models import Line
 
 DEMO_PASSWORD = "tandem-demo"  # noqa: S105 - printed to the console on purpose
 DEMO_ACCOUNT_PREFIX = "BB-"
@@ -499,3 +499,16 @@ def seed_proposals() -> int:
         )
         count += 1
     return count
+
+
+def seed_master_data(say) -> None:
+    """Coordination's part of seed_demo (users are seeded and listed by the command)."""
+    products = seed_products()
+    say(f"Products: {products['products']} ({products['created']} new).")
+    requests = seed_requests()
+    say(f"Customer requests: {requests['requests']} ({requests['created']} new).")
+    say(f"Specification proposals: {seed_proposals()} new.")
+
+
+def register_demo_parts() -> None:
+    demo_registry.register("coordination: master data", seed_master_data, order=10)

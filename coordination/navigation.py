@@ -40,7 +40,7 @@ NAV_ITEMS: list[NavItem] = [
         permission="production.view_quotarecommendation",
     ),
     NavItem("Recalls", "recall_board", "recalls", permission="recalls.view_recallincident"),
-    NavItem("Planning", "planning_list", "planning", permission="coordination.view_planningcycle"),
+    NavItem("Planning", "planning_list", "planning", permission="planning.view_planningcycle"),
     NavItem(
         "Spec reviews", "review_queue", "review", permission="coordination.review_specification"
     ),

@@ -1,4 +1,5 @@
-"""Permission checks shared by every app's browser views."""
+"""Permission checks shared by every app: `permission_required` for browser views,
+`require_permission` for services (the edges turn PermissionDenied into 403)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,10 @@ def permission_required(*perms: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+def require_permission(actor, permission: str, message: str) -> None:
+    """A service's check that `actor` holds `permission`; PermissionDenied carries the
+    sentence the person reads on the 403 page or in the API's error body."""
+    if not actor.has_perm(permission):
+        raise PermissionDenied(message)

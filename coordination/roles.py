@@ -24,7 +24,7 @@ _READ_MASTER_DATA = {
     "coordination.view_specification",
     "coordination.view_customerrequest",
     "coordination.view_recomputerequest",
-    "production.view_line",
+    "coordination.view_line",
 }
 # Everyone reads demand and the plan: production's answer must reach marketing.
 _READ_PLANNING = {
@@ -44,14 +44,14 @@ _READ_PLANNING = {
 _IMPORT_SALES = {"demand.add_salesimport", "demand.add_salesactual"}
 # Every role reads the planning review; the departments at the table record its outcome.
 _READ_PLANNING_REVIEW = {
-    "coordination.view_planningcycle",
-    "coordination.view_planningsnapshot",
-    "coordination.view_cyclesignoff",
-    "coordination.view_cycleadjustment",
-    "coordination.view_cycledecision",
-    "coordination.view_planningscenario",
+    "planning.view_planningcycle",
+    "planning.view_planningsnapshot",
+    "planning.view_cyclesignoff",
+    "planning.view_cycleadjustment",
+    "planning.view_cycledecision",
+    "planning.view_planningscenario",
 }
-_PLANNING_REVIEW_MEMBER = _READ_PLANNING_REVIEW | {"coordination.record_cycle_decision"}
+_PLANNING_REVIEW_MEMBER = _READ_PLANNING_REVIEW | {"planning.record_cycle_decision"}
 # Every role reads recalls: everyone handles a recall from one place.
 _READ_RECALLS = {
     "recalls.view_recallincident",
@@ -76,7 +76,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _READ_RECALLS
     | _PLANNING_REVIEW_MEMBER
     | {
-        "coordination.sign_demand",
+        "planning.sign_demand",
         "recalls.communicate_recall",
         "recalls.add_pressinquiry",
         "recalls.change_pressinquiry",
@@ -101,7 +101,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _READ_RECALLS
     | _PLANNING_REVIEW_MEMBER
     | {
-        "coordination.sign_orders",
+        "planning.sign_orders",
         "recalls.add_customernotification",
         "recalls.change_recalltask",
         "coordination.propose_specification",
@@ -117,8 +117,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _MANAGE_RECALLS
     | _PLANNING_REVIEW_MEMBER
     | {
-        "coordination.sign_supply",
-        "coordination.run_planning_scenario",
+        "planning.sign_supply",
+        "planning.run_planning_scenario",
         "production.plan_line",
         "production.add_capacityexception",
         "production.change_capacityexception",
@@ -134,8 +134,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "coordination.change_productline",
         "coordination.review_specification",
         "coordination.answer_feasibility",
-        "production.add_line",
-        "production.change_line",
+        "coordination.add_line",
+        "coordination.change_line",
         "production.view_webhookendpoint",
         "production.add_webhookendpoint",
         "production.delete_webhookendpoint",

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "demand",
     "production",
     "recalls",
+    "planning",
 ]
 
 MIDDLEWARE = [
@@ -171,7 +172,7 @@ AUTHENTICATION_BACKENDS = [
     # locked out (coordination/signin.py).
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "coordination.auth.ApiClientBackend",
+    "coordination.api.auth.ApiClientBackend",
 ]
 
 # Password guessing (django-axes; coordination/signin.py): SIGNIN_FAILURE_LIMIT failed
@@ -198,21 +199,21 @@ REST_FRAMEWORK = {
     # Bearer first: an unauthenticated API call answers 401 with
     # `WWW-Authenticate: Bearer realm="api"`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "coordination.auth.BearerKeyAuthentication",
+        "coordination.api.auth.BearerKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["coordination.api_support.ActionPermissions"],
-    "DEFAULT_THROTTLE_CLASSES": ["coordination.throttling.ClientRateThrottle"],
-    "EXCEPTION_HANDLER": "coordination.api_support.exception_handler",
+    "DEFAULT_PERMISSION_CLASSES": ["coordination.api.support.ActionPermissions"],
+    "DEFAULT_THROTTLE_CLASSES": ["coordination.api.throttling.ClientRateThrottle"],
+    "EXCEPTION_HANDLER": "coordination.api.support.exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["coordination.boundary.BoundaryJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "coordination.schema.TandemAutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "coordination.api_support.StandardPagination",
+    "DEFAULT_SCHEMA_CLASS": "coordination.api.schema.TandemAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "coordination.api.support.StandardPagination",
     "PAGE_SIZE": 50,
 }
 # Requests per API client and per signed-in person (DRF rate syntax: "600/min").
@@ -317,6 +318,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # reconcile message older than its interval is dropped (`expires`), so a worker outage
 # does not fill the queue with them.
 RECONCILE_SECONDS = 5
+
+# Weeks ahead, from this week, that forecasts, the plan, the production dashboard and the
+# planning review cover: one horizon for every app.
+PLANNING_HORIZON_WEEKS = 26
 CELERY_BEAT_SCHEDULE: dict = {
     "reconcile-recompute-requests": {
         "task": "production.reconcile_recompute_requests",

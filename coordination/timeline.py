@@ -9,16 +9,24 @@ from collections.abc import Callable
 
 from django.db import models
 
-# model label ("app_label.modelname") -> finder(user, pk) returning the object or None
+# label in the comment URL -> finder(user, pk) returning the object or None
 _FINDERS: dict[str, Callable] = {}
+# model label ("app_label.modelname") -> its label in the comment URL, where they differ
+_URL_LABELS: dict[str, str] = {}
 
 
-def register(model: type[models.Model], finder: Callable) -> None:
-    _FINDERS[model._meta.label_lower] = finder
+def register(model: type[models.Model], finder: Callable, *, url_label: str = "") -> None:
+    """`url_label` keeps the comment URL of a model that moved to another app as it was
+    (e.g. "coordination.planningcycle" for planning.PlanningCycle)."""
+    label = url_label or model._meta.label_lower
+    if url_label:
+        _URL_LABELS[model._meta.label_lower] = url_label
+    _FINDERS[label] = finder
 
 
 def label_of(obj: models.Model) -> str:
-    return obj._meta.label_lower
+    """The label the comment URL of `obj`'s timeline carries."""
+    return _URL_LABELS.get(obj._meta.label_lower, obj._meta.label_lower)
 
 
 def find(user, label: str, pk: int) -> models.Model | None:

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from coordination.signin import AdminSignInForm, SignInForm
-from coordination.views import customer_requests, home, planning, products, timeline
+from coordination.views import customer_requests, home, products, timeline
 
 admin.site.site_header = "Tandem administration"
 admin.site.site_title = "Tandem admin"
@@ -61,33 +61,7 @@ urlpatterns = [
     ),
     path("voice-of-customer/", customer_requests.voice_of_customer, name="voice_of_customer"),
     path("timeline/<str:label>/<int:pk>/comment/", timeline.comment, name="timeline_comment"),
-    # Planning review (monthly sales and operations review)
-    path("planning/", planning.cycle_list, name="planning_list"),
-    path("planning/open/", planning.cycle_open, name="planning_open"),
-    path("planning/actions/", planning.action_list, name="planning_actions"),
-    path("planning/<int:pk>/", planning.cycle_detail, name="planning_detail"),
-    path("planning/<int:pk>/report/", planning.cycle_report, name="planning_report"),
-    path("planning/<int:pk>/report.csv", planning.cycle_report_csv, name="planning_report_csv"),
-    path("planning/<int:pk>/sign/<slug:part>/", planning.cycle_sign, name="planning_sign"),
-    path("planning/<int:pk>/adjust/", planning.adjustment_add, name="planning_adjust"),
-    path("planning/<int:pk>/items/", planning.decision_add, name="planning_decision_add"),
-    path("planning/<int:pk>/scenarios/", planning.scenario_run, name="planning_scenario_run"),
-    path(
-        "planning/<int:pk>/scenarios/<int:scenario_pk>/",
-        planning.scenario_detail,
-        name="planning_scenario",
-    ),
-    path(
-        "planning/items/<int:item_pk>/edit/",
-        planning.decision_edit,
-        name="planning_decision_edit",
-    ),
-    path(
-        "planning/items/<int:item_pk>/status/",
-        planning.decision_status,
-        name="planning_decision_status",
-    ),
-    path("planning/<int:pk>/<slug:action>/", planning.cycle_action, name="planning_action"),
+    path("", include("planning.urls")),
     path("", include("demand.urls")),
     path("", include("production.urls")),
     path("", include("recalls.urls")),
@@ -101,7 +75,7 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api_schema", template_name="api_docs.html"),
         name="api_docs",
     ),
-    path("api/v1/", include("coordination.api")),
+    path("api/v1/", include("coordination.api.urls")),
     path("api/v1/", include("demand.api")),
     path("api/v1/", include("production.api")),
     path("api/v1/", include("recalls.api")),

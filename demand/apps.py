@@ -6,9 +6,10 @@ class DemandConfig(AppConfig):
     verbose_name = "Demand"
 
     def ready(self):
-        from demand import home_panels
+        from demand import demo, home_panels
 
         home_panels.register_panels()
+        demo.register_demo_parts()
         from coordination import timeline
         from demand.models import Promotion
 

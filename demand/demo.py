@@ -13,7 +13,7 @@ from decimal import Decimal
 import numpy as np
 from django.db import transaction
 
-from coordination import roles
+from coordination import demo_registry, roles
 from coordination.demo import demo_user
 from coordination.models import Product
 from coordination.weeks import add_weeks, current_week
@@ -264,3 +264,18 @@ def seed_upcoming_promotions() -> list[Promotion]:
             )
         )
     return created
+
+
+def seed_history_part(say) -> None:
+    sales = seed_sales()
+    say(f"Weekly sales rows: {sales['rows']} ({sales['created']} new).")
+    say(f"Past forecasts for accuracy: {seed_backtest()} new rows.")
+
+
+def seed_promotions_part(say) -> None:
+    say(f"Upcoming promotions: {len(seed_upcoming_promotions())} new.")
+
+
+def register_demo_parts() -> None:
+    demo_registry.register("demand: sales history", seed_history_part, order=20)
+    demo_registry.register("demand: upcoming promotions", seed_promotions_part, order=40)

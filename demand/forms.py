@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from coordination.forms import ShowsHiddenFieldErrors, VersionedForm, WeekField
 from coordination.models import Product, ProductLine
 from demand.models import Promotion, PromotionItem
+from demand.services.promotions import check_period
 
 
 class PromotionForm(ShowsHiddenFieldErrors, forms.Form):
@@ -28,8 +30,10 @@ class PromotionForm(ShowsHiddenFieldErrors, forms.Form):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("start_week"), data.get("end_week")
-        if start and end and end < start:
+        try:
+            check_period(data.get("start_week"), data.get("end_week"))
+        except ValidationError:
+            # The service's rule in the page's words: the field is labelled "First week".
             self.add_error("end_week", "The promotion must end on or after its first week.")
         return data
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api_fields import SkuField, VersionRequired, WeekField
+from coordination.api.fields import SkuField, VersionRequired, WeekField
 from coordination.models import ProductLine, RecomputeRequest
 from coordination.services.locking import MAX_VERSION
 from demand.models import DemandForecast, MarketingAdjustment, Promotion, PromotionItem
+from demand.services import promotions as promotion_services
 
 MAX_ITEMS = 200
 
@@ -136,12 +138,11 @@ class _PromotionFieldsSerializer(serializers.Serializer):
     )
 
     def _check_period(self, start: dt.date | None, end: dt.date | None) -> None:
-        # The service checks this too, but after the model's constraint check, which
-        # words it as a non-field error; here it lands on end_week.
-        if start and end and end < start:
-            raise serializers.ValidationError(
-                {"end_week": "The promotion must end on or after its start week."}
-            )
+        # The service's rule, run here beside the field checks so every error comes at once.
+        try:
+            promotion_services.check_period(start, end)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
 
 
 class PromotionCreateSerializer(_PromotionFieldsSerializer):
@@ -151,9 +152,8 @@ class PromotionCreateSerializer(_PromotionFieldsSerializer):
     notes = serializers.CharField(allow_blank=True, default="")
     status = serializers.ChoiceField(
         choices=[
-            (Promotion.Status.DRAFT, "Draft"),
-            (Promotion.Status.PLANNED, "Planned"),
-            (Promotion.Status.CONFIRMED, "Confirmed"),
+            (status, Promotion.Status(status).label)
+            for status in promotion_services.STARTING_STATUSES
         ],
         default=Promotion.Status.DRAFT,
         help_text="Planned or confirmed promotions reach the production plan at once.",

@@ -21,10 +21,10 @@ from coordination.admin_support import (
     rounded,
     safe_reverse,
 )
+from coordination.models import Line
 from production.models import (
     CapacityException,
     InventoryPosition,
-    Line,
     ProductionHold,
     QuotaRecommendation,
     RecomputeRun,

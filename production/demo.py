@@ -10,13 +10,13 @@ from django.db import transaction
 from django.db.models import Avg, Sum
 from django.utils import timezone
 
-from coordination import roles
+from coordination import demo_registry, roles
 from coordination.demo import demo_user
-from coordination.models import Product
+from coordination.models import Line, Product
 from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week
 from demand.models import SalesActual
-from production.models import CapacityException, InventoryPosition, Line, RunRate, ScheduleEntry
+from production.models import CapacityException, InventoryPosition, RunRate, ScheduleEntry
 from production.selectors.schedule import schedule_version
 from production.services import pipeline, schedule
 
@@ -214,3 +214,22 @@ def accept_first_weeks(weeks: int = 2) -> int:
         if revision is not None:
             accepted += revision.entries.count()
     return accepted
+
+
+def seed_capacity_part(say) -> None:
+    rates = seed_capacity()
+    say(f"Run rates: {rates['run_rates']} ({rates['created']} new).")
+    say(f"Inventory counts: {seed_inventory()} new.")
+    seed_shutdown()
+    if seed_rush_order():
+        say("Rush order: 1 new accepted customization for Carton 3.")
+
+
+def seed_plan_part(say) -> None:
+    say(f"Recompute runs: {recompute_everything()}.")
+    say(f"Accepted quotas: {accept_first_weeks()} new.")
+
+
+def register_demo_parts() -> None:
+    demo_registry.register("production: capacity", seed_capacity_part, order=30)
+    demo_registry.register("production: the plan", seed_plan_part, order=50)

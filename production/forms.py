@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from coordination.forms import ShowsHiddenFieldErrors, VersionedForm, VersionField, WeekField
-from production.models import Line
+from coordination.models import Line
 
 
 class LineChoiceForm(forms.Form):

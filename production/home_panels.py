@@ -6,8 +6,9 @@ from django.db.models import Max
 from django.urls import reverse
 
 from coordination.home import Todo, register
+from coordination.models import Line
 from coordination.weeks import add_weeks, current_week, iso_label
-from production.models import Line, ProductionHold, QuotaRecommendation, RecomputeRun
+from production.models import ProductionHold, QuotaRecommendation, RecomputeRun
 from production.selectors.dashboard import changes_since_accepted
 
 # Quotas production should settle soon: this week and the next three.

@@ -12,38 +12,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from coordination.models import Line
 from coordination.weeks import iso_label, validate_monday
-
-
-class Line(models.Model):
-    """A production line. Products are made on one line; its hours are shared by them."""
-
-    name = models.CharField(max_length=80, unique=True)
-    weekly_capacity_hours = models.DecimalField(
-        max_digits=8, decimal_places=1, help_text="Hours available in a normal week."
-    )
-    frozen_window_weeks = models.PositiveSmallIntegerField(
-        default=2,
-        help_text="Weeks from now in which accepted quotas are kept by every recompute.",
-    )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["name"]
-        permissions = [("plan_line", "Can accept and override quotas on production lines")]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(weekly_capacity_hours__gte=0), name="line_capacity_not_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(frozen_window_weeks__lte=26), name="line_frozen_window_at_most_26"
-            ),
-        ]
-
-    def __str__(self):
-        return self.name
 
 
 class CapacityException(models.Model):
@@ -298,6 +268,7 @@ class ScheduleEntry(models.Model):
 
     class Meta:
         ordering = ["line", "week", "product"]
+        permissions = [("plan_line", "Can accept and override quotas on production lines")]
         constraints = [
             models.UniqueConstraint(
                 fields=["product", "week"],

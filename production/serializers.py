@@ -10,15 +10,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api_fields import VersionRequired, WeekField
-from coordination.models import Product, RecomputeRequest
-from production.models import (
-    CapacityException,
-    Line,
-    QuotaRecommendation,
-    RecomputeRun,
-    ScheduleEntry,
-)
+from coordination.api.fields import VersionRequired, WeekField
+from coordination.models import Line, Product, RecomputeRequest
+from production.models import CapacityException, QuotaRecommendation, RecomputeRun, ScheduleEntry
 from production.selectors.schedule import recommendation_explanation
 
 MAX_ID = 2**63 - 1

@@ -6,9 +6,10 @@ class RecallsConfig(AppConfig):
     verbose_name = "Recalls"
 
     def ready(self):
-        from recalls import home_panels
+        from recalls import demo, home_panels
 
         home_panels.register_panels()
+        demo.register_demo_parts()
         from coordination import timeline
         from recalls.models import RecallIncident
 

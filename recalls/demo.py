@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from coordination import roles
+from coordination import demo_registry, roles
 from coordination.demo import demo_user
 from coordination.models import ActivityEvent, CustomerRequest, Product
 from coordination.services import customer_requests as request_services
@@ -342,3 +342,13 @@ def _backdate(incident: RecallIncident, *, opened: dt.datetime, until: dt.dateti
         notified = first(f"Notified {notification.consignee} ")
         if notified is not None:
             CustomerNotification.objects.filter(pk=notification.pk).update(notified_at=notified)
+
+
+def seed_part(say) -> None:
+    """A stop-ship holds the plan and promotions seeded before it."""
+    recalls = seed_recalls()
+    say(f"Recalls: {recalls['recalls']} ({recalls['created']} new).")
+
+
+def register_demo_parts() -> None:
+    demo_registry.register("recalls", seed_part, order=60)

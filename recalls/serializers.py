@@ -14,7 +14,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api_fields import MAX_INT, NamedField, SkuField, VersionRequired, WeekField
+from coordination.api.fields import MAX_INT, NamedField, SkuField, VersionRequired, WeekField
 from coordination.input_limits import validate_date
 from coordination.models import ActivityEvent, CustomerRequest, Department
 from recalls.models import (

@@ -1,6 +1,7 @@
 """The whole test command: `python -m tests` from the project root.
 
-Runs, stopping at the first failure: ruff lint, ruff format check, a check that every
+Runs, stopping at the first failure: ruff lint, ruff format check, the import-linter
+layers contract (apps depend one way), a check that every
 model change has a committed migration, Django's system checks, the OpenAPI schema
 (generated, validated, no warnings), then pytest (extra arguments go to pytest).
 Used by the README's test command and by .ci/run.
@@ -23,6 +24,8 @@ def main(pytest_args: list[str]) -> int:
     steps = [
         ("ruff check", [python, "-m", "ruff", "check", "."]),
         ("ruff format --check", [python, "-m", "ruff", "format", "--check", "."]),
+        # The layers contract in pyproject.toml: no app imports an app above it.
+        ("lint-imports (apps depend one way)", [str(Path(python).with_name("lint-imports"))]),
         (
             "migrations are committed",
             [python, "manage.py", "makemigrations", "--check", "--dry-run"],

@@ -1,4 +1,4 @@
-"""The API's error body (coordination.api_support), as the tests expect it."""
+"""The API's error body (coordination.api.support), as the tests expect it."""
 
 NOT_ALLOWED = {
     "error": {

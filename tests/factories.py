@@ -36,7 +36,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 class LineFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "production.Line"
+        model = "coordination.Line"
         django_get_or_create = ("name",)
 
     name = factory.Sequence(lambda n: f"Line {n}")

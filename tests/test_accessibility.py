@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from coordination.services import planning as services
-from tests.coordination.planning_world import build_world
+from planning import services
 from tests.factories import CustomerRequestFactory, SpecificationFactory
+from tests.planning.planning_world import build_world
 
 pytestmark = pytest.mark.django_db
 

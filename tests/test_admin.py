@@ -18,14 +18,9 @@ from django.utils import timezone
 from coordination.models import (
     ActivityEvent,
     CustomerRequest,
-    CycleAdjustment,
-    CycleDecision,
-    CycleSignOff,
     IdempotencyKey,
+    Line,
     Notice,
-    PlanningCycle,
-    PlanningScenario,
-    PlanningSnapshot,
     Product,
     ProductLine,
     RecomputeRequest,
@@ -42,9 +37,16 @@ from demand.models import (
     SalesActual,
     SalesImport,
 )
+from planning.models import (
+    CycleAdjustment,
+    CycleDecision,
+    CycleSignOff,
+    PlanningCycle,
+    PlanningScenario,
+    PlanningSnapshot,
+)
 from production.models import (
     InventoryPosition,
-    Line,
     ProductionHold,
     QuotaRecommendation,
     RecomputeRun,
@@ -64,7 +66,7 @@ from recalls.models import (
 from recalls.services import incidents
 from tests import factories as f
 
-PROJECT_APPS = {"coordination", "demand", "production", "recalls"}
+PROJECT_APPS = {"coordination", "demand", "production", "recalls", "planning"}
 ROWS = 20
 # Session, user, permissions, counts, filters, the page: well under ROWS, so a query per
 # row (N+1) on any changelist breaks it.
@@ -126,7 +128,7 @@ MAKERS = {
     "demand.DemandForecast": lambda user: f.DemandForecastFactory(),
     "demand.MarketingAdjustment": lambda user: f.MarketingAdjustmentFactory(),
     # production
-    "production.Line": lambda user: f.CapacityExceptionFactory().line,
+    "coordination.Line": lambda user: f.CapacityExceptionFactory().line,
     "production.RunRate": lambda user: f.RunRateFactory(),
     "production.InventoryPosition": lambda user: f.InventoryPositionFactory(),
     "production.ProductionHold": lambda user: f.ProductionHoldFactory(placed_by=user),
@@ -209,9 +211,9 @@ def _snapshot(user):
 
 
 MAKERS |= {
-    "coordination.PlanningCycle": lambda user: _snapshot(user).cycle,
-    "coordination.PlanningSnapshot": _snapshot,
-    "coordination.CycleSignOff": lambda user: CycleSignOff.objects.create(
+    "planning.PlanningCycle": lambda user: _snapshot(user).cycle,
+    "planning.PlanningSnapshot": _snapshot,
+    "planning.CycleSignOff": lambda user: CycleSignOff.objects.create(
         cycle=(snap := _snapshot(user)).cycle,
         part="demand",
         department="marketing",
@@ -219,7 +221,7 @@ MAKERS |= {
         snapshot=snap,
         part_hash="0" * 64,
     ),
-    "coordination.CycleAdjustment": lambda user: CycleAdjustment.objects.create(
+    "planning.CycleAdjustment": lambda user: CycleAdjustment.objects.create(
         cycle=_snapshot(user).cycle,
         part="supply",
         line=f.LineFactory(),
@@ -228,7 +230,7 @@ MAKERS |= {
         reason="Saturday shift",
         created_by=user,
     ),
-    "coordination.CycleDecision": lambda user: CycleDecision.objects.create(
+    "planning.CycleDecision": lambda user: CycleDecision.objects.create(
         cycle=_snapshot(user).cycle,
         kind="action",
         text="Book the crews",
@@ -237,7 +239,7 @@ MAKERS |= {
         due_date=timezone.localdate(),
         created_by=user,
     ),
-    "coordination.PlanningScenario": lambda user: PlanningScenario.objects.create(
+    "planning.PlanningScenario": lambda user: PlanningScenario.objects.create(
         cycle=_snapshot(user).cycle,
         line=f.LineFactory(),
         name="Two shifts",

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ("coordination", "demand", "production", "recalls")
+APPS = ("coordination", "demand", "production", "recalls", "planning")
 
 INLINE_CODE = {
     "an inline <script>": re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE),

@@ -19,9 +19,10 @@ from rest_framework.test import APIClient
 
 from coordination import boundary
 from coordination.input_limits import last_accepted_date, window_message
-from coordination.models import PlanningCycle, Product
+from coordination.models import Product
 from coordination.weeks import current_week, iso_label
 from demand.models import SalesActual, SalesImport
+from planning.models import PlanningCycle
 from production.models import InventoryPosition, WebhookEndpoint
 from recalls.models import RecallIncident
 from tests.api_errors import refused

@@ -37,25 +37,18 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
-from coordination.models import (
-    CustomerRequest,
-    CycleDecision,
-    PlanningCycle,
-    PlanningScenario,
-    Product,
-    Specification,
-    User,
-)
+from coordination.models import CustomerRequest, Line, Product, Specification, User
 from coordination.services.specifications import specification_create
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.models import Promotion, SalesImport
 from demand.services.adjustments import adjustment_set
-from production.models import Line, QuotaRecommendation
+from planning.models import CycleDecision, PlanningCycle, PlanningScenario
+from production.models import QuotaRecommendation
 from recalls.models import PressInquiry, RecallIncident, RecallTask, Statement
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("coordination", "demand", "production", "recalls")
+PROJECT_APPS = ("coordination", "demand", "production", "recalls", "planning")
 # The names a version travels under: in forms and in API bodies.
 FORM_VERSION_FIELDS = {
     "version",
@@ -467,7 +460,7 @@ def test_every_browser_form_with_a_version_refuses_a_missing_or_malformed_one(de
     admin_forms = {resolve(f["action"]).url_name for f in forms.values()}
     assert {
         "coordination_product_change",
-        "production_line_change",
+        "coordination_line_change",  # Line moved to coordination (issue 14)
         "demand_marketingadjustment_change",
     } <= admin_forms
     assert VERSIONED_VIEWS - proven == set()

@@ -17,8 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from coordination.api.scopes import validate_scopes
 from coordination.models import ApiClient
-from coordination.scopes import validate_scopes
 
 PREFIX_LENGTH = 8
 # Recording every request would write a row per call; once a minute is precise enough.

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from coordination import roles
 from coordination.models import CustomerRequest, Department, Product
+from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
 from coordination.weeks import add_weeks, current_week, iso_label
@@ -214,8 +215,9 @@ def request_log(
     department: str | None = None,
 ) -> CustomerRequest:
     """Log what a customer asked. Routed by kind unless a department is given."""
-    if not actor.has_perm("coordination.add_customerrequest"):
-        raise PermissionDenied("Your role may not log customer requests.")
+    require_permission(
+        actor, "coordination.add_customerrequest", "Your role may not log customer requests."
+    )
     discontinued = product is not None and product.lifecycle == Product.Lifecycle.DISCONTINUED
     if discontinued and kind == Kind.CUSTOMIZATION:
         raise ValidationError(

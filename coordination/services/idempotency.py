@@ -1,5 +1,5 @@
 """Idempotent creates: the same request sent again with the same `Idempotency-Key` gets
-the first answer and creates nothing (coordination.api_support.idempotent is the edge).
+the first answer and creates nothing (coordination.api.support.idempotent is the edge).
 
 Race-free by the database: the key is claimed with an INSERT under a unique constraint
 in the transaction that makes the create, before the create. A second request with the

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from coordination.models import Product, ProductLine
+from coordination.permissions import require_permission
 from coordination.services.activity import activity_record, describe_changes
 from coordination.services.locking import lock_for_edit, save_new_version
 
@@ -45,8 +46,9 @@ def _validate(product: Product) -> None:
 
 
 def product_line_create(*, actor, name: str, description: str = "") -> ProductLine:
-    if not actor.has_perm("coordination.add_productline"):
-        raise PermissionDenied("Your role may not create product lines.")
+    require_permission(
+        actor, "coordination.add_productline", "Your role may not create product lines."
+    )
     line = ProductLine(name=name.strip(), description=description)
     line.full_clean()
     line.save()
@@ -56,8 +58,9 @@ def product_line_create(*, actor, name: str, description: str = "") -> ProductLi
 @transaction.atomic
 def product_line_update(*, actor, line_id: int, name: str, description: str = "") -> ProductLine:
     """Rename or re-describe a product line. Reference data only: nothing is re-planned."""
-    if not actor.has_perm("coordination.change_productline"):
-        raise PermissionDenied("Your role may not change product lines.")
+    require_permission(
+        actor, "coordination.change_productline", "Your role may not change product lines."
+    )
     line = ProductLine.objects.select_for_update().get(pk=line_id)
     line.name = name.strip()
     line.description = description
@@ -68,8 +71,7 @@ def product_line_update(*, actor, line_id: int, name: str, description: str = ""
 
 @transaction.atomic
 def product_create(*, actor, sku: str, **fields) -> Product:
-    if not actor.has_perm("coordination.add_product"):
-        raise PermissionDenied("Your role may not create products.")
+    require_permission(actor, "coordination.add_product", "Your role may not create products.")
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown product fields: {sorted(unknown)}")
@@ -82,8 +84,7 @@ def product_create(*, actor, sku: str, **fields) -> Product:
 
 @transaction.atomic
 def product_update(*, actor, product_id: int, expected_version: int | None, **fields) -> Product:
-    if not actor.has_perm("coordination.change_product"):
-        raise PermissionDenied("Your role may not change products.")
+    require_permission(actor, "coordination.change_product", "Your role may not change products.")
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown product fields: {sorted(unknown)}")

@@ -75,13 +75,3 @@ def enqueue(request_id: int) -> bool:
     # this long since (production/services/pipeline.py, HANDED_OVER_GRACE).
     RecomputeRequest.objects.filter(pk=request_id).update(enqueued_at=timezone.now())
     return True
-
-
-def latest_request_about(subject: models.Model) -> RecomputeRequest | None:
-    return (
-        RecomputeRequest.objects.filter(
-            subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from coordination.models import CustomerRequest, Product, Specification
+from coordination.permissions import require_permission
 from coordination.selectors.products import current_specification
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
@@ -54,11 +55,6 @@ def clean_spec_items(field: str, values: Iterable[str] | None) -> list[str]:
     if len(cleaned) > MAX_ITEMS:
         raise ValidationError({field: f"At most {MAX_ITEMS} entries ({len(cleaned)} given)."})
     return cleaned
-
-
-def _require(actor, permission: str, message: str) -> None:
-    if not actor.has_perm(permission):
-        raise PermissionDenied(message)
 
 
 def _validate_effective_week(week, field: str = "effective_from") -> None:
@@ -109,7 +105,9 @@ def specification_create(
     propose: bool = False,
 ) -> Specification:
     """A new draft version (or, with propose=True, a proposal in one step)."""
-    _require(actor, PROPOSE_PERMISSION, "Your role may not propose specification changes.")
+    require_permission(
+        actor, PROPOSE_PERMISSION, "Your role may not propose specification changes."
+    )
     # Lock the product so two drafts cannot take the same version number.
     product = Product.objects.select_for_update().get(pk=product_id)
     if product.lifecycle == Product.Lifecycle.DISCONTINUED:
@@ -153,7 +151,7 @@ def specification_update(
     *, actor, spec_id: int, expected_version: int | None, cited_request_ids=None, **fields
 ) -> Specification:
     spec = lock_for_edit(Specification.objects.select_related("product"), spec_id, expected_version)
-    _require(actor, PROPOSE_PERMISSION, "Your role may not edit specification drafts.")
+    require_permission(actor, PROPOSE_PERMISSION, "Your role may not edit specification drafts.")
     if spec.status != Specification.Status.DRAFT:
         raise ValidationError(
             f"v{spec.number} is {spec.get_status_display().lower()}: only drafts can be edited."
@@ -178,7 +176,9 @@ def specification_update(
 @transaction.atomic
 def specification_propose(*, actor, spec_id: int, expected_version: int | None) -> Specification:
     spec = lock_for_edit(Specification.objects.select_related("product"), spec_id, expected_version)
-    _require(actor, PROPOSE_PERMISSION, "Your role may not propose specification changes.")
+    require_permission(
+        actor, PROPOSE_PERMISSION, "Your role may not propose specification changes."
+    )
     if spec.status != Specification.Status.DRAFT:
         raise ValidationError(f"Only a draft can be proposed; v{spec.number} is {spec.status}.")
     _validate_draft(spec)
@@ -203,7 +203,7 @@ def specification_propose(*, actor, spec_id: int, expected_version: int | None) 
 @transaction.atomic
 def specification_withdraw(*, actor, spec_id: int, expected_version: int | None) -> Specification:
     spec = lock_for_edit(Specification.objects.all(), spec_id, expected_version)
-    _require(actor, PROPOSE_PERMISSION, "Your role may not withdraw proposals.")
+    require_permission(actor, PROPOSE_PERMISSION, "Your role may not withdraw proposals.")
     if spec.status != Specification.Status.PROPOSED:
         raise ValidationError(f"Only a proposal can be withdrawn; v{spec.number} is {spec.status}.")
     spec.status = Specification.Status.DRAFT
@@ -247,7 +247,9 @@ def specification_approve(
     effective_from=None,
 ) -> Specification:
     spec = lock_for_edit(Specification.objects.select_related("product"), spec_id, expected_version)
-    _require(actor, REVIEW_PERMISSION, "Only Production may approve specification changes.")
+    require_permission(
+        actor, REVIEW_PERMISSION, "Only Production may approve specification changes."
+    )
     if spec.status != Specification.Status.PROPOSED:
         raise ValidationError(f"Only a proposal can be approved; v{spec.number} is {spec.status}.")
     note, impact = _validate_review(feasibility_note, unit_cost_impact)
@@ -309,7 +311,9 @@ def specification_reject(
     *, actor, spec_id: int, expected_version: int | None, feasibility_note: str, unit_cost_impact
 ) -> Specification:
     spec = lock_for_edit(Specification.objects.all(), spec_id, expected_version)
-    _require(actor, REVIEW_PERMISSION, "Only Production may reject specification changes.")
+    require_permission(
+        actor, REVIEW_PERMISSION, "Only Production may reject specification changes."
+    )
     if spec.status != Specification.Status.PROPOSED:
         raise ValidationError(f"Only a proposal can be rejected; v{spec.number} is {spec.status}.")
     note, impact = _validate_review(feasibility_note, unit_cost_impact)
@@ -336,7 +340,7 @@ def specification_record_initial(
     *, actor, product_id: int, effective_from, rationale: str, **items
 ) -> Specification:
     """The first specification of a product set up by Production (no proposal needed)."""
-    _require(
+    require_permission(
         actor, REVIEW_PERMISSION, "Only Production may record a product's first specification."
     )
     product = Product.objects.select_for_update().get(pk=product_id)

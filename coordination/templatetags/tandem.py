@@ -7,6 +7,7 @@ import datetime as dt
 from django import template
 from django.utils.html import format_html
 
+from coordination import timeline
 from coordination.weeks import iso_label
 
 register = template.Library()
@@ -93,7 +94,7 @@ def get_item(mapping, key):
 
 @register.filter
 def model_label(obj) -> str:
-    return obj._meta.label_lower
+    return timeline.label_of(obj)
 
 
 @register.simple_tag(takes_context=True)

@@ -34,13 +34,14 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from coordination.api_fields import parse_api_week
-from coordination.api_support import idempotent
+from coordination.api.fields import parse_api_week
+from coordination.api.support import idempotent
 from coordination.models import Product
+from coordination.selectors.recompute import latest_requests_about
 from demand import serializers as s
 from demand.models import Promotion, PromotionItem
 from demand.selectors.lift import suggest_lift
-from demand.selectors.promotions import latest_recomputes, promotion_overlaps
+from demand.selectors.promotions import promotion_overlaps
 from demand.services import promotions as services
 
 ERRORS = {
@@ -143,14 +144,14 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def _detail(self, promotion: Promotion, *, http_status=http.HTTP_200_OK) -> Response:
         context = {
             **self.get_serializer_context(),
-            "recomputes": latest_recomputes([promotion]),
+            "recomputes": latest_requests_about([promotion]),
             "warnings": promotion_overlaps(promotion),
         }
         return Response(s.PromotionSavedSerializer(promotion, context=context).data, http_status)
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        context = {**self.get_serializer_context(), "recomputes": latest_recomputes(page)}
+        context = {**self.get_serializer_context(), "recomputes": latest_requests_about(page)}
         data = s.PromotionSerializer(page, many=True, context=context).data
         return self.get_paginated_response(data)
 

@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 
-from coordination.api_support import idempotent
-from coordination.csv_import import BulkJSONParser, bulk_import_response
+from coordination.api.support import idempotent
 from coordination.weeks import iso_label, parse_week
+from demand.csv_import import BulkJSONParser, bulk_import_response
 from demand.models import SalesActual, SalesImport
 from demand.services import sales_import as services
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.contrib.contenttypes.models import ContentType
-
-from coordination.models import RecomputeRequest
 from coordination.weeks import current_week
 from demand.models import Promotion, PromotionItem
 
@@ -33,20 +30,6 @@ def promotion_overlaps(promotion: Promotion) -> list[str]:
             f"{item.product.sku} in {other.period_label}."
         )
     return warnings
-
-
-def latest_recomputes(promotions: Iterable[Promotion]) -> dict[int, RecomputeRequest]:
-    """{promotion id: the latest recompute request it caused}, in one query (the list
-    shows every promotion's progress; promotions that never reached the plan have none)."""
-    ids = [p.pk for p in promotions]
-    if not ids:
-        return {}
-    latest: dict[int, RecomputeRequest] = {}
-    for request in RecomputeRequest.objects.filter(
-        subject_type=ContentType.objects.get_for_model(Promotion), subject_id__in=ids
-    ).order_by("-created_at", "-id"):
-        latest.setdefault(request.subject_id, request)
-    return latest
 
 
 def promotions_between(start: dt.date, end: dt.date) -> list[Promotion]:

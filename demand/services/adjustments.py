@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from coordination.errors import StaleEditError
 from coordination.models import Product, RecomputeRequest
+from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import version_number
 from coordination.services.recompute import recompute_request
@@ -24,8 +25,9 @@ def adjustment_set(
 
     `expected_version` is the version of that week's adjustment the editor saw (0: none);
     missing or malformed is refused like any other bad field."""
-    if not actor.has_perm("demand.add_marketingadjustment"):
-        raise PermissionDenied("Your role may not adjust forecasts.")
+    require_permission(
+        actor, "demand.add_marketingadjustment", "Your role may not adjust forecasts."
+    )
     product = Product.objects.get(pk=product_id)
     errors = {}
     if week is None:

@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.utils import timezone
 
 from coordination.models import Product
@@ -32,7 +33,6 @@ from demand.models import (
 )
 
 HISTORY_WEEKS = 156
-HORIZON_WEEKS = 26
 SEASON_LENGTH = 52
 
 
@@ -125,9 +125,11 @@ def future_terms(product_ids: list[int], weeks: list[dt.date]) -> dict[str, np.n
 
 
 def forecast_products(
-    *, product_ids, trigger: str, horizon: int = HORIZON_WEEKS, history_weeks: int = HISTORY_WEEKS
+    *, product_ids, trigger: str, horizon: int | None = None, history_weeks: int = HISTORY_WEEKS
 ) -> ForecastRun:
-    """Recompute and store the forecasts of these products from this week on."""
+    """Recompute and store the forecasts of these products from this week on (for the
+    planning horizon unless `horizon` weeks are asked for)."""
+    horizon = settings.PLANNING_HORIZON_WEEKS if horizon is None else horizon
     this_week = current_week()
     products = list(
         Product.objects.filter(pk__in=list(product_ids))

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from coordination.models import Product, RecomputeRequest
+from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
 from coordination.services.recompute import recompute_request
@@ -34,11 +35,9 @@ TRANSITIONS = {
     Status.CANCELLED: {Status.DRAFT},
 }
 FIELDS = ("name", "channel", "discount_pct", "start_week", "end_week", "notes")
-
-
-def _require(actor, permission: str, message: str) -> None:
-    if not actor.has_perm(permission):
-        raise PermissionDenied(message)
+# The statuses a new promotion may start in: not cancelled.
+STARTING_STATUSES = (Status.DRAFT, *Promotion.PLANNING_STATUSES)
+END_BEFORE_START = "end_before_start"  # the error code of check_period
 
 
 def _clean_items(items) -> list[tuple[Product, Decimal]]:
@@ -86,15 +85,31 @@ def _clean_items(items) -> list[tuple[Product, Decimal]]:
     return cleaned
 
 
+def check_period(start, end) -> None:
+    """A promotion ends on or after its start week. The form and the serializer run this
+    too, beside their field checks, and word the error for their audience."""
+    if start and end and end < start:
+        raise ValidationError(
+            {
+                "end_week": ValidationError(
+                    "The promotion must end on or after its start week.", code=END_BEFORE_START
+                )
+            }
+        )
+
+
 def _validate(promotion: Promotion, *, creating: bool, items=None):
     """Check the promotion and (if given) its items; report every error at once.
     Returns the cleaned items."""
     errors: dict[str, list[str]] = {}
     start, end = promotion.start_week, promotion.end_week
-    if start and end and end < start:
-        errors["end_week"] = ["The promotion must end on or after its start week."]
-    elif creating and end and end < current_week():
-        errors["end_week"] = [f"{iso_label(end)} has passed: plan a future promotion."]
+    try:
+        check_period(start, end)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    else:
+        if creating and end and end < current_week():
+            errors["end_week"] = [f"{iso_label(end)} has passed: plan a future promotion."]
     if not errors:
         try:
             promotion.full_clean(exclude=["created_by", "updated_by"])
@@ -146,7 +161,7 @@ def _request_recompute(promotion: Promotion, product_ids, actor, what: str):
 
 def _check_status_permission(actor, status: str) -> None:
     if status != Status.DRAFT:
-        _require(
+        require_permission(
             actor,
             "demand.confirm_promotion",
             "Your role may not plan, confirm or cancel promotions.",
@@ -166,9 +181,9 @@ def promotion_create(
     status: str = Status.DRAFT,
     notes: str = "",
 ) -> Promotion:
-    _require(actor, "demand.add_promotion", "Your role may not create promotions.")
+    require_permission(actor, "demand.add_promotion", "Your role may not create promotions.")
     _check_status_permission(actor, status)
-    if status == Status.CANCELLED:
+    if status in Status.values and status not in STARTING_STATUSES:
         raise ValidationError({"status": "A new promotion cannot start out cancelled."})
     promotion = Promotion(
         name=(name or "").strip(),
@@ -200,7 +215,7 @@ def promotion_create(
 def promotion_update(
     *, actor, promotion_id: int, expected_version: int | None, items=None, **fields
 ) -> Promotion:
-    _require(actor, "demand.change_promotion", "Your role may not change promotions.")
+    require_permission(actor, "demand.change_promotion", "Your role may not change promotions.")
     unknown = set(fields) - set(FIELDS)
     if unknown:
         raise TypeError(f"Unknown promotion fields: {sorted(unknown)}")
@@ -231,7 +246,7 @@ def promotion_set_status(
     *, actor, promotion_id: int, expected_version: int | None, status: str
 ) -> Promotion:
     promotion = lock_for_edit(Promotion.objects.all(), promotion_id, expected_version)
-    _require(
+    require_permission(
         actor, "demand.confirm_promotion", "Your role may not plan, confirm or cancel promotions."
     )
     old = promotion.status

@@ -16,11 +16,15 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from coordination.csv_import import (
+from coordination.models import RecomputeRequest
+from coordination.permissions import require_permission
+from coordination.services.recompute import recompute_request
+from coordination.weeks import current_week, iso_label, parse_week
+from demand.csv_import import (
     Column,
     ParsedImport,
     RowParser,
@@ -28,9 +32,6 @@ from coordination.csv_import import (
     parse_rows,
     text_of,
 )
-from coordination.models import RecomputeRequest
-from coordination.services.recompute import recompute_request
-from coordination.weeks import current_week, iso_label, parse_week
 from demand.models import SalesActual, SalesImport
 
 PERMISSION = "demand.add_salesimport"
@@ -61,8 +62,7 @@ SALES_ROWS = RowParser(
 
 
 def _check_permission(actor) -> None:
-    if not actor.has_perm(PERMISSION):
-        raise PermissionDenied("Your role may not import sales history.")
+    require_permission(actor, PERMISSION, "Your role may not import sales history.")
 
 
 def _clean_filename(filename: str | None, default: str) -> str:

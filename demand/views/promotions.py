@@ -17,7 +17,7 @@ from coordination.models import Product, ProductLine
 from coordination.permissions import permission_required
 from coordination.selectors.activity import timeline_for
 from coordination.selectors.notices import notices_for
-from coordination.services.recompute import latest_request_about
+from coordination.selectors.recompute import latest_request_about
 from coordination.web import apply_validation_error, paginate, render_page
 from coordination.weeks import add_weeks, current_week, parse_week
 from demand import forms
@@ -26,6 +26,11 @@ from demand.selectors import promotions_view as selectors
 from demand.selectors.lift import suggest_lift
 from demand.selectors.promotions import promotion_overlaps
 from demand.services import promotions as services
+
+VERSION_MISSING = (
+    "The form did not say which version of the promotion you edited. "
+    "Reload the page, then apply your change again."
+)
 
 CALENDAR_WEEKS = 26
 
@@ -106,19 +111,12 @@ def _form_page(request, promotion: Promotion | None):
         status = request.POST.get("submit") or Promotion.Status.DRAFT
         try:
             if promotion is None:
-                if status not in (Promotion.Status.DRAFT, *Promotion.PLANNING_STATUSES):
+                if status not in services.STARTING_STATUSES:
                     status = Promotion.Status.DRAFT
                 saved = services.promotion_create(
                     actor=request.user, status=status, items=items.items(), **data
                 )
             else:
-                if form.cleaned_data["version"] is None:
-                    # Without the version the user saw, a stale edit would go unnoticed.
-                    raise StaleEditError(
-                        promotion,
-                        "The form did not say which version of the promotion you edited. "
-                        "Reload the page, then apply your change again.",
-                    )
                 saved = services.promotion_update(
                     actor=request.user,
                     promotion_id=promotion.pk,
@@ -127,8 +125,13 @@ def _form_page(request, promotion: Promotion | None):
                     **data,
                 )
         except ValidationError as exc:
-            _item_errors(items, exc)
-            apply_validation_error(form, _without_items(exc))
+            if "version" in getattr(exc, "error_dict", {}):
+                # The service refuses an edit without the version the user saw (a stale
+                # edit would go unnoticed); the page says what to do about it.
+                form.add_error(None, VERSION_MISSING)
+            else:
+                _item_errors(items, exc)
+                apply_validation_error(form, _without_items(exc))
         except StaleEditError as exc:
             form.add_error(None, str(exc))
         else:

@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from coordination.csv_import import ImportRejected, file_too_large_message
 from coordination.permissions import permission_required
-from coordination.services.recompute import latest_request_about
+from coordination.selectors.recompute import latest_request_about
 from coordination.web import apply_validation_error, paginate, render_page
+from demand.csv_import import ImportRejected, file_too_large_message
 from demand.models import SalesImport
 from demand.services import sales_import as services
 

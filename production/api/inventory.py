@@ -16,9 +16,9 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 
-from coordination.api_support import idempotent
-from coordination.csv_import import BulkJSONParser, bulk_import_response
+from coordination.api.support import idempotent
 from coordination.input_limits import check_date
+from demand.csv_import import BulkJSONParser, bulk_import_response
 from production.models import InventoryPosition
 from production.services import inventory_import as services
 

@@ -22,19 +22,20 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from coordination.api_support import idempotent
+from coordination.api.support import idempotent
+from coordination.models import Line
 from production import serializers
-from production.models import CapacityException, Line
+from production.models import CapacityException
 from production.services import capacity as services
 
 
 class LineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     required_scopes = {"read": "products:read"}
     required_permissions = {
-        "list": ["production.view_line"],
-        "retrieve": ["production.view_line"],
-        "partial_update": ["production.change_line"],
-        "capacity_exceptions": ["production.view_line", "production.view_capacityexception"],
+        "list": ["coordination.view_line"],
+        "retrieve": ["coordination.view_line"],
+        "partial_update": ["coordination.change_line"],
+        "capacity_exceptions": ["coordination.view_line", "production.view_capacityexception"],
         "capacity_exception_set": ["production.add_capacityexception"],
         "capacity_exception_delete": ["production.delete_capacityexception"],
     }

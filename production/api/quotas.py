@@ -27,7 +27,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from coordination.api_support import idempotent
+from coordination.api.support import idempotent
 from production import serializers
 from production.selectors import schedule as selectors
 from production.services import schedule as services

@@ -20,8 +20,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from coordination.api_support import idempotent
-from coordination.auth import api_client_of
+from coordination.api.auth import api_client_of
+from coordination.api.support import idempotent
 from production.models import WebhookDelivery, WebhookEndpoint
 from production.serializers import LineRefField
 from production.services import webhooks as services

@@ -6,7 +6,8 @@ import datetime as dt
 
 import numpy as np
 
-from production.models import CapacityException, Line
+from coordination.models import Line
+from production.models import CapacityException
 
 
 def line_capacity(line: Line, weeks: list[dt.date]) -> np.ndarray:

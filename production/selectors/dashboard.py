@@ -8,13 +8,14 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Q
 
-from coordination.models import RecomputeRequest
+from coordination.models import Line, RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.models import Promotion, PromotionItem
+from production.engine.explain import NEGLIGIBLE
 from production.models import (
-    Line,
     ProductionHold,
     QuotaRecommendation,
     RecomputeRun,
@@ -24,11 +25,12 @@ from production.models import (
 from production.selectors.capacity import line_capacity
 from production.services.schedule import whole_units
 
-HORIZON_WEEKS = 26
 FULL = 0.98  # share of capacity at which a week counts as full
 
 
-def weeks_from_now(count: int = HORIZON_WEEKS) -> list[dt.date]:
+def weeks_from_now(count: int | None = None) -> list[dt.date]:
+    """The Mondays of the planning horizon (or of `count` weeks) from this week on."""
+    count = settings.PLANNING_HORIZON_WEEKS if count is None else count
     start = current_week()
     return [add_weeks(start, k) for k in range(count)]
 
@@ -94,8 +96,8 @@ def quota_grid(line: Line, weeks: list[dt.date]) -> list[dict]:
             "units": units,
             "accepted": accepted_units,
             "differs": accepted_units is not None and accepted_units != units,
-            "prebuild": rec.prebuild_units >= 0.5,
-            "short": rec.shortage_units >= 0.5,
+            "prebuild": rec.prebuild_units >= NEGLIGIBLE,
+            "short": rec.shortage_units >= NEGLIGIBLE,
         }
         peak = max(peak, rec.recommended_units)
     for row in rows.values():
@@ -140,7 +142,7 @@ def alerts(line: Line, weeks: list[dt.date], overview: dict | None = None) -> li
     found: list[dict] = []
     shortages = defaultdict(list)
     for rec in QuotaRecommendation.objects.filter(
-        line=line, week__gte=weeks[0], week__lte=weeks[-1], shortage_units__gte=0.5
+        line=line, week__gte=weeks[0], week__lte=weeks[-1], shortage_units__gte=NEGLIGIBLE
     ).select_related("product"):
         shortages[rec.product].append(rec)
     for product, recs in sorted(shortages.items(), key=lambda item: item[0].sku):
@@ -268,9 +270,11 @@ def promotion_impact(promotion: Promotion) -> list[dict]:
         )
         during = [r for r in recs if promotion.start_week <= r.covers_week <= promotion.end_week]
         prebuild = [
-            r for r in recs if r.prebuild_units >= 0.5 and r.covers_week <= promotion.end_week
+            r
+            for r in recs
+            if r.prebuild_units >= NEGLIGIBLE and r.covers_week <= promotion.end_week
         ]
-        short = [r for r in during if r.shortage_units >= 0.5]
+        short = [r for r in during if r.shortage_units >= NEGLIGIBLE]
         answers.append(
             {
                 "product": product,
@@ -323,12 +327,12 @@ def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
     rows = []
     running = 0.0
     for label, value, css in steps:
-        if abs(value) < 0.5 and label not in ("Baseline demand",):
+        if abs(value) < NEGLIGIBLE and label not in ("Baseline demand",):
             continue
         rows.append({"label": label, "value": value, "start": running, "css": css})
         running += value
     net = rec.net_requirement
-    if abs(running - net) >= 0.5:
+    if abs(running - net) >= NEGLIGIBLE:
         # Stock already covers more than the need: nothing to make for it.
         rows.append(
             {
@@ -339,7 +343,7 @@ def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
             }
         )
     running = net
-    if rec.prebuild_units >= 0.5:
+    if rec.prebuild_units >= NEGLIGIBLE:
         rows.append(
             {
                 "label": "Built ahead for later weeks",
@@ -349,7 +353,7 @@ def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
             }
         )
         running += rec.prebuild_units
-    if rec.capacity_cut_units >= 0.5:
+    if rec.capacity_cut_units >= NEGLIGIBLE:
         rows.append(
             {
                 "label": "Cut: no capacity (or held/frozen)",
@@ -359,7 +363,7 @@ def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
             }
         )
         running -= rec.capacity_cut_units
-    if abs(rec.recommended_units - running) >= 0.5:
+    if abs(rec.recommended_units - running) >= NEGLIGIBLE:
         rows.append(
             {
                 "label": "Kept from the frozen plan" if rec.frozen else "Other",

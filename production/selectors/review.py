@@ -1,6 +1,6 @@
 """Production's numbers for the planning review, and what-if re-plans.
 
-Each line is planned by the engine from the live inputs (production.services.planning
+Each line is planned by the engine from the live inputs (production.selectors.line_inputs
 .load_line, the same inputs the recompute pipeline plans from), so the review sees both
 the plan and the plan with unlimited hours: the capacity the demand needs. Nothing here
 writes: what-if scenarios never touch the live recommendations or the schedule."""
@@ -11,6 +11,7 @@ import datetime as dt
 
 import numpy as np
 
+from coordination.models import Line
 from production.engine import plan_quotas
 from production.engine.gap import (
     SHIFT_HOURS,
@@ -18,8 +19,7 @@ from production.engine.gap import (
     extra_hours_to_close,
     place_extra_hours,
 )
-from production.models import Line
-from production.services.planning import LineInputs, load_line
+from production.selectors.line_inputs import LineInputs, load_line
 
 MAX_HOURS = 168.0  # hours in a week
 

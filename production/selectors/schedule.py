@@ -12,10 +12,10 @@ import datetime as dt
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 
 from coordination.weeks import iso_label
+from production.engine.explain import NEGLIGIBLE
 from production.models import QuotaRecommendation, ScheduleEntry, ScheduleRevision
 
 # Terms smaller than this (in units) are left out of an explanation: they round to 0.
-NEGLIGIBLE = 0.5
 
 
 def schedule_version() -> int:

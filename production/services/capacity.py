@@ -5,22 +5,20 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from coordination.models import Product, RecomputeRequest
+from coordination.models import Line, Product, RecomputeRequest
+from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
 from coordination.services.recompute import recompute_request
 from coordination.weeks import current_week, iso_label
-from production.models import CapacityException, Line, RunRate
+from production.models import CapacityException, RunRate
 
 MAX_HOURS = Decimal("168")  # hours in a week
 
-
-def _require(actor, permission: str) -> None:
-    if not actor.has_perm(permission):
-        raise PermissionDenied("Your role may not change line capacity.")
+CAPACITY_REFUSED = "Your role may not change line capacity."
 
 
 def _hours(value, field: str) -> Decimal:
@@ -51,7 +49,7 @@ def line_update(
     weekly_capacity_hours=None,
     frozen_window_weeks=None,
 ) -> Line:
-    _require(actor, "production.change_line")
+    require_permission(actor, "coordination.change_line", CAPACITY_REFUSED)
     line = lock_for_edit(Line.objects.all(), line_id, expected_version)
     changes = []
     if weekly_capacity_hours is not None:
@@ -82,7 +80,7 @@ def line_update(
 
 @transaction.atomic
 def capacity_exception_set(*, actor, line_id: int, week, hours, note: str) -> CapacityException:
-    _require(actor, "production.add_capacityexception")
+    require_permission(actor, "production.add_capacityexception", CAPACITY_REFUSED)
     line = Line.objects.select_for_update().get(pk=line_id)
     errors = {}
     if week is None:
@@ -106,7 +104,7 @@ def capacity_exception_set(*, actor, line_id: int, week, hours, note: str) -> Ca
 
 @transaction.atomic
 def capacity_exception_delete(*, actor, exception_id: int) -> None:
-    _require(actor, "production.delete_capacityexception")
+    require_permission(actor, "production.delete_capacityexception", CAPACITY_REFUSED)
     exception = CapacityException.objects.select_related("line").get(pk=exception_id)
     if exception.week < current_week():
         raise ValidationError(f"{iso_label(exception.week)} is over: its hours are history.")
@@ -119,7 +117,7 @@ def capacity_exception_delete(*, actor, exception_id: int) -> None:
 
 @transaction.atomic
 def run_rate_set(*, actor, product_id: int, hours_per_unit) -> RunRate:
-    _require(actor, "production.change_runrate")
+    require_permission(actor, "production.change_runrate", CAPACITY_REFUSED)
     try:
         rate = Decimal(str(hours_per_unit))
     except (InvalidOperation, TypeError, ValueError) as exc:

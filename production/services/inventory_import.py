@@ -13,15 +13,16 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from coordination.csv_import import Column, RowParser, parse_rows
 from coordination.input_limits import check_date
 from coordination.models import Product, RecomputeRequest
+from coordination.permissions import require_permission
 from coordination.services.recompute import recompute_request
+from demand.csv_import import Column, RowParser, parse_rows
 from demand.services.sales_import import upsert_quantities
 from production.models import InventoryPosition
 
@@ -70,8 +71,7 @@ def inventory_import(
 
     Raises ImportRejected (a ValidationError) listing every error; nothing is saved.
     With `dry_run`, a valid input is only checked."""
-    if not actor.has_perm(PERMISSION):
-        raise PermissionDenied("Your role may not import inventory counts.")
+    require_permission(actor, PERMISSION, "Your role may not import inventory counts.")
     started = time.monotonic()
     filename = (filename or f"{source} import")[:200]
     parsed = parse_rows(rows, INVENTORY_ROWS)

@@ -33,10 +33,10 @@ from django.db import connection, connections, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from coordination.models import Product, RecomputeRequest
+from coordination.models import Line, Product, RecomputeRequest
 from coordination.services.recompute import enqueue, recompute_request
 from demand.services.forecasting import forecast_products
-from production.models import Line, RecomputeRun
+from production.models import RecomputeRun
 from production.services.planning import plan_line
 
 logger = logging.getLogger(__name__)

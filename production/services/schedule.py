@@ -16,30 +16,28 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import Truncator
 
 from coordination.errors import StaleEditError
+from coordination.models import Line
+from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import version_number
 from coordination.weeks import current_week, iso_label
-from production.models import Line, QuotaRecommendation, ScheduleEntry, ScheduleRevision
+from production.models import QuotaRecommendation, ScheduleEntry, ScheduleRevision
 from production.selectors.schedule import schedule_version
 from production.services import webhooks
 
 PLAN_PERMISSION = "production.plan_line"
+PLAN_REFUSED = "Only Production may accept or override quotas."
 SCHEDULE_LOCK_KEY = 0x7A4D_5C4E  # any constant shared by every schedule write
 MAX_UNITS = 100_000_000
 # The names of the versions a decision carries, as the API and the errors call them.
 SEEN_ENTRY = "seen_entry_id"
 SEEN_SCHEDULE_VERSION = "seen_schedule_version"
-
-
-def _require(actor) -> None:
-    if not actor.has_perm(PLAN_PERMISSION):
-        raise PermissionDenied("Only Production may accept or override quotas.")
 
 
 def _lock_schedule() -> None:
@@ -165,7 +163,7 @@ def quota_accept(
 ) -> ScheduleEntry:
     """Accept the recommendation the person saw (run `seen_run_id`) over the accepted
     entry they saw (`seen_entry_id`, None: none yet)."""
-    _require(actor)
+    require_permission(actor, PLAN_PERMISSION, PLAN_REFUSED)
     _lock_schedule()
     rec = _recommendation(product_id, week, seen_run_id)
     current = _current_entry(rec.product_id, rec.week)
@@ -197,7 +195,7 @@ def quota_override(
     seen_entry_id: int | None,
 ) -> ScheduleEntry:
     """Set the cell to `units` with a reason, over what the person saw (as quota_accept)."""
-    _require(actor)
+    require_permission(actor, PLAN_PERMISSION, PLAN_REFUSED)
     errors = {}
     try:
         units = int(units)
@@ -249,7 +247,7 @@ def quotas_accept_range(
 
     `seen_schedule_version` is the schedule version the person decided on: if a cell
     this would change was accepted or overridden after it, nothing is accepted."""
-    _require(actor)
+    require_permission(actor, PLAN_PERMISSION, PLAN_REFUSED)
     line = Line.objects.get(pk=line_id)
     if week_to < week_from:
         raise ValidationError({"week_to": "The last week must not be before the first."})

@@ -25,7 +25,7 @@ import time
 import uuid
 from functools import partial
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F, Q
@@ -34,8 +34,10 @@ from django.utils.text import Truncator
 
 from coordination import roles
 from coordination.celery import publish
+from coordination.models import Line
+from coordination.permissions import require_permission
 from coordination.weeks import iso_label
-from production.models import Line, ScheduleRevision, WebhookDelivery, WebhookEndpoint
+from production.models import ScheduleRevision, WebhookDelivery, WebhookEndpoint
 from production.services import webhook_transport
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,8 @@ Status = WebhookDelivery.Status
 
 
 # --- the client side -------------------------------------------------------------------
+
+WEBHOOKS_REFUSED = "Only Production or an administrator may manage webhooks."
 
 
 def sign(secret: str, timestamp: int | str, body: bytes | str) -> str:
@@ -92,11 +96,6 @@ def verify_signature(
 
 
 # --- endpoints -------------------------------------------------------------------------
-
-
-def _require(actor, permission: str) -> None:
-    if not actor.has_perm(permission):
-        raise PermissionDenied("Only Production or an administrator may manage webhooks.")
 
 
 def endpoints_of(actor):
@@ -137,7 +136,7 @@ def webhook_url_check(url: str) -> str:
 def webhook_endpoint_create(
     *, actor, url: str, lines=(), name: str = "", owner=None
 ) -> WebhookEndpoint:
-    _require(actor, "production.add_webhookendpoint")
+    require_permission(actor, "production.add_webhookendpoint", WEBHOOKS_REFUSED)
     url = webhook_url_check(url)
     if WebhookEndpoint.objects.filter(created_by=actor).count() >= MAX_ENDPOINTS_PER_USER:
         raise ValidationError(f"You may register at most {MAX_ENDPOINTS_PER_USER} webhooks.")
@@ -150,7 +149,7 @@ def webhook_endpoint_create(
 
 @transaction.atomic
 def webhook_endpoint_delete(*, actor, endpoint_id: int) -> None:
-    _require(actor, "production.delete_webhookendpoint")
+    require_permission(actor, "production.delete_webhookendpoint", WEBHOOKS_REFUSED)
     endpoints_of(actor).get(pk=endpoint_id).delete()
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from coordination.charts import Chart, Series
 from coordination.errors import StaleEditError
-from coordination.models import RecomputeRequest
+from coordination.models import Line, RecomputeRequest
 from coordination.permissions import permission_required
 from coordination.selectors.notices import notices_for
 from coordination.services.recompute import recompute_request
@@ -20,7 +20,7 @@ from coordination.web import apply_validation_error, render_page
 from coordination.weeks import iso_label, parse_week
 from demand.models import Promotion
 from production import forms
-from production.models import Line, QuotaRecommendation
+from production.models import QuotaRecommendation
 from production.selectors import dashboard as selectors
 from production.selectors.schedule import schedule_version
 from production.services import schedule as schedule_services

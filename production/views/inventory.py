@@ -7,9 +7,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 
-from coordination.csv_import import ImportRejected, file_too_large_message
 from coordination.permissions import permission_required
 from coordination.web import apply_validation_error, paginate, querystring_without_page, render_page
+from demand.csv_import import ImportRejected, file_too_large_message
 from production.services import inventory_import as services
 
 MAX_UPLOAD_BYTES = 20_000_000  # 20 MB; bigger files: manage.py import_inventory or the API

@@ -9,23 +9,24 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from coordination.errors import StaleEditError
+from coordination.models import Line
 from coordination.permissions import permission_required
 from coordination.selectors.activity import timeline_for
 from coordination.web import apply_validation_error, paginate, render_page
 from coordination.weeks import current_week
 from production import forms
-from production.models import CapacityException, Line, RecomputeRun
+from production.models import CapacityException, RecomputeRun
 from production.services import capacity as services
 
 
-@permission_required("production.view_line")
+@permission_required("coordination.view_line")
 def line_list(request):
     lines = Line.objects.prefetch_related("products")
     context = {"section": "lines", "lines": lines}
     return render_page(request, "production/line_list.html", context)
 
 
-@permission_required("production.view_line")
+@permission_required("coordination.view_line")
 def line_detail(request, pk):
     line = Line.objects.filter(pk=pk).first()
     if line is None:
@@ -39,7 +40,7 @@ def line_detail(request, pk):
     )
     exception_form = forms.CapacityExceptionForm()
     if request.method == "POST":
-        if not request.user.has_perm("production.change_line"):
+        if not request.user.has_perm("coordination.change_line"):
             raise PermissionDenied
         if request.POST.get("form") == "line":
             line_form = forms.LineForm(request.POST)
@@ -83,7 +84,7 @@ def line_detail(request, pk):
         "products": line.products.select_related("run_rate").order_by("sku"),
         "events": timeline_for(line),
         "timeline_target": line,
-        "can_change": request.user.has_perm("production.change_line"),
+        "can_change": request.user.has_perm("coordination.change_line"),
     }
     return render_page(request, "production/line_detail.html", context)
 

@@ -32,7 +32,7 @@ STALE = {409: OpenApiResponse(description="Changed by someone else since you rea
 
 class RecallApiViewSet(viewsets.GenericViewSet):
     """Each viewset lists the permissions every action needs (`required_permissions`,
-    checked by coordination.api_support.ActionPermissions); the services check the
+    checked by coordination.api.support.ActionPermissions); the services check the
     finer rules (workflow state, authorship, department)."""
 
     required_scopes = {"read": "recalls:read"}

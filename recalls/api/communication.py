@@ -32,7 +32,7 @@ from rest_framework import mixins
 from rest_framework import status as http
 from rest_framework.decorators import action
 
-from coordination.api_support import idempotent
+from coordination.api.support import idempotent
 from recalls import selectors
 from recalls import serializers as s
 from recalls.api.base import (

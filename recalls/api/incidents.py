@@ -28,7 +28,7 @@ from rest_framework import status as http
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from coordination.api_support import idempotent
+from coordination.api.support import idempotent
 from coordination.models import Product
 from recalls import selectors
 from recalls import serializers as s

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from coordination import roles
 from coordination.models import Department
+from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
 from recalls.models import (
@@ -49,8 +50,7 @@ def _record(incident, actor, message: str) -> None:
 def task_add(
     *, actor, incident_id: int, title: str, department: str, owner_id: int, due_date: dt.date
 ) -> RecallTask:
-    if not actor.has_perm("recalls.add_recalltask"):
-        raise PermissionDenied("Your role may not add recall tasks.")
+    require_permission(actor, "recalls.add_recalltask", "Your role may not add recall tasks.")
     incident = _open_incident(incident_id)
     errors = {}
     if not (title or "").strip():
@@ -124,8 +124,9 @@ def notification_log(
     acknowledged: bool = False,
     note: str = "",
 ) -> CustomerNotification:
-    if not actor.has_perm("recalls.add_customernotification"):
-        raise PermissionDenied("Your role may not log consignee notifications.")
+    require_permission(
+        actor, "recalls.add_customernotification", "Your role may not log consignee notifications."
+    )
     incident = _open_incident(incident_id)
     consignee = (consignee or "").strip()
     if not consignee:
@@ -167,8 +168,7 @@ def press_inquiry_log(
     received_at: dt.datetime | None = None,
     response_due: dt.datetime,
 ) -> PressInquiry:
-    if not actor.has_perm(COMMUNICATE):
-        raise PermissionDenied("Only Marketing handles press inquiries.")
+    require_permission(actor, COMMUNICATE, "Only Marketing handles press inquiries.")
     incident = _open_incident(incident_id)
     received_at = received_at or timezone.now()
     inquiry = PressInquiry(
@@ -193,8 +193,7 @@ def press_inquiry_log(
 def press_inquiry_answer(
     *, actor, inquiry_id: int, answer: str, decline: bool = False
 ) -> PressInquiry:
-    if not actor.has_perm(COMMUNICATE):
-        raise PermissionDenied("Only Marketing handles press inquiries.")
+    require_permission(actor, COMMUNICATE, "Only Marketing handles press inquiries.")
     inquiry = PressInquiry.objects.select_for_update().select_related("incident").get(pk=inquiry_id)
     if inquiry.status != PressInquiry.Status.OPEN:
         raise ValidationError("This inquiry has already been answered.")
@@ -221,8 +220,7 @@ SStatus = Statement.Status
 
 @transaction.atomic
 def statement_draft(*, actor, incident_id: int, title: str, body: str) -> Statement:
-    if not actor.has_perm(COMMUNICATE):
-        raise PermissionDenied("Only Marketing drafts recall statements.")
+    require_permission(actor, COMMUNICATE, "Only Marketing drafts recall statements.")
     incident = _open_incident(incident_id)
     statement = Statement(
         incident=incident, title=(title or "").strip(), body=(body or "").strip(), author=actor
@@ -279,8 +277,7 @@ def statement_review(
     *, actor, statement_id: int, expected_version: int | None, approve: bool, note: str = ""
 ) -> Statement:
     statement = _step(statement_id, expected_version, (SStatus.SUBMITTED,), "reviewed")
-    if not actor.has_perm(APPROVE):
-        raise PermissionDenied("Your role may not approve recall statements.")
+    require_permission(actor, APPROVE, "Your role may not approve recall statements.")
     if statement.author_id == actor.pk:
         raise PermissionDenied("A statement cannot be approved by its author.")
     note = (note or "").strip()
@@ -303,8 +300,7 @@ def statement_review(
 @transaction.atomic
 def statement_publish(*, actor, statement_id: int, expected_version: int | None) -> Statement:
     statement = _step(statement_id, expected_version, (SStatus.APPROVED,), "published")
-    if not actor.has_perm(COMMUNICATE):
-        raise PermissionDenied("Only Marketing publishes recall statements.")
+    require_permission(actor, COMMUNICATE, "Only Marketing publishes recall statements.")
     statement.status = SStatus.PUBLISHED
     statement.published_at = timezone.now()
     save_new_version(statement, ["status", "published_at"])

@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from coordination.models import CustomerRequest, Notice, Product
+from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
 from coordination.services.notices import notices_clear, notices_raise
@@ -31,6 +32,7 @@ from recalls.models import AffectedLot, RecallIncident
 
 Status = RecallIncident.Status
 MANAGE = "recalls.manage_recall"
+MANAGE_REFUSED = "Only Quality and Production may manage recall incidents."
 
 TRANSITIONS = {
     Status.OPEN: (Status.INVESTIGATING,),
@@ -55,11 +57,6 @@ RELATED_KINDS = (
     CustomerRequest.Kind.CONCERN,
 )
 RELATED_DAYS = 365
-
-
-def _require(actor, permission: str = MANAGE) -> None:
-    if not actor.has_perm(permission):
-        raise PermissionDenied("Only Quality and Production may manage recall incidents.")
 
 
 def _record(incident, actor, message: str, verb: str = "updated", **data) -> None:
@@ -89,7 +86,7 @@ def recall_open(
     source_request_ids=(),
     owner=None,
 ) -> RecallIncident:
-    _require(actor)
+    require_permission(actor, MANAGE, MANAGE_REFUSED)
     products = list(Product.objects.filter(pk__in=list(product_ids)))
     errors = {}
     if not products:
@@ -138,7 +135,7 @@ def recall_open(
 def recall_update(
     *, actor, incident_id: int, expected_version: int | None, **fields
 ) -> RecallIncident:
-    _require(actor)
+    require_permission(actor, MANAGE, MANAGE_REFUSED)
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise TypeError(f"Unknown recall fields: {sorted(unknown)}")
@@ -192,7 +189,7 @@ def _close_errors(incident: RecallIncident) -> dict:
 def recall_transition(
     *, actor, incident_id: int, expected_version: int | None, to: str
 ) -> RecallIncident:
-    _require(actor)
+    require_permission(actor, MANAGE, MANAGE_REFUSED)
     incident = lock_for_edit(RecallIncident.objects.all(), incident_id, expected_version)
     old = incident.status
     if to not in TRANSITIONS.get(old, ()):
@@ -303,7 +300,7 @@ def _release_stop_ship(incident: RecallIncident, actor) -> None:
 def recall_set_stop_ship(
     *, actor, incident_id: int, expected_version: int | None, stop: bool
 ) -> RecallIncident:
-    _require(actor)
+    require_permission(actor, MANAGE, MANAGE_REFUSED)
     incident = lock_for_edit(RecallIncident.objects.all(), incident_id, expected_version)
     if incident.status == Status.CLOSED:
         raise ValidationError("The recall is closed.")
@@ -369,7 +366,7 @@ def lot_add(
 ) -> AffectedLot:
     """Record a lot (or a whole production week) of a product. A product not yet in the
     recall joins it only with add_product: under a stop-ship that holds its production."""
-    _require(actor)
+    require_permission(actor, MANAGE, MANAGE_REFUSED)
     incident = RecallIncident.objects.select_for_update().get(pk=incident_id)
     if incident.status == Status.CLOSED:
         raise ValidationError("The recall is closed.")
@@ -440,7 +437,7 @@ def recall_record_effectiveness(
     units_corrected: int,
     consignees_to_notify: int,
 ) -> RecallIncident:
-    _require(actor)
+    require_permission(actor, MANAGE, MANAGE_REFUSED)
     incident = lock_for_edit(RecallIncident.objects.all(), incident_id, expected_version)
     if incident.status == Status.CLOSED:
         # Closing checked these figures; changing them afterwards would undo that.

@@ -17,10 +17,11 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient, APIRequestFactory
 
-from coordination import config, throttling
-from coordination.auth import BearerKeyAuthentication
+from coordination import config
+from coordination.api import throttling
+from coordination.api.auth import BearerKeyAuthentication
+from coordination.api.scopes import SCOPES
 from coordination.models import ApiClient
-from coordination.scopes import SCOPES
 from coordination.services import api_clients as services
 from demand.models import SalesActual, SalesImport
 from production.models import ScheduleEntry
@@ -352,7 +353,7 @@ def test_without_its_cache_the_limit_is_kept_per_process_and_logged_once(
 ):
     settings.API_THROTTLE_RATES = {"client": "2/min", "user": "1000/min"}
     _, key = make_client()
-    with caplog.at_level(logging.ERROR, logger="coordination.throttling"):
+    with caplog.at_level(logging.ERROR, logger="coordination.api.throttling"):
         statuses = [bearer(key).get(SCHEDULES).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     [record] = caplog.records
@@ -369,7 +370,7 @@ def test_the_fall_back_is_logged_at_most_once_a_minute_and_redis_retried_after_a
     monkeypatch.setattr(throttling.time, "monotonic", lambda: clock[0])
     health = throttling._SharedCacheHealth()
     usable, logged = [], []
-    with caplog.at_level(logging.ERROR, logger="coordination.throttling"):
+    with caplog.at_level(logging.ERROR, logger="coordination.api.throttling"):
         for at in (0, 1, 30, 59, 61, 100, 122):
             clock[0] = 1000.0 + at
             usable.append(health.usable())

@@ -151,16 +151,8 @@ def test_role_sync_refuses_an_unknown_permission(monkeypatch):
 
 
 def test_seed_demo_twice_leaves_the_same_rows(capsys):
-    from coordination.models import (
-        ActivityEvent,
-        CustomerRequest,
-        CycleDecision,
-        CycleSignOff,
-        PlanningCycle,
-        PlanningScenario,
-        Product,
-        Specification,
-    )
+    from coordination.models import ActivityEvent, CustomerRequest, Product, Specification
+    from planning.models import CycleDecision, CycleSignOff, PlanningCycle, PlanningScenario
 
     def counts():
         return [

@@ -105,7 +105,7 @@ def test_a_task_round_trips_through_a_worker(celery_worker):
 
 
 PUBLISHES = {"delay", "apply_async", "send_task", "retry"}
-APPS = ["coordination", "demand", "production", "recalls"]
+APPS = ["coordination", "demand", "production", "recalls", "planning"]
 
 
 def calls_in_app_code(names: set[str]) -> dict[tuple[str, str], list[ast.Call]]:

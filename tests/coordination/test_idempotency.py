@@ -33,7 +33,7 @@ from tests.production.seen import seen_cell, seen_schedule
 pytestmark = pytest.mark.django_db
 
 HEADER = "Idempotency-Key"
-PROJECT_APPS = ("coordination", "demand", "production", "recalls")
+PROJECT_APPS = ("coordination", "demand", "production", "recalls", "planning")
 
 SCHEMA = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(public=True)))
 CREATES = sorted(

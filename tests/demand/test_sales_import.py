@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from coordination.csv_import import BulkJSONParser, ImportRejected
 from coordination.models import Product, RecomputeRequest
+from demand.csv_import import BulkJSONParser, ImportRejected
 from demand.models import SalesActual, SalesImport
 from demand.services import sales_import as services
 from demand.views import sales_import as views

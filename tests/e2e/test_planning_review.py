@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from coordination.models import PlanningCycle
-from coordination.services import planning as services
 from coordination.weeks import add_weeks, current_week, iso_label
-from tests.coordination.planning_world import build_world
+from planning import services
+from planning.models import PlanningCycle
+from tests.planning.planning_world import build_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from coordination import config, throttling
+from coordination import config
+from coordination.api import throttling
 from coordination.services.api_clients import client_create
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
@@ -54,7 +55,7 @@ def test_the_api_answers_and_still_limits_while_the_cache_redis_is_down_or_hung(
     assert len(cache.get(counter)) == 2  # counted in Redis
 
     redis.stop()
-    with caplog.at_level(logging.ERROR, logger="coordination.throttling"):
+    with caplog.at_level(logging.ERROR, logger="coordination.api.throttling"):
         down = [get() for _ in range(4)]
     # This process counts from zero: three more in the minute, then 429.
     assert [status for status, _ in down] == [200, 200, 200, 429]

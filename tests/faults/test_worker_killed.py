@@ -17,18 +17,18 @@ from decimal import Decimal
 import numpy as np
 import pytest
 from celery import Celery
+from django.conf import settings
 from django.db import OperationalError, transaction
 from django.db.models import Count
 from kombu import Connection
 
-from coordination.models import Product, ProductLine, RecomputeRequest
+from coordination.models import Line, Product, ProductLine, RecomputeRequest
 from coordination.services.recompute import PROCESS_TASK, recompute_request
 from coordination.weeks import add_weeks, current_week
 from demand.models import SalesActual
 from demand.services.sales_import import upsert_quantities
-from production.models import Line, QuotaRecommendation, RecomputeRun, RunRate
+from production.models import QuotaRecommendation, RecomputeRun, RunRate
 from production.services import pipeline
-from production.services.planning import HORIZON_WEEKS
 from tests.faults import stack
 
 pytestmark = pytest.mark.faults
@@ -126,7 +126,7 @@ class Watch:
             .annotate(runs=Count("run", distinct=True), rows=Count("id"))
             .values_list("line", "runs", "rows")
         )
-        assert plans == [(self.line.pk, 1, PRODUCTS * HORIZON_WEEKS)], plans
+        assert plans == [(self.line.pk, 1, PRODUCTS * settings.PLANNING_HORIZON_WEEKS)], plans
         for run_id in RecomputeRun.objects.filter(state="running").values_list("pk", flat=True):
             self.running_since.setdefault(run_id, now)
             self.running_until[run_id] = now

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from coordination import roles
-from coordination.models import RecomputeRequest
-from production.models import CapacityException, Line, RecomputeRun
+from coordination.models import Line, RecomputeRequest
+from production.models import CapacityException, RecomputeRun
 from tests.factories import (
     CapacityExceptionFactory,
     LineFactory,

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from coordination.csv_import import ImportRejected
 from coordination.models import RecomputeRequest
+from demand.csv_import import ImportRejected
 from production.models import InventoryPosition
 from production.services import inventory_import as services
 from tests.factories import ProductFactory

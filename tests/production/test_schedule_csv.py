@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from coordination.renderers import csv_cell
 from production.models import ScheduleEntry
+from production.renderers import csv_cell
 from tests.factories import ProductFactory, ScheduleEntryFactory
 from tests.production.test_api_quotas import api, week
 from tests.production.test_api_schedules import walk

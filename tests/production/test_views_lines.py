@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from coordination.models import ActivityEvent, RecomputeRequest
+from coordination.models import ActivityEvent, Line, RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
-from production.models import CapacityException, Line
+from production.models import CapacityException
 from tests.factories import (
     CapacityExceptionFactory,
     LineFactory,

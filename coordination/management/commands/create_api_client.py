@@ -5,7 +5,7 @@ Prints the new key on stdout (only there, only once); it is stored only as a has
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from coordination.scopes import SCOPES
+from coordination.api.scopes import SCOPES
 from coordination.services import api_clients
 
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from coordination import demo
+from coordination import demo, demo_registry
 
 
 class Command(BaseCommand):
@@ -26,39 +26,8 @@ class Command(BaseCommand):
         results = demo.seed_users()
         created = sum(1 for _, was_created in results if was_created)
         self.stdout.write(f"Demo users: {created} created, {len(results) - created} refreshed.")
-        products = demo.seed_products()
-        self.stdout.write(f"Products: {products['products']} ({products['created']} new).")
-        requests = demo.seed_requests()
-        self.stdout.write(f"Customer requests: {requests['requests']} ({requests['created']} new).")
-        proposals = demo.seed_proposals()
-        self.stdout.write(f"Specification proposals: {proposals} new.")
-        # The planning story: history, capacity, promotions, then one full recompute.
-        from demand import demo as demand_demo
-        from production import demo as production_demo
-
-        sales = demand_demo.seed_sales()
-        self.stdout.write(f"Weekly sales rows: {sales['rows']} ({sales['created']} new).")
-        self.stdout.write(f"Past forecasts for accuracy: {demand_demo.seed_backtest()} new rows.")
-        rates = production_demo.seed_capacity()
-        self.stdout.write(f"Run rates: {rates['run_rates']} ({rates['created']} new).")
-        self.stdout.write(f"Inventory counts: {production_demo.seed_inventory()} new.")
-        production_demo.seed_shutdown()
-        if production_demo.seed_rush_order():
-            self.stdout.write("Rush order: 1 new accepted customization for Carton 3.")
-        upcoming = demand_demo.seed_upcoming_promotions()
-        self.stdout.write(f"Upcoming promotions: {len(upcoming)} new.")
-        self.stdout.write(f"Recompute runs: {production_demo.recompute_everything()}.")
-        self.stdout.write(f"Accepted quotas: {production_demo.accept_first_weeks()} new.")
-        # Recalls last: a stop-ship holds the plan and promotions seeded above.
-        from recalls import demo as recalls_demo
-
-        recalls = recalls_demo.seed_recalls()
-        self.stdout.write(f"Recalls: {recalls['recalls']} ({recalls['created']} new).")
-        # The planning review last: its snapshots take in everything seeded above.
-        from coordination.demo_planning import seed_planning
-
-        cycles = seed_planning()
-        self.stdout.write(f"Planning cycles: {cycles['cycles']} ({cycles['created']} new).")
+        # Every app's part, in dependency order (coordination.demo_registry).
+        demo_registry.seed_all(self.stdout.write)
         self.stdout.write("")
         # Not a fixed address: runserver may be given any port, and prints the one it uses.
         self.stdout.write(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from coordination.management.csv_import_command import CsvImportCommand, ImportSummary
 from coordination.weeks import iso_label
+from demand.management.csv_import_command import CsvImportCommand, ImportSummary
 from demand.services.sales_import import sales_import_rows
 
 

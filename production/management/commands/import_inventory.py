@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coordination.management.csv_import_command import CsvImportCommand, ImportSummary
+from demand.management.csv_import_command import CsvImportCommand, ImportSummary
 from production.services.inventory_import import inventory_import
 
 

@@ -1,0 +1,644 @@
+"""Reading "product x date -> quantity" files: the machinery sales history and inventory
+imports share.
+
+A file is CSV text (str, bytes, or an open file, binary or text) or, from the API, a
+list of JSON objects. Rules:
+
+- The first line is a header. Column names are case-insensitive; spaces and dashes
+  count as underscores; each column has aliases (sales: ``sku``/``product``,
+  ``week``/``date``, ``units``/``quantity``; see each import's RowParser). Other
+  columns are ignored.
+- UTF-8, with or without a byte-order mark. The delimiter is whichever of comma,
+  semicolon or tab the header line uses most.
+- Blank lines are skipped. Line numbers are those a spreadsheet shows (header = 1).
+- Every row is checked and ALL errors are collected as (line, column, message); the
+  first MAX_ERRORS are kept, with the total count, so a million bad rows cannot blow up
+  memory. A (sku, date) pair may appear once per file.
+- SKUs are resolved to products with one query for all distinct SKUs.
+
+Nothing here writes to the database; the import services do, all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from rest_framework import exceptions, parsers, status
+from rest_framework.response import Response
+
+from coordination import boundary
+from coordination.models import Product
+
+MAX_ERRORS = 1000
+# Largest value a PositiveIntegerField holds on every database Tandem supports.
+MAX_QUANTITY = 2_147_483_647
+# Up to this many distinct SKUs are looked up with `sku IN (...)` (SQLite caps the
+# parameters of one query); beyond it one query reads every product's SKU instead.
+SKU_IN_LOOKUP_LIMIT = 900
+DELIMITERS = (",", ";", "\t")
+
+
+class ImportRejected(ValidationError):
+    """A file or list with errors: nothing was imported.
+
+    A ValidationError keyed "<line>.<column>" (or "<index>.<column>" for a JSON list,
+    "<line>" for an error about a whole line), so it shows anywhere a service error
+    does. `errors` keeps the RowErrors, `error_count` the total (errors may be capped),
+    and `record` whatever the service saved about the rejected import, if anything."""
+
+    def __init__(self, errors: Sequence[RowError], error_count: int, position_label: str):
+        self.row_errors = list(errors)
+        self.error_count = error_count
+        self.position_label = position_label
+        self.record = None
+        messages: dict[str, list[str]] = {}
+        for error in self.row_errors:
+            messages.setdefault(error.key, []).append(error.message)
+        if error_count > len(self.row_errors):
+            messages["__all__"] = [more_errors_message(error_count, len(self.row_errors))]
+        super().__init__(messages or {"__all__": ["Nothing to import."]})
+
+    @property
+    def summary(self) -> str:
+        noun = "error" if self.error_count == 1 else "errors"
+        return f"Nothing was imported: {self.error_count:,} {noun}."
+
+
+def more_errors_message(total: int, shown: int) -> str:
+    return f"{total - shown:,} more errors are not listed (the first {shown:,} are)."
+
+
+@dataclass(frozen=True)
+class RowError:
+    position: int  # line number (header = 1) for CSV, item index for a JSON list
+    column: str  # canonical column name; "" when about the whole line or file
+    message: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.position}.{self.column}" if self.column else str(self.position)
+
+    def as_dict(self, position_label: str = "line") -> dict:
+        return {position_label: self.position, "column": self.column, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # canonical, as errors and the API name it
+    label: str  # in sentences: "Enter the {label}."
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def accepted_names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+def _normalize_header(name: str) -> str:
+    return name.strip().lstrip("\ufeff").strip().lower().replace(" ", "_").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class RowParser:
+    """What one kind of import reads: a SKU, a date and a non-negative whole quantity
+    per row. The per-import parts are the column names and how a date is read."""
+
+    sku: Column
+    date: Column
+    quantity: Column
+    # Text -> date; raises ValidationError with a message for the user.
+    parse_date: Callable[[str], dt.date]
+    # Date -> how a user writes it (an ISO week for sales, a date for inventory).
+    format_date: Callable[[dt.date], str] = dt.date.isoformat
+
+    @property
+    def columns(self) -> tuple[Column, Column, Column]:
+        return (self.sku, self.date, self.quantity)
+
+    @property
+    def header_hint(self) -> str:
+        return f"{self.sku.name}, {self.date.name} and {self.quantity.name}"
+
+    def column_rank(self, name: str) -> int:
+        return {column.name: rank for rank, column in enumerate(self.columns)}.get(name, -1)
+
+    def parse_quantity(self, raw: str) -> int | str:
+        """The quantity, or the message saying what is wrong with it."""
+        text = raw.strip()
+        label = self.quantity.label
+        if not text:
+            return f"Enter the {label}."
+        if text.isascii() and text.isdigit():
+            value = int(text)
+        elif text[0] == "-" and text[1:].isascii() and text[1:].isdigit():
+            return f"The {label} cannot be negative; got {text}."
+        else:
+            return f"The {label} must be a whole number; got {_quote(text)}."
+        if value > MAX_QUANTITY:
+            return f"The {label} must be at most {MAX_QUANTITY:,}; got {text}."
+        return value
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+@dataclass
+class ParsedImport:
+    """The outcome of reading a file or list: its rows if valid, its errors if not."""
+
+    parser: RowParser
+    position_label: str  # "line" or "item"
+    # (sku, date) -> quantity, in file order; `positions` holds each row's line/index.
+    rows: dict[tuple[str, dt.date], int] = field(default_factory=dict)
+    positions: list[int] = field(default_factory=list)
+    product_ids: dict[str, int] = field(default_factory=dict)
+    row_count: int = 0  # data rows read, valid or not (blank lines are not rows)
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS
+    error_count: int = 0
+
+    @property
+    def is_valid(self) -> bool:
+        return self.error_count == 0
+
+    @property
+    def products_count(self) -> int:
+        return len({sku for sku, _ in self.rows})
+
+    @property
+    def first_date(self) -> dt.date | None:
+        return min((day for _, day in self.rows), default=None)
+
+    @property
+    def last_date(self) -> dt.date | None:
+        return max((day for _, day in self.rows), default=None)
+
+    def records(self) -> Iterator[tuple[int, dt.date, int]]:
+        """(product_id, date, quantity) per row; only meaningful when valid."""
+        ids = self.product_ids
+        for (sku, day), quantity in self.rows.items():
+            yield ids[sku], day, quantity
+
+    def sample(self, limit: int = 20) -> list[dict]:
+        return [
+            {
+                self.position_label: position,
+                "sku": sku,
+                "date": day,
+                "date_label": self.parser.format_date(day),
+                "quantity": quantity,
+                "known": sku in self.product_ids,
+            }
+            for position, ((sku, day), quantity) in zip(
+                self.positions, itertools.islice(self.rows.items(), limit), strict=False
+            )
+        ]
+
+    def error_dicts(self) -> list[dict]:
+        """The kept errors as JSON-ready dicts, plus a note if more were found."""
+        listed = [error.as_dict(self.position_label) for error in self.errors]
+        if self.error_count > len(self.errors):
+            listed.append(
+                {
+                    self.position_label: None,
+                    "column": "",
+                    "message": more_errors_message(self.error_count, len(self.errors)),
+                    "more": self.error_count - len(self.errors),
+                }
+            )
+        return listed
+
+    def rejection(self) -> ImportRejected:
+        return ImportRejected(self.errors, self.error_count, self.position_label)
+
+
+class _Collector:
+    """Checks rows one by one; keeps the first MAX_ERRORS errors and counts the rest."""
+
+    def __init__(self, parser: RowParser, position_label: str, max_errors: int):
+        self.parser = parser
+        self.max_errors = max_errors
+        self.result = ParsedImport(parser=parser, position_label=position_label)
+        self.first_position: dict[tuple[str, dt.date], int] = {}
+        # Caches: a file repeats few distinct SKUs and dates many times.
+        self.sku_cache: dict[str, str] = {}
+        self.date_cache: dict[str, dt.date | str] = {}
+        # SKUs of rows that had other errors, so an unknown SKU there is reported too.
+        self.skus_of_bad_rows: dict[str, list[int]] = {}
+        self.bad_rows_beyond_cap: dict[str, int] = {}
+
+    def error(self, position: int, column: str, message: str) -> None:
+        result = self.result
+        result.error_count += 1
+        if len(result.errors) < self.max_errors:
+            result.errors.append(RowError(position, column, message))
+
+    def add(self, position: int, sku_raw: str, date_raw: str, quantity_raw: str) -> None:
+        parser = self.parser
+        self.result.row_count += 1
+        errors_before = self.result.error_count
+        cells = zip(parser.columns, (sku_raw, date_raw, quantity_raw), strict=True)
+        with_nul = [column.name for column, raw in cells if boundary.NUL in raw]
+        if with_nul:
+            # PostgreSQL refuses NUL in text: said at the row, never sent to a query.
+            for name in with_nul:
+                self.error(position, name, boundary.NUL_MESSAGE)
+            return
+
+        sku = self.sku_cache.get(sku_raw)
+        if sku is None:
+            sku = sku_raw.strip().upper()
+            self.sku_cache[sku_raw] = sku
+        if not sku:
+            self.error(position, parser.sku.name, f"Enter the {parser.sku.label}.")
+
+        day = self.date_cache.get(date_raw)
+        if day is None:
+            day = self._parse_date(date_raw)
+            if len(self.date_cache) < 100_000:
+                self.date_cache[date_raw] = day
+        if isinstance(day, str):
+            self.error(position, parser.date.name, day)
+
+        quantity = parser.parse_quantity(quantity_raw)
+        if isinstance(quantity, str):
+            self.error(position, parser.quantity.name, quantity)
+
+        key = (sku, day)
+        if sku and not isinstance(day, str):
+            # Checked even when the quantity is bad, so one upload lists both mistakes.
+            first = self.first_position.get(key)
+            if first is not None:
+                self.error(
+                    position,
+                    parser.date.name,
+                    f"Duplicate of {self.result.position_label} {first}: {sku} already has a "
+                    f"row for {parser.format_date(day)}.",
+                )
+            else:
+                self.first_position[key] = position
+
+        if self.result.error_count != errors_before:
+            if sku:
+                if len(self.result.errors) < self.max_errors:
+                    self.skus_of_bad_rows.setdefault(sku, []).append(position)
+                else:
+                    self.bad_rows_beyond_cap[sku] = self.bad_rows_beyond_cap.get(sku, 0) + 1
+            return
+        self.result.rows[key] = quantity
+        self.result.positions.append(position)
+
+    def _parse_date(self, raw: str) -> dt.date | str:
+        text = raw.strip()
+        if not text:
+            return f"Enter the {self.parser.date.label}."
+        try:
+            return self.parser.parse_date(text)
+        except ValidationError as exc:
+            return " ".join(exc.messages)
+
+    def _order(self, error: RowError) -> tuple[int, int]:
+        return error.position, self.parser.column_rank(error.column)
+
+    def finish(self) -> ParsedImport:
+        """Resolve SKUs (one query) and report unknown ones, in position order."""
+        result = self.result
+        self.first_position.clear()
+        skus = {sku for sku, _ in result.rows} | set(self.skus_of_bad_rows)
+        skus |= set(self.bad_rows_beyond_cap)
+        result.product_ids = resolve_skus(skus)
+        unknown = skus - result.product_ids.keys()
+        if unknown:
+            found = _Collector(self.parser, result.position_label, self.max_errors)
+            column = self.parser.sku.name
+            unknown_at: list[tuple[int, str]] = [
+                (position, sku)
+                for sku, positions in self.skus_of_bad_rows.items()
+                if sku in unknown
+                for position in positions
+            ]
+            unknown_at.extend(
+                (position, sku)
+                for position, (sku, _) in zip(result.positions, result.rows, strict=True)
+                if sku in unknown
+            )
+            unknown_at.sort()
+            for position, sku in unknown_at:
+                found.error(position, column, f"No product has the SKU {_quote(sku)}.")
+            beyond = sum(n for sku, n in self.bad_rows_beyond_cap.items() if sku in unknown)
+            result.errors = sorted(result.errors + found.result.errors, key=self._order)
+            result.errors = result.errors[: self.max_errors]
+            result.error_count += found.result.error_count + beyond
+        else:
+            result.errors.sort(key=self._order)
+        if not result.is_valid:
+            result.rows = {}
+            result.positions = []
+        return result
+
+
+def resolve_skus(skus: Iterable[str]) -> dict[str, int]:
+    """{sku: product id} for the SKUs that exist, in one query."""
+    wanted = {sku for sku in skus if sku}
+    if not wanted:
+        return {}
+    products = Product.objects.all()
+    if len(wanted) <= SKU_IN_LOOKUP_LIMIT:
+        products = products.filter(sku__in=wanted)
+    return {sku: pk for sku, pk in products.values_list("sku", "pk") if sku in wanted}
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text`, split at "\\n" only (as the csv module expects)."""
+    start, find, length = 0, text.find, len(text)
+    while start < length:
+        end = find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
+def _decode(data: bytes) -> str | RowError:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return RowError(
+            line,
+            "",
+            f"This line is not UTF-8 text (byte 0x{data[exc.start]:02X}); "
+            "save the file as CSV UTF-8.",
+        )
+
+
+def _text_lines(source) -> Iterator[str] | RowError:
+    if isinstance(source, bytes | bytearray | memoryview):
+        source = _decode(bytes(source))
+        if isinstance(source, RowError):
+            return source
+    if isinstance(source, str):
+        return _lines(source)
+    probe = source.read(0)
+    if isinstance(probe, bytes):
+        # A binary file: decode it whole, so an encoding error names its exact line.
+        return _text_lines(source.read())
+    return iter(source)
+
+
+def parse_csv(
+    source, parser: RowParser, *, limit: int | None = None, max_errors: int = MAX_ERRORS
+) -> ParsedImport:
+    """Read and check a CSV file. `limit` stops after that many data rows (a preview)."""
+    collector = _Collector(parser, "line", max_errors)
+    lines = _text_lines(source)
+    if isinstance(lines, RowError):
+        collector.error(lines.position, lines.column, lines.message)
+        return collector.finish()
+    try:
+        first = next(lines)
+    except StopIteration:
+        first = ""
+    except UnicodeDecodeError:
+        collector.error(1, "", "This line is not UTF-8 text; save the file as CSV UTF-8.")
+        return collector.finish()
+    delimiter = max(DELIMITERS, key=first.count)
+    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
+    previous_line = 0
+    try:
+        header: list[str] = []
+        while not any(cell.strip() for cell in header):
+            header = next(reader)
+            header_line, previous_line = previous_line + 1, reader.line_num
+    except StopIteration:
+        collector.error(
+            1, "", f"The file is empty: the first line must name the columns {parser.header_hint}."
+        )
+        return collector.finish()
+    except (csv.Error, UnicodeDecodeError) as exc:
+        collector.error(reader.line_num or 1, "", _unreadable(exc))
+        return collector.finish()
+
+    indexes = _header_indexes(header, header_line, parser, collector)
+    if indexes is None:
+        return collector.finish()
+    i_sku, i_date, i_quantity = indexes
+    width = len(header)
+    needed = max(indexes) + 1
+    add = collector.add
+    try:
+        for cells in reader:
+            line = previous_line + 1
+            previous_line = reader.line_num
+            if len(cells) >= needed:
+                sku, day, quantity = cells[i_sku], cells[i_date], cells[i_quantity]
+            else:
+                padded = cells + [""] * (needed - len(cells))
+                sku, day, quantity = padded[i_sku], padded[i_date], padded[i_quantity]
+            if not (sku or day or quantity) and not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+                collector.error(
+                    line,
+                    "",
+                    f"This line has {len(cells)} values but the header has {width}; "
+                    f"quote values that contain {delimiter!r}.",
+                )
+            add(line, sku, day, quantity)
+            if limit is not None and collector.result.row_count >= limit:
+                break
+    except (csv.Error, UnicodeDecodeError) as exc:
+        collector.error(previous_line + 1, "", _unreadable(exc))
+        return collector.finish()
+    if collector.result.row_count == 0:
+        collector.error(header_line + 1, "", "The file has no rows below the header.")
+    return collector.finish()
+
+
+def _unreadable(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "This line is not UTF-8 text; save the file as CSV UTF-8."
+    return f"This line cannot be read as CSV ({exc}); nothing after it was read."
+
+
+def _header_indexes(
+    header: list[str], line: int, parser: RowParser, collector: _Collector
+) -> tuple[int, int, int] | None:
+    names = [_normalize_header(cell) for cell in header]
+    indexes = []
+    for column in parser.columns:
+        found = [i for i, name in enumerate(names) if name in column.accepted_names]
+        if not found:
+            also = f" (also accepted: {', '.join(column.aliases)})" if column.aliases else ""
+            collector.error(
+                line,
+                column.name,
+                f'Missing column "{column.name}"{also}. The first line must name the '
+                f"columns {parser.header_hint}.",
+            )
+        elif len(found) > 1:
+            given = " and ".join(f'"{header[i].strip()}"' for i in found)
+            collector.error(
+                line, column.name, f"Columns {given} both give the {column.label}; keep one."
+            )
+        else:
+            indexes.append(found[0])
+    return tuple(indexes) if len(indexes) == len(parser.columns) else None
+
+
+# ---------------------------------------------------------------------- JSON list
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def parse_items(
+    items: Sequence, parser: RowParser, *, max_errors: int = MAX_ERRORS
+) -> ParsedImport:
+    """Check a list of objects such as {"sku": ..., "week": ..., "units": ...}; errors
+    are by item index (from 0). Keys accept the same aliases as CSV columns."""
+    collector = _Collector(parser, "item", max_errors)
+    lookup = {name: column.name for column in parser.columns for name in column.accepted_names}
+    sku_name, date_name, quantity_name = (column.name for column in parser.columns)
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            collector.result.row_count += 1
+            collector.error(
+                index,
+                "",
+                f"Each item must be an object with {parser.header_hint}; "
+                f"got {type(item).__name__}.",
+            )
+            continue
+        values = {}
+        for key, value in item.items():
+            name = lookup.get(_normalize_header(str(key)))
+            if name is not None:
+                values[name] = _cell(value)
+        collector.add(
+            index,
+            values.get(sku_name, ""),
+            values.get(date_name, ""),
+            values.get(quantity_name, ""),
+        )
+    if collector.result.row_count == 0:
+        collector.error(0, "", f"Send at least one item with {parser.header_hint}.")
+    return collector.finish()
+
+
+def parse_rows(rows, parser: RowParser) -> ParsedImport:
+    """CSV content (text, bytes or a file) or a list of objects, whichever `rows` is."""
+    if isinstance(rows, str | bytes | bytearray | memoryview) or hasattr(rows, "read"):
+        return parse_csv(rows, parser)
+    return parse_items(rows, parser)
+
+
+# ----------------------------------------------------------------- commands' actor
+
+
+def import_actor(username: str | None = None):
+    """The user a command-line import is recorded as: `username`, else the first
+    superuser, else the first member of the Admin role. LookupError if there is none."""
+    users = get_user_model().objects.filter(is_active=True).order_by("pk")
+    if username:
+        user = users.filter(username=username).first()
+        if user is None:
+            raise LookupError(f"No active user is called {username!r}.")
+        return user
+    user = users.filter(is_superuser=True).first() or users.filter(groups__name="Admin").first()
+    if user is None:
+        raise LookupError(
+            "No user to record as the importer: create a superuser "
+            "(manage.py createsuperuser) or pass --user USERNAME."
+        )
+    return user
+
+
+def file_too_large_message(size: int, max_bytes: int) -> str:
+    return (
+        f"The file is {size / 1_000_000:.1f} MB; the limit is {max_bytes // 1_000_000} MB. "
+        "Split it, or import it with the manage.py command or the API."
+    )
+
+
+def text_of(data: bytes | str) -> str:
+    """Decoded text of a file that parse_csv found valid (so it is UTF-8)."""
+    return data if isinstance(data, str) else data.decode("utf-8-sig")
+
+
+def item_list_problem(items, parser: RowParser, *, max_items: int) -> tuple[str, str] | None:
+    """(code, message) if an API body is not a list the import can take, else None."""
+    if not isinstance(items, list):
+        return "invalid", f"Send a JSON list of objects with {parser.header_hint}."
+    if len(items) > max_items:
+        return (
+            "too_many_items",
+            f"At most {max_items:,} items per request; this one has {len(items):,}. "
+            "Send the rest in another request.",
+        )
+    return None
+
+
+def bulk_import_response(items, *, parser: RowParser, max_items: int, run, serializer_class):
+    """The answer of a bulk import endpoint: 400 with the shared error body for a body
+    that is not a list of at most `max_items`, or for rejected rows (each key of `fields`
+    is "<item index>.<field>"); otherwise `run(items)`'s result, serialized, with 201."""
+    from coordination.api.support import error_response
+
+    problem = item_list_problem(items, parser, max_items=max_items)
+    if problem:
+        return error_response(*problem, status.HTTP_400_BAD_REQUEST)
+    try:
+        result = run(items)
+    except ImportRejected as exc:
+        return error_response(
+            "invalid",
+            f"{exc.summary} Each key in fields is <item index>.<field>.",
+            status.HTTP_400_BAD_REQUEST,
+            fields={
+                ("non_field_errors" if key == "__all__" else key): messages
+                for key, messages in exc.message_dict.items()
+            },
+        )
+    return Response(serializer_class(result).data, status=status.HTTP_201_CREATED)
+
+
+class BodyTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "too_large"
+    default_detail = "The request body is too large."
+
+
+class BulkJSONParser(parsers.BaseParser):
+    """JSON for the bulk import endpoints: reads the body itself, up to `max_bytes`
+    (413 beyond), instead of through request.body, which Django caps at
+    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) — far below 100,000 items."""
+
+    media_type = "application/json"
+    max_bytes = 32_000_000
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = stream.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise BodyTooLarge(
+                f"The request body is over {self.max_bytes // 1_000_000} MB; "
+                "send fewer items per request."
+            )
+        try:
+            return boundary.load_json(data)
+        except boundary.Refused as exc:
+            raise boundary.api_refusal(exc) from exc
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc

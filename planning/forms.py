@@ -1,0 +1,181 @@
+"""Browser input of the planning review pages. Rules live in planning/services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+
+from coordination.forms import DateInput, ShowsHiddenFieldErrors, VersionedForm, WeekField
+from coordination.input_limits import validate_date
+from coordination.models import Department, Line, Product
+from coordination.selectors.people import people_with_a_role
+from demand.models import Promotion
+
+
+class MonthInput(forms.TextInput):
+    input_type = "month"
+
+    def format_value(self, value):
+        if isinstance(value, dt.date):
+            return value.strftime("%Y-%m")
+        return super().format_value(value)
+
+
+class MonthField(forms.Field):
+    """A month (2026-12, as a month input sends it) or a date; cleaned to its first day."""
+
+    widget = MonthInput
+    default_error_messages = {"invalid": "Enter a month as YYYY-MM, e.g. 2026-12."}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, dt.date):
+            return value.replace(day=1)
+        text = str(value).strip()
+        try:
+            if len(text) == 7:
+                return dt.date.fromisoformat(f"{text}-01")
+            return dt.date.fromisoformat(text).replace(day=1)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def validate(self, value):
+        super().validate(value)
+        validate_date(value)
+
+
+class CycleOpenForm(forms.Form):
+    period_start = MonthField(label="Month", help_text="The month the cycle plans.")
+    period_end = forms.DateField(
+        required=False,
+        widget=DateInput,
+        label="Last day (optional)",
+        help_text="Leave empty for the whole month; set it for another period.",
+        validators=[validate_date],
+    )
+    name = forms.CharField(
+        required=False, max_length=80, help_text="Defaults to the month, e.g. “December 2026”."
+    )
+
+
+class SignOffForm(ShowsHiddenFieldErrors, forms.Form):
+    part_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    note = forms.CharField(required=False, max_length=300, label="Note (optional)")
+
+    def __init__(self, *args, part: str, **kwargs):
+        # One sign-off form per part on the cycle page: ids carry the part to stay unique.
+        kwargs.setdefault("auto_id", f"id_sign_{part}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class CycleAdjustmentForm(forms.Form):
+    part = forms.ChoiceField(label="Part")
+    line = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="All lines", label="Production line"
+    )
+    month = forms.ChoiceField(label="Month")
+    amount = forms.IntegerField(
+        help_text="Units of demand or firm orders; hours of capacity for supply. "
+        "Negative lowers the figure."
+    )
+    reason = forms.CharField(max_length=300)
+
+    def __init__(self, *args, parts=(), months=(), **kwargs):
+        # The cycle page shows this form beside the decision and scenario forms, which
+        # also have a "line" field: each form's own id prefix keeps the ids unique.
+        kwargs.setdefault("auto_id", "id_adjust_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["part"].choices = list(parts)
+        self.fields["month"].choices = list(months)
+        self.fields["line"].queryset = Line.objects.order_by("name")
+
+    def clean_month(self):
+        return dt.date.fromisoformat(self.cleaned_data["month"])
+
+
+class CycleDecisionForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[("decision", "Decision"), ("action", "Action item")], widget=forms.RadioSelect
+    )
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    department = forms.ChoiceField(choices=Department.choices)
+    owner = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="Needed for an action item."
+    )
+    due_date = forms.DateField(
+        required=False,
+        widget=DateInput,
+        help_text="Needed for an action item.",
+        validators=[validate_date],
+    )
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.order_by("sku"), required=False, empty_label="—"
+    )
+    promotion = forms.ModelChoiceField(queryset=None, required=False, empty_label="—")
+    line = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="—", label="Production line"
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_decision_%s")  # unique ids on the cycle page
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people_with_a_role()
+        self.fields["promotion"].queryset = Promotion.objects.exclude(
+            status=Promotion.Status.CANCELLED
+        ).order_by("-start_week", "name")
+        self.fields["line"].queryset = Line.objects.order_by("name")
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "text": data["text"],
+            "department": data["department"],
+            "owner_id": data["owner"].pk if data.get("owner") else None,
+            "due_date": data.get("due_date"),
+            "product_id": data["product"].pk if data.get("product") else None,
+            "promotion_id": data["promotion"].pk if data.get("promotion") else None,
+            "line_id": data["line"].pk if data.get("line") else None,
+        }
+
+
+class CycleDecisionEditForm(CycleDecisionForm, VersionedForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].disabled = True
+
+
+class ActionStatusForm(VersionedForm):
+    status = forms.ChoiceField(choices=[("open", "Open"), ("done", "Done"), ("dropped", "Dropped")])
+
+
+class ActionFilterForm(forms.Form):
+    mine = forms.BooleanField(required=False, label="Mine only")
+    department = forms.ChoiceField(
+        choices=[("", "Any department"), *Department.choices], required=False
+    )
+    status = forms.ChoiceField(
+        choices=[("open", "Open"), ("done", "Done"), ("dropped", "Dropped"), ("all", "Any")],
+        required=False,
+    )
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+
+
+class ScenarioForm(forms.Form):
+    line = forms.ModelChoiceField(queryset=None, label="Production line")
+    first_week = WeekField(label="From week")
+    last_week = WeekField(label="To week")
+    extra_hours = forms.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        label="Hours added per week",
+        help_text="e.g. 16 for two 8-hour Saturday shifts; negative to remove hours.",
+    )
+    name = forms.CharField(required=False, max_length=120, label="Name (optional)")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_scenario_%s")  # unique ids on the cycle page
+        super().__init__(*args, **kwargs)
+        self.fields["line"].queryset = Line.objects.order_by("name")

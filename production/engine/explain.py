@@ -1,0 +1,56 @@
+"""Why the engine recommends what it does: for each production week, the terms of the
+week its units arrive in (pure numpy, no Django)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from production.selectors.line_inputs import LineInputs
+
+# Below this many units a term rounds to nothing: the dashboard's waterfall, the schedule
+# API's explanation and the week flags (pre-build, short) leave it out.
+NEGLIGIBLE = 0.5
+
+
+def explain(inputs: LineInputs, production: np.ndarray, prebuild: np.ndarray) -> dict:
+    """Per production week, the terms of the week its units arrive in (week + lead time).
+
+    net stock(t) = on hand + units arrived by t - demand through t (negative: backlog)."""
+    n, h = production.shape
+    arrivals = np.zeros((n, h))
+    for i in range(n):
+        lead = int(inputs.lead_time[i])
+        if lead < h:
+            arrivals[i, lead:] = production[i, : h - lead]
+    net = inputs.on_hand[:, None] + np.cumsum(arrivals - inputs.demand, axis=1)
+    # Index of the arrival week for each (product, production week); beyond the horizon
+    # the units serve no demand we know of.
+    covers = np.arange(h)[None, :] + inputs.lead_time[:, None]
+    inside = covers < h
+    at = np.minimum(covers, h - 1)
+    rows = np.arange(n)[:, None]
+    before = np.where(at >= 1, net[rows, np.maximum(at - 1, 0)], inputs.on_hand[:, None])
+
+    def term(matrix: np.ndarray) -> np.ndarray:
+        return np.where(inside, matrix[rows, at], 0.0)
+
+    demand = term(inputs.demand)
+    stock_before = np.where(inside, before, net[:, -1:] if h else 0.0)
+    net_requirement = np.where(
+        inside, np.maximum(0.0, demand + inputs.safety_stock[:, None] - stock_before), 0.0
+    )
+    return {
+        "baseline": term(inputs.baseline),
+        "uplift": term(inputs.uplift),
+        "firm": term(inputs.firm),
+        "adjustment": term(inputs.adjustment),
+        "demand": demand,
+        "stock_before": stock_before,
+        "net_requirement": net_requirement,
+        "capacity_cut": np.maximum(0.0, net_requirement + prebuild - production),
+        "shortage": np.where(inside, np.maximum(0.0, -net[rows, at]), 0.0),
+        "on_hand": np.maximum(0.0, net[rows, at]),
+    }

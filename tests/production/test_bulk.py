@@ -1,0 +1,41 @@
+"""insert_rows: the same rows whether PostgreSQL's COPY or bulk_create writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from production.bulk import insert_rows
+from production.models import QuotaRecommendation
+from production.services.planning import RECOMMENDATION_FIELDS
+from tests.factories import LineFactory, ProductFactory, RecomputeRunFactory
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = dt.date(2027, 1, 4)
+
+
+def test_values_come_back_exactly_text_escapes_included():
+    line = LineFactory()
+    run = RecomputeRunFactory(line=line)
+    products = [ProductFactory(production_line=line) for _ in range(2)]
+    awkward = "Stop-ship RC-1:\ttab, back\\slash,\nnew line\r and 'quotes' \"too\" — ü"
+    rows = [
+        (run.pk, products[0].pk, line.pk, MONDAY, MONDAY, 12.5, 10.0, 2.5, 0.0, 0.0, 12.5,
+         3.0, -1.25, 16.75, 0.0, 4.25, 0.0, 0.0, awkward, True),
+        (run.pk, products[1].pk, line.pk, MONDAY, dt.date(2027, 1, 11), 0.0, 0.0, 0.0, 0.0,
+         0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, "", False),
+    ]  # fmt: skip
+
+    assert insert_rows(QuotaRecommendation, RECOMMENDATION_FIELDS, iter(rows)) == 2
+
+    stored = list(
+        QuotaRecommendation.objects.order_by("product_id").values_list(*RECOMMENDATION_FIELDS)
+    )
+    assert stored == rows
+
+
+def test_nothing_to_write_writes_nothing():
+    assert insert_rows(QuotaRecommendation, RECOMMENDATION_FIELDS, []) == 0
+    assert QuotaRecommendation.objects.count() == 0

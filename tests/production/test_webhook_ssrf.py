@@ -347,7 +347,8 @@ def test_failures_are_recorded_without_network_details(
 
     for endpoint in endpoints:
         body = api(production_user).get(f"{WEBHOOKS}{endpoint.pk}/deliveries/").content.decode()
-        for detail in ("127.0.0.1", "10.9.9.9", "Errno", "Error", "111"):
+        # Not a bare "111" (the errno): ids and timestamps in the body may contain it.
+        for detail in ("127.0.0.1", "10.9.9.9", "Errno", "Error", "Connection refused"):
             assert detail not in body
     assert "ConnectionRefusedError" in caplog.text
     assert "10.9.9.9: not allowed" in caplog.text

@@ -43,14 +43,16 @@ answer comes from two linear programs instead (_promise_lp): least firm lateness
 largest order that keeps it.
 
 What it uses and displaces. The plan with the order is rebuilt from the first unfrozen week
-by a backward fill (as the planner's fast path does): per product the target is the current
-plan's cumulative production (at least its firm requirement) plus the order; each week first
-makes what the firm orders and the order still need so that the earlier weeks can finish
-them (always possible while the Hall condition holds), then fills its remaining hours with
-the rest, products with the fewest hours per unit kept latest. What no week has hours for is
-forecast (or safety stock) production given up. `displaces` compares the backlog of that
-plan with the current plan's, product by product and week by week. With no order the fill
-rebuilds the current plan's coverage exactly, so every unit it reports is due to the order.
+by a backward fill (as the planner's fast path does): per product the target is to cover
+the demand the current plan covers (and at least its firm orders), plus the order; each
+week first makes what the firm orders and the order still need so that the earlier weeks
+can finish them (always possible while the Hall condition holds), then fills its remaining
+hours with the rest, products with the fewest hours per unit kept latest. What no week has
+hours for is forecast demand given up (safety stock is not a target). `displaces` compares
+the backlog of that plan with the current plan's, product by product and week by week.
+With no order, the current plan itself shows the hours suffice for the target, so when it
+meets the firm orders every unit reported is due to the order (where it does not, the
+rebuilt plan gives them their hours first and the forecast they take shows too).
 """
 
 from __future__ import annotations

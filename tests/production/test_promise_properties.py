@@ -18,6 +18,7 @@ without hours, stock owed.
 """
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -285,9 +286,18 @@ def test_promise_per_week_is_the_lp_maximum(data):
         wanted[week] += units
     schedule = np.cumsum(wanted)
     tol = tolerance(line, schedule[-1])
-    expected = Reference(line, p).deliverable(schedule)
+    reference = Reference(line, p)
+    expected = reference.deliverable(schedule)
     assert abs(answer.available - expected) <= tol, (answer.available, expected, answer.method)
     assert answer.week == max(per_week)
+    # The earliest week: the schedule moved later as a block, as little as fits whole.
+    earliest = None
+    for later in range(line.n_weeks - answer.week):
+        moved = np.concatenate([np.zeros(later), schedule[: line.n_weeks - later]])
+        if reference.feasible(moved, schedule[-1] - tol):
+            earliest = answer.week + later
+            break
+    assert answer.earliest_week == earliest
     assert_plan_keeps_promises(line, answer, p)
 
 
@@ -295,6 +305,9 @@ def test_promise_per_week_is_the_lp_maximum(data):
 @given(data=st.data())
 def test_held_and_unknown_products_are_refused(data):
     line = data.draw(lines())
+    with pytest.raises(PromiseRefused) as refused:
+        promise(line, "not on this line", 1.0, line.frozen_weeks)
+    assert (refused.value.field, refused.value.code) == ("product", "unknown")
     for key in line.hold_reason:
         try:
             promise(line, key, 1.0, line.frozen_weeks)

@@ -141,6 +141,7 @@ ACTION_FORMS = {
     "quote": forms.QuoteForm,
     "accept": forms.VersionedForm,
     "decline": forms.NoteForm,
+    "cancel_order": forms.NoteForm,
     "resolve": forms.ResolveForm,
 }
 
@@ -195,6 +196,7 @@ SERVICE_FOR_ACTION = {
     "quote": request_services.request_quote,
     "accept": request_services.request_accept,
     "decline": request_services.request_decline,
+    "cancel_order": request_services.request_cancel_order,
     "resolve": request_services.request_resolve,
 }
 

@@ -527,6 +527,43 @@ def test_feasibility_answer_through_the_page(client, production_user, catalogue)
     assert (request.feasible, request.department, request.version) == (True, "sales", 2)
 
 
+def test_production_keeps_seeing_the_request_it_answered(
+    client, make_user, production_user, quality_user, catalogue
+):
+    request = CustomerRequestFactory(
+        kind="customization",
+        department="production",
+        status="in_review",
+        product=catalogue["lemon"],
+        quantity=100,
+        wanted_week=add_weeks(current_week(), 6),
+    )
+    client.force_login(production_user)
+    answered = client.post(
+        reverse("request_action", args=[request.pk, "answer_feasibility"]),
+        {
+            "version": 1,
+            "feasible": "yes",
+            "note": "Sleeve on Canning 2.",
+            "extra_unit_cost": "0.12",
+            "lead_time_weeks": 3,
+        },
+        follow=True,
+    )
+    # The answer went back to Sales; the redirect shows Production what it answered
+    # (it was a 404, "not routed to your department").
+    assert answered.redirect_chain == [(reverse("request_detail", args=[request.pk]), 302)]
+    assert answered.status_code == 200
+    assert answered.context["obj"].department == "sales"
+    assert answered.context["action_forms"] == []
+    assert "Sleeve on Canning 2." in answered.content.decode()
+    # A colleague in Production sees it too; Quality, which had no part in it, does not.
+    client.force_login(make_user("Production", username="pia"))
+    assert client.get(reverse("request_detail", args=[request.pk])).status_code == 200
+    client.force_login(quality_user)
+    assert client.get(reverse("request_detail", args=[request.pk])).status_code == 404
+
+
 def test_stale_action_answers_409_and_changes_nothing(client, sales_user, catalogue):
     request = CustomerRequestFactory(department="sales", product=catalogue["lemon"])
     request_services.request_route(

@@ -29,6 +29,9 @@ class PlanningInput:
 
 INPUTS: dict[type[models.Model], PlanningInput] = {}
 DERIVED: dict[type[models.Model], str] = {}
+# How a finished recompute changed the plan, in sentences: (request, subject) -> [str].
+# Registered by production, which owns the plan.
+OUTCOMES: list[Callable] = []
 
 
 def register(
@@ -39,6 +42,18 @@ def register(
 
 def register_derived(model: type[models.Model], why: str) -> None:
     DERIVED[model] = why
+
+
+def register_outcome(describe: Callable) -> None:
+    if describe not in OUTCOMES:
+        OUTCOMES.append(describe)
+
+
+def plan_outcome(recompute, subject: models.Model | None = None) -> list[str]:
+    """What the recompute changed in the plan, for the page of the change that caused it."""
+    if recompute is None or recompute.status != "done":
+        return []
+    return [sentence for describe in OUTCOMES for sentence in describe(recompute, subject)]
 
 
 def product_of(row: models.Model) -> list[int]:

@@ -55,6 +55,9 @@ urlpatterns = [
     path("requests/inbox/<slug:department>/", customer_requests.inbox, name="inbox_department"),
     path("requests/<int:pk>/", customer_requests.request_detail, name="request_detail"),
     path(
+        "requests/<int:pk>/progress/", customer_requests.request_progress, name="request_progress"
+    ),
+    path(
         "requests/<int:pk>/<slug:action>/",
         customer_requests.request_action,
         name="request_action",

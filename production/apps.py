@@ -42,6 +42,9 @@ class ProductionConfig(AppConfig):
         planning_inputs.register(
             ProductionHold, source=Source.RECALL, products=planning_inputs.product_of
         )
+        from production.selectors.outcome import recompute_outcome
+
+        planning_inputs.register_outcome(recompute_outcome)
         for model in (QuotaRecommendation, RecomputeRun):
             planning_inputs.register_derived(model, "the planner's own output")
         planning_inputs.register_derived(

@@ -8,18 +8,19 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from coordination import forms, roles
+from coordination import forms, planning_inputs, roles
 from coordination.charts import Chart, Series
 from coordination.errors import StaleEditError
 from coordination.models import CustomerRequest, Department, Product, ProductLine
 from coordination.permissions import permission_required
 from coordination.selectors import activity as activity_selectors
 from coordination.selectors import customer_requests as request_selectors
+from coordination.selectors.recompute import latest_request_about
 from coordination.services import customer_requests as request_services
 from coordination.web import (
     apply_validation_error,
@@ -178,8 +179,8 @@ def request_detail(request, pk, bound_form=None, bound_action=None, status=200):
             )
         action_forms.append({"action": action, "form": form})
     context = {
+        **_progress(obj),
         "section": "requests",
-        "obj": obj,
         "action_forms": action_forms,
         "open_action": bound_action,
         "events": activity_selectors.timeline_for(obj),
@@ -187,6 +188,23 @@ def request_detail(request, pk, bound_form=None, bound_action=None, status=200):
         "today": timezone.localdate(),
     }
     return render_page(request, "coordination/request_detail.html", context, status=status)
+
+
+def _progress(obj: CustomerRequest) -> dict:
+    """The re-plan an accepted or cancelled order asked for, and what it changed."""
+    recompute = latest_request_about(obj)
+    return {
+        "obj": obj,
+        "recompute": recompute,
+        "outcome": planning_inputs.plan_outcome(recompute, obj),
+    }
+
+
+@permission_required("coordination.view_customerrequest")
+def request_progress(request, pk):
+    """The re-plan's state, polled by the request page until it is finished."""
+    obj = _request_or_404(request.user, pk)
+    return render(request, "coordination/request_detail.html#progress", _progress(obj))
 
 
 SERVICE_FOR_ACTION = {

@@ -15,6 +15,7 @@ from coordination.services import specifications as spec_services
 from coordination.weeks import add_weeks, current_week, iso_label
 from tests.factories import (
     CustomerRequestFactory,
+    LineFactory,
     ProductFactory,
     ProductLineFactory,
     SpecificationFactory,
@@ -660,3 +661,56 @@ def test_voice_of_customer_counts_by_kind_and_preference(client, marketing_user,
 def test_voice_of_customer_is_not_for_production(client, production_user):
     client.force_login(production_user)
     assert client.get(reverse("voice_of_customer")).status_code == 403
+
+
+def test_accepting_an_order_shows_it_being_re_planned_then_what_changed(
+    client, sales_user, django_capture_on_commit_callbacks
+):
+    from production.models import RunRate
+
+    line = LineFactory(name="Canning 2")
+    drink = ProductFactory(sku="BEV-1001", production_line=line)
+    RunRate.objects.create(product=drink, hours_per_unit=Decimal("0.005"))
+    wanted = add_weeks(current_week(), 10)
+    request = CustomerRequestFactory(
+        kind="customization",
+        product=drink,
+        quantity=8000,
+        wanted_week=wanted,
+        status="quoted",
+        feasible=True,
+        extra_unit_cost=Decimal("0.10"),
+        feasibility_lead_time_weeks=3,
+        quoted_unit_price=Decimal("3.54"),
+        department="sales",
+        created_by=sales_user,
+    )
+    client.force_login(sales_user)
+    page = reverse("request_detail", args=[request.pk])
+    progress = reverse("request_progress", args=[request.pk])
+    # The worker has not run yet: the page says the order is being re-planned, and polls.
+    accepted = client.post(
+        reverse("request_action", args=[request.pk, "accept"]), {"version": 1}, follow=True
+    )
+    html = accepted.content.decode()
+    assert "<h2>Being re-planned</h2>" in html
+    assert f'hx-get="{progress}" hx-trigger="every 1s"' in html
+    assert '<span class="badge badge-info">Queued</span> Waiting for a planning worker…' in html
+    assert f"8000 units in {iso_label(wanted)}, being re-planned" in html
+    # The worker re-plans Canning 2 (the recompute runs inline after commit here).
+    with django_capture_on_commit_callbacks(execute=True):
+        from coordination.services.recompute import enqueue
+
+        enqueue(accepted.context["recompute"].pk)
+    html = client.get(progress).content.decode()
+    assert "<h2>What changed in the plan</h2>" in html
+    assert "every 1s" not in html
+    made_in = iso_label(add_weeks(wanted, -1))
+    assert (
+        f"<li>Firm orders in {iso_label(wanted)}: 8,000 units of 8,000 demand; "
+        f"8,000 units planned in {made_in} to arrive then.</li>"
+    ) in html
+    # The line's first plan: every one of its 26 weekly quotas is new.
+    assert "<li>Canning 2: 26 quotas changed, 0 units built ahead, 0 units short.</li>" in html
+    html = client.get(page).content.decode()
+    assert f"8000 units in {iso_label(wanted)}, in the plan" in html

@@ -26,6 +26,7 @@ urlpatterns = [
     path("products/new/", products.product_create, name="product_create"),
     path("products/<str:sku>/", products.product_detail, name="product_detail"),
     path("products/<str:sku>/edit/", products.product_edit, name="product_edit"),
+    path("products/<str:sku>/progress/", products.product_progress, name="product_progress"),
     path(
         "products/<str:sku>/specifications/new/",
         products.specification_new,

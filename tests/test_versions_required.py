@@ -137,6 +137,7 @@ PAGES = {
     "request_detail": lambda: [
         {"pk": r.pk} for r in _one_per(CustomerRequest.objects.all(), "status")
     ],
+    "product_progress": lambda: [{"sku": Product.objects.order_by("sku").first().sku}],
     "request_progress": lambda: [
         {"pk": r.pk} for r in _one_per(CustomerRequest.objects.all(), "status")
     ],

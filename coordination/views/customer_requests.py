@@ -13,14 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from coordination import forms, planning_inputs, roles
+from coordination import forms, roles
 from coordination.charts import Chart, Series
 from coordination.errors import StaleEditError
 from coordination.models import CustomerRequest, Department, Product, ProductLine
 from coordination.permissions import permission_required
 from coordination.selectors import activity as activity_selectors
 from coordination.selectors import customer_requests as request_selectors
-from coordination.selectors.recompute import latest_request_about
+from coordination.selectors.recompute import replan_progress
 from coordination.services import customer_requests as request_services
 from coordination.web import (
     apply_validation_error,
@@ -192,12 +192,7 @@ def request_detail(request, pk, bound_form=None, bound_action=None, status=200):
 
 def _progress(obj: CustomerRequest) -> dict:
     """The re-plan an accepted or cancelled order asked for, and what it changed."""
-    recompute = latest_request_about(obj)
-    return {
-        "obj": obj,
-        "recompute": recompute,
-        "outcome": planning_inputs.plan_outcome(recompute, obj),
-    }
+    return {"obj": obj, **replan_progress(obj)}
 
 
 @permission_required("coordination.view_customerrequest")

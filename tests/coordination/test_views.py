@@ -9,7 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coordination.forms import SpecificationForm
-from coordination.models import ActivityEvent, CustomerRequest, Product, Specification
+from coordination.models import (
+    ActivityEvent,
+    CustomerRequest,
+    Product,
+    RecomputeRequest,
+    Specification,
+)
 from coordination.services import customer_requests as request_services
 from coordination.services import specifications as spec_services
 from coordination.weeks import add_weeks, current_week, iso_label
@@ -136,6 +142,46 @@ def test_product_edit_saves_through_the_service_and_refuses_stale_edits(
     assert "changed by someone else" in stale.content.decode()
     lemon.refresh_from_db()
     assert lemon.name == "Lemon tea v2"
+
+
+def test_phasing_a_product_out_shows_its_line_being_re_planned(
+    client, production_user, catalogue, django_capture_on_commit_callbacks
+):
+    lemon = catalogue["lemon"]
+    client.force_login(production_user)
+    data = {
+        "name": "Lemon tea",
+        "product_line": catalogue["teas"].pk,
+        "lifecycle": "phase_out",
+        "quality_tier": "standard",
+        "unit_price": "2.00",
+        "unit_cost": "1.20",
+        "production_line": lemon.production_line_id,
+        "lead_time_weeks": 1,
+        "minimum_batch": 1,
+        "target_service_level": "0.950",
+        "predecessor": "",
+        "version": 1,
+    }
+    saved = client.post(reverse("product_edit", args=["TEA-LEM-05"]), data, follow=True)
+    assert saved.redirect_chain == [("/products/TEA-LEM-05/", 302)]
+    html = saved.content.decode()
+    assert "<h2>Being re-planned</h2>" in html
+    assert '<p class="muted">TEA-LEM-05: changed lifecycle active → phase_out</p>' in html
+    assert 'hx-get="/products/TEA-LEM-05/progress/" hx-trigger="every 1s"' in html
+    with django_capture_on_commit_callbacks(execute=True):
+        from coordination.services.recompute import enqueue
+
+        enqueue(saved.context["recompute"].pk)
+    html = client.get(reverse("product_progress", args=["TEA-LEM-05"])).content.decode()
+    assert "<h2>What changed in the plan</h2>" in html
+    line = lemon.production_line.name
+    assert f"<li>{line}: 26 quotas changed, 0 units built ahead, 0 units short.</li>" in html
+    # A change the plan does not read asks for no new re-plan.
+    client.post(
+        reverse("product_edit", args=["TEA-LEM-05"]), {**data, "name": "Lemon", "version": 2}
+    )
+    assert RecomputeRequest.objects.count() == 1
 
 
 def test_product_edit_shows_errors_at_the_field_and_keeps_input(client, production_user, catalogue):

@@ -382,3 +382,60 @@ def test_a_cancellation_without_a_reason_changes_nothing(world, sales_user):
     order.refresh_from_db()
     assert (order.status, order.version) == ("accepted", 2)
     assert RecomputeRequest.objects.count() == 1
+
+
+def test_changing_a_firm_order_moves_its_demand_and_re_plans(world, sales_user):
+    order = quoted_order(world, world["b1"])
+    customer_requests.request_accept(actor=sales_user, request_id=order.pk, expected_version=1)
+    customer_requests.request_change_order(
+        actor=sales_user,
+        request_id=order.pk,
+        expected_version=2,
+        quantity=6000,
+        wanted_week=week(12),
+        note="Festival moved",
+    )
+    order.refresh_from_db()
+    assert (order.status, order.version, order.quantity, order.wanted_week) == (
+        "accepted",
+        3,
+        6000,
+        week(12),
+    )
+    assert RecomputeRequest.objects.order_by("pk").last().reason == (
+        f"Firm order #{order.pk} (6000 x BEV-B1 in {iso_label(week(12))}) changed "
+        f"(was 8000 units in {iso_label(week(10))})"
+    )
+    assert pending() == [("customization", [world["B"].pk], [world["b1"].pk])] * 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        (
+            {"quantity": 8000, "note": "Same again"},
+            {"__all__": ["Nothing changed: give a new quantity or delivery week."]},
+        ),
+        (
+            {"quantity": -5, "wanted_week": week(1), "note": " "},
+            {
+                "quantity": ["The quantity must be at least 1 unit."],
+                "wanted_week": [
+                    f"Production needs 3 weeks: the earliest delivery week is {iso_label(week(3))}."
+                ],
+                "note": ["Say what the customer changed."],
+            },
+        ),
+    ],
+)
+def test_a_refused_order_change_changes_nothing(world, sales_user, changes, errors):
+    order = quoted_order(world, world["b1"])
+    customer_requests.request_accept(actor=sales_user, request_id=order.pk, expected_version=1)
+    with pytest.raises(ValidationError) as info:
+        customer_requests.request_change_order(
+            actor=sales_user, request_id=order.pk, expected_version=2, **changes
+        )
+    assert info.value.message_dict == errors
+    order.refresh_from_db()
+    assert (order.version, order.quantity, order.wanted_week) == (2, 8000, week(10))
+    assert RecomputeRequest.objects.count() == 1

@@ -8,9 +8,10 @@ the page and the rule cannot disagree.
     new ──route──> triaged ──start_review──> in_review ──resolve──> resolved
     customization: in_review ──answer_feasibility──> (routed back to sales)
                    ──quote──> quoted ──accept──> accepted (firm demand) | decline -> declined
+                   accepted ──change_order──> accepted (new quantity or week)
                    accepted ──cancel_order──> declined (the firm demand leaves the plan)
-    Accepting or cancelling an order asks for a recompute of its line in the same
-    transaction (coordination/planning_inputs.py).
+    Accepting, changing or cancelling an order asks for a recompute of its line in the
+    same transaction (coordination/planning_inputs.py).
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ ACTIONS: dict[str, Action] = {
             "Customer accepted",
             (Status.QUOTED,),
             Status.ACCEPTED,
+            (QUOTING,),
+            (Kind.CUSTOMIZATION,),
+        ),
+        Action(
+            "change_order",
+            "Customer changed the order",
+            (Status.ACCEPTED,),
+            None,
             (QUOTING,),
             (Kind.CUSTOMIZATION,),
         ),
@@ -405,6 +414,17 @@ def request_answer_feasibility(
     )
 
 
+def _delivery_week_error(request: CustomerRequest, week) -> str | None:
+    """Why production cannot deliver in `week` (its lead time), or None."""
+    earliest = add_weeks(current_week(), request.feasibility_lead_time_weeks or 0)
+    if week < earliest:
+        return (
+            f"Production needs {request.feasibility_lead_time_weeks} weeks: "
+            f"the earliest delivery week is {iso_label(earliest)}."
+        )
+    return None
+
+
 @transaction.atomic
 def request_quote(
     *,
@@ -429,14 +449,9 @@ def request_quote(
         errors["wanted_week"] = "A quote needs the week the customer wants delivery."
     if errors:
         raise ValidationError(errors)
-    earliest = add_weeks(current_week(), request.feasibility_lead_time_weeks or 0)
-    if request.wanted_week < earliest:
-        raise ValidationError(
-            {
-                "wanted_week": f"Production needs {request.feasibility_lead_time_weeks} weeks: "
-                f"the earliest delivery week is {iso_label(earliest)}."
-            }
-        )
+    error = _delivery_week_error(request, request.wanted_week)
+    if error:
+        raise ValidationError({"wanted_week": error})
     request.quoted_at = timezone.now()
     request.status = Status.QUOTED
     return _finish(
@@ -481,6 +496,53 @@ def _replan(request: CustomerRequest, actor, what: str) -> None:
         actor=actor,
         subject=request,
     )
+
+
+@transaction.atomic
+def request_change_order(
+    *,
+    actor,
+    request_id: int,
+    expected_version: int | None,
+    note: str,
+    quantity=None,
+    wanted_week=None,
+) -> CustomerRequest:
+    """The customer changed an accepted order's quantity or delivery week: the firm
+    demand moves with it."""
+    request = _start(actor, request_id, expected_version, "change_order")
+    old_status = request.status
+    before = (request.quantity, request.wanted_week)
+    errors = {}
+    if quantity not in (None, ""):
+        try:
+            request.quantity = _clean_quantity(quantity)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if wanted_week is not None:
+        error = _delivery_week_error(request, wanted_week)
+        if error:
+            errors["wanted_week"] = error
+        request.wanted_week = wanted_week
+    text = (note or "").strip()
+    if not text:
+        errors["note"] = "Say what the customer changed."
+    if not errors and (request.quantity, request.wanted_week) == before:
+        errors["__all__"] = "Nothing changed: give a new quantity or delivery week."
+    if errors:
+        raise ValidationError(errors)
+    was = f"{before[0]} units in {iso_label(before[1])}"
+    now = f"{request.quantity} units in {iso_label(request.wanted_week)}"
+    _finish(
+        request,
+        actor,
+        "change_order",
+        old_status,
+        ["quantity", "wanted_week"],
+        f"Customer changed the order: {was} → {now}. {text}",
+    )
+    _replan(request, actor, f"changed (was {was})")
+    return request
 
 
 @transaction.atomic

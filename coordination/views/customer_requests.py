@@ -142,6 +142,7 @@ ACTION_FORMS = {
     "quote": forms.QuoteForm,
     "accept": forms.VersionedForm,
     "decline": forms.NoteForm,
+    "change_order": forms.ChangeOrderForm,
     "cancel_order": forms.NoteForm,
     "resolve": forms.ResolveForm,
 }
@@ -156,6 +157,8 @@ def _initial_for(action: str, obj: CustomerRequest) -> dict:
         if obj.product is not None and obj.extra_unit_cost is not None:
             suggested = obj.product.unit_price + obj.extra_unit_cost
         initial.update(unit_price=suggested, quantity=obj.quantity, wanted_week=obj.wanted_week)
+    if action == "change_order":
+        initial.update(quantity=obj.quantity, wanted_week=obj.wanted_week)
     return initial
 
 
@@ -209,6 +212,7 @@ SERVICE_FOR_ACTION = {
     "quote": request_services.request_quote,
     "accept": request_services.request_accept,
     "decline": request_services.request_decline,
+    "change_order": request_services.request_change_order,
     "cancel_order": request_services.request_cancel_order,
     "resolve": request_services.request_resolve,
 }

@@ -589,7 +589,7 @@ def test_a_customization_goes_from_log_to_firm_demand(
     assert accepted.status_code == 200
     customization.refresh_from_db()
     # An accepted order can still be cancelled by the customer.
-    assert accepted.json() == body_of(customization, ["cancel_order"])
+    assert accepted.json() == body_of(customization, ["change_order", "cancel_order"])
     assert (customization.status, customization.version) == ("accepted", 6)
     assert events(customization) == [
         ("sam", "created", None),
@@ -598,6 +598,64 @@ def test_a_customization_goes_from_log_to_firm_demand(
         ("petra", "updated", "answer_feasibility"),
         ("sam", "transitioned", "quote"),
         ("sam", "transitioned", "accept"),
+    ]
+
+
+def test_an_accepted_order_is_changed_then_cancelled_over_the_api(
+    as_user, sales_user, customization
+):
+    CustomerRequest.objects.filter(pk=customization.pk).update(
+        status="quoted",
+        feasible=True,
+        extra_unit_cost=Decimal("0.10"),
+        feasibility_lead_time_weeks=2,
+        quoted_unit_price=Decimal("2.10"),
+        department="sales",
+    )
+    sales = as_user(sales_user)
+    pk = customization.pk
+    assert sales.post(url(pk, "accept"), {"version": 1}, format="json").status_code == 200
+    refused_change = sales.post(
+        url(pk, "change-order"), {"version": 2, "quantity": 0, "note": ""}, format="json"
+    )
+    assert refused_change.status_code == 400
+    assert refused_change.json()["error"]["fields"] == {
+        "quantity": ["The quantity must be at least 1 unit."],
+        "note": ["Say what the customer changed."],
+    }
+    changed = sales.post(
+        url(pk, "change-order"),
+        {"version": 2, "quantity": 4000, "wanted_week": iso_label(add_weeks(current_week(), 9))},
+        format="json",
+    )
+    assert changed.status_code == 400
+    assert changed.json()["error"]["fields"] == {"note": ["Say what the customer changed."]}
+    changed = sales.post(
+        url(pk, "change-order"),
+        {"version": 2, "quantity": 4000, "note": "Smaller festival"},
+        format="json",
+    )
+    assert changed.status_code == 200
+    assert (changed.json()["status"], changed.json()["quantity"], changed.json()["version"]) == (
+        "accepted",
+        4000,
+        3,
+    )
+    cancelled = sales.post(
+        url(pk, "cancel-order"), {"version": 3, "note": "Festival called off"}, format="json"
+    )
+    assert cancelled.status_code == 200
+    customization.refresh_from_db()
+    assert cancelled.json() == body_of(customization, [])
+    assert (customization.status, customization.resolution) == (
+        "declined",
+        "Order cancelled: Festival called off",
+    )
+    assert [e[2] for e in events(customization)] == [
+        None,
+        "accept",
+        "change_order",
+        "cancel_order",
     ]
 
 

@@ -34,11 +34,11 @@ from production.services import capacity, inventory_import
 from production.services.planning import plan_line
 from recalls.services import incidents
 from tests.factories import (
-    CustomerRequestFactory,
     LineFactory,
     ProductFactory,
     PromotionFactory,
     PromotionItemFactory,
+    QuotedOrderFactory,
     SalesActualFactory,
 )
 
@@ -64,19 +64,7 @@ def pending() -> list[tuple[str, list[int], list[int]]]:
 
 
 def quoted_order(world, product):
-    return CustomerRequestFactory(
-        kind="customization",
-        product=product,
-        quantity=8000,
-        wanted_week=week(10),
-        status="quoted",
-        feasible=True,
-        extra_unit_cost=Decimal("0.10"),
-        feasibility_lead_time_weeks=3,
-        quoted_unit_price=Decimal("3.54"),
-        department="sales",
-        created_by=world["admin"],
-    )
+    return QuotedOrderFactory(product=product, created_by=world["admin"])
 
 
 # Per registered model: change one row through its service; the lines and products

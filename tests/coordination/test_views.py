@@ -24,6 +24,7 @@ from tests.factories import (
     LineFactory,
     ProductFactory,
     ProductLineFactory,
+    QuotedOrderFactory,
     SpecificationFactory,
 )
 
@@ -543,7 +544,9 @@ def test_request_detail_offers_only_the_actions_the_role_may_take(
     assert [f["action"].name for f in response.context["action_forms"]] == ["route", "decline"]
 
 
-def test_feasibility_answer_through_the_page(client, production_user, catalogue):
+def test_feasibility_answer_through_the_page(
+    client, make_user, production_user, quality_user, catalogue
+):
     request = CustomerRequestFactory(
         kind="customization",
         department="production",
@@ -572,43 +575,17 @@ def test_feasibility_answer_through_the_page(client, production_user, catalogue)
     assert good.status_code == 302
     request.refresh_from_db()
     assert (request.feasible, request.department, request.version) == (True, "sales", 2)
-
-
-def test_production_keeps_seeing_the_request_it_answered(
-    client, make_user, production_user, quality_user, catalogue
-):
-    request = CustomerRequestFactory(
-        kind="customization",
-        department="production",
-        status="in_review",
-        product=catalogue["lemon"],
-        quantity=100,
-        wanted_week=add_weeks(current_week(), 6),
-    )
-    client.force_login(production_user)
-    answered = client.post(
-        reverse("request_action", args=[request.pk, "answer_feasibility"]),
-        {
-            "version": 1,
-            "feasible": "yes",
-            "note": "Sleeve on Canning 2.",
-            "extra_unit_cost": "0.12",
-            "lead_time_weeks": 3,
-        },
-        follow=True,
-    )
-    # The answer went back to Sales; the redirect shows Production what it answered
-    # (it was a 404, "not routed to your department").
-    assert answered.redirect_chain == [(reverse("request_detail", args=[request.pk]), 302)]
-    assert answered.status_code == 200
-    assert answered.context["obj"].department == "sales"
-    assert answered.context["action_forms"] == []
-    assert "Sleeve on Canning 2." in answered.content.decode()
+    # The answer went back to Sales; the redirect shows Production what it answered (it
+    # was a 404, "not routed to your department"), with nothing left for it to do.
+    shown = client.get(good["Location"])
+    assert (good["Location"], shown.status_code) == (f"/requests/{request.pk}/", 200)
+    assert shown.context["action_forms"] == []
+    assert "<dt>Lead time</dt><dd>2 weeks</dd>" in shown.content.decode()
     # A colleague in Production sees it too; Quality, which had no part in it, does not.
     client.force_login(make_user("Production", username="pia"))
-    assert client.get(reverse("request_detail", args=[request.pk])).status_code == 200
+    assert client.get(good["Location"]).status_code == 200
     client.force_login(quality_user)
-    assert client.get(reverse("request_detail", args=[request.pk])).status_code == 404
+    assert client.get(good["Location"]).status_code == 404
 
 
 def test_stale_action_answers_409_and_changes_nothing(client, sales_user, catalogue):
@@ -718,19 +695,7 @@ def test_accepting_an_order_shows_it_being_re_planned_then_what_changed(
     drink = ProductFactory(sku="BEV-1001", production_line=line)
     RunRate.objects.create(product=drink, hours_per_unit=Decimal("0.005"))
     wanted = add_weeks(current_week(), 10)
-    request = CustomerRequestFactory(
-        kind="customization",
-        product=drink,
-        quantity=8000,
-        wanted_week=wanted,
-        status="quoted",
-        feasible=True,
-        extra_unit_cost=Decimal("0.10"),
-        feasibility_lead_time_weeks=3,
-        quoted_unit_price=Decimal("3.54"),
-        department="sales",
-        created_by=sales_user,
-    )
+    request = QuotedOrderFactory(product=drink, wanted_week=wanted, created_by=sales_user)
     client.force_login(sales_user)
     page = reverse("request_detail", args=[request.pk])
     progress = reverse("request_progress", args=[request.pk])

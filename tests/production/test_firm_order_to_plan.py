@@ -17,7 +17,7 @@ from coordination.weeks import add_weeks, current_week
 from demand.models import DemandForecast, SalesActual
 from production.models import QuotaRecommendation, RecomputeRun, RunRate
 from tests.conftest import broker_configured
-from tests.factories import CustomerRequestFactory, LineFactory, ProductFactory, UserFactory
+from tests.factories import LineFactory, ProductFactory, QuotedOrderFactory, UserFactory
 
 LATENCY_SECONDS = 5.0
 
@@ -34,19 +34,7 @@ def test_an_accepted_order_is_firm_demand_in_the_plan_within_5_seconds(celery_wo
         SalesActual(product=drink, week=add_weeks(first, k), units=1000) for k in range(30)
     )
     wanted = add_weeks(current_week(), 10)
-    order = CustomerRequestFactory(
-        kind="customization",
-        product=drink,
-        quantity=8000,
-        wanted_week=wanted,
-        status="quoted",
-        feasible=True,
-        extra_unit_cost=Decimal("0.10"),
-        feasibility_lead_time_weeks=3,
-        quoted_unit_price=Decimal("3.54"),
-        department="sales",
-        created_by=sales,
-    )
+    order = QuotedOrderFactory(product=drink, wanted_week=wanted, created_by=sales)
 
     started = time.monotonic()
     request_accept(actor=sales, request_id=order.pk, expected_version=1)  # commits

@@ -279,6 +279,14 @@ class QuoteForm(VersionedForm):
     wanted_week = WeekField(label="Delivery week")
 
 
+class ChangeOrderForm(VersionedForm):
+    quantity = forms.IntegerField(min_value=1, required=False)
+    wanted_week = WeekField(label="Delivery week", required=False)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label="What the customer changed"
+    )
+
+
 class NoteForm(VersionedForm):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 

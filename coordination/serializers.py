@@ -357,6 +357,15 @@ class QuoteSerializer(VersionSerializer):
     wanted_week = WeekField(required=False, allow_null=True, default=None)
 
 
+class ChangeOrderSerializer(VersionSerializer):
+    quantity = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=-MAX_INT, max_value=MAX_INT
+    )
+    wanted_week = WeekField(required=False, allow_null=True, default=None)
+    # Blank or missing: the service says what it needs, beside the other fields' errors.
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+
+
 class DeclineSerializer(VersionSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("products/new/", products.product_create, name="product_create"),
     path("products/<str:sku>/", products.product_detail, name="product_detail"),
     path("products/<str:sku>/edit/", products.product_edit, name="product_edit"),
+    path("products/<str:sku>/progress/", products.product_progress, name="product_progress"),
     path(
         "products/<str:sku>/specifications/new/",
         products.specification_new,
@@ -54,6 +55,9 @@ urlpatterns = [
     path("requests/inbox/", customer_requests.inbox, name="inbox"),
     path("requests/inbox/<slug:department>/", customer_requests.inbox, name="inbox_department"),
     path("requests/<int:pk>/", customer_requests.request_detail, name="request_detail"),
+    path(
+        "requests/<int:pk>/progress/", customer_requests.request_progress, name="request_progress"
+    ),
     path(
         "requests/<int:pk>/<slug:action>/",
         customer_requests.request_action,

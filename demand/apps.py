@@ -10,7 +10,40 @@ class DemandConfig(AppConfig):
 
         home_panels.register_panels()
         demo.register_demo_parts()
+        self._register_planning_inputs()
         from coordination import timeline
         from demand.models import Promotion
 
         timeline.register(Promotion, timeline.permission_finder(Promotion, "demand.view_promotion"))
+
+    @staticmethod
+    def _register_planning_inputs():
+        from coordination import planning_inputs
+        from coordination.models import RecomputeRequest
+        from demand.models import (
+            DemandForecast,
+            ForecastFit,
+            ForecastRun,
+            MarketingAdjustment,
+            Promotion,
+            PromotionItem,
+            SalesActual,
+        )
+
+        Source = RecomputeRequest.Source
+        planning_inputs.register(
+            Promotion,
+            source=Source.PROMOTION,
+            products=lambda promotion: promotion.items.values_list("product_id", flat=True),
+        )
+        planning_inputs.register(
+            PromotionItem, source=Source.PROMOTION, products=planning_inputs.product_of
+        )
+        planning_inputs.register(
+            MarketingAdjustment, source=Source.ADJUSTMENT, products=planning_inputs.product_of
+        )
+        planning_inputs.register(
+            SalesActual, source=Source.SALES_IMPORT, products=planning_inputs.product_of
+        )
+        for model in (DemandForecast, ForecastFit, ForecastRun):
+            planning_inputs.register_derived(model, "the forecaster's own output")

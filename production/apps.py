@@ -10,4 +10,45 @@ class ProductionConfig(AppConfig):
 
         home_panels.register_panels()
         demo.register_demo_parts()
+        self._register_planning_inputs()
         from production import tasks  # noqa: F401 - registers the pipeline's tasks by name
+
+    @staticmethod
+    def _register_planning_inputs():
+        from coordination import planning_inputs
+        from coordination.models import RecomputeRequest
+        from production.models import (
+            CapacityException,
+            InventoryPosition,
+            ProductionHold,
+            QuotaRecommendation,
+            RecomputeRun,
+            RunRate,
+            ScheduleEntry,
+        )
+
+        Source = RecomputeRequest.Source
+        planning_inputs.register(
+            CapacityException,
+            source=Source.CAPACITY,
+            products=lambda exception: planning_inputs.line_products(exception.line_id),
+        )
+        planning_inputs.register(
+            RunRate, source=Source.CAPACITY, products=planning_inputs.product_of
+        )
+        planning_inputs.register(
+            InventoryPosition, source=Source.INVENTORY, products=planning_inputs.product_of
+        )
+        planning_inputs.register(
+            ProductionHold, source=Source.RECALL, products=planning_inputs.product_of
+        )
+        from production.selectors.outcome import recompute_outcome
+
+        planning_inputs.register_outcome(recompute_outcome)
+        for model in (QuotaRecommendation, RecomputeRun):
+            planning_inputs.register_derived(model, "the planner's own output")
+        planning_inputs.register_derived(
+            ScheduleEntry,
+            "the plan production accepted: the frozen window keeps it, and accepting it "
+            "changes no demand or capacity",
+        )

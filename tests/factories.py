@@ -102,6 +102,21 @@ class CustomerRequestFactory(factory.django.DjangoModelFactory):
     due_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=7))
 
 
+class QuotedOrderFactory(CustomerRequestFactory):
+    """A customization production found feasible (3 weeks) and sales quoted: the customer's
+    next word makes it firm demand. 8,000 units for 10 weeks from now."""
+
+    kind = "customization"
+    quantity = 8000
+    wanted_week = factory.LazyFunction(lambda: add_weeks(current_week(), 10))
+    status = "quoted"
+    feasible = True
+    extra_unit_cost = Decimal("0.10")
+    feasibility_lead_time_weeks = 3
+    quoted_unit_price = Decimal("3.54")
+    department = "sales"
+
+
 # ---------------------------------------------------------------------------- demand
 
 

@@ -20,8 +20,10 @@ ORDER = list(reversed(CONTRACT["contracts"][0]["layers"]))
 # for fewer than 7,000; what is left is the project package (with the request boundary),
 # the API and web machinery every app shares, and the master data (people, products,
 # specifications, lines, customer requests) with its pages, API, admin and demo. This
-# ceiling keeps it from growing back.
-COORDINATION_LINE_BUDGET = 8_400
+# ceiling keeps it from growing back. Raised from 8,400 by issue 15 (no signal bypasses
+# the plan): the registry of planning inputs every app fills, and a firm order's change
+# and cancellation (service, page, REST) with the re-plan they ask for (8,665 then).
+COORDINATION_LINE_BUDGET = 8_700
 
 
 def test_the_contract_names_every_project_app_lowest_last():

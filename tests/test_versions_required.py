@@ -137,6 +137,10 @@ PAGES = {
     "request_detail": lambda: [
         {"pk": r.pk} for r in _one_per(CustomerRequest.objects.all(), "status")
     ],
+    "product_progress": lambda: [{"sku": Product.objects.order_by("sku").first().sku}],
+    "request_progress": lambda: [
+        {"pk": r.pk} for r in _one_per(CustomerRequest.objects.all(), "status")
+    ],
     "planning_detail": lambda: [{"pk": c.pk} for c in PlanningCycle.objects.all()],
     "planning_report": lambda: [{"pk": PlanningCycle.objects.first().pk}],
     "planning_report_csv": lambda: [{"pk": PlanningCycle.objects.first().pk}],

@@ -40,6 +40,8 @@ REQUEST_ACTIONS = {
     "quote": (s.QuoteSerializer, request_services.request_quote),
     "accept": (s.VersionSerializer, request_services.request_accept),
     "decline": (s.DeclineSerializer, request_services.request_decline),
+    "change_order": (s.ChangeOrderSerializer, request_services.request_change_order),
+    "cancel_order": (s.DeclineSerializer, request_services.request_cancel_order),
     "resolve": (s.ResolveSerializer, request_services.request_resolve),
 }
 
@@ -140,6 +142,16 @@ class CustomerRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         return self._transition("decline")
+
+    @_doc("change_order", "The customer changed an accepted order's quantity or week")
+    @action(detail=True, methods=["post"], url_path="change-order")
+    def change_order(self, request, pk=None):
+        return self._transition("change_order")
+
+    @_doc("cancel_order", "The customer cancelled an accepted order: no longer firm demand")
+    @action(detail=True, methods=["post"], url_path="cancel-order")
+    def cancel_order(self, request, pk=None):
+        return self._transition("cancel_order")
 
     @_doc("resolve", "Resolve with a note")
     @action(detail=True, methods=["post"])

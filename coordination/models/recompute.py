@@ -24,7 +24,8 @@ class RecomputeRequest(models.Model):
 
     class Source(models.TextChoices):
         PROMOTION = "promotion", "Promotion"
-        CUSTOMIZATION = "customization", "Accepted customization"
+        CUSTOMIZATION = "customization", "Firm order"
+        PRODUCT = "product", "Product change"
         SALES_IMPORT = "sales_import", "Sales import"
         INVENTORY = "inventory", "Inventory update"
         CAPACITY = "capacity", "Capacity change"

@@ -11,14 +11,15 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from coordination import roles
-from coordination.models import CustomerRequest
+from coordination.models import CustomerRequest, Department
 
 OPEN = ~Q(status__in=CustomerRequest.CLOSED_STATUSES)
 
 
 def visible_requests(user) -> QuerySet[CustomerRequest]:
     """Sales, Marketing and Admin see every request; other roles see the requests routed
-    to their department, assigned to them or logged by them."""
+    to their department, assigned to them or logged by them, and Production the
+    customizations whose feasibility it answered."""
     requests = CustomerRequest.objects.select_related(
         "product", "assignee", "created_by", "product__product_line"
     )
@@ -28,9 +29,13 @@ def visible_requests(user) -> QuerySet[CustomerRequest]:
         return requests
     if not user.has_perm("coordination.view_customerrequest"):
         return requests.none()
-    return requests.filter(
-        Q(department__in=roles.departments_of(user)) | Q(assignee=user) | Q(created_by=user)
-    )
+    departments = roles.departments_of(user)
+    visible = Q(department__in=departments) | Q(assignee=user) | Q(created_by=user)
+    if Department.PRODUCTION in departments:
+        # Production answers feasibility and the request goes back to Sales: Production
+        # keeps seeing what it answered.
+        visible |= Q(feasible__isnull=False)
+    return requests.filter(visible)
 
 
 def filter_requests(

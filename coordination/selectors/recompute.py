@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from coordination import planning_inputs
 from coordination.models import RecomputeRequest
 
 
@@ -28,3 +29,10 @@ def latest_requests_about(subjects: Iterable[models.Model]) -> dict[int, Recompu
 
 def latest_request_about(subject: models.Model) -> RecomputeRequest | None:
     return latest_requests_about([subject]).get(subject.pk)
+
+
+def replan_progress(subject: models.Model) -> dict:
+    """For a page showing a change being re-planned (templates/coordination/_replan_card.html):
+    the latest recompute the change caused and, once done, what it changed in the plan."""
+    recompute = latest_request_about(subject)
+    return {"recompute": recompute, "outcome": planning_inputs.plan_outcome(recompute, subject)}

@@ -8,6 +8,10 @@ the page and the rule cannot disagree.
     new ──route──> triaged ──start_review──> in_review ──resolve──> resolved
     customization: in_review ──answer_feasibility──> (routed back to sales)
                    ──quote──> quoted ──accept──> accepted (firm demand) | decline -> declined
+                   accepted ──change_order──> accepted (new quantity or week)
+                   accepted ──cancel_order──> declined (the firm demand leaves the plan)
+    Accepting, changing or cancelling an order asks for a recompute of its line in the
+    same transaction (coordination/planning_inputs.py).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from coordination import roles
+from coordination import planning_inputs, roles
 from coordination.models import CustomerRequest, Department, Product
 from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
@@ -75,6 +79,22 @@ ACTIONS: dict[str, Action] = {
             "Customer accepted",
             (Status.QUOTED,),
             Status.ACCEPTED,
+            (QUOTING,),
+            (Kind.CUSTOMIZATION,),
+        ),
+        Action(
+            "change_order",
+            "Customer changed the order",
+            (Status.ACCEPTED,),
+            None,
+            (QUOTING,),
+            (Kind.CUSTOMIZATION,),
+        ),
+        Action(
+            "cancel_order",
+            "Customer cancelled the order",
+            (Status.ACCEPTED,),
+            Status.DECLINED,
             (QUOTING,),
             (Kind.CUSTOMIZATION,),
         ),
@@ -236,6 +256,8 @@ def request_log(
         preference=preference,
         priority=priority,
         department=department or DEFAULT_DEPARTMENT.get(kind, Department.SALES),
+        # Routed when logged: the department it goes to has it in its inbox to review.
+        status=Status.TRIAGED,
         created_by=actor,
         due_date=CustomerRequest.due_date_for(
             priority if priority in CustomerRequest.RESPONSE_DAYS else "normal",
@@ -392,6 +414,17 @@ def request_answer_feasibility(
     )
 
 
+def _delivery_week_error(request: CustomerRequest, week) -> str | None:
+    """Why production cannot deliver in `week` (its lead time), or None."""
+    earliest = add_weeks(current_week(), request.feasibility_lead_time_weeks or 0)
+    if week < earliest:
+        return (
+            f"Production needs {request.feasibility_lead_time_weeks} weeks: "
+            f"the earliest delivery week is {iso_label(earliest)}."
+        )
+    return None
+
+
 @transaction.atomic
 def request_quote(
     *,
@@ -416,14 +449,9 @@ def request_quote(
         errors["wanted_week"] = "A quote needs the week the customer wants delivery."
     if errors:
         raise ValidationError(errors)
-    earliest = add_weeks(current_week(), request.feasibility_lead_time_weeks or 0)
-    if request.wanted_week < earliest:
-        raise ValidationError(
-            {
-                "wanted_week": f"Production needs {request.feasibility_lead_time_weeks} weeks: "
-                f"the earliest delivery week is {iso_label(earliest)}."
-            }
-        )
+    error = _delivery_week_error(request, request.wanted_week)
+    if error:
+        raise ValidationError({"wanted_week": error})
     request.quoted_at = timezone.now()
     request.status = Status.QUOTED
     return _finish(
@@ -445,7 +473,7 @@ def request_accept(*, actor, request_id: int, expected_version: int | None) -> C
     _clean_week(request.wanted_week)
     request.status = Status.ACCEPTED
     request.decided_at = timezone.now()
-    return _finish(
+    _finish(
         request,
         actor,
         "accept",
@@ -454,6 +482,93 @@ def request_accept(*, actor, request_id: int, expected_version: int | None) -> C
         f"Customer accepted: {request.quantity} units of {request.product.sku} are firm demand "
         f"in {iso_label(request.wanted_week)}.",
     )
+    _replan(request, actor, "accepted")
+    return request
+
+
+def _replan(request: CustomerRequest, actor, what: str) -> None:
+    """Firm demand changed: the plan of the product's line is recomputed (outbox row in
+    this transaction, worker after commit)."""
+    planning_inputs.input_changed(
+        request,
+        reason=f"Firm order #{request.pk} ({request.quantity} x {request.product.sku} in "
+        f"{iso_label(request.wanted_week)}) {what}",
+        actor=actor,
+        subject=request,
+    )
+
+
+@transaction.atomic
+def request_change_order(
+    *,
+    actor,
+    request_id: int,
+    expected_version: int | None,
+    note: str,
+    quantity=None,
+    wanted_week=None,
+) -> CustomerRequest:
+    """The customer changed an accepted order's quantity or delivery week: the firm
+    demand moves with it."""
+    request = _start(actor, request_id, expected_version, "change_order")
+    old_status = request.status
+    before = (request.quantity, request.wanted_week)
+    errors = {}
+    if quantity not in (None, ""):
+        try:
+            request.quantity = _clean_quantity(quantity)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if wanted_week is not None:
+        error = _delivery_week_error(request, wanted_week)
+        if error:
+            errors["wanted_week"] = error
+        request.wanted_week = wanted_week
+    text = (note or "").strip()
+    if not text:
+        errors["note"] = "Say what the customer changed."
+    if not errors and (request.quantity, request.wanted_week) == before:
+        errors["__all__"] = "Nothing changed: give a new quantity or delivery week."
+    if errors:
+        raise ValidationError(errors)
+    was = f"{before[0]} units in {iso_label(before[1])}"
+    now = f"{request.quantity} units in {iso_label(request.wanted_week)}"
+    _finish(
+        request,
+        actor,
+        "change_order",
+        old_status,
+        ["quantity", "wanted_week"],
+        f"Customer changed the order: {was} → {now}. {text}",
+    )
+    _replan(request, actor, f"changed (was {was})")
+    return request
+
+
+@transaction.atomic
+def request_cancel_order(
+    *, actor, request_id: int, expected_version: int | None, note: str = ""
+) -> CustomerRequest:
+    """The customer cancelled an accepted order: its firm demand leaves the plan."""
+    request = _start(actor, request_id, expected_version, "cancel_order")
+    old_status = request.status
+    text = (note or "").strip()
+    if not text:
+        raise ValidationError({"note": "Say why the customer cancelled."})
+    request.status = Status.DECLINED
+    request.decided_at = timezone.now()
+    request.resolution = f"Order cancelled: {text}"
+    _finish(
+        request,
+        actor,
+        "cancel_order",
+        old_status,
+        ["status", "decided_at", "resolution"],
+        f"Customer cancelled the order: {request.quantity} units of {request.product.sku} in "
+        f"{iso_label(request.wanted_week)} are no longer firm demand. {text}",
+    )
+    _replan(request, actor, "cancelled")
+    return request
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from coordination import planning_inputs
 from coordination.models import Product, ProductLine
 from coordination.permissions import require_permission
 from coordination.services.activity import activity_record, describe_changes
@@ -20,6 +21,15 @@ EDITABLE_FIELDS = (
     "production_line",
     "lead_time_weeks",
     "minimum_batch",
+    "target_service_level",
+    "predecessor",
+)
+# What the forecaster and the planner read of a product: a change re-plans its line
+# (and the line it left).
+PLANNED_FIELDS = (
+    "production_line",
+    "lifecycle",
+    "lead_time_weeks",
     "target_service_level",
     "predecessor",
 )
@@ -79,6 +89,13 @@ def product_create(*, actor, sku: str, **fields) -> Product:
     _validate(product)
     product.save()
     activity_record(target=product, actor=actor, verb="created", message="Created the product.")
+    if product.production_line_id is not None:
+        planning_inputs.input_changed(
+            product,
+            reason=f"New product {product.sku} on {product.production_line}",
+            actor=actor,
+            subject=product,
+        )
     return product
 
 
@@ -90,6 +107,7 @@ def product_update(*, actor, product_id: int, expected_version: int | None, **fi
         raise TypeError(f"Unknown product fields: {sorted(unknown)}")
     product = lock_for_edit(Product.objects.all(), product_id, expected_version)
     before = {name: str(getattr(product, name) or "") for name in fields}
+    old_line_id = product.production_line_id
     for name, value in fields.items():
         setattr(product, name, value)
     _validate(product)
@@ -99,4 +117,12 @@ def product_update(*, actor, product_id: int, expected_version: int | None, **fi
         return product
     save_new_version(product, list(fields))
     activity_record(target=product, actor=actor, verb="updated", message=f"Changed {changes}.")
+    if any(before[name] != after[name] for name in fields if name in PLANNED_FIELDS):
+        planning_inputs.input_changed(
+            product,
+            reason=f"{product.sku}: changed {changes}"[:300],
+            actor=actor,
+            subject=product,
+            also_line_ids=[old_line_id] if old_line_id is not None else [],
+        )
     return product

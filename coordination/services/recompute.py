@@ -33,7 +33,10 @@ def recompute_request(
     actor=None,
     subject: models.Model | None = None,
     enqueue_after_commit: bool = True,
+    also_line_ids: Iterable[int] = (),
 ) -> RecomputeRequest | None:
+    """`also_line_ids`: lines to re-plan besides those the products are made on now
+    (the line a product just left)."""
     ids = sorted({int(pk) for pk in product_ids})
     if not ids:
         return None
@@ -43,6 +46,7 @@ def recompute_request(
                 "production_line_id", flat=True
             )
         )
+        | {int(pk) for pk in also_line_ids}
     )
     request = RecomputeRequest.objects.create(
         source=source,

@@ -8,7 +8,7 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from coordination.models import CustomerRequest, Department, Product, ProductLin
 from coordination.permissions import permission_required
 from coordination.selectors import activity as activity_selectors
 from coordination.selectors import customer_requests as request_selectors
+from coordination.selectors.recompute import replan_progress
 from coordination.services import customer_requests as request_services
 from coordination.web import (
     apply_validation_error,
@@ -141,6 +142,8 @@ ACTION_FORMS = {
     "quote": forms.QuoteForm,
     "accept": forms.VersionedForm,
     "decline": forms.NoteForm,
+    "change_order": forms.ChangeOrderForm,
+    "cancel_order": forms.NoteForm,
     "resolve": forms.ResolveForm,
 }
 
@@ -154,6 +157,8 @@ def _initial_for(action: str, obj: CustomerRequest) -> dict:
         if obj.product is not None and obj.extra_unit_cost is not None:
             suggested = obj.product.unit_price + obj.extra_unit_cost
         initial.update(unit_price=suggested, quantity=obj.quantity, wanted_week=obj.wanted_week)
+    if action == "change_order":
+        initial.update(quantity=obj.quantity, wanted_week=obj.wanted_week)
     return initial
 
 
@@ -177,8 +182,8 @@ def request_detail(request, pk, bound_form=None, bound_action=None, status=200):
             )
         action_forms.append({"action": action, "form": form})
     context = {
+        **_progress(obj),
         "section": "requests",
-        "obj": obj,
         "action_forms": action_forms,
         "open_action": bound_action,
         "events": activity_selectors.timeline_for(obj),
@@ -188,6 +193,18 @@ def request_detail(request, pk, bound_form=None, bound_action=None, status=200):
     return render_page(request, "coordination/request_detail.html", context, status=status)
 
 
+def _progress(obj: CustomerRequest) -> dict:
+    """The re-plan an accepted or cancelled order asked for, and what it changed."""
+    return {"obj": obj, **replan_progress(obj)}
+
+
+@permission_required("coordination.view_customerrequest")
+def request_progress(request, pk):
+    """The re-plan's state, polled by the request page until it is finished."""
+    obj = _request_or_404(request.user, pk)
+    return render(request, "coordination/request_detail.html#progress", _progress(obj))
+
+
 SERVICE_FOR_ACTION = {
     "route": request_services.request_route,
     "start_review": request_services.request_start_review,
@@ -195,6 +212,8 @@ SERVICE_FOR_ACTION = {
     "quote": request_services.request_quote,
     "accept": request_services.request_accept,
     "decline": request_services.request_decline,
+    "change_order": request_services.request_change_order,
+    "cancel_order": request_services.request_cancel_order,
     "resolve": request_services.request_resolve,
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from coordination import forms
@@ -15,6 +15,7 @@ from coordination.permissions import permission_required
 from coordination.selectors import activity as activity_selectors
 from coordination.selectors import products as product_selectors
 from coordination.selectors.notices import notices_for
+from coordination.selectors.recompute import replan_progress
 from coordination.services import products as product_services
 from coordination.services import specifications as spec_services
 from coordination.web import (
@@ -69,8 +70,17 @@ def product_detail(request, sku):
         "events": activity_selectors.timeline_for(product),
         "timeline_target": product,
         "notices": notices_for([product]),
+        **replan_progress(product),
     }
     return render_page(request, "coordination/product_detail.html", context)
+
+
+@permission_required("coordination.view_product")
+def product_progress(request, sku):
+    """The re-plan a change of the product asked for, polled by its page until done."""
+    product = _product_or_404(sku)
+    context = {"product": product, **replan_progress(product)}
+    return render(request, "coordination/product_detail.html#progress", context)
 
 
 def _save_product(request, form, product=None):

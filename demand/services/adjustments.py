@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from coordination import planning_inputs
 from coordination.errors import StaleEditError
-from coordination.models import Product, RecomputeRequest
+from coordination.models import Product
 from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import version_number
-from coordination.services.recompute import recompute_request
 from coordination.weeks import current_week, iso_label
 from demand.models import MarketingAdjustment
 
@@ -83,9 +83,8 @@ def adjustment_set(
         result = existing
         message = f"Adjusted {label} by {units:+,} units: {reason}"
     activity_record(target=product, actor=actor, verb="updated", message=message)
-    recompute_request(
-        product_ids=[product.pk],
-        source=RecomputeRequest.Source.ADJUSTMENT,
+    planning_inputs.input_changed(
+        result or existing,
         reason=f"Forecast adjustment of {product.sku} in {label}",
         actor=actor,
     )

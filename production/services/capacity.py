@@ -8,11 +8,11 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from coordination.models import Line, Product, RecomputeRequest
+from coordination import planning_inputs
+from coordination.models import Line, Product
 from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
-from coordination.services.recompute import recompute_request
 from coordination.weeks import current_week, iso_label
 from production.models import CapacityException, RunRate
 
@@ -31,13 +31,10 @@ def _hours(value, field: str) -> Decimal:
     return hours
 
 
-def _replan(line: Line, actor, reason: str) -> None:
-    recompute_request(
-        product_ids=Product.objects.filter(production_line=line).values_list("pk", flat=True),
-        source=RecomputeRequest.Source.CAPACITY,
-        reason=reason,
-        actor=actor,
-    )
+def _replan(row, actor, reason: str) -> None:
+    """Re-plan what the changed row (a line, a capacity exception, a run rate) affects:
+    coordination/planning_inputs.py knows which products and lines that is."""
+    planning_inputs.input_changed(row, reason=reason, actor=actor)
 
 
 @transaction.atomic
@@ -98,7 +95,7 @@ def capacity_exception_set(*, actor, line_id: int, week, hours, note: str) -> Ca
     )
     message = f"{iso_label(week)}: {value} h ({note})."
     activity_record(target=line, actor=actor, verb="updated", message=message)
-    _replan(line, actor, f"{line} capacity {message}")
+    _replan(exception, actor, f"{line} capacity {message}")
     return exception
 
 
@@ -112,7 +109,7 @@ def capacity_exception_delete(*, actor, exception_id: int) -> None:
     message = f"{iso_label(exception.week)} back to the normal {line.weekly_capacity_hours} h."
     exception.delete()
     activity_record(target=line, actor=actor, verb="updated", message=message)
-    _replan(line, actor, f"{line} capacity {message}")
+    _replan(exception, actor, f"{line} capacity {message}")
 
 
 @transaction.atomic
@@ -129,5 +126,5 @@ def run_rate_set(*, actor, product_id: int, hours_per_unit) -> RunRate:
         product=product, defaults={"hours_per_unit": rate}
     )
     if product.production_line is not None:
-        _replan(product.production_line, actor, f"{product.sku} now takes {rate} h/unit")
+        _replan(run_rate, actor, f"{product.sku} now takes {rate} h/unit")
     return run_rate

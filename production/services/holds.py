@@ -8,8 +8,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from coordination.models import RecomputeRequest
-from coordination.services.recompute import recompute_request
+from coordination import planning_inputs
 from production.models import ProductionHold
 from production.services.schedule import schedule_zero_held
 
@@ -37,12 +36,8 @@ def hold_place(
         held = [h.product_id for h in holds]
         if actor is not None:
             schedule_zero_held(actor=actor, product_ids=held, reason=f"Hold {reference}: {reason}")
-        recompute_request(
-            product_ids=held,
-            source=RecomputeRequest.Source.RECALL,
-            reason=f"Hold {reference}: {reason}"[:300],
-            actor=actor,
-            subject=subject,
+        planning_inputs.input_changed(
+            *holds, reason=f"Hold {reference}: {reason}"[:300], actor=actor, subject=subject
         )
     return holds
 
@@ -54,14 +49,10 @@ def hold_release(*, reference: str, actor=None, product_ids=None, subject=None) 
     )
     if product_ids is not None:
         holds = holds.filter(product_id__in=list(product_ids))
-    released = list(holds.values_list("product_id", flat=True))
+    released = list(holds)
     holds.update(released_at=timezone.now())
     if released:
-        recompute_request(
-            product_ids=released,
-            source=RecomputeRequest.Source.RECALL,
-            reason=f"Hold {reference} released",
-            actor=actor,
-            subject=subject,
+        planning_inputs.input_changed(
+            *released, reason=f"Hold {reference} released", actor=actor, subject=subject
         )
     return len(released)

@@ -1092,6 +1092,8 @@ def test_openapi_schema_describes_every_endpoint_with_its_bodies():
                     "quote",
                     "accept",
                     "decline",
+                    "change-order",
+                    "cancel-order",
                     "resolve",
                 )
             ],

@@ -15,7 +15,7 @@ from coordination.models import ActivityEvent, CustomerRequest
 from coordination.services import customer_requests as services
 from coordination.weeks import add_weeks, current_week, iso_label
 from tests.api_errors import NOT_ALLOWED, NOT_SIGNED_IN, invalid, refused
-from tests.factories import CustomerRequestFactory, ProductFactory
+from tests.factories import CustomerRequestFactory, ProductFactory, QuotedOrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +137,7 @@ def test_sales_logs_a_customization_routed_to_production(as_user, sales_user, le
         "wanted_week": add_weeks(current_week(), 8).isoformat(),
         "preference": "quality_first",
         "priority": "high",
-        "status": "new",
+        "status": "triaged",
         "department": "production",
         "assignee": None,
         "due_date": (timezone.localdate() + dt.timedelta(days=3)).isoformat(),
@@ -146,7 +146,7 @@ def test_sales_logs_a_customization_routed_to_production(as_user, sales_user, le
         "feasibility": None,
         "quoted_unit_price": None,
         "resolution": "",
-        "allowed_actions": ["route"],
+        "allowed_actions": ["route", "decline"],
         "version": 1,
         "created_at": iso(logged.created_at),
         "updated_at": iso(logged.updated_at),
@@ -181,8 +181,9 @@ def test_quality_logs_a_minimal_request_with_defaults_and_an_explicit_department
         logged.quantity,
         logged.wanted_week,
     ) == ("quality", "normal", "balanced", None, None, None)
-    # Quality works in the department it routed to, so it may route and resolve.
-    assert response.json() == body_of(logged, ["route", "resolve"])
+    # Routed when logged; Quality works in that department, so it may route, start the
+    # review and resolve.
+    assert response.json() == body_of(logged, ["route", "start_review", "resolve"])
 
 
 @pytest.mark.parametrize(
@@ -587,16 +588,61 @@ def test_a_customization_goes_from_log_to_firm_demand(
     accepted = sales.post(url(pk, "accept"), {"version": 5}, format="json")
     assert accepted.status_code == 200
     customization.refresh_from_db()
-    assert accepted.json() == body_of(customization, [])
+    # An accepted order can still be cancelled by the customer.
+    assert accepted.json() == body_of(customization, ["change_order", "cancel_order"])
     assert (customization.status, customization.version) == ("accepted", 6)
     assert events(customization) == [
         ("sam", "created", None),
-        ("sam", "transitioned", "route"),
+        ("sam", "updated", "route"),  # routed to production when logged
         ("petra", "transitioned", "start_review"),
         ("petra", "updated", "answer_feasibility"),
         ("sam", "transitioned", "quote"),
         ("sam", "transitioned", "accept"),
     ]
+
+
+def test_an_accepted_order_is_changed_then_cancelled_over_the_api(as_user, sales_user, lemon):
+    customization = QuotedOrderFactory(product=lemon, created_by=sales_user)
+    sales = as_user(sales_user)
+    pk = customization.pk
+    assert sales.post(url(pk, "accept"), {"version": 1}, format="json").status_code == 200
+    refused_change = sales.post(
+        url(pk, "change-order"), {"version": 2, "quantity": 0, "note": ""}, format="json"
+    )
+    assert refused_change.status_code == 400
+    assert refused_change.json()["error"]["fields"] == {
+        "quantity": ["The quantity must be at least 1 unit."],
+        "note": ["Say what the customer changed."],
+    }
+    changed = sales.post(
+        url(pk, "change-order"),
+        {"version": 2, "quantity": 4000, "wanted_week": iso_label(add_weeks(current_week(), 9))},
+        format="json",
+    )
+    assert changed.status_code == 400
+    assert changed.json()["error"]["fields"] == {"note": ["Say what the customer changed."]}
+    changed = sales.post(
+        url(pk, "change-order"),
+        {"version": 2, "quantity": 4000, "note": "Smaller festival"},
+        format="json",
+    )
+    assert changed.status_code == 200
+    assert (changed.json()["status"], changed.json()["quantity"], changed.json()["version"]) == (
+        "accepted",
+        4000,
+        3,
+    )
+    cancelled = sales.post(
+        url(pk, "cancel-order"), {"version": 3, "note": "Festival called off"}, format="json"
+    )
+    assert cancelled.status_code == 200
+    customization.refresh_from_db()
+    assert cancelled.json() == body_of(customization, [])
+    assert (customization.status, customization.resolution) == (
+        "declined",
+        "Order cancelled: Festival called off",
+    )
+    assert [e[2] for e in events(customization)] == ["accept", "change_order", "cancel_order"]
 
 
 def test_decline_and_resolve(as_user, sales_user, quality_user, customization, lemon):
@@ -852,19 +898,20 @@ def test_refused_actions_change_nothing_and_record_nothing(
     assert response.json() == expected
     customization.refresh_from_db()
     assert (customization.status, customization.version, customization.department) == before
-    assert [e[1] for e in events(customization)] == ["created", "transitioned"]
+    # Already triaged when logged: routing it again changed the department, not the status.
+    assert [e[1] for e in events(customization)] == ["created", "updated"]
 
 
-def test_accept_on_a_new_request_is_400(as_user, sales_user, customization):
+def test_accept_before_a_quote_is_400(as_user, sales_user, customization):
     response = as_user(sales_user).post(
         url(customization.pk, "accept"), {"version": 1}, format="json"
     )
     assert response.status_code == 400
     assert response.json() == refused(
-        "“Customer accepted” is not possible while the request is new."
+        "“Customer accepted” is not possible while the request is triaged."
     )
     customization.refresh_from_db()
-    assert (customization.status, customization.version) == ("new", 1)
+    assert (customization.status, customization.version) == ("triaged", 1)
     assert events(customization) == [("sam", "created", None)]
 
 
@@ -959,7 +1006,7 @@ def test_malformed_json_is_400_never_500(as_user, admin_user, customization, act
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
     customization.refresh_from_db()
-    assert (customization.status, customization.version) == ("new", 1)
+    assert (customization.status, customization.version) == ("triaged", 1)
     assert CustomerRequest.objects.count() == 1
     assert events(customization) == [("sam", "created", None)]
 

@@ -48,7 +48,8 @@ def events_of(request):
 
 def test_log_routes_by_kind_and_derives_the_due_date(sales_user, product):
     request = log(sales_user, product, priority="high")
-    assert request.status == "new"
+    # Routed when logged: the status says so.
+    assert request.status == "triaged"
     assert request.department == "production"
     assert request.due_date == timezone.localdate() + dt.timedelta(days=3)
     assert request.version == 1
@@ -93,18 +94,21 @@ def test_production_may_not_log_requests(production_user, product):
 
 def test_full_customization_path_becomes_firm_demand(sales_user, production_user, product):
     request = log(sales_user, product)
-    request = services.request_route(
-        actor=sales_user, request_id=request.pk, expected_version=1, department="production"
-    )
-    assert (request.status, request.version) == ("triaged", 2)
+    # Routed to Production when logged: Production starts the review, no re-routing.
+    assert (request.status, request.department, request.version) == ("triaged", "production", 1)
+    assert [a.name for a in services.allowed_actions(production_user, request)] == [
+        "route",
+        "start_review",
+        "answer_feasibility",
+    ]
     request = services.request_start_review(
-        actor=production_user, request_id=request.pk, expected_version=2
+        actor=production_user, request_id=request.pk, expected_version=1
     )
     assert (request.status, request.assignee) == ("in_review", production_user)
     request = services.request_answer_feasibility(
         actor=production_user,
         request_id=request.pk,
-        expected_version=3,
+        expected_version=2,
         feasible=True,
         note="Sleeve on the canning line.",
         extra_unit_cost="0.12",
@@ -119,12 +123,12 @@ def test_full_customization_path_becomes_firm_demand(sales_user, production_user
         sales_user,
     )
     request = services.request_quote(
-        actor=sales_user, request_id=request.pk, expected_version=4, unit_price="1.85"
+        actor=sales_user, request_id=request.pk, expected_version=3, unit_price="1.85"
     )
     assert (request.status, request.quoted_unit_price) == ("quoted", Decimal("1.85"))
-    request = services.request_accept(actor=sales_user, request_id=request.pk, expected_version=5)
+    request = services.request_accept(actor=sales_user, request_id=request.pk, expected_version=4)
     assert request.status == "accepted"
-    assert request.version == 6
+    assert request.version == 5
     assert selectors.firm_orders() == [
         {
             "product_id": product.pk,
@@ -136,13 +140,11 @@ def test_full_customization_path_becomes_firm_demand(sales_user, production_user
     assert [verb for verb, _ in events_of(request)] == [
         "created",
         "transitioned",
-        "transitioned",
         "updated",  # the feasibility answer keeps the request in review
         "transitioned",
         "transitioned",
     ]
     assert [action for _, action in events_of(request)][1:] == [
-        "route",
         "start_review",
         "answer_feasibility",
         "quote",
@@ -267,10 +269,10 @@ def test_quote_refuses_a_price_that_is_not_positive(sales_user, production_user,
 
 def test_accept_is_refused_before_a_quote(sales_user, product):
     request = log(sales_user, product)
-    with pytest.raises(ValidationError, match="not possible while the request is new"):
+    with pytest.raises(ValidationError, match="not possible while the request is triaged"):
         services.request_accept(actor=sales_user, request_id=request.pk, expected_version=1)
     request.refresh_from_db()
-    assert (request.status, request.version) == ("new", 1)
+    assert (request.status, request.version) == ("triaged", 1)
 
 
 def test_resolve_applies_to_everything_but_customizations(sales_user, marketing_user, product):
@@ -356,8 +358,12 @@ def test_allowed_actions_follow_role_and_state(
     sales_user, production_user, marketing_user, product
 ):
     request = log(sales_user, product)
-    assert [a.name for a in services.allowed_actions(sales_user, request)] == ["route"]
-    assert [a.name for a in services.allowed_actions(production_user, request)] == ["route"]
+    assert [a.name for a in services.allowed_actions(sales_user, request)] == ["route", "decline"]
+    assert [a.name for a in services.allowed_actions(production_user, request)] == [
+        "route",
+        "start_review",
+        "answer_feasibility",
+    ]
     assert services.allowed_actions(marketing_user, request) == []
     request = services.request_route(
         actor=sales_user, request_id=request.pk, expected_version=UNCHECKED, department="production"

@@ -32,6 +32,8 @@ def _kwargs(action: str, draw_feasible: bool) -> dict:
         "quote": {"unit_price": "2.50"},
         "accept": {},
         "decline": {"note": "no"},
+        "change_order": {"note": "more", "quantity": 150},
+        "cancel_order": {"note": "no longer needed"},
         "resolve": {"resolution": "done"},
     }[action]
 
@@ -43,6 +45,8 @@ SERVICE = {
     "quote": services.request_quote,
     "accept": services.request_accept,
     "decline": services.request_decline,
+    "change_order": services.request_change_order,
+    "cancel_order": services.request_cancel_order,
     "resolve": services.request_resolve,
 }
 

@@ -9,14 +9,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coordination.forms import SpecificationForm
-from coordination.models import ActivityEvent, CustomerRequest, Product, Specification
+from coordination.models import (
+    ActivityEvent,
+    CustomerRequest,
+    Product,
+    RecomputeRequest,
+    Specification,
+)
 from coordination.services import customer_requests as request_services
 from coordination.services import specifications as spec_services
 from coordination.weeks import add_weeks, current_week, iso_label
 from tests.factories import (
     CustomerRequestFactory,
+    LineFactory,
     ProductFactory,
     ProductLineFactory,
+    QuotedOrderFactory,
     SpecificationFactory,
 )
 
@@ -135,6 +143,46 @@ def test_product_edit_saves_through_the_service_and_refuses_stale_edits(
     assert "changed by someone else" in stale.content.decode()
     lemon.refresh_from_db()
     assert lemon.name == "Lemon tea v2"
+
+
+def test_phasing_a_product_out_shows_its_line_being_re_planned(
+    client, production_user, catalogue, django_capture_on_commit_callbacks
+):
+    lemon = catalogue["lemon"]
+    client.force_login(production_user)
+    data = {
+        "name": "Lemon tea",
+        "product_line": catalogue["teas"].pk,
+        "lifecycle": "phase_out",
+        "quality_tier": "standard",
+        "unit_price": "2.00",
+        "unit_cost": "1.20",
+        "production_line": lemon.production_line_id,
+        "lead_time_weeks": 1,
+        "minimum_batch": 1,
+        "target_service_level": "0.950",
+        "predecessor": "",
+        "version": 1,
+    }
+    saved = client.post(reverse("product_edit", args=["TEA-LEM-05"]), data, follow=True)
+    assert saved.redirect_chain == [("/products/TEA-LEM-05/", 302)]
+    html = saved.content.decode()
+    assert "<h2>Being re-planned</h2>" in html
+    assert '<p class="muted">TEA-LEM-05: changed lifecycle active → phase_out</p>' in html
+    assert 'hx-get="/products/TEA-LEM-05/progress/" hx-trigger="every 1s"' in html
+    with django_capture_on_commit_callbacks(execute=True):
+        from coordination.services.recompute import enqueue
+
+        enqueue(saved.context["recompute"].pk)
+    html = client.get(reverse("product_progress", args=["TEA-LEM-05"])).content.decode()
+    assert "<h2>What changed in the plan</h2>" in html
+    line = lemon.production_line.name
+    assert f"<li>{line}: 26 quotas changed, 0 units built ahead, 0 units short.</li>" in html
+    # A change the plan does not read asks for no new re-plan.
+    client.post(
+        reverse("product_edit", args=["TEA-LEM-05"]), {**data, "name": "Lemon", "version": 2}
+    )
+    assert RecomputeRequest.objects.count() == 1
 
 
 def test_product_edit_shows_errors_at_the_field_and_keeps_input(client, production_user, catalogue):
@@ -496,7 +544,9 @@ def test_request_detail_offers_only_the_actions_the_role_may_take(
     assert [f["action"].name for f in response.context["action_forms"]] == ["route", "decline"]
 
 
-def test_feasibility_answer_through_the_page(client, production_user, catalogue):
+def test_feasibility_answer_through_the_page(
+    client, make_user, production_user, quality_user, catalogue
+):
     request = CustomerRequestFactory(
         kind="customization",
         department="production",
@@ -525,6 +575,17 @@ def test_feasibility_answer_through_the_page(client, production_user, catalogue)
     assert good.status_code == 302
     request.refresh_from_db()
     assert (request.feasible, request.department, request.version) == (True, "sales", 2)
+    # The answer went back to Sales; the redirect shows Production what it answered (it
+    # was a 404, "not routed to your department"), with nothing left for it to do.
+    shown = client.get(good["Location"])
+    assert (good["Location"], shown.status_code) == (f"/requests/{request.pk}/", 200)
+    assert shown.context["action_forms"] == []
+    assert "<dt>Lead time</dt><dd>2 weeks</dd>" in shown.content.decode()
+    # A colleague in Production sees it too; Quality, which had no part in it, does not.
+    client.force_login(make_user("Production", username="pia"))
+    assert client.get(good["Location"]).status_code == 200
+    client.force_login(quality_user)
+    assert client.get(good["Location"]).status_code == 404
 
 
 def test_stale_action_answers_409_and_changes_nothing(client, sales_user, catalogue):
@@ -623,3 +684,44 @@ def test_voice_of_customer_counts_by_kind_and_preference(client, marketing_user,
 def test_voice_of_customer_is_not_for_production(client, production_user):
     client.force_login(production_user)
     assert client.get(reverse("voice_of_customer")).status_code == 403
+
+
+def test_accepting_an_order_shows_it_being_re_planned_then_what_changed(
+    client, sales_user, django_capture_on_commit_callbacks
+):
+    from production.models import RunRate
+
+    line = LineFactory(name="Canning 2")
+    drink = ProductFactory(sku="BEV-1001", production_line=line)
+    RunRate.objects.create(product=drink, hours_per_unit=Decimal("0.005"))
+    wanted = add_weeks(current_week(), 10)
+    request = QuotedOrderFactory(product=drink, wanted_week=wanted, created_by=sales_user)
+    client.force_login(sales_user)
+    page = reverse("request_detail", args=[request.pk])
+    progress = reverse("request_progress", args=[request.pk])
+    # The worker has not run yet: the page says the order is being re-planned, and polls.
+    accepted = client.post(
+        reverse("request_action", args=[request.pk, "accept"]), {"version": 1}, follow=True
+    )
+    html = accepted.content.decode()
+    assert "<h2>Being re-planned</h2>" in html
+    assert f'hx-get="{progress}" hx-trigger="every 1s"' in html
+    assert '<span class="badge badge-info">Queued</span> Waiting for a planning worker…' in html
+    assert f"8000 units in {iso_label(wanted)}, being re-planned" in html
+    # The worker re-plans Canning 2 (the recompute runs inline after commit here).
+    with django_capture_on_commit_callbacks(execute=True):
+        from coordination.services.recompute import enqueue
+
+        enqueue(accepted.context["recompute"].pk)
+    html = client.get(progress).content.decode()
+    assert "<h2>What changed in the plan</h2>" in html
+    assert "every 1s" not in html
+    made_in = iso_label(add_weeks(wanted, -1))
+    assert (
+        f"<li>Firm orders in {iso_label(wanted)}: 8,000 units of 8,000 demand; "
+        f"8,000 units planned in {made_in} to arrive then.</li>"
+    ) in html
+    # The line's first plan: every one of its 26 weekly quotas is new.
+    assert "<li>Canning 2: 26 quotas changed, 0 units built ahead, 0 units short.</li>" in html
+    html = client.get(page).content.decode()
+    assert f"8000 units in {iso_label(wanted)}, in the plan" in html

@@ -244,12 +244,9 @@ def test_sales_logs_a_customization_that_production_answers(
 
     production = login(new_page(), production_user)
     production.goto(f"/requests/{request.pk}/")
-    expect(production.locator(".page-head .badge").first).to_have_text("New")
-    expect(production.locator("dd", has_text="Waiting for production")).to_be_visible()
-    # New requests are triaged first (routing keeps it with production), then answered.
-    production.locator("summary", has_text="Route").click()
-    production.locator("#actions").get_by_role("button", name="Route").click()
+    # Routed to Production when logged: the status says so and Production answers.
     expect(production.locator(".page-head .badge").first).to_have_text("Triaged")
+    expect(production.locator("dd", has_text="Waiting for production")).to_be_visible()
     production.locator("summary", has_text="Answer feasibility").click()
     form = production.locator("form", has=production.get_by_label("Explanation"))
     form.get_by_label("Feasible", exact=True).check()
@@ -272,6 +269,26 @@ def test_sales_logs_a_customization_that_production_answers(
     request.refresh_from_db()
     assert (request.status, request.feasible, request.department) == ("in_review", True, "sales")
     assert (request.extra_unit_cost, request.feasibility_lead_time_weeks) == (Decimal("0.35"), 3)
+
+    # Sales quotes 200 units, the customer accepts: the order is firm demand, and the page
+    # answers from the plan (the re-plan ran at once: tasks run inline here).
+    sales.locator("summary", has_text="Quote").click()
+    quote = sales.locator("form", has=sales.get_by_label("Quoted unit price"))
+    quote.get_by_label("Quantity").fill("200")
+    quote.get_by_role("button", name="Quote").click()
+    expect(sales.locator(".page-head .badge").first).to_have_text("Quoted")
+    sales.locator("summary", has_text="Customer accepted").click()
+    sales.locator("#actions").get_by_role("button", name="Customer accepted").click()
+    expect(sales.locator(".page-head .badge").first).to_have_text("Accepted")
+    replan = sales.locator("#recompute-progress")
+    expect(replan.get_by_role("heading")).to_have_text("What changed in the plan")
+    expect(replan.locator(".badge")).to_have_text("Up to date")
+    expect(replan.locator("li").first).to_contain_text(
+        f"Firm orders in {week(12)}: 200 units of 260 demand;"
+    )
+    expect(sales.locator("dd", has_text="200 units in")).to_have_text(
+        f"200 units in {week(12)}, in the plan"
+    )
 
 
 def test_a_stop_ship_puts_a_banner_on_the_dashboard_and_zeroes_the_quotas(

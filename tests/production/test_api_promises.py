@@ -4,8 +4,12 @@ in SKUs and ISO weeks; refuses bad input at its field with nothing written; need
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.apps import apps
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from rest_framework.test import APIClient
 
 from coordination.models import Product
@@ -357,3 +361,21 @@ def test_an_api_key_needs_the_promises_read_scope(line):
     assert response.status_code == 200
     assert response.json()["available"] == 5.0
     assert rows() == before
+
+
+# --- the schema ----------------------------------------------------------------------------
+
+
+def test_the_schema_documents_a_question_not_a_create():
+    schema = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(public=True)))
+    operation = schema["paths"][URL]["post"]
+    assert operation["operationId"] == "promises_ask"
+    # Answers 200 and writes nothing: no Idempotency-Key, not among the creates.
+    assert "201" not in operation["responses"]
+    assert {"$ref": "#/components/parameters/IdempotencyKey"} not in operation.get("parameters", [])
+    assert sorted(operation["responses"]) == ["200", "400", "401", "403", "409", "429"]
+    request = operation["requestBody"]["content"]["application/json"]
+    assert sorted(request["examples"]) == ["AQuantityPerWeek", "OneQuantityByOneWeek"]
+    answer = operation["responses"]["200"]["content"]["application/json"]
+    assert answer["schema"] == {"$ref": "#/components/schemas/Promise"}
+    assert list(answer["examples"]) == ["PartByTheWeek,AllTwoWeeksLater"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.apps import apps
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from rest_framework.test import APIClient
@@ -27,11 +26,11 @@ from tests.factories import (
     RecomputeRunFactory,
     RunRateFactory,
 )
+from tests.tables import rows
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/promises/"
-PROJECT_APPS = ("coordination", "demand", "production", "recalls", "planning")
 
 
 def week(offset: int):
@@ -82,14 +81,6 @@ def line():
             )
     plan(line, {"BEV-A": [10, 10, 10, 10], "BEV-B": [5, 5, 5, 5]})
     return line
-
-
-def rows() -> dict[str, int]:
-    return {
-        model._meta.label: model._default_manager.count()
-        for app in PROJECT_APPS
-        for model in apps.get_app_config(app).get_models()
-    }
 
 
 def api(user) -> APIClient:

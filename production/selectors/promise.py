@@ -191,7 +191,7 @@ def promise_answer(
     line = product.production_line
     first_week = current_week()
     state, run_id = line_state(line, first_week=first_week)
-    if product.pk not in state._index:
+    if product.pk not in state.products:
         # Made on the line since its plan (or moved to it): the next recompute plans it.
         _refuse(
             "product",

@@ -42,6 +42,9 @@ _READ_PLANNING = {
     "production.view_scheduleentry",
 }
 _IMPORT_SALES = {"demand.add_salesimport", "demand.add_salesactual"}
+# Who asks the plan whether an order can be made, and when: the departments that talk to
+# customers and the one that answers them.
+_ASK_PROMISE = {"production.ask_promise"}
 # Every role reads the planning review; the departments at the table record its outcome.
 _READ_PLANNING_REVIEW = {
     "planning.view_planningcycle",
@@ -72,6 +75,7 @@ _MANAGE_RECALLS = {
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     MARKETING: _READ_MASTER_DATA
     | _READ_PLANNING
+    | _ASK_PROMISE
     | _IMPORT_SALES
     | _READ_RECALLS
     | _PLANNING_REVIEW_MEMBER
@@ -97,6 +101,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
     SALES: _READ_MASTER_DATA
     | _READ_PLANNING
+    | _ASK_PROMISE
     | _IMPORT_SALES
     | _READ_RECALLS
     | _PLANNING_REVIEW_MEMBER
@@ -113,6 +118,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
     PRODUCTION: _READ_MASTER_DATA
     | _READ_PLANNING
+    | _ASK_PROMISE
     | _READ_RECALLS
     | _MANAGE_RECALLS
     | _PLANNING_REVIEW_MEMBER

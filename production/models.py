@@ -204,6 +204,7 @@ class QuotaRecommendation(models.Model):
 
     class Meta:
         ordering = ["product", "week"]
+        permissions = [("ask_promise", "Can ask the plan how much of an order it can deliver")]
         constraints = [
             models.UniqueConstraint(fields=["product", "week"], name="recommendation_once"),
             models.CheckConstraint(

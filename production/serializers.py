@@ -6,11 +6,12 @@ stale edits) stay in the services, whose errors the shared handler turns into 40
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api.fields import VersionRequired, WeekField
+from coordination.api.fields import MAX_INT, VersionRequired, WeekField, parse_api_week
 from coordination.models import Line, Product, RecomputeRequest
 from production.models import CapacityException, QuotaRecommendation, RecomputeRun, ScheduleEntry
 from production.selectors.schedule import recommendation_explanation
@@ -375,3 +376,102 @@ class CapacityExceptionSetSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
     )
+
+
+# --- Promises (capable-to-promise) -------------------------------------------------------
+
+_MAX_UNITS = {"max_value": "That is more than any plan holds: ask for at most {max_value}."}
+
+
+class _UnitsField(serializers.IntegerField):
+    """Whole units, bounded to what a database integer holds; more than 0 is the
+    service's rule (production.selectors.promise), worded there."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_value=MAX_INT, min_value=-MAX_INT, error_messages=_MAX_UNITS, **kwargs)
+
+
+class PromiseRequestSerializer(serializers.Serializer):
+    """{"product", "quantity", "week"}, or {"product", "per_week": {week: units}}."""
+
+    product = serializers.CharField(max_length=40, help_text="The product's SKU.")
+    quantity = _UnitsField(required=False, help_text="Units wanted by `week`.")
+    week = WeekField(required=False, help_text="The week the customer wants it by.")
+    per_week = serializers.DictField(
+        child=_UnitsField(),
+        required=False,
+        allow_empty=False,
+        help_text="Instead of quantity and week: units wanted per week, "
+        '{"2027-W10": 400, "2027-W12": 400}.',
+    )
+
+    def validate_per_week(self, value):
+        weeks: dict = {}
+        for key, units in value.items():
+            try:
+                week = parse_api_week(key)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from exc
+            if week is None:
+                raise serializers.ValidationError("Name each week, e.g. 2027-W10.")
+            weeks[week] = weeks.get(week, 0) + units
+        return weeks
+
+    def validate(self, attrs):
+        if "per_week" in attrs:
+            extra = sorted({"quantity", "week"} & set(attrs))
+            if extra:
+                raise serializers.ValidationError(
+                    {key: ["Give quantity and week, or per_week, not both."] for key in extra}
+                )
+            return attrs
+        missing = {
+            "quantity": "Give the units wanted, e.g. 800.",
+            "week": "Choose the week, e.g. 2027-W10.",
+        }
+        errors = {name: [text] for name, text in missing.items() if name not in attrs}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class PromiseWeekSerializer(serializers.Serializer):
+    week = serializers.CharField(help_text="ISO week, e.g. 2027-W10.")
+    units = serializers.FloatField()
+
+
+class PromiseDisplacedSerializer(serializers.Serializer):
+    product = serializers.CharField(help_text="SKU whose forecast demand becomes short.")
+    week = serializers.CharField(help_text="The week the shortfall is waiting at its end.")
+    units = serializers.FloatField(help_text="Units more waiting then than in the plan.")
+
+
+class PromiseSerializer(serializers.Serializer):
+    """What production.selectors.promise.promise_answer answers."""
+
+    product = serializers.CharField()
+    line = serializers.CharField(help_text="The line that makes it.")
+    plan_run = serializers.IntegerField(help_text="The recompute run of the plan asked.")
+    quantity = serializers.FloatField(help_text="Units asked for in all.")
+    week = serializers.CharField(help_text="The wanted week (the last one asked for).")
+    requested = PromiseWeekSerializer(many=True)
+    available = serializers.FloatField(
+        help_text="Units deliverable by the weeks asked without breaking a firm order or "
+        "the frozen window."
+    )
+    full = serializers.BooleanField(help_text="The whole quantity by the wanted week.")
+    earliest_week = serializers.CharField(
+        allow_null=True,
+        help_text="The earliest week by which the whole quantity can be delivered; null "
+        "when not within the plan's horizon (see `reason`).",
+    )
+    reason = serializers.CharField(help_text="Why there is no earliest week, else empty.")
+    delivers = PromiseWeekSerializer(
+        many=True,
+        help_text="The deliveries the figures below describe: the whole order at the "
+        "earliest week, or the available part at the weeks asked.",
+    )
+    uses = PromiseWeekSerializer(
+        many=True, help_text="Weeks whose production of the product grows, and by how much."
+    )
+    displaces = PromiseDisplacedSerializer(many=True)

@@ -33,6 +33,8 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     "quotas:write": frozenset({"production.view_quotarecommendation", "production.plan_line"}),
+    # Asking for a promise writes nothing (production.api.promises).
+    "promises:read": frozenset({"production.ask_promise"}),
     "sales:read": frozenset({"demand.view_salesactual"}),
     "sales:write": frozenset({"demand.add_salesimport", "demand.add_salesactual"}),
     "inventory:read": frozenset({"production.view_inventoryposition"}),

@@ -1,8 +1,9 @@
 """REST endpoints of the production app, under /api/v1/."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from production.api import inventory, lines, quotas, runs, schedules, webhooks
+from production.api import inventory, lines, promises, quotas, runs, schedules, webhooks
 
 # SimpleRouter (no API root view): every app's router shares the /api/v1/ prefix.
 router = SimpleRouter()
@@ -18,4 +19,5 @@ urlpatterns: list = [
     *runs.urlpatterns,
     *lines.urlpatterns,
     *webhooks.urlpatterns,
+    path("promises/", promises.PromiseView.as_view(), name="api-promise"),
 ]

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
@@ -29,11 +28,11 @@ from recalls.services import incidents
 from tests.api_errors import invalid
 from tests.factories import LineFactory, ProductFactory, QuotaRecommendationFactory
 from tests.production.seen import seen_cell, seen_schedule
+from tests.tables import rows  # a replay must change no table
 
 pytestmark = pytest.mark.django_db
 
 HEADER = "Idempotency-Key"
-PROJECT_APPS = ("coordination", "demand", "production", "recalls", "planning")
 
 SCHEMA = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(public=True)))
 CREATES = sorted(
@@ -176,15 +175,6 @@ REQUESTS = {
     ),
     "webhooks_create": lambda w: ("/api/v1/webhooks/", {"url": "https://erp.example.com/hook"}),
 }
-
-
-def rows() -> dict[str, int]:
-    """How many rows every table of Tandem holds: a replay must change none."""
-    return {
-        model._meta.label: model._default_manager.count()
-        for app in PROJECT_APPS
-        for model in apps.get_app_config(app).get_models()
-    }
 
 
 def client_for(user) -> APIClient:

@@ -107,15 +107,13 @@ def test_a_database_from_before_the_move_migrates_forward_with_every_row_kept():
         ("production", "line", "Production"),
     ]
 
-    # The move's three migrations and whatever later ones the apps have gained since.
-    forward = MigrationExecutor(connection).migration_plan(leaves)
-    assert len(forward) >= 3
+    # The move's three migrations and whatever was added after them, each recorded once.
+    forward = len(MigrationExecutor(connection).migration_plan(leaves))
+    assert forward >= 3
     migrate(leaves)
 
     after_counts = row_counts()
-    assert after_counts.pop("django_migrations") == before_counts.pop("django_migrations") + len(
-        forward
-    )
+    assert after_counts.pop("django_migrations") == before_counts.pop("django_migrations") + forward
     assert after_counts == before_counts
     assert all(before_counts[table] for table in MOVED_TABLES)  # the demo filled each one
     assert fingerprint() == before_print

@@ -8,7 +8,7 @@ calls `input_changed` in the write's transaction: it writes the outbox row
 
 A model the planner reads but that only the pipeline itself writes (the forecasts it
 stores, the schedule production accepts from its answer) is registered as `derived`,
-with the reason. tests/coordination/test_planning_inputs.py captures the tables the
+with the reason. tests/test_planning_inputs.py captures the tables the
 forecaster and the planner query and fails if one of them is in neither list.
 """
 

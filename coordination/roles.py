@@ -55,15 +55,18 @@ _READ_PLANNING_REVIEW = {
     "planning.view_planningscenario",
 }
 _PLANNING_REVIEW_MEMBER = _READ_PLANNING_REVIEW | {"planning.record_cycle_decision"}
-# Every role reads recalls: everyone handles a recall from one place.
-_READ_RECALLS = {
-    "recalls.view_recallincident",
-    "recalls.view_affectedlot",
-    "recalls.view_recalltask",
-    "recalls.view_pressinquiry",
-    "recalls.view_statement",
-    "recalls.view_customernotification",
-}
+# Every role reads recalls: everyone handles a recall from one place. The API's
+# `recalls:read` scope grants the same set (coordination/api/scopes.py).
+READ_RECALLS = frozenset(
+    {
+        "recalls.view_recallincident",
+        "recalls.view_affectedlot",
+        "recalls.view_recalltask",
+        "recalls.view_pressinquiry",
+        "recalls.view_statement",
+        "recalls.view_customernotification",
+    }
+)
 _MANAGE_RECALLS = {
     "recalls.manage_recall",
     "recalls.add_recallincident",
@@ -77,7 +80,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _READ_PLANNING
     | _ASK_PROMISE
     | _IMPORT_SALES
-    | _READ_RECALLS
+    | READ_RECALLS
     | _PLANNING_REVIEW_MEMBER
     | {
         "planning.sign_demand",
@@ -103,7 +106,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _READ_PLANNING
     | _ASK_PROMISE
     | _IMPORT_SALES
-    | _READ_RECALLS
+    | READ_RECALLS
     | _PLANNING_REVIEW_MEMBER
     | {
         "planning.sign_orders",
@@ -119,7 +122,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     PRODUCTION: _READ_MASTER_DATA
     | _READ_PLANNING
     | _ASK_PROMISE
-    | _READ_RECALLS
+    | READ_RECALLS
     | _MANAGE_RECALLS
     | _PLANNING_REVIEW_MEMBER
     | {
@@ -149,7 +152,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
     QUALITY: _READ_MASTER_DATA
     | _READ_PLANNING
-    | _READ_RECALLS
+    | READ_RECALLS
     | _MANAGE_RECALLS
     | _READ_PLANNING_REVIEW
     | {"coordination.add_customerrequest", "recalls.approve_statement"},

@@ -11,17 +11,10 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
+from coordination.roles import READ_RECALLS
+
 READ = "read"
 WRITE = "write"
-
-_VIEW_RECALLS = {
-    "recalls.view_recallincident",
-    "recalls.view_affectedlot",
-    "recalls.view_recalltask",
-    "recalls.view_pressinquiry",
-    "recalls.view_statement",
-    "recalls.view_customernotification",
-}
 
 SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     "schedules:read": frozenset({"production.view_scheduleentry"}),
@@ -62,7 +55,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     "requests:write": frozenset(
         {"coordination.view_customerrequest", "coordination.add_customerrequest"}
     ),
-    "recalls:read": frozenset(_VIEW_RECALLS),
+    "recalls:read": READ_RECALLS,
     "webhooks:read": frozenset(
         {"production.view_webhookendpoint", "production.view_webhookdelivery"}
     ),

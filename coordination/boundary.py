@@ -30,6 +30,8 @@ from django.shortcuts import render
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
+from coordination.api.support import error_body
+
 NUL = "\x00"
 MAX_JSON_DEPTH = 32
 NUL_MESSAGE = "Remove the NUL character (\\u0000): Tandem does not accept it in any text."
@@ -163,9 +165,7 @@ def is_api(request: HttpRequest) -> bool:
 
 
 def api_error(code: str, message: str, status: int, fields: dict | None = None) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status
-    )
+    return JsonResponse(error_body(code, message, fields), status=status)
 
 
 def refusal_response(request: HttpRequest, refusal: Refused) -> HttpResponse:

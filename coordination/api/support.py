@@ -172,8 +172,7 @@ def exception_handler(exc, context):
         code = getattr(exc, "default_code", "error")
         if isinstance(detail, exceptions.ErrorDetail) and detail.code:
             code = detail.code
-    body = {"error": {"code": code, "message": message, "fields": fields}}
-    response.data = body
+    response.data = error_body(code, message, fields)
     return response
 
 
@@ -231,7 +230,10 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 500
 
 
+def error_body(code: str, message: str, fields=None) -> dict:
+    """The one shape of every API error (see the module docstring)."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
 def error_response(code: str, message: str, http_status: int, fields=None) -> Response:
-    return Response(
-        {"error": {"code": code, "message": message, "fields": fields or {}}}, status=http_status
-    )
+    return Response(error_body(code, message, fields), status=http_status)

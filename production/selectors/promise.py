@@ -166,8 +166,12 @@ def _product(sku: str) -> Product:
         .values_list("reason", flat=True)
     )
     if holds:
-        _refuse("product", f"{product.sku} cannot be promised: on hold ({'; '.join(holds)}).")
+        _refuse("product", _held(product, "; ".join(holds)))
     return product
+
+
+def _held(product: Product, reason: str) -> str:
+    return f"{product.sku} cannot be promised: on hold ({reason})."
 
 
 def _units(value: float) -> float:
@@ -249,8 +253,7 @@ def _message(refused: PromiseRefused, product: Product, first_week, state: LineS
     """The engine's refusal in SKUs and weeks a person reads (its own speaks indices)."""
     line = product.production_line
     if refused.code == "held":
-        reason = state.hold_reason[product.pk]
-        return f"{product.sku} cannot be promised: on hold ({reason})."
+        return _held(product, state.hold_reason[product.pk])
     if refused.code == "past":
         return f"The week is in the past; this week is {iso_label(first_week)}."
     if refused.code == "frozen":

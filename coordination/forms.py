@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -277,6 +278,22 @@ class QuoteForm(VersionedForm):
     unit_price = forms.DecimalField(max_digits=12, decimal_places=2, label="Quoted unit price")
     quantity = forms.IntegerField(min_value=1)
     wanted_week = WeekField(label="Delivery week")
+    confirm_below_floor = forms.BooleanField(
+        required=False, label="Quote below cost or the margin floor anyway"
+    )
+    floor_reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why (only below the floor)",
+    )
+
+
+class QuoteMarginForm(forms.Form):
+    """The price (and quantity) typed so far in the quote form, for its margin preview."""
+
+    unit_price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    quantity = forms.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
 
 
 class ChangeOrderForm(VersionedForm):

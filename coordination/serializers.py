@@ -277,6 +277,7 @@ class CustomerRequestSerializer(serializers.ModelSerializer):
             "created_by",
             "feasibility",
             "quoted_unit_price",
+            "quote_floor_reason",
             "resolution",
             "allowed_actions",
             "version",
@@ -355,6 +356,15 @@ class QuoteSerializer(VersionSerializer):
         required=False, allow_null=True, default=None, min_value=-MAX_INT, max_value=MAX_INT
     )
     wanted_week = WeekField(required=False, allow_null=True, default=None)
+    confirm_below_floor = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Quote a price below cost, or below the margin floor, anyway "
+        "(with `floor_reason`). Without it such a quote is a 400 at `confirm_below_floor`.",
+    )
+    floor_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000
+    )
 
 
 class ChangeOrderSerializer(VersionSerializer):

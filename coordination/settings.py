@@ -190,6 +190,13 @@ AXES_VERBOSE = False
 TRUSTED_PROXIES = config.env_networks(ENV, "TRUSTED_PROXIES")
 CLIENT_IP_HEADER = ENV.get("CLIENT_IP_HEADER", "X-Forwarded-For").strip() or "X-Forwarded-For"
 
+# Quoting a customization (coordination/services/customer_requests.py): a price whose
+# margin over unit cost + the customization's extra cost is below this percentage (or a
+# price below cost) needs an explicit confirmation with a reason, kept on the timeline.
+QUOTE_MARGIN_FLOOR_PERCENT = config.env_int(
+    ENV, "QUOTE_MARGIN_FLOOR_PERCENT", default=10, minimum=0
+)
+
 # The throttle counters live in the cache; per process unless CACHE_URL names Redis.
 CACHES = {"default": config.cache_config(ENV)}
 

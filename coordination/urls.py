@@ -59,6 +59,11 @@ urlpatterns = [
         "requests/<int:pk>/progress/", customer_requests.request_progress, name="request_progress"
     ),
     path(
+        "requests/<int:pk>/quote-margin/",
+        customer_requests.request_quote_margin,
+        name="request_quote_margin",
+    ),
+    path(
         "requests/<int:pk>/<slug:action>/",
         customer_requests.request_action,
         name="request_action",

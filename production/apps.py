@@ -45,6 +45,10 @@ class ProductionConfig(AppConfig):
         from production.selectors.outcome import recompute_outcome
 
         planning_inputs.register_outcome(recompute_outcome)
+        from coordination import promising
+        from production.selectors.promise import promise_answer
+
+        promising.register(promise_answer)
         for model in (QuotaRecommendation, RecomputeRun):
             planning_inputs.register_derived(model, "the planner's own output")
         planning_inputs.register_derived(

@@ -141,6 +141,9 @@ PAGES = {
     "request_progress": lambda: [
         {"pk": r.pk} for r in _one_per(CustomerRequest.objects.all(), "status")
     ],
+    "request_quote_margin": lambda: [
+        {"pk": r.pk} for r in _one_per(CustomerRequest.objects.all(), "status")
+    ],
     "planning_detail": lambda: [{"pk": c.pk} for c in PlanningCycle.objects.all()],
     "planning_report": lambda: [{"pk": PlanningCycle.objects.first().pk}],
     "planning_report_csv": lambda: [{"pk": PlanningCycle.objects.first().pk}],

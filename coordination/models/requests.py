@@ -104,6 +104,8 @@ class CustomerRequest(models.Model):
     feasibility_at = models.DateTimeField(null=True, blank=True)
     quoted_unit_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     quoted_at = models.DateTimeField(null=True, blank=True)
+    # Sales' reason for quoting below cost or below the margin floor (blank otherwise).
+    quote_floor_reason = models.TextField("why below the margin floor", blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 
     version = models.PositiveIntegerField(default=1, editable=False)

@@ -19,17 +19,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from coordination import planning_inputs, roles
+from coordination import planning_inputs, promising, roles
 from coordination.models import CustomerRequest, Department, Product
 from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
-from coordination.weeks import add_weeks, current_week, iso_label
+from coordination.weeks import add_weeks, current_week, iso_label, parse_week, weeks_between
 
 Status = CustomerRequest.Status
 Kind = CustomerRequest.Kind
@@ -388,12 +389,14 @@ def request_answer_feasibility(
     request.status = Status.IN_REVIEW
     request.department = Department.SALES
     request.assignee = request.created_by if request.created_by.is_active else None
-    answer = (
-        f"Feasible: +{request.extra_unit_cost} per unit, {request.feasibility_lead_time_weeks} "
-        f"weeks lead time."
-        if feasible
-        else "Not feasible."
-    )
+    answer = "Not feasible."
+    if feasible:
+        earliest = add_weeks(current_week(), request.feasibility_lead_time_weeks)
+        answer = (
+            f"Feasible: +{request.extra_unit_cost} per unit, {request.feasibility_lead_time_weeks} "
+            f"weeks lead time (delivery from {iso_label(earliest)})."
+        )
+    answer += _plan_said(request)
     return _finish(
         request,
         actor,
@@ -412,6 +415,51 @@ def request_answer_feasibility(
         ],
         f"{answer} {request.feasibility_note} Back to Sales to quote.",
     )
+
+
+def plan_promise(request: CustomerRequest) -> promising.RequestPromise | None:
+    """The plan's answer to this request while it is being reviewed or quoted (None for
+    other kinds, and once accepted or closed: an accepted order is in the plan already)."""
+    if request.kind != Kind.CUSTOMIZATION or request.status not in (
+        Status.NEW,
+        Status.TRIAGED,
+        Status.IN_REVIEW,
+        Status.QUOTED,
+    ):
+        return None
+    sku = request.product.sku if request.product_id else ""
+    return promising.promise_for(sku, request.quantity, request.wanted_week)
+
+
+def suggested_lead_time(promise: promising.RequestPromise | None) -> int | None:
+    """Weeks from this week to the plan's earliest week for the whole quantity: the lead
+    time production confirms unless it knows better (None when the plan has none)."""
+    if promise is None or promise.answer is None or promise.answer.earliest_week is None:
+        return None
+    return weeks_between(current_week(), parse_week(promise.answer.earliest_week))
+
+
+def _plan_said(request: CustomerRequest) -> str:
+    """The plan's promise when production answered, for the timeline: what production
+    confirmed can be read beside what the plan offered."""
+    promise = plan_promise(request)
+    if promise is None or not promise.asked:
+        return ""
+    if promise.answer is None:
+        return f" The plan could not be asked: {promise.refusal}"
+    answer = promise.answer
+    said = f" The plan (run #{answer.plan_run}) could deliver"
+    if answer.full:
+        return f"{said} all {answer.quantity:g} units by {answer.week}."
+    said += f" {answer.available:g} of {answer.quantity:g} units by {answer.week}"
+    if answer.earliest_week is None:
+        return f"{said}; all of them {answer.reason[:1].lower()}{answer.reason[1:]}"
+    said += f", all by {answer.earliest_week}."
+    suggested = suggested_lead_time(promise)
+    confirmed = request.feasibility_lead_time_weeks
+    if request.feasible and confirmed is not None and confirmed < suggested:
+        said += f" Production confirmed {suggested - confirmed} week(s) less than the plan."
+    return said
 
 
 def _delivery_week_error(request: CustomerRequest, week) -> str | None:
@@ -434,7 +482,12 @@ def request_quote(
     unit_price,
     quantity=None,
     wanted_week=None,
+    confirm_below_floor: bool = False,
+    floor_reason: str = "",
 ) -> CustomerRequest:
+    """Sales quotes a price for a feasible customization. A price below cost (unit cost +
+    the customization's extra cost) or below the margin floor needs `confirm_below_floor`
+    and a `floor_reason`, both kept on the timeline."""
     request = _start(actor, request_id, expected_version, "quote")
     old_status = request.status
     request.quoted_unit_price = _money(unit_price, "unit_price", allow_zero=False)
@@ -452,16 +505,114 @@ def request_quote(
     error = _delivery_week_error(request, request.wanted_week)
     if error:
         raise ValidationError({"wanted_week": error})
+    margin = quote_margin(request, request.quoted_unit_price)
+    request.quote_floor_reason = ""
+    if margin.below_floor:
+        reason = (floor_reason or "").strip()
+        errors = {}
+        if not confirm_below_floor:
+            errors["confirm_below_floor"] = (
+                f"{margin.warning()} Confirm to quote it anyway, and say why."
+            )
+        if not reason:
+            errors["floor_reason"] = "Say why this price is below the floor (kept on the record)."
+        if errors:
+            raise ValidationError(errors, code="below_margin_floor")
+        request.quote_floor_reason = reason
     request.quoted_at = timezone.now()
     request.status = Status.QUOTED
+    message = (
+        f"Quoted {request.quantity} units at {request.quoted_unit_price} each for "
+        f"{iso_label(request.wanted_week)}: {margin.sentence()}"
+    )
+    if request.quote_floor_reason:
+        message += f" Confirmed below the floor: {request.quote_floor_reason}"
     return _finish(
         request,
         actor,
         "quote",
         old_status,
-        ["quoted_unit_price", "quantity", "wanted_week", "quoted_at", "status"],
-        f"Quoted {request.quantity} units at {request.quoted_unit_price} each for "
-        f"{iso_label(request.wanted_week)}.",
+        [
+            "quoted_unit_price",
+            "quantity",
+            "wanted_week",
+            "quoted_at",
+            "status",
+            "quote_floor_reason",
+        ],
+        message,
+    )
+
+
+@dataclass(frozen=True)
+class QuoteMargin:
+    """What a quoted unit price earns over the unit cost plus the customization's extra."""
+
+    unit_cost: Decimal
+    extra_unit_cost: Decimal
+    price: Decimal
+    floor_percent: int
+    quantity: int | None = None
+
+    @property
+    def cost(self) -> Decimal:
+        return self.unit_cost + self.extra_unit_cost
+
+    @property
+    def per_unit(self) -> Decimal:
+        return self.price - self.cost
+
+    @property
+    def percent(self) -> Decimal:
+        """Margin as a percentage of the price, one decimal."""
+        return (self.per_unit * 100 / self.price).quantize(Decimal("0.1"))
+
+    @property
+    def floor_price(self) -> Decimal:
+        """The lowest price at the floor, rounded up to the cent."""
+        floor = Decimal(self.floor_percent) / 100
+        if floor >= 1:
+            return self.cost
+        return (self.cost / (1 - floor)).quantize(Decimal("0.01"), rounding="ROUND_CEILING")
+
+    @property
+    def below_cost(self) -> bool:
+        return self.price < self.cost
+
+    @property
+    def below_floor(self) -> bool:
+        return self.below_cost or self.price < self.floor_price
+
+    @property
+    def total(self) -> Decimal | None:
+        return None if self.quantity is None else self.per_unit * self.quantity
+
+    def sentence(self) -> str:
+        total = self.total
+        text = f"margin {self.per_unit} per unit ({self.percent} %)"
+        if total is not None:
+            text += f", {total} in total"
+        cost = f"{self.cost} ({self.unit_cost} + {self.extra_unit_cost} extra)"
+        return f"{text} over a cost of {cost}."
+
+    def warning(self) -> str:
+        if self.below_cost:
+            return f"{self.price} is below the cost of {self.cost} per unit."
+        return (
+            f"{self.price} earns {self.percent} %, below the {self.floor_percent} % margin floor "
+            f"(at least {self.floor_price})."
+        )
+
+
+def quote_margin(request: CustomerRequest, price, quantity: int | None = None) -> QuoteMargin:
+    """The margin of `price` on this customization, for `quantity` (default: the
+    request's)."""
+    return QuoteMargin(
+        unit_cost=request.product.unit_cost,
+        extra_unit_cost=request.extra_unit_cost or Decimal("0"),
+        price=Decimal(price),
+        floor_percent=settings.QUOTE_MARGIN_FLOOR_PERCENT,
+        quantity=quantity or request.quantity,
     )
 
 

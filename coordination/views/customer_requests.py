@@ -148,8 +148,13 @@ ACTION_FORMS = {
 }
 
 
-def _initial_for(action: str, obj: CustomerRequest) -> dict:
+def _initial_for(action: str, obj: CustomerRequest, promise=None) -> dict:
     initial = {"version": obj.version}
+    if action == "answer_feasibility":
+        # Production starts from what the plan can promise, and confirms or changes it.
+        lead_time = request_services.suggested_lead_time(promise)
+        if lead_time is not None:
+            initial.update(feasible="yes", lead_time_weeks=lead_time)
     if action == "route":
         initial.update(department=obj.department, assignee=obj.assignee_id, priority=obj.priority)
     if action == "quote":
@@ -172,13 +177,27 @@ def _action_auto_id(action: str) -> str:
 def request_detail(request, pk, bound_form=None, bound_action=None, status=200):
     obj = _request_or_404(request.user, pk)
     actions = request_services.allowed_actions(request.user, obj)
+    # Asked on open, from the line's current plan, while production reviews or sales quotes.
+    promise = request_services.plan_promise(obj)
     action_forms = []
     for action in actions:
         if action.name == bound_action and bound_form is not None:
             form = bound_form
         else:
             form = ACTION_FORMS[action.name](
-                initial=_initial_for(action.name, obj), auto_id=_action_auto_id(action.name)
+                initial=_initial_for(action.name, obj, promise),
+                auto_id=_action_auto_id(action.name),
+            )
+        if action.name == "quote":
+            # The margin under the form follows the price as it is typed.
+            form.fields["unit_price"].widget.attrs.update(
+                {
+                    "hx-get": reverse("request_quote_margin", args=[obj.pk]),
+                    "hx-trigger": "input changed delay:300ms",
+                    "hx-include": "closest form",
+                    "hx-target": "#quote-margin",
+                    "hx-swap": "outerHTML",
+                }
             )
         action_forms.append({"action": action, "form": form})
     context = {
@@ -186,11 +205,42 @@ def request_detail(request, pk, bound_form=None, bound_action=None, status=200):
         "section": "requests",
         "action_forms": action_forms,
         "open_action": bound_action,
+        "promise": promise,
+        "suggested_lead_time": request_services.suggested_lead_time(promise),
+        "margin": _quote_margin(obj, actions, bound_form if bound_action == "quote" else None),
         "events": activity_selectors.timeline_for(obj),
         "timeline_target": obj,
         "today": timezone.localdate(),
     }
     return render_page(request, "coordination/request_detail.html", context, status=status)
+
+
+def _quote_margin(obj: CustomerRequest, actions, bound_form=None):
+    """The margin shown beside the quote form: of the price typed (when re-shown with
+    errors), else of the suggested price; None when the user cannot quote."""
+    if "quote" not in {action.name for action in actions}:
+        return None
+    price = _initial_for("quote", obj).get("unit_price")
+    quantity = None
+    if bound_form is not None:
+        typed = getattr(bound_form, "cleaned_data", {})
+        price = typed["unit_price"] if (typed.get("unit_price") or 0) > 0 else price
+        quantity = typed.get("quantity")
+    return request_services.quote_margin(obj, price, quantity) if price else None
+
+
+@permission_required("coordination.view_customerrequest")
+def request_quote_margin(request, pk):
+    """The margin of the price being typed in the quote form (htmx, as the rep types)."""
+    obj = _request_or_404(request.user, pk)
+    actions = request_services.allowed_actions(request.user, obj)
+    form = forms.QuoteMarginForm(request.GET)
+    price = form.cleaned_data["unit_price"] if form.is_valid() else None
+    margin = None
+    if "quote" in {action.name for action in actions} and price:
+        margin = request_services.quote_margin(obj, price, form.cleaned_data.get("quantity"))
+    context = {"obj": obj, "margin": margin}
+    return render(request, "coordination/request_detail.html#quote-margin", context)
 
 
 def _progress(obj: CustomerRequest) -> dict:

@@ -233,7 +233,7 @@ def promise_answer(
         earliest_week=None if result.earliest_week is None else label(result.earliest_week),
         reason=reason,
         delivers=[WeekUnits(label(w.week), _units(w.units)) for w in result.delivers],
-        uses=[WeekUnits(label(w.week), _units(w.units)) for w in result.uses],
+        uses=[WeekUnits(label(w.week), _units(w.units)) for w in result.uses if _units(w.units)],
         displaces=_displaced(result.displaces, label),
     )
 

@@ -95,6 +95,7 @@ def body_of(obj: CustomerRequest, allowed: list[str]) -> dict:
         "quoted_unit_price": None
         if obj.quoted_unit_price is None
         else f"{obj.quoted_unit_price:.2f}",
+        "quote_floor_reason": obj.quote_floor_reason,
         "resolution": obj.resolution,
         "allowed_actions": allowed,
         "version": obj.version,
@@ -145,6 +146,7 @@ def test_sales_logs_a_customization_routed_to_production(as_user, sales_user, le
         "created_by": "sam",
         "feasibility": None,
         "quoted_unit_price": None,
+        "quote_floor_reason": "",
         "resolution": "",
         "allowed_actions": ["route", "decline"],
         "version": 1,

@@ -217,6 +217,9 @@ def test_week_tables_scroll_sideways_from_the_keyboard_keeping_their_row_names(
 def test_sales_logs_a_customization_that_production_answers(
     new_page, login, sales_user, production_user, world
 ):
+    """Log -> production reviews with the plan's promise -> quote with the margin in
+    sight -> the customer accepts -> the plan carries the order."""
+    recompute(world["product"])  # the line's current plan, which the promise answers from
     sales = login(new_page(), sales_user)
     sales.goto("/requests/new/")
     sales.get_by_label("Customer name").fill("Greenway Grocers")
@@ -224,7 +227,7 @@ def test_sales_logs_a_customization_that_production_answers(
     sales.get_by_label("Product SKU").fill(SKU)
     sales.get_by_label("Summary").fill("Lemon tea in 1 l glass bottles")
     sales.get_by_text("Details, quantity and wanted week").click()
-    sales.get_by_label("Quantity").fill("5000")
+    sales.get_by_label("Quantity").fill("300")
     sales.get_by_label("Wanted week").fill(week(12))
     sales.get_by_role("button", name="Log request").click()
 
@@ -234,7 +237,7 @@ def test_sales_logs_a_customization_that_production_answers(
     assert (request.kind, request.department, request.quantity, request.created_by) == (
         "customization",
         "production",
-        5000,
+        300,
         sales_user,
     )
     expect(logged).to_have_text(
@@ -247,11 +250,17 @@ def test_sales_logs_a_customization_that_production_answers(
     # Routed to Production when logged: the status says so and Production answers.
     expect(production.locator(".page-head .badge").first).to_have_text("Triaged")
     expect(production.locator("dd", has_text="Waiting for production")).to_be_visible()
+    # The plan's answer, computed on open: 40 spare hours a week cover 300 units by week 12.
+    promise = production.locator("#promise")
+    expect(promise.locator(".badge")).to_have_text(f"All 300 units by {week(12)}")
+    expect(promise).to_contain_text(f"12 weeks (delivery of everything from {week(12)})")
+    expect(promise.locator("dd").nth(2)).to_have_text("no other demand")
     production.locator("summary", has_text="Answer feasibility").click()
     form = production.locator("form", has=production.get_by_label("Explanation"))
-    form.get_by_label("Feasible", exact=True).check()
+    # Production starts from the plan's answer and confirms it.
+    expect(form.get_by_label("Feasible", exact=True)).to_be_checked()
+    expect(form.get_by_label("Lead time (weeks)")).to_have_value("12")
     form.get_by_label("Extra cost per unit").fill("0.35")
-    form.get_by_label("Lead time (weeks)").fill("3")
     form.get_by_label("Explanation").fill("Glass line runs it on Tuesdays.")
     form.get_by_role("button", name="Answer feasibility").click()
     expect(production.locator("ul.messages li")).to_have_text(
@@ -265,21 +274,39 @@ def test_sales_logs_a_customization_that_production_answers(
     expect(facts.locator(".badge-ok")).to_have_text("Feasible")
     expect(facts).to_contain_text("Glass line runs it on Tuesdays.")
     expect(facts.locator("dd").nth(2)).to_have_text("0.35")
-    expect(facts.locator("dd").nth(3)).to_have_text("3 weeks")
+    expect(facts.locator("dd").nth(3)).to_have_text("12 weeks")
     request.refresh_from_db()
     assert (request.status, request.feasible, request.department) == ("in_review", True, "sales")
-    assert (request.extra_unit_cost, request.feasibility_lead_time_weeks) == (Decimal("0.35"), 3)
+    assert (request.extra_unit_cost, request.feasibility_lead_time_weeks) == (Decimal("0.35"), 12)
 
-    # Sales quotes 200 units, the customer accepts: the order is firm demand, and the page
-    # answers from the plan (the re-plan ran at once: tasks run inline here).
+    # Sales quotes 200 units with the margin in sight (cost 1.20 + 0.35 extra); a price
+    # below the 10 % floor needs a confirmation with a reason.
     sales.locator("summary", has_text="Quote").click()
     quote = sales.locator("form", has=sales.get_by_label("Quoted unit price"))
+    margin = quote.locator("#quote-margin")
+    expect(margin).to_have_text(
+        "Cost 1.55 per unit (1.20 + 0.35 extra). At 2.35: margin 0.80 per unit (34.0 %), "
+        "240.00 in total. Floor 10 % (at least 1.73)."
+    )
     quote.get_by_label("Quantity").fill("200")
+    quote.get_by_label("Quoted unit price").fill("1.60")
+    expect(margin).to_have_text(
+        "Cost 1.55 per unit (1.20 + 0.35 extra). At 1.60: margin 0.05 per unit (3.1 %), "
+        "10.00 in total. 1.60 earns 3.1 %, below the 10 % margin floor (at least 1.73)."
+    )
+    quote.get_by_role("button", name="Quote").click()
+    quote = sales.locator("form", has=sales.get_by_label("Quoted unit price"))
+    expect(quote).to_contain_text("Confirm to quote it anyway, and say why.")
+    expect(sales.locator(".page-head .badge").first).to_have_text("In review")
+    quote.get_by_label("Quote below cost or the margin floor anyway").check()
+    quote.get_by_label("Why (only below the floor)").fill("Trial order for a new chain.")
     quote.get_by_role("button", name="Quote").click()
     expect(sales.locator(".page-head .badge").first).to_have_text("Quoted")
+    expect(facts).to_contain_text("Below the margin floor: Trial order for a new chain.")
     sales.locator("summary", has_text="Customer accepted").click()
     sales.locator("#actions").get_by_role("button", name="Customer accepted").click()
     expect(sales.locator(".page-head .badge").first).to_have_text("Accepted")
+    # The plan carries the order (the re-plan ran at once: tasks run inline here).
     replan = sales.locator("#recompute-progress")
     expect(replan.get_by_role("heading")).to_have_text("What changed in the plan")
     expect(replan.locator(".badge")).to_have_text("Up to date")
@@ -289,6 +316,7 @@ def test_sales_logs_a_customization_that_production_answers(
     expect(sales.locator("dd", has_text="200 units in")).to_have_text(
         f"200 units in {week(12)}, in the plan"
     )
+    expect(sales.locator("#promise")).to_have_count(0)
 
 
 def test_a_stop_ship_puts_a_banner_on_the_dashboard_and_zeroes_the_quotas(

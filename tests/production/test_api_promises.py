@@ -63,6 +63,10 @@ def plan(line, units: dict[str, list[float]]):
 
 @pytest.fixture
 def line():
+    return two_product_line()
+
+
+def two_product_line():
     """tests/production/test_promise.py's two_products, in the database: BEV-A and BEV-B,
     1 hour a unit, lead time 0, 15 hours a week, weeks 0-3, week 0 frozen. The plan makes
     A 10 and B 5 every week. Firm: A 10 in week 2, B 5 in week 1, both covered by frozen

@@ -45,7 +45,13 @@ def env_list(environ: Mapping[str, str], name: str, default: list[str]) -> list[
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+def env_int(
+    environ: Mapping[str, str],
+    name: str,
+    default: int,
+    minimum: int = 1,
+    maximum: int | None = None,
+) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -53,10 +59,9 @@ def env_int(environ: Mapping[str, str], name: str, default: int, minimum: int = 
         value = int(raw)
     except ValueError:
         value = minimum - 1
-    if value < minimum:
-        raise ImproperlyConfigured(
-            f"{name} must be a whole number of at least {minimum}; got {raw!r}."
-        )
+    if value < minimum or (maximum is not None and value > maximum):
+        within = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+        raise ImproperlyConfigured(f"{name} must be a whole number {within}; got {raw!r}.")
     return value
 
 

@@ -327,8 +327,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 RECONCILE_SECONDS = 5
 
 # Weeks ahead, from this week, that forecasts, the plan, the production dashboard and the
-# planning review cover: one horizon for every app.
-PLANNING_HORIZON_WEEKS = 26
+# planning review cover: one horizon for every app. Weeks beyond it (a long promotion, a
+# far order) are kept and planned when they enter it; the answers say so.
+PLANNING_HORIZON_WEEKS = config.env_int(
+    ENV, "PLANNING_HORIZON_WEEKS", default=26, minimum=13, maximum=104
+)
+# A promotion longer than this many weeks needs an explicit confirmation when saved.
+LONG_PROMOTION_WEEKS = 26
 CELERY_BEAT_SCHEDULE: dict = {
     "reconcile-recompute-requests": {
         "task": "production.reconcile_recompute_requests",

@@ -35,6 +35,32 @@ def week_range(start: dt.date, count: int) -> list[dt.date]:
     return [add_weeks(first, i) for i in range(count)]
 
 
+def horizon_end() -> dt.date:
+    """The last week of the planning horizon (settings.PLANNING_HORIZON_WEEKS from this week)."""
+    from django.conf import settings
+
+    return add_weeks(current_week(), settings.PLANNING_HORIZON_WEEKS - 1)
+
+
+def outside_horizon(start: dt.date, end: dt.date, what: str = "The promotion") -> str:
+    """A sentence saying which of the weeks start..end lie beyond the planning horizon and
+    that they are planned when they enter it; "" when all of them are within it."""
+    last = horizon_end()
+    if end <= last:
+        return ""
+    horizon = f"the plan's horizon (to {iso_label(last)})"
+    if start > last:
+        weeks = f"in {iso_label(end)}" if start == end else f"from {iso_label(start)}"
+        return f"{what} {weeks} lies beyond {horizon}: it will be planned as it enters it."
+    first_out = add_weeks(last, 1)
+    if first_out == end:
+        return f"Week {iso_label(end)} lies beyond {horizon}: it will be planned when it enters it."
+    return (
+        f"Weeks {iso_label(first_out)} to {iso_label(end)} lie beyond {horizon}: they will "
+        "be planned as they enter it."
+    )
+
+
 def iso_label(week: dt.date) -> str:
     year, number, _ = week.isocalendar()
     return f"{year}-W{number:02d}"

@@ -20,6 +20,9 @@ class PromotionForm(ShowsHiddenFieldErrors, forms.Form):
     start_week = WeekField(label="First week")
     end_week = WeekField(label="Last week")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    confirm_long = forms.BooleanField(
+        required=False, label="Yes, it runs longer than 26 weeks", initial=False
+    )
     # Editing only: the version edited (the view refuses an edit without it, saying so).
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 

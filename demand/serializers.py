@@ -97,7 +97,8 @@ class PromotionSerializer(serializers.ModelSerializer):
 
 class PromotionSavedSerializer(PromotionSerializer):
     """A promotion as retrieve, create, update and status changes return it: with the
-    other live promotions it overlaps on the same products, for marketing to check."""
+    other live promotions it overlaps on the same products, and the weeks that lie beyond
+    the plan's horizon (planned as they enter it), for marketing to check."""
 
     warnings = serializers.SerializerMethodField()
 
@@ -135,6 +136,13 @@ class _PromotionFieldsSerializer(serializers.Serializer):
         allow_empty=True,  # the service says why a promotion needs a product
         max_length=MAX_ITEMS,
         help_text="The promoted products.",
+    )
+    confirm_long = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text="Needed (true) to save a promotion longer than 26 weeks: without it such "
+        "a promotion is a 400 at `confirm_long`.",
     )
 
     def _check_period(self, start: dt.date | None, end: dt.date | None) -> None:

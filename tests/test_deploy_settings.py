@@ -171,11 +171,37 @@ def test_the_signin_and_webhook_settings_follow_the_environment(monkeypatch):
         ("WEBHOOK_ALLOWED_NETWORKS", "intranet", "WEBHOOK_ALLOWED_NETWORKS must list"),
         ("TRUSTED_PROXIES", "10.0.0.0/33", "TRUSTED_PROXIES must list"),
         ("SIGNIN_LOCKOUT_MINUTES", "0", "SIGNIN_LOCKOUT_MINUTES must be a whole number"),
+        (
+            "PLANNING_HORIZON_WEEKS",
+            "12",
+            "PLANNING_HORIZON_WEEKS must be a whole number from 13 to 104; got '12'.",
+        ),
+        (
+            "PLANNING_HORIZON_WEEKS",
+            "105",
+            "PLANNING_HORIZON_WEEKS must be a whole number from 13 to 104; got '105'.",
+        ),
+        ("PLANNING_HORIZON_WEEKS", "half a year", "PLANNING_HORIZON_WEEKS must be a whole"),
+        (
+            "QUOTE_MARGIN_FLOOR_PERCENT",
+            "-5",
+            "QUOTE_MARGIN_FLOOR_PERCENT must be a whole number of at least 0; got '-5'.",
+        ),
     ],
 )
 def test_a_bad_value_stops_the_start(monkeypatch, name, value, message):
     with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
         settings_under(monkeypatch, {name: value})
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, (26, 10)), ({"PLANNING_HORIZON_WEEKS": "13", "QUOTE_MARGIN_FLOOR_PERCENT": "0"}, (13, 0)),
+     ({"PLANNING_HORIZON_WEEKS": "104", "QUOTE_MARGIN_FLOOR_PERCENT": "25"}, (104, 25))],
+)  # fmt: skip
+def test_the_horizon_and_the_quote_floor_follow_the_environment(monkeypatch, env, expected):
+    values = settings_under(monkeypatch, env)
+    assert (values["PLANNING_HORIZON_WEEKS"], values["QUOTE_MARGIN_FLOOR_PERCENT"]) == expected
 
 
 def test_proxy_ssl_header_parsing():

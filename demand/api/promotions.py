@@ -41,7 +41,7 @@ from coordination.selectors.recompute import latest_requests_about
 from demand import serializers as s
 from demand.models import Promotion, PromotionItem
 from demand.selectors.lift import suggest_lift
-from demand.selectors.promotions import promotion_overlaps
+from demand.selectors.promotions import promotion_warnings
 from demand.services import promotions as services
 
 ERRORS = {
@@ -145,7 +145,7 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         context = {
             **self.get_serializer_context(),
             "recomputes": latest_requests_about([promotion]),
-            "warnings": promotion_overlaps(promotion),
+            "warnings": promotion_warnings(promotion),
         }
         return Response(s.PromotionSavedSerializer(promotion, context=context).data, http_status)
 

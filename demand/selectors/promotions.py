@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from coordination.weeks import current_week
+from coordination.weeks import current_week, outside_horizon
 from demand.models import Promotion, PromotionItem
 
 
@@ -29,6 +29,17 @@ def promotion_overlaps(promotion: Promotion) -> list[str]:
             f"Overlaps “{other.name}” ({other.get_status_display().lower()}) on "
             f"{item.product.sku} in {other.period_label}."
         )
+    return warnings
+
+
+def promotion_warnings(promotion: Promotion) -> list[str]:
+    """What marketing should know about a saved promotion: the live promotions it overlaps,
+    and the weeks the plan does not cover yet."""
+    warnings = promotion_overlaps(promotion)
+    if promotion.status != Promotion.Status.CANCELLED:
+        beyond = outside_horizon(promotion.start_week, promotion.end_week)
+        if beyond:
+            warnings.append(beyond)
     return warnings
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -21,7 +22,7 @@ from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
 from coordination.services.recompute import recompute_request
-from coordination.weeks import current_week, iso_label
+from coordination.weeks import current_week, iso_label, weeks_between
 from demand.models import Promotion, PromotionItem
 from demand.selectors.lift import suggest_lift
 from demand.selectors.promotions import promotions_a_hold_puts_at_risk
@@ -98,9 +99,13 @@ def check_period(start, end) -> None:
         )
 
 
-def _validate(promotion: Promotion, *, creating: bool, items=None):
+def _validate(
+    promotion: Promotion, *, creating: bool, items=None, check_length: bool = False,
+    confirm_long: bool = False,
+):  # fmt: skip
     """Check the promotion and (if given) its items; report every error at once.
-    Returns the cleaned items."""
+    Returns the cleaned items. With `check_length`, a promotion longer than
+    settings.LONG_PROMOTION_WEEKS needs `confirm_long` (a typo in a year is common)."""
     errors: dict[str, list[str]] = {}
     start, end = promotion.start_week, promotion.end_week
     try:
@@ -110,6 +115,13 @@ def _validate(promotion: Promotion, *, creating: bool, items=None):
     else:
         if creating and end and end < current_week():
             errors["end_week"] = [f"{iso_label(end)} has passed: plan a future promotion."]
+        weeks = weeks_between(start, end) + 1 if start and end else 0
+        if check_length and weeks > settings.LONG_PROMOTION_WEEKS and not confirm_long:
+            errors["confirm_long"] = [
+                f"{promotion.period_label} is {weeks} weeks, longer than "
+                f"{settings.LONG_PROMOTION_WEEKS}: confirm that the promotion really runs "
+                "that long."
+            ]
     if not errors:
         try:
             promotion.full_clean(exclude=["created_by", "updated_by"])
@@ -180,6 +192,7 @@ def promotion_create(
     channel: str = Promotion.Channel.ALL,
     status: str = Status.DRAFT,
     notes: str = "",
+    confirm_long: bool = False,
 ) -> Promotion:
     require_permission(actor, "demand.add_promotion", "Your role may not create promotions.")
     _check_status_permission(actor, status)
@@ -196,7 +209,9 @@ def promotion_create(
         created_by=actor,
         updated_by=actor,
     )
-    cleaned = _validate(promotion, creating=True, items=items)
+    cleaned = _validate(
+        promotion, creating=True, items=items, check_length=True, confirm_long=confirm_long
+    )
     promotion.save()
     _save_items(promotion, cleaned)
     activity_record(
@@ -213,7 +228,13 @@ def promotion_create(
 
 @transaction.atomic
 def promotion_update(
-    *, actor, promotion_id: int, expected_version: int | None, items=None, **fields
+    *,
+    actor,
+    promotion_id: int,
+    expected_version: int | None,
+    items=None,
+    confirm_long: bool = False,
+    **fields,
 ) -> Promotion:
     require_permission(actor, "demand.change_promotion", "Your role may not change promotions.")
     unknown = set(fields) - set(FIELDS)
@@ -227,10 +248,18 @@ def promotion_update(
     if promotion.status != Status.DRAFT:
         _check_status_permission(actor, promotion.status)
     before_products = set(promotion.items.values_list("product_id", flat=True))
+    period_before = (promotion.start_week, promotion.end_week)
     for name, value in fields.items():
         setattr(promotion, name, value.strip() if isinstance(value, str) else value)
     promotion.updated_by = actor
-    cleaned = _validate(promotion, creating=False, items=items)
+    cleaned = _validate(
+        promotion,
+        creating=False,
+        items=items,
+        # Asked again only when the weeks change: editing a confirmed long one's notes is not.
+        check_length=(promotion.start_week, promotion.end_week) != period_before,
+        confirm_long=confirm_long,
+    )
     save_new_version(promotion, [*fields, "updated_by"])
     if cleaned is not None:
         _save_items(promotion, cleaned)

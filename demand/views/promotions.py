@@ -24,7 +24,7 @@ from demand import forms
 from demand.models import Promotion
 from demand.selectors import promotions_view as selectors
 from demand.selectors.lift import suggest_lift
-from demand.selectors.promotions import promotion_overlaps
+from demand.selectors.promotions import promotion_warnings
 from demand.services import promotions as services
 
 VERSION_MISSING = (
@@ -136,7 +136,7 @@ def _form_page(request, promotion: Promotion | None):
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Saved “{saved.name}” ({saved.get_status_display()}).")
-            for warning in promotion_overlaps(saved):
+            for warning in promotion_warnings(saved):
                 messages.warning(request, warning)
             return redirect("promotion_detail", pk=saved.pk)
     if wants_more:
@@ -220,7 +220,7 @@ def promotion_detail(request, pk):
         "items": list(promotion.items.all()),
         "recompute": latest_request_about(promotion),
         "status_actions": [a for a in STATUS_ACTIONS if a[0] in allowed],
-        "warnings": promotion_overlaps(promotion),
+        "warnings": promotion_warnings(promotion),
         "events": timeline_for(promotion),
         "timeline_target": promotion,
         "ended": promotion.end_week < current_week(),

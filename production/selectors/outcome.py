@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db import models
 
 from coordination.models import CustomerRequest, RecomputeRequest
-from coordination.weeks import iso_label
+from coordination.weeks import iso_label, outside_horizon
 from production.models import QuotaRecommendation, RecomputeRun
 
 
@@ -41,7 +41,10 @@ def _firm_order(request: CustomerRequest) -> list[str]:
     )
     week = iso_label(request.wanted_week)
     if row is None:
-        return [f"{week} is beyond the plan's horizon: no quota covers it yet."]
+        beyond = outside_horizon(request.wanted_week, request.wanted_week, "The order")
+        if beyond:
+            return [beyond]
+        return [f"No quota covers {week} yet."]
     said = [
         f"Firm orders in {week}: {row.firm_orders:,.0f} units of {row.demand:,.0f} demand; "
         f"{row.recommended_units:,.0f} units planned in {iso_label(row.week)} to arrive then."

@@ -17,7 +17,7 @@ from coordination.permissions import permission_required
 from coordination.selectors.notices import notices_for
 from coordination.services.recompute import recompute_request
 from coordination.web import apply_validation_error, render_page
-from coordination.weeks import iso_label, parse_week
+from coordination.weeks import iso_label, outside_horizon, parse_week
 from demand.models import Promotion
 from production import forms
 from production.models import QuotaRecommendation
@@ -284,7 +284,12 @@ def promotion_impact(request, pk):
     promotion = Promotion.objects.filter(pk=pk).first()
     if promotion is None:
         raise Http404("No such promotion.")
-    context = {"promotion": promotion, "answers": selectors.promotion_impact(promotion)}
+    context = {
+        "promotion": promotion,
+        "answers": selectors.promotion_impact(promotion),
+        # Production answers for the weeks it plans; later ones are planned as they come.
+        "beyond_horizon": outside_horizon(promotion.start_week, promotion.end_week),
+    }
     template = "production/promotion_impact.html"
     if request.htmx:
         template += "#impact"

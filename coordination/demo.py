@@ -129,6 +129,14 @@ FAMILIES = (
         Product.QualityTier.STANDARD,
     ),
 )
+# Shelf life and the life customers require left at shipment, in weeks: juices keep a
+# few months, teas and sports drinks half a year, waters a year.
+SHELF_LIFE = {
+    "Iced Tea": (26, 8),
+    "Sparkling Water": (52, 12),
+    "Fruit Juice": (12, 4),
+    "Sports Drinks": (26, 8),
+}
 SIZE_LABELS = {
     "05": "500 ml bottle",
     "15": "1.5 l bottle",
@@ -180,6 +188,10 @@ def seed_products() -> dict[str, int]:
                         "production_line": lines[line_name],
                         "lead_time_weeks": 1 if line_name != "Carton 3" else 2,
                         "minimum_batch": 500 if big else 1000,
+                        # Whole pallets: 250 large or 500 small units.
+                        "batch_size": 250 if big else 500,
+                        "shelf_life_weeks": SHELF_LIFE[family][0],
+                        "min_remaining_life_weeks": SHELF_LIFE[family][1],
                         "target_service_level": Decimal("0.950")
                         if tier != Product.QualityTier.PREMIUM
                         else Decimal("0.980"),
@@ -214,6 +226,9 @@ def seed_products() -> dict[str, int]:
             "production_line": old.production_line,
             "lead_time_weeks": old.lead_time_weeks,
             "minimum_batch": old.minimum_batch,
+            "batch_size": old.batch_size,
+            "shelf_life_weeks": old.shelf_life_weeks,
+            "min_remaining_life_weeks": old.min_remaining_life_weeks,
             "predecessor": old,
             "lifecycle": Product.Lifecycle.CONCEPT,
         },

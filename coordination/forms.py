@@ -122,6 +122,9 @@ class ProductForm(ShowsHiddenFieldErrors, forms.ModelForm):
             "production_line",
             "lead_time_weeks",
             "minimum_batch",
+            "batch_size",
+            "shelf_life_weeks",
+            "min_remaining_life_weeks",
             "target_service_level",
             "predecessor",
         ]

@@ -87,6 +87,9 @@ class ProductSerializer(serializers.ModelSerializer):
             "production_line",
             "lead_time_weeks",
             "minimum_batch",
+            "batch_size",
+            "shelf_life_weeks",
+            "min_remaining_life_weeks",
             "target_service_level",
             "predecessor",
             "current_specification",
@@ -130,7 +133,31 @@ class ProductInputSerializer(serializers.Serializer):
     lead_time_weeks = serializers.IntegerField(
         required=False, min_value=-MAX_INT, max_value=MAX_INT
     )
-    minimum_batch = serializers.IntegerField(required=False, min_value=-MAX_INT, max_value=MAX_INT)
+    minimum_batch = serializers.IntegerField(
+        required=False,
+        min_value=-MAX_INT,
+        max_value=MAX_INT,
+        help_text="The minimum run: a week's production is 0 or at least this many units.",
+    )
+    batch_size = serializers.IntegerField(
+        required=False,
+        min_value=-MAX_INT,
+        max_value=MAX_INT,
+        help_text="Production comes in whole multiples of this many units.",
+    )
+    shelf_life_weeks = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=-MAX_INT,
+        max_value=MAX_INT,
+        help_text="Weeks a unit stays sellable after it is made; null: it keeps.",
+    )
+    min_remaining_life_weeks = serializers.IntegerField(
+        required=False,
+        min_value=-MAX_INT,
+        max_value=MAX_INT,
+        help_text="Weeks of shelf life customers require left when a unit ships.",
+    )
     target_service_level = serializers.DecimalField(max_digits=4, decimal_places=3, required=False)
     predecessor = SkuField(required=False, allow_null=True)
 

@@ -49,6 +49,10 @@ class ProductionConfig(AppConfig):
         from production.selectors.promise import promise_answer
 
         promising.register(promise_answer)
+        from coordination.services import products
+        from production.services.capacity import product_runs_fit
+
+        products.register_check(product_runs_fit)
         for model in (QuotaRecommendation, RecomputeRun):
             planning_inputs.register_derived(model, "the planner's own output")
         planning_inputs.register_derived(

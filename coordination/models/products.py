@@ -4,6 +4,7 @@ made on, and each product's versioned specifications."""
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -101,8 +102,30 @@ class Product(models.Model):
         validators=[MaxValueValidator(26)],
         help_text="Weeks from production to availability.",
     )
+    # The plant's constraints on a week's production (production/engine: batches and
+    # minimum runs; shelf life caps the stock built ahead).
     minimum_batch = models.PositiveIntegerField(
-        default=1, validators=[MinValueValidator(1)], help_text="Smallest run worth making."
+        "minimum run",
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="A week's production is 0 or at least this many units.",
+    )
+    batch_size = models.PositiveIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(10_000_000)],
+        help_text="Production comes in whole multiples of this many units.",
+    )
+    shelf_life_weeks = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(520)],
+        help_text="Weeks a unit stays sellable after it is made. Blank: it keeps.",
+    )
+    min_remaining_life_weeks = models.PositiveSmallIntegerField(
+        "minimum remaining life at shipment",
+        default=0,
+        validators=[MaxValueValidator(520)],
+        help_text="Weeks of shelf life customers require left when a unit ships.",
     )
     target_service_level = models.DecimalField(
         max_digits=4,
@@ -139,6 +162,16 @@ class Product(models.Model):
                 condition=Q(minimum_batch__gte=1), name="product_batch_positive"
             ),
             models.CheckConstraint(
+                condition=Q(batch_size__gte=1), name="product_batch_size_positive"
+            ),
+            # A unit must be able to ship: made, available after the lead time, and still
+            # with the required life left.
+            models.CheckConstraint(
+                condition=Q(shelf_life_weeks__isnull=True)
+                | Q(shelf_life_weeks__gte=F("lead_time_weeks") + F("min_remaining_life_weeks")),
+                name="product_shelf_life_covers_lead_time",
+            ),
+            models.CheckConstraint(
                 condition=Q(lead_time_weeks__lte=26), name="product_lead_time_at_most_26"
             ),
             models.CheckConstraint(
@@ -148,6 +181,29 @@ class Product(models.Model):
 
     def __str__(self):
         return f"{self.sku} {self.name}"
+
+    def clean(self):
+        super().clean()
+        life, lead = self.shelf_life_weeks, self.lead_time_weeks
+        remaining = self.min_remaining_life_weeks or 0
+        if life and lead is not None and life < lead + remaining:  # 0: its own field error
+            need = f"the lead time ({lead} week{'s' if lead != 1 else ''})"
+            if remaining:
+                need += f" plus the minimum remaining life at shipment ({remaining})"
+            raise ValidationError(
+                {
+                    "shelf_life_weeks": f"A shelf life of {life} week{'s' if life != 1 else ''} "
+                    f"is shorter than {need}: no unit could ship fresh enough."
+                }
+            )
+
+    @property
+    def usable_weeks(self) -> int | None:
+        """Weeks a unit may wait in stock after it arrives and still ship with the required
+        life left (None: no limit)."""
+        if self.shelf_life_weeks is None:
+            return None
+        return self.shelf_life_weeks - self.lead_time_weeks - self.min_remaining_life_weeks
 
     @property
     def margin(self) -> Decimal:

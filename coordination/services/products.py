@@ -21,6 +21,9 @@ EDITABLE_FIELDS = (
     "production_line",
     "lead_time_weeks",
     "minimum_batch",
+    "batch_size",
+    "shelf_life_weeks",
+    "min_remaining_life_weeks",
     "target_service_level",
     "predecessor",
 )
@@ -30,6 +33,10 @@ PLANNED_FIELDS = (
     "production_line",
     "lifecycle",
     "lead_time_weeks",
+    "minimum_batch",
+    "batch_size",
+    "shelf_life_weeks",
+    "min_remaining_life_weeks",
     "target_service_level",
     "predecessor",
 )
@@ -50,9 +57,25 @@ def _check_predecessor(product: Product, predecessor: Product | None) -> None:
         current = current.predecessor
 
 
+# Checks other apps add on a product being saved: product -> {field: message}.
+# Production registers that the minimum run and a batch fit the line's week
+# (production/apps.py), since run rates and capacity are its own.
+PRODUCT_CHECKS: list = []
+
+
+def register_check(check) -> None:
+    if check not in PRODUCT_CHECKS:
+        PRODUCT_CHECKS.append(check)
+
+
 def _validate(product: Product) -> None:
     _check_predecessor(product, product.predecessor)
     product.full_clean()
+    errors = {}
+    for check in PRODUCT_CHECKS:
+        errors.update(check(product))
+    if errors:
+        raise ValidationError(errors)
 
 
 def product_line_create(*, actor, name: str, description: str = "") -> ProductLine:

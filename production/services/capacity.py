@@ -31,6 +31,41 @@ def _hours(value, field: str) -> Decimal:
     return hours
 
 
+def runs_that_do_not_fit(
+    product: Product, hours_per_unit, weekly_hours, *, line_name: str = ""
+) -> dict[str, str]:
+    """Field errors when the product's minimum run or one batch takes more hours than
+    its line has in a normal week: the planner could never make it."""
+    if hours_per_unit is None or weekly_hours is None:
+        return {}
+    rate, hours = Decimal(str(hours_per_unit)), Decimal(str(weekly_hours))
+    line = f"line {line_name}" if line_name else "the line"
+    errors = {}
+    for field, units, what in (
+        ("minimum_batch", product.minimum_batch, "A minimum run"),
+        ("batch_size", product.batch_size, "One batch"),
+    ):
+        needed = rate * (units or 1)
+        if needed > hours:
+            errors[field] = (
+                f"{what} of {units:,} units takes {needed.normalize():,f} hours, more than "
+                f"{line}'s {hours.normalize():,f} hours a week."
+            )
+    return errors
+
+
+def product_runs_fit(product: Product) -> dict[str, str]:
+    """A product being saved: its minimum run and batch fit its line's week (registered
+    with the product service, coordination/services/products.py)."""
+    line = product.production_line
+    if line is None:
+        return {}
+    rate = RunRate.objects.filter(product_id=product.pk).values_list("hours_per_unit", flat=True)
+    if not product.pk or not rate:
+        return {}
+    return runs_that_do_not_fit(product, rate[0], line.weekly_capacity_hours, line_name=line.name)
+
+
 def _replan(row, actor, reason: str) -> None:
     """Re-plan what the changed row (a line, a capacity exception, a run rate) affects:
     coordination/planning_inputs.py knows which products and lines that is."""
@@ -51,6 +86,19 @@ def line_update(
     changes = []
     if weekly_capacity_hours is not None:
         hours = _hours(weekly_capacity_hours, "weekly_capacity_hours")
+        too_long = [
+            f"{product.sku} ({message[0].lower()}{message[1:]})"
+            for product in line.products.select_related("run_rate").order_by("sku")
+            if hasattr(product, "run_rate")
+            for message in runs_that_do_not_fit(
+                product, product.run_rate.hours_per_unit, hours, line_name=line.name
+            ).values()
+        ]
+        if too_long:
+            raise ValidationError(
+                {"weekly_capacity_hours": f"{hours} hours a week leave runs that cannot be made: "
+                 + "; ".join(too_long[:5]) + ("; …" if len(too_long) > 5 else "")}
+            )  # fmt: skip
         if hours != line.weekly_capacity_hours:
             changes.append(f"capacity {line.weekly_capacity_hours} → {hours} h/week")
             line.weekly_capacity_hours = hours
@@ -122,6 +170,15 @@ def run_rate_set(*, actor, product_id: int, hours_per_unit) -> RunRate:
     if rate <= 0:
         raise ValidationError({"hours_per_unit": "A unit takes some time: enter more than 0."})
     product = Product.objects.select_related("production_line").get(pk=product_id)
+    if product.production_line is not None:
+        errors = runs_that_do_not_fit(
+            product,
+            rate,
+            product.production_line.weekly_capacity_hours,
+            line_name=product.production_line.name,
+        )
+        if errors:
+            raise ValidationError({"hours_per_unit": list(errors.values())})
     run_rate, _ = RunRate.objects.update_or_create(
         product=product, defaults={"hours_per_unit": rate}
     )

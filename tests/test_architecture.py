@@ -23,7 +23,11 @@ ORDER = list(reversed(CONTRACT["contracts"][0]["layers"]))
 # ceiling keeps it from growing back. Raised from 8,400 by issue 15 (no signal bypasses
 # the plan): the registry of planning inputs every app fills, and a firm order's change
 # and cancellation (service, page, REST) with the re-plan they ask for (8,665 then).
-COORDINATION_LINE_BUDGET = 8_700
+# Raised again by issues 15 and 16 (9,158 then): the request page asking the plan for a
+# promise (coordination/promising.py, the hook production fills), the quote's margin
+# floor, the horizon setting, and the plant's constraints on a product (batch, minimum
+# run, shelf life) with the check production registers for them.
+COORDINATION_LINE_BUDGET = 9_200
 
 
 def test_the_contract_names_every_project_app_lowest_last():

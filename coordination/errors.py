@@ -23,3 +23,15 @@ class StaleEditError(Exception):
 class IdempotencyKeyReused(Exception):
     """An Idempotency-Key came back with another request than the one it was first sent
     with: the API answers 422 and does nothing."""
+
+
+class OverCapacityError(Exception):
+    """A decision would leave a line's week over capacity and was not confirmed with a
+    reason. Browser views show the weeks and ask for the confirmation; the API answers
+    409 `over_capacity` with the weeks (each a dict: line, week, hours accepted, capacity,
+    hours over) and, when the confirmation lacked its reason, that field's message."""
+
+    def __init__(self, message: str, *, weeks: list[dict], fields: dict | None = None):
+        self.weeks = weeks
+        self.fields = fields or {}
+        super().__init__(message)

@@ -23,11 +23,7 @@ from production.models import (
     ScheduleEntry,
 )
 from production.selectors.capacity import line_capacity
-from production.selectors.load import (
-    OVER_CAPACITY_TOLERANCE_HOURS,
-    accepted_hours,
-    over_capacity_weeks,
-)
+from production.selectors.load import line_week_loads, over_capacity_weeks
 from production.services.schedule import whole_units
 
 FULL = 0.98  # share of capacity at which a week counts as full
@@ -60,13 +56,10 @@ def line_overview(line: Line, weeks: list[dt.date]) -> dict:
         need[col[week]] += max(0.0, units - prebuild) * hours
     capacity = line_capacity(line, weeks)
     planned = need + ahead
-    accepted_by_week = accepted_hours(line_ids=[line.pk], week_from=weeks[0], week_to=weeks[-1])
-    accepted = np.array([accepted_by_week.get((line.pk, week), 0.0) for week in weeks])
+    loads = line_week_loads(lines=[line], weeks=weeks)
     return {
-        "accepted_hours": accepted,
-        "over_hours": np.where(
-            accepted - capacity > OVER_CAPACITY_TOLERANCE_HOURS, accepted - capacity, 0.0
-        ),
+        "accepted_hours": np.array([load.accepted_hours for load in loads]),
+        "over_hours": np.array([load.over_hours for load in loads]),
         "line": line,
         "weeks": weeks,
         "need_hours": need,

@@ -12,14 +12,17 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
 
 from coordination.models import Line
 from coordination.weeks import current_week, iso_label
 from production.models import CapacityException, RunRate, ScheduleEntry
 
-# Hours below this over capacity are rounding (whole units of products whose hours per
-# unit have six decimals), not a decision anyone needs to take: 3 minutes a week.
+# Hours below this over capacity are rounding, not a decision anyone needs to take:
+# 3 minutes a week. A week also has, at most, one unit of each product it makes of
+# rounding: the planner fills capacity in fractions of units and the schedule takes whole
+# units, rounded up (production.services.schedule.whole_units), so accepting a full
+# week's plan may need up to that much more than the line has without being over.
 OVER_CAPACITY_TOLERANCE_HOURS = 0.05
 
 
@@ -29,12 +32,15 @@ class WeekLoad:
     week: dt.date
     accepted_hours: float
     capacity_hours: float
+    # One unit of each product the week makes, in hours: what rounding to whole units adds.
+    rounding_hours: float = 0.0
 
     @property
     def over_hours(self) -> float:
         """Hours the accepted schedule needs beyond the week's capacity (0: it fits)."""
         over = self.accepted_hours - self.capacity_hours
-        return round(over, 2) if over > OVER_CAPACITY_TOLERANCE_HOURS else 0.0
+        allowed = max(OVER_CAPACITY_TOLERANCE_HOURS, self.rounding_hours)
+        return round(over, 2) if over > allowed else 0.0
 
     def as_dict(self) -> dict:
         """The week as the API and the pages state it."""
@@ -60,8 +66,9 @@ def hours_per_unit(product_ids) -> dict[int, float]:
 
 def accepted_hours(
     *, line_ids=None, week_from: dt.date, week_to: dt.date | None = None
-) -> dict[tuple[int, dt.date], float]:
-    """Hours of the current accepted schedule per (line id, week), one query."""
+) -> dict[tuple[int, dt.date], tuple[float, float]]:
+    """Hours of the current accepted schedule per (line id, week), with the hours of one
+    unit of each product it makes that week (the rounding allowance), one query."""
     entries = ScheduleEntry.objects.filter(superseded_at__isnull=True, week__gte=week_from)
     if week_to is not None:
         entries = entries.filter(week__lte=week_to)
@@ -71,9 +78,17 @@ def accepted_hours(
         F("units") * F("product__run_rate__hours_per_unit"),
         output_field=DecimalField(max_digits=30, decimal_places=6),
     )
+    rows = (
+        entries.values("line_id", "week")
+        .annotate(
+            hours=Sum(hours),
+            rounding=Sum("product__run_rate__hours_per_unit", filter=Q(units__gt=0)),
+        )
+        .order_by()
+    )
     return {
-        (row["line_id"], row["week"]): float(row["hours"] or 0)
-        for row in entries.values("line_id", "week").annotate(hours=Sum(hours)).order_by()
+        (row["line_id"], row["week"]): (float(row["hours"] or 0), float(row["rounding"] or 0))
+        for row in rows
     }
 
 
@@ -99,10 +114,15 @@ def line_week_loads(*, lines, weeks) -> list[WeekLoad]:
     )
     capacity = capacity_hours(lines, weeks)
     return [
-        WeekLoad(line, week, accepted.get((line.pk, week), 0.0), capacity[(line.pk, week)])
+        WeekLoad(line, week, *_hours(accepted, line, week, capacity))
         for line in lines
         for week in weeks
     ]
+
+
+def _hours(accepted, line, week, capacity) -> tuple[float, float, float]:
+    hours, rounding = accepted.get((line.pk, week), (0.0, 0.0))
+    return hours, capacity[(line.pk, week)], rounding
 
 
 def over_capacity_weeks(*, line: Line | None = None) -> list[WeekLoad]:
@@ -120,7 +140,7 @@ def over_capacity_weeks(*, line: Line | None = None) -> list[WeekLoad]:
     over = []
     for item in lines:
         for week in sorted(by_line.get(item.pk, [])):
-            load = WeekLoad(item, week, accepted[(item.pk, week)], capacity[(item.pk, week)])
+            load = WeekLoad(item, week, *_hours(accepted, item, week, capacity))
             if load.over_hours > 0:
                 over.append(load)
     return over

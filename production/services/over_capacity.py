@@ -75,11 +75,14 @@ def capacity_check(
     reason; returns those weeks when they did (empty when everything fits)."""
     rates = hours_per_unit({change.product_id for change in changes})
     delta: dict[dt.date, float] = defaultdict(float)
+    rounding: dict[dt.date, float] = defaultdict(float)
     for change in changes:
         rate = rates.get(change.product_id, 0.0)
         if change.units > change.old_units:
             check_units_possible(line=line, sku=change.sku, units=change.units, hours_per_unit=rate)
         delta[change.week] += change.units * rate
+        if change.units > 0 and not (change.old_line_id == line.pk and change.old_units > 0):
+            rounding[change.week] += rate
         if change.old_line_id == line.pk:
             delta[change.week] -= change.old_units * rate
     weeks = sorted(week for week, hours in delta.items() if hours > 0)
@@ -87,19 +90,19 @@ def capacity_check(
         return []
     accepted = accepted_hours(line_ids=[line.pk], week_from=weeks[0], week_to=weeks[-1])
     capacity = capacity_hours([line], weeks)
-    over = [
-        load
-        for load in (
+    loads = []
+    for week in weeks:
+        hours, allowance = accepted.get((line.pk, week), (0.0, 0.0))
+        loads.append(
             WeekLoad(
                 line,
                 week,
-                accepted.get((line.pk, week), 0.0) + delta[week],
+                hours + delta[week],
                 capacity[(line.pk, week)],
+                allowance + rounding[week],
             )
-            for week in weeks
         )
-        if load.over_hours > 0
-    ]
+    over = [load for load in loads if load.over_hours > 0]
     if not over:
         return []
     reason = (reason or "").strip()

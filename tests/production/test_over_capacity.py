@@ -578,3 +578,19 @@ def test_the_dashboard_page_shows_the_alert_and_the_accepted_column(
     assert '<span class="badge badge-err">Over capacity</span>' in html
     assert '<td class="num">120</td><td class="num"><strong>20.0</strong></td>' in html
     assert Line.objects.count() == 1
+
+
+def test_rounding_a_full_week_up_to_whole_units_is_not_over_capacity(production_user, line):
+    """The planner fills the 100 h with 333.34 units of 0.3 h; the schedule takes 334
+    (100.2 h): one unit of rounding, not a decision."""
+    keg = ProductFactory(sku="KEG-1", production_line=line, lead_time_weeks=1)
+    RunRateFactory(product=keg, hours_per_unit=Decimal("0.300000"))
+    QuotaRecommendationFactory(product=keg, week=week(1), baseline=333.34)
+
+    response = api(production_user).post(ACCEPT, accept_body("KEG-1"), format="json")
+
+    assert response.status_code == 201
+    assert ScheduleEntry.objects.get().over_capacity_hours == 0
+    assert api(production_user).post(
+        OVERRIDE, override_body(335, sku="KEG-1"), format="json"
+    ).json()["error"]["weeks"] == [over_week(1, 100.5)]

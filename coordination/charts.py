@@ -45,15 +45,12 @@ class Chart:
         bar_series = [s for s in self.series if s.kind == "bar"]
         line_series = [s for s in self.series if s.kind == "line"]
         stacks = list(dict.fromkeys(s.stack for s in bar_series))
+
+        def height(i: int, stack: str) -> float:
+            return sum(max(s.values[i] or 0, 0) for s in bar_series if s.stack == stack)
+
         stacked = [
-            max(
-                (
-                    sum(max(s.values[i] or 0, 0) for s in bar_series if s.stack == stack)
-                    for stack in stacks
-                ),
-                default=0,
-            )
-            for i in range(len(self.categories))
+            max((height(i, k) for k in stacks), default=0) for i in range(len(self.categories))
         ]
         line_max = max((v for s in line_series for v in s.values if v is not None), default=0)
         top_value = nice_ceiling(max([*stacked, line_max, 0]))
@@ -66,7 +63,7 @@ class Chart:
         bars = []
         bar_width = step * 0.7 / max(len(stacks), 1)
         for i, category in enumerate(self.categories):
-            base = dict.fromkeys(stacks, 0.0)
+            base, x0 = dict.fromkeys(stacks, 0.0), self.left + i * step + step * 0.15
             for s in bar_series:
                 value = max(s.values[i] or 0, 0)
                 if value <= 0:
@@ -74,10 +71,7 @@ class Chart:
                 y_top = y(base[s.stack] + value)
                 bars.append(
                     {
-                        "x": round(
-                            self.left + i * step + step * 0.15 + stacks.index(s.stack) * bar_width,
-                            1,
-                        ),
+                        "x": round(x0 + stacks.index(s.stack) * bar_width, 1),
                         "y": round(y_top, 1),
                         "width": round(bar_width, 1),
                         "height": round(y(base[s.stack]) - y_top, 1),

@@ -26,10 +26,8 @@ class IdempotencyKeyReused(Exception):
 
 
 class OverCapacityError(Exception):
-    """A decision would leave a line's week over capacity and was not confirmed with a
-    reason. Browser views show the weeks and ask for the confirmation; the API answers
-    409 `over_capacity` with the weeks (each a dict: line, week, hours accepted, capacity,
-    hours over) and, when the confirmation lacked its reason, that field's message."""
+    """A decision leaves weeks over capacity unconfirmed: browser views ask to confirm it
+    with a reason; the API answers 409 `over_capacity` with the weeks (dicts)."""
 
     def __init__(self, message: str, *, weeks: list[dict], fields: dict | None = None):
         self.weeks = weeks

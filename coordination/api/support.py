@@ -3,11 +3,10 @@ pagination, idempotent creates.
 
 Every error answers `{"error": {"code": ..., "message": ..., "fields": {...}}}` with the
 right status: 400 bad input, 401 not signed in, 403 not allowed, 404 not found,
-409 stale edit (or `over_capacity`, which adds the `weeks` over), 422 an Idempotency-Key
-reused for another request, 429 throttled.
-Services raise Django's ValidationError and PermissionDenied and Tandem's StaleEditError,
-OverCapacityError and IdempotencyKeyReused; this handler turns them into those bodies,
-so no service error ever becomes a 500.
+409 stale edit or `over_capacity` (with its `weeks`), 422 an Idempotency-Key reused, 429
+throttled. Services raise Django's ValidationError and PermissionDenied and Tandem's
+StaleEditError, OverCapacityError and IdempotencyKeyReused; this handler turns them into
+those bodies, so no service error ever becomes a 500.
 """
 
 from __future__ import annotations

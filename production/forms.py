@@ -18,9 +18,10 @@ class OverCapacityConfirmation(forms.Form):
     submit; the page asks for them when the service refuses."""
 
     allow_over_capacity = forms.BooleanField(required=False, label="Plan it over capacity anyway")
+    # Its length is the service's rule: refused there, the page shows it at the field.
     over_capacity_reason = forms.CharField(
         required=False,
-        max_length=300,
+        widget=forms.TextInput(attrs={"maxlength": 300}),
         label="Why the line may go over capacity",
         help_text="e.g. “Saturday shift agreed with the plant manager”.",
     )

@@ -17,7 +17,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.utils.text import Truncator
 
 from coordination.errors import OverCapacityError
 from coordination.models import Line
@@ -106,14 +105,17 @@ def capacity_check(
     if not over:
         return []
     reason = (reason or "").strip()
-    if allow_over_capacity and reason:
+    problem = REASON_REQUIRED if not reason else ""
+    if len(reason) > REASON_MAX_LENGTH:
+        problem = f"Say it in at most {REASON_MAX_LENGTH} characters."
+    if allow_over_capacity and not problem:
         return over
     count = f"{len(over)} week{'s' if len(over) > 1 else ''}"
     raise OverCapacityError(
         f"This leaves {line} over capacity in {count}: {describe(over)}. "
         "Change the quota, or confirm it with a reason to plan it over capacity.",
         weeks=[load.as_dict() for load in over],
-        fields={"reason": REASON_REQUIRED} if allow_over_capacity else None,
+        fields={"reason": problem} if allow_over_capacity else None,
     )
 
 
@@ -124,7 +126,7 @@ def over_capacity_fields(over: list[WeekLoad], week: dt.date, reason: str) -> di
         return {}
     return {
         "over_capacity_hours": hours,
-        "over_capacity_reason": Truncator(reason.strip()).chars(REASON_MAX_LENGTH),
+        "over_capacity_reason": reason.strip(),
     }
 
 

@@ -179,6 +179,21 @@ def test_an_override_allowed_over_capacity_is_written_and_records_the_decision(
     }
 
 
+def test_a_refused_decision_keeps_no_idempotency_key_so_the_confirmation_may_reuse_it(
+    production_user, recs
+):
+    client = api(production_user)
+    key = {"HTTP_IDEMPOTENCY_KEY": "0f8e6a3c-5d41-4c2b-9d7e-2b1f7c9e4a10"}
+
+    refused = client.post(OVERRIDE, override_body(12_000), format="json", **key)
+    confirmed = client.post(
+        OVERRIDE, override_body(12_000, allow_over_capacity=True), format="json", **key
+    )
+
+    assert (refused.status_code, confirmed.status_code) == (409, 201)
+    assert ScheduleEntry.objects.get().over_capacity_hours == 20.0
+
+
 def test_an_accept_that_fills_a_week_past_capacity_is_refused(production_user, recs, juice):
     """Juice already accepted at 3,000 units (60 h): tea's 6,000 (60 h) makes 120 h."""
     ScheduleEntryFactory(product=juice, week=week(1), units=3000)
@@ -406,6 +421,23 @@ def test_the_browser_refuses_a_confirmation_without_a_reason(client, production_
     )
 
     assert "Say why the line may go over capacity." in response.content.decode()
+    assert schedule_state() == before
+
+
+def test_the_browser_refuses_a_reason_too_long_at_its_field(client, production_user, recs):
+    client.force_login(production_user)
+    before = schedule_state()
+    url = reverse("quota_override", args=["TEA-1", label(1)])
+
+    response = client.post(
+        url,
+        _override_form(12_000, allow_over_capacity="on", over_capacity_reason="x" * 301),
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert 'id="over-capacity"' in html
+    assert "Say it in at most 300 characters." in html
     assert schedule_state() == before
 
 

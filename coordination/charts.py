@@ -16,6 +16,9 @@ class Series:
     css: str  # a class from tandem.css: s1..s6, capacity, ...
     kind: str = "bar"  # "bar" (stacked with the other bar series) or "line"
     dashed: bool = False
+    # Bars stack with the bar series of the same stack; different stacks stand side by
+    # side in each category (e.g. recommended load beside accepted load).
+    stack: str = ""
 
 
 @dataclass
@@ -41,9 +44,13 @@ class Chart:
         step = plot_w / n
         bar_series = [s for s in self.series if s.kind == "bar"]
         line_series = [s for s in self.series if s.kind == "line"]
+        stacks = list(dict.fromkeys(s.stack for s in bar_series))
+
+        def height(i: int, stack: str) -> float:
+            return sum(max(s.values[i] or 0, 0) for s in bar_series if s.stack == stack)
+
         stacked = [
-            sum(max(s.values[i] or 0, 0) for s in bar_series) if bar_series else 0
-            for i in range(len(self.categories))
+            max((height(i, k) for k in stacks), default=0) for i in range(len(self.categories))
         ]
         line_max = max((v for s in line_series for v in s.values if v is not None), default=0)
         top_value = nice_ceiling(max([*stacked, line_max, 0]))
@@ -54,24 +61,25 @@ class Chart:
             )
 
         bars = []
+        bar_width = step * 0.7 / max(len(stacks), 1)
         for i, category in enumerate(self.categories):
-            base = 0.0
+            base, x0 = dict.fromkeys(stacks, 0.0), self.left + i * step + step * 0.15
             for s in bar_series:
                 value = max(s.values[i] or 0, 0)
                 if value <= 0:
                     continue
-                y_top = y(base + value)
+                y_top = y(base[s.stack] + value)
                 bars.append(
                     {
-                        "x": round(self.left + i * step + step * 0.15, 1),
+                        "x": round(x0 + stacks.index(s.stack) * bar_width, 1),
                         "y": round(y_top, 1),
-                        "width": round(step * 0.7, 1),
-                        "height": round(y(base) - y_top, 1),
+                        "width": round(bar_width, 1),
+                        "height": round(y(base[s.stack]) - y_top, 1),
                         "css": s.css,
                         "title": f"{category} · {s.label}: {format_number(value)}",
                     }
                 )
-                base += value
+                base[s.stack] += value
         lines = []
         for s in line_series:
             points = [

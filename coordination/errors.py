@@ -23,3 +23,13 @@ class StaleEditError(Exception):
 class IdempotencyKeyReused(Exception):
     """An Idempotency-Key came back with another request than the one it was first sent
     with: the API answers 422 and does nothing."""
+
+
+class OverCapacityError(Exception):
+    """A decision leaves weeks over capacity unconfirmed: browser views ask to confirm it
+    with a reason; the API answers 409 `over_capacity` with the weeks (dicts)."""
+
+    def __init__(self, message: str, *, weeks: list[dict], fields: dict | None = None):
+        self.weeks = weeks
+        self.fields = fields or {}
+        super().__init__(message)

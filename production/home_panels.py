@@ -1,4 +1,5 @@
-"""Production's part of the home page: shortages, holds, quotas to accept, failed runs."""
+"""Production's part of the home page: shortages, holds, weeks over capacity, quotas to
+accept, failed runs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from coordination.models import Line
 from coordination.weeks import add_weeks, current_week, iso_label
 from production.models import ProductionHold, QuotaRecommendation, RecomputeRun
 from production.selectors.dashboard import changes_since_accepted
+from production.selectors.load import over_capacity_weeks
 
 # Quotas production should settle soon: this week and the next three.
 ACCEPT_WEEKS = 4
@@ -47,6 +49,22 @@ def planning_todos(user) -> list[Todo]:
                 _dashboard(holds[0].product.production_line_id),
                 level="err",
                 hint=", ".join(sorted(hold.product.sku for hold in holds)[:5]),
+            )
+        )
+    over = over_capacity_weeks()
+    if over:
+        worst = max(over, key=lambda load: load.over_hours)
+        todos.append(
+            Todo(
+                "Weeks planned over capacity",
+                len(over),
+                _dashboard(worst.line.pk),
+                level="err",
+                hint=", ".join(
+                    f"{load.line.name} {iso_label(load.week)} +{load.over_hours:,.1f} h"
+                    for load in over[:5]
+                )
+                + (f" and {len(over) - 5} more" if len(over) > 5 else ""),
             )
         )
     failed = [

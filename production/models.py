@@ -252,6 +252,12 @@ class ScheduleEntry(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices)
     recommended_units = models.FloatField(help_text="What Tandem recommended at the time.")
     reason = models.CharField(max_length=300, blank=True)
+    # A decision that left its week over the line's capacity was confirmed with a reason:
+    # the hours over at the time and why (production.services.schedule).
+    over_capacity_hours = models.FloatField(
+        default=0, help_text="Hours its week was over capacity when decided (0: it fitted)."
+    )
+    over_capacity_reason = models.CharField(max_length=300, blank=True)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -278,6 +284,11 @@ class ScheduleEntry(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(kind="overridden") | ~Q(reason=""), name="override_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(over_capacity_hours=0)
+                | (Q(over_capacity_hours__gt=0) & ~Q(over_capacity_reason="")),
+                name="over_capacity_has_reason",
             ),
             models.CheckConstraint(
                 condition=Q(superseded_at__isnull=True, superseded_in__isnull=True)

@@ -6,6 +6,7 @@ stale edits) stay in the services, whose errors the shared handler turns into 40
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -13,10 +14,12 @@ from rest_framework import serializers
 
 from coordination.api.fields import MAX_INT, VersionRequired, WeekField, parse_api_week
 from coordination.models import Line, Product, RecomputeRequest
+from coordination.weeks import add_weeks, current_week, weeks_between
 from production.models import CapacityException, QuotaRecommendation, RecomputeRun, ScheduleEntry
 from production.selectors.schedule import recommendation_explanation
 
 MAX_ID = 2**63 - 1
+LINE_LOAD_MAX_WEEKS = 104
 
 
 # --- Fields ---------------------------------------------------------------------------
@@ -116,6 +119,42 @@ class ScheduleQuerySerializer(WeekRangeQuerySerializer):
         }
 
 
+class LineLoadQuerySerializer(serializers.Serializer):
+    """?line=<id or name>&from=<week>&to=<week>: every line (or one) and every week from
+    `from` (default this week) to `to` (default the end of the planning horizon), at most
+    LINE_LOAD_MAX_WEEKS weeks."""
+
+    line = LineRefField(required=False)
+
+    def __init__(self, *, query_params, **kwargs):
+        data = {key: value for key, value in query_params.items() if value.strip()}
+        super().__init__(data=data, **kwargs)
+
+    def get_fields(self):
+        return _with_week_range(super().get_fields())
+
+    def validate(self, attrs):
+        attrs = _check_week_order(attrs)
+        first = attrs.get("from") or current_week()
+        last = attrs.get("to") or add_weeks(first, settings.PLANNING_HORIZON_WEEKS - 1)
+        if last < first:
+            raise serializers.ValidationError({"to": "The last week must not be before the first."})
+        if weeks_between(first, last) >= LINE_LOAD_MAX_WEEKS:
+            raise serializers.ValidationError(
+                {"to": f"Ask for at most {LINE_LOAD_MAX_WEEKS} weeks at a time."}
+            )
+        attrs["from"], attrs["to"] = first, last
+        return attrs
+
+    def selector_arguments(self) -> dict:
+        data = self.validated_data
+        lines = [data["line"]] if "line" in data else list(Line.objects.order_by("name"))
+        weeks = [
+            add_weeks(data["from"], k) for k in range(weeks_between(data["from"], data["to"]) + 1)
+        ]
+        return {"lines": lines, "weeks": weeks}
+
+
 # --- Quotas and the schedule ----------------------------------------------------------
 
 
@@ -207,6 +246,30 @@ class ScheduleEntrySerializer(serializers.ModelSerializer):
         return entry.superseded_at is not None
 
 
+def _allow_over_capacity() -> serializers.BooleanField:
+    return serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Plan it even if a week of the line ends over capacity; needs a `reason`. "
+        "Without it, such a decision is a 409 `over_capacity` naming the weeks and hours "
+        "over, and nothing is written.",
+    )
+
+
+def _reason(help_text: str) -> serializers.CharField:
+    # The reason's presence is the service's rule (with its message).
+    return serializers.CharField(
+        max_length=ScheduleEntry._meta.get_field("reason").max_length,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=help_text,
+    )
+
+
+_CAPACITY_REASON = "Why the line may go over capacity (with `allow_over_capacity`)."
+
+
 class QuotaAcceptSerializer(serializers.Serializer):
     product = ProductRefField()
     week = WeekField(iso_label=True)
@@ -224,16 +287,16 @@ class QuotaAcceptSerializer(serializers.Serializer):
         "`accepted_entry`), or null if none was accepted yet. Required: 409, naming who "
         "changed the cell and to what, if someone accepted or overrode it since.",
     )
+    allow_over_capacity = _allow_over_capacity()
+    reason = _reason(_CAPACITY_REASON)
 
 
 class QuotaOverrideSerializer(QuotaAcceptSerializer):
     # Range and the reason's presence are the service's rules (with its messages).
     units = serializers.IntegerField(max_value=MAX_ID, min_value=-MAX_ID)
-    reason = serializers.CharField(
-        max_length=ScheduleEntry._meta.get_field("reason").max_length,
-        required=False,
-        allow_blank=True,
-        default="",
+    reason = _reason(
+        "Why you override the recommendation; also the reason for going over capacity "
+        "(with `allow_over_capacity`)."
     )
 
 
@@ -246,12 +309,42 @@ class QuotaAcceptRangeSerializer(serializers.Serializer):
         "GET /api/v1/schedules/, 0 before the first). Required: 409, naming who changed "
         "what, if a cell this would change was accepted or overridden after it.",
     )
+    allow_over_capacity = _allow_over_capacity()
+    reason = _reason(_CAPACITY_REASON)
 
     def get_fields(self):
         return _with_week_range(super().get_fields(), required=True)
 
     def validate(self, attrs):
         return _check_week_order(attrs)
+
+
+class OverCapacityWeekSerializer(serializers.Serializer):
+    """One line's week: the hours its accepted schedule needs against its capacity."""
+
+    line = serializers.CharField()
+    week = serializers.CharField(help_text="ISO week, e.g. 2026-W50.")
+    week_start = serializers.DateField()
+    accepted_hours = serializers.FloatField(help_text="Accepted units x hours per unit.")
+    capacity_hours = serializers.FloatField(
+        help_text="The line's hours that week (its normal hours or a capacity exception's)."
+    )
+    over_capacity_hours = serializers.FloatField(help_text="Hours over capacity (0: it fits).")
+
+
+class OverCapacityErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="`over_capacity` (or `stale_edit`).")
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    weeks = OverCapacityWeekSerializer(
+        many=True, required=False, help_text="With `over_capacity`: each week over capacity."
+    )
+
+
+class OverCapacityErrorSerializer(serializers.Serializer):
+    """A 409: a stale edit, or a decision that leaves weeks over capacity."""
+
+    error = OverCapacityErrorDetailSerializer()
 
 
 class AcceptRangeResultSerializer(serializers.Serializer):

@@ -3,10 +3,10 @@ pagination, idempotent creates.
 
 Every error answers `{"error": {"code": ..., "message": ..., "fields": {...}}}` with the
 right status: 400 bad input, 401 not signed in, 403 not allowed, 404 not found,
-409 stale edit, 422 an Idempotency-Key reused for another request, 429 throttled.
-Services raise Django's ValidationError and PermissionDenied and Tandem's StaleEditError
-and IdempotencyKeyReused; this handler turns them into those bodies, so no service error
-ever becomes a 500.
+409 stale edit or `over_capacity` (with its `weeks`), 422 an Idempotency-Key reused, 429
+throttled. Services raise Django's ValidationError and PermissionDenied and Tandem's
+StaleEditError, OverCapacityError and IdempotencyKeyReused; this handler turns them into
+those bodies, so no service error ever becomes a 500.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from coordination.api import scopes
-from coordination.errors import IdempotencyKeyReused, StaleEditError
+from coordination.errors import IdempotencyKeyReused, OverCapacityError, StaleEditError
 
 
 class Conflict(exceptions.APIException):
@@ -146,7 +146,15 @@ def _from_django_validation_error(exc: DjangoValidationError) -> exceptions.Vali
 def exception_handler(exc, context):
     # Imported here: rest_framework.views reads the settings that name this module.
     from rest_framework.views import exception_handler as drf_exception_handler
+    from rest_framework.views import set_rollback
 
+    if isinstance(exc, OverCapacityError):
+        set_rollback()
+        fields = {field: [message] for field, message in exc.fields.items()}
+        return Response(
+            error_body("over_capacity", str(exc), fields, weeks=exc.weeks),
+            status=status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = _from_django_validation_error(exc)
     elif isinstance(exc, StaleEditError):
@@ -230,9 +238,10 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 500
 
 
-def error_body(code: str, message: str, fields=None) -> dict:
-    """The one shape of every API error (see the module docstring)."""
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+def error_body(code: str, message: str, fields=None, **details) -> dict:
+    """The one shape of every API error (see the module docstring). `details` are what
+    one error code adds beside the message, e.g. the weeks of `over_capacity`."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}, **details}}
 
 
 def error_response(code: str, message: str, http_status: int, fields=None) -> Response:

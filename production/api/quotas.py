@@ -2,11 +2,14 @@
 
 GET  /api/v1/quota-recommendations/?line=<id or name>&product=<sku>&from=2026-W48&to=2027-W10
 POST /api/v1/quota-recommendations/accept/        {"product", "week", "seen_run_id",
-                                                   "seen_entry_id"}
+                                                   "seen_entry_id", "allow_over_capacity"?,
+                                                   "reason"?}
 POST /api/v1/quota-recommendations/override/      {"product", "week", "units", "reason",
-                                                   "seen_run_id", "seen_entry_id"}
+                                                   "seen_run_id", "seen_entry_id",
+                                                   "allow_over_capacity"?}
 POST /api/v1/quota-recommendations/accept-range/  {"line", "from", "to",
-                                                   "seen_schedule_version"}
+                                                   "seen_schedule_version",
+                                                   "allow_over_capacity"?, "reason"?}
 
 A decision carries what the person saw, so none silently replaces another:
 `seen_run_id` is the recommendation's `run` (409 if a recompute replaced it) and
@@ -17,6 +20,14 @@ it would change was accepted or overridden after it). Each 409 names who changed
 to what and when. Accept and override answer 201 with the new schedule entry;
 accept-range 201 with the revision and the number of entries, or 200 with
 {"revision": null, "entries": 0} when every cell already had its recommendation accepted.
+
+Capacity. A decision that leaves a week of the line needing more hours than it has
+(accepted units x hours per unit, against the week's capacity) is a 409 `over_capacity`
+whose error lists the `weeks` with their hours over, and nothing is written, unless the
+body says `"allow_over_capacity": true` with a non-empty `reason`: then it is written and
+the entries of those weeks record the hours over and the reason. A quota the line could
+not make in a year (units x hours per unit > 52 x its weekly hours) is a 400, allowed or
+not.
 """
 
 from __future__ import annotations
@@ -31,6 +42,14 @@ from coordination.api.support import idempotent
 from production import serializers
 from production.selectors import schedule as selectors
 from production.services import schedule as services
+
+_CAPACITY = (
+    "\n\nIf the decision leaves a week of the line over capacity, the answer is 409 "
+    "`over_capacity` with the `weeks` and their hours over, and nothing is written; send "
+    '`"allow_over_capacity": true` with a `reason` to plan it anyway (recorded on the '
+    "entries and the line's timeline). A quota more than the line could make in a year "
+    "is a 400 even then."
+)
 
 _DECISION = (
     "Send what you showed your user: `seen_run_id`, the recommendation's `run` (a "
@@ -53,6 +72,31 @@ _STALE_EXAMPLE = OpenApiExample(
     response_only=True,
     status_codes=["409"],
 )
+_OVER_CAPACITY_EXAMPLE = OpenApiExample(
+    "Over capacity",
+    value={
+        "error": {
+            "code": "over_capacity",
+            "message": "This leaves Bottling 1 over capacity in 1 week: 2026-W50: 132.5 h of "
+            "120.0 h, 12.5 h over. Change the quota, or confirm it with a reason to plan it "
+            "over capacity.",
+            "fields": {},
+            "weeks": [
+                {
+                    "line": "Bottling 1",
+                    "week": "2026-W50",
+                    "week_start": "2026-12-07",
+                    "accepted_hours": 132.5,
+                    "capacity_hours": 120.0,
+                    "over_capacity_hours": 12.5,
+                }
+            ],
+        }
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+_RESPONSES_409 = {409: serializers.OverCapacityErrorSerializer}
 
 WEEK_RANGE_PARAMETERS = [
     OpenApiParameter("line", str, description="A line id or name."),
@@ -94,10 +138,11 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
     @extend_schema(
         summary="Accept one cell's recommendation into the schedule",
         description=_DECISION
-        + "\n\nA 409 says who changed the cell, to what and when; nothing is written.",
+        + "\n\nA 409 says who changed the cell, to what and when; nothing is written."
+        + _CAPACITY,
         request=serializers.QuotaAcceptSerializer,
-        responses={201: serializers.ScheduleEntrySerializer},
-        examples=[_STALE_EXAMPLE],
+        responses={201: serializers.ScheduleEntrySerializer, **_RESPONSES_409},
+        examples=[_STALE_EXAMPLE, _OVER_CAPACITY_EXAMPLE],
     )
     @action(detail=False, methods=["post"])
     @idempotent
@@ -111,15 +156,17 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
             week=data["week"],
             seen_run_id=data["seen_run_id"],
             seen_entry_id=data["seen_entry_id"],
+            **_capacity_decision(data),
         )
         return self._entry_response(entry)
 
     @extend_schema(
         summary="Set one cell to other units than recommended, with a reason",
         description=_DECISION
-        + "\n\nA 409 says who changed the cell, to what and when; nothing is written.",
+        + "\n\nA 409 says who changed the cell, to what and when; nothing is written."
+        + _CAPACITY,
         request=serializers.QuotaOverrideSerializer,
-        responses={201: serializers.ScheduleEntrySerializer},
+        responses={201: serializers.ScheduleEntrySerializer, **_RESPONSES_409},
         examples=[
             OpenApiExample(
                 "An override over what the user saw",
@@ -135,6 +182,7 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
                 request_only=True,
             ),
             _STALE_EXAMPLE,
+            _OVER_CAPACITY_EXAMPLE,
         ],
     )
     @action(detail=False, methods=["post"])
@@ -151,6 +199,7 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
             reason=data["reason"],
             seen_run_id=data["seen_run_id"],
             seen_entry_id=data["seen_entry_id"],
+            **_capacity_decision(data),
         )
         return self._entry_response(entry)
 
@@ -161,12 +210,14 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
         "does). Send `seen_schedule_version`, the schedule version you decided on "
         "(`X-Schedule-Version` of `GET /api/v1/schedules/`): if a cell this would change "
         "was accepted or overridden after it, the answer is 409 naming who changed what, "
-        "and nothing is accepted. Safe to retry with an `Idempotency-Key`.",
+        "and nothing is accepted. Safe to retry with an `Idempotency-Key`." + _CAPACITY,
         request=serializers.QuotaAcceptRangeSerializer,
         responses={
             201: serializers.AcceptRangeResultSerializer,
             200: serializers.AcceptRangeResultSerializer,
+            **_RESPONSES_409,
         },
+        examples=[_OVER_CAPACITY_EXAMPLE],
     )
     @action(detail=False, methods=["post"], url_path="accept-range")
     @idempotent
@@ -180,6 +231,7 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
             week_from=data["from"],
             week_to=data["to"],
             seen_schedule_version=data["seen_schedule_version"],
+            **_capacity_decision(data),
         )
         if revision is None:
             return Response({"revision": None, "entries": 0}, status=status.HTTP_200_OK)
@@ -187,6 +239,13 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
             {"revision": revision.pk, "entries": revision.entries.count()},
             status=status.HTTP_201_CREATED,
         )
+
+
+def _capacity_decision(data: dict) -> dict:
+    return {
+        "allow_over_capacity": data["allow_over_capacity"],
+        "over_capacity_reason": data["reason"],
+    }
 
 
 router = SimpleRouter()

@@ -2,6 +2,7 @@
 
 GET /api/v1/schedules/?line=<id or name>&product=<sku>&from=<week>&to=<week>
 GET /api/v1/schedules/?changed_since=<schedule version>
+GET /api/v1/schedules/load/?line=<id or name>&from=<week>&to=<week>
 
 Versions. Every accept or override is a ScheduleRevision; its id is the schedule
 version. Each response carries `X-Schedule-Version` (the version now) and an `ETag`
@@ -27,6 +28,12 @@ CSV. `?format=csv` or `Accept: text/csv` answers the same rows and columns as th
 `results`, with the same filters, cursor and changed_since; the next page is in the
 `Link: <...>; rel="next"` header (JSON answers carry it too) and the version in
 `X-Schedule-Version`. Errors stay JSON.
+
+Load. `schedules/load/` answers, per line and week, the line hours the accepted schedule
+needs (`accepted_hours`: units x hours per unit), the week's capacity and
+`over_capacity_hours` (0 when it fits), so a client sees which weeks were planned over
+capacity by a decision. Not paged (lines x at most 104 weeks) and not versioned: a
+capacity change moves it without a new schedule version.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import JSONRenderer
@@ -50,6 +58,7 @@ from rest_framework.utils.urls import replace_query_param
 from production import serializers
 from production.renderers import CSVErrorsAsJSON, CSVRenderer
 from production.selectors import schedule as selectors
+from production.selectors.load import line_week_loads
 
 VERSION_HEADER = "X-Schedule-Version"
 
@@ -183,7 +192,10 @@ class ScheduleViewSet(CSVErrorsAsJSON, viewsets.GenericViewSet):
     """The accepted production schedule (see the module docstring)."""
 
     required_scopes = {"read": "schedules:read"}
-    required_permissions = {"list": ["production.view_scheduleentry"]}
+    required_permissions = {
+        "list": ["production.view_scheduleentry"],
+        "load": ["production.view_scheduleentry"],
+    }
     serializer_class = serializers.ScheduleEntrySerializer
     pagination_class = ScheduleCursorPagination
     renderer_classes = [JSONRenderer, CSVRenderer]
@@ -284,6 +296,49 @@ class ScheduleViewSet(CSVErrorsAsJSON, viewsets.GenericViewSet):
                 response["Link"] = f'<{next_link}>; rel="next"'
         patch_vary_headers(response, ["Accept", "Authorization"])
         return response
+
+    @extend_schema(
+        summary="Accepted load per line and week, with the hours over capacity",
+        description=(
+            "Every line (or `line`) and every week from `from` (default this week) to `to` "
+            "(default the end of the planning horizon; at most 104 weeks): the hours the "
+            "accepted schedule needs (units x hours per unit), the week's capacity (normal "
+            "hours or the week's capacity exception) and `over_capacity_hours`, 0 when it "
+            "fits. A week over capacity was planned so by a decision with a reason "
+            "(`allow_over_capacity` on accept or override). API clients need the "
+            "`schedules:read` scope."
+        ),
+        parameters=[
+            OpenApiParameter("line", str, description="A line id or name."),
+            OpenApiParameter("from", str, description="First week, e.g. 2026-W48."),
+            OpenApiParameter("to", str, description="Last week (inclusive)."),
+        ],
+        responses={200: serializers.OverCapacityWeekSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "A week over capacity",
+                summary="GET /api/v1/schedules/load/?line=Bottling 1&from=2026-W50&to=2026-W50",
+                value=[
+                    {
+                        "line": "Bottling 1",
+                        "week": "2026-W50",
+                        "week_start": "2026-12-07",
+                        "accepted_hours": 132.5,
+                        "capacity_hours": 120.0,
+                        "over_capacity_hours": 12.5,
+                    }
+                ],
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
+    )
+    @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer], pagination_class=None)
+    def load(self, request):
+        query = serializers.LineLoadQuerySerializer(query_params=request.query_params)
+        query.is_valid(raise_exception=True)
+        loads = line_week_loads(**query.selector_arguments())
+        return Response([load.as_dict() for load in loads])
 
 
 router = SimpleRouter()

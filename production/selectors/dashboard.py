@@ -23,6 +23,7 @@ from production.models import (
     ScheduleEntry,
 )
 from production.selectors.capacity import line_capacity
+from production.selectors.load import line_week_loads, over_capacity_weeks
 from production.services.schedule import whole_units
 
 FULL = 0.98  # share of capacity at which a week counts as full
@@ -36,7 +37,8 @@ def weeks_from_now(count: int | None = None) -> list[dt.date]:
 
 
 def line_overview(line: Line, weeks: list[dt.date]) -> dict:
-    """Hours planned per week (split into this week's need and pre-build) vs capacity."""
+    """Hours planned per week (split into this week's need and pre-build) and hours the
+    accepted schedule takes (split into within and over capacity), against capacity."""
     col = {week: k for k, week in enumerate(weeks)}
     rates = {
         pid: float(rate)
@@ -54,7 +56,10 @@ def line_overview(line: Line, weeks: list[dt.date]) -> dict:
         need[col[week]] += max(0.0, units - prebuild) * hours
     capacity = line_capacity(line, weeks)
     planned = need + ahead
+    loads = line_week_loads(lines=[line], weeks=weeks)
     return {
+        "accepted_hours": np.array([load.accepted_hours for load in loads]),
+        "over_hours": np.array([load.over_hours for load in loads]),
         "line": line,
         "weeks": weeks,
         "need_hours": need,
@@ -137,9 +142,44 @@ def _prebuild_alerts(weeks: list[dt.date], overview: dict) -> list[dict]:
     return found
 
 
+def _over_capacity_alerts(line: Line) -> list[dict]:
+    """One alert per week whose accepted schedule needs more hours than the line has,
+    every such week from this one on, until the load is back under capacity."""
+    decided = {
+        entry.week: entry
+        for entry in ScheduleEntry.objects.filter(
+            line=line,
+            week__gte=current_week(),
+            superseded_at__isnull=True,
+            over_capacity_hours__gt=0,
+        )
+        .select_related("accepted_by")
+        .order_by("accepted_at")
+    }
+    found = []
+    for load in over_capacity_weeks(line=line):
+        entry = decided.get(load.week)
+        why = (
+            f" Decided by {entry.accepted_by}: “{entry.over_capacity_reason}”."
+            if entry is not None
+            else ""
+        )
+        found.append(
+            {
+                "level": "err",
+                "kind": "Over capacity",
+                "text": f"{iso_label(load.week)}: accepted quotas need "
+                f"{load.accepted_hours:,.1f} h of {load.capacity_hours:,.1f} h, "
+                f"{load.over_hours:,.1f} h over.{why}",
+                "product": None,
+            }
+        )
+    return found
+
+
 def alerts(line: Line, weeks: list[dt.date], overview: dict | None = None) -> list[dict]:
     """What needs production's attention on this line, most serious first."""
-    found: list[dict] = []
+    found: list[dict] = _over_capacity_alerts(line)
     shortages = defaultdict(list)
     for rec in QuotaRecommendation.objects.filter(
         line=line, week__gte=weeks[0], week__lte=weeks[-1], shortage_units__gte=NEGLIGIBLE

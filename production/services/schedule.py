@@ -9,7 +9,12 @@ schedule lock): accepting or overriding one cell names the accepted entry it rep
 (`seen_entry_id`, None when the person saw none), and a range accept names the schedule
 version it was decided on (`seen_schedule_version`): a cell it would change that was
 accepted or overridden after that version refuses the whole range. A stale decision
-raises StaleEditError saying who changed what, to what and when."""
+raises StaleEditError saying who changed what, to what and when.
+
+No week goes over capacity without a decision: each of them checks the line's accepted
+load first (production.services.over_capacity) and refuses a change that leaves a week
+over capacity unless the person confirmed it (`allow_over_capacity`) with a reason,
+which the entries of those weeks and the line's timeline then record."""
 
 from __future__ import annotations
 
@@ -30,6 +35,12 @@ from coordination.weeks import current_week, iso_label
 from production.models import QuotaRecommendation, ScheduleEntry, ScheduleRevision
 from production.selectors.schedule import schedule_version
 from production.services import webhooks
+from production.services.over_capacity import (
+    Change,
+    capacity_check,
+    over_capacity_fields,
+    over_capacity_record,
+)
 
 PLAN_PERMISSION = "production.plan_line"
 PLAN_REFUSED = "Only Production may accept or override quotas."
@@ -114,6 +125,7 @@ def _write(
     units: int,
     kind,
     reason="",
+    over_capacity=None,
 ) -> ScheduleEntry:
     """Supersede `current` (the cell's entry, locked) with a new entry."""
     if current is not None:
@@ -130,10 +142,23 @@ def _write(
         recommended_units=recommendation.recommended_units,
         reason=reason,
         accepted_by=actor,
+        **(over_capacity or {}),
     )
     if current is not None:
         ScheduleEntry.objects.filter(pk=current.pk).update(superseded_by=entry)
     return entry
+
+
+def _change(rec: QuotaRecommendation, current: ScheduleEntry | None, units: int) -> Change:
+    return Change(
+        product_id=rec.product_id,
+        sku=rec.product.sku,
+        line_id=rec.line_id,
+        week=rec.week,
+        units=units,
+        old_line_id=current.line_id if current else None,
+        old_units=current.units if current else 0,
+    )
 
 
 def _recommendation(product_id: int, week: dt.date, seen_run_id: int):
@@ -159,7 +184,14 @@ def _recommendation(product_id: int, week: dt.date, seen_run_id: int):
 
 @transaction.atomic
 def quota_accept(
-    *, actor, product_id: int, week: dt.date, seen_run_id: int, seen_entry_id: int | None
+    *,
+    actor,
+    product_id: int,
+    week: dt.date,
+    seen_run_id: int,
+    seen_entry_id: int | None,
+    allow_over_capacity: bool = False,
+    over_capacity_reason: str = "",
 ) -> ScheduleEntry:
     """Accept the recommendation the person saw (run `seen_run_id`) over the accepted
     entry they saw (`seen_entry_id`, None: none yet)."""
@@ -169,6 +201,12 @@ def quota_accept(
     current = _current_entry(rec.product_id, rec.week)
     _check_seen_entry(rec, current, seen_entry_id)
     units = whole_units(rec.recommended_units)
+    over = capacity_check(
+        line=rec.line,
+        changes=[_change(rec, current, units)],
+        allow_over_capacity=allow_over_capacity,
+        reason=over_capacity_reason,
+    )
     revision = _new_revision(actor, f"Accepted {rec.product.sku} {iso_label(week)}: {units} units")
     entry = _write(
         actor=actor,
@@ -177,8 +215,12 @@ def quota_accept(
         current=current,
         units=units,
         kind=ScheduleEntry.Kind.ACCEPTED,
+        over_capacity=over_capacity_fields(over, rec.week, over_capacity_reason),
     )
     activity_record(target=rec.product, actor=actor, verb="updated", message=revision.summary)
+    over_capacity_record(
+        actor=actor, line=rec.line, over=over, reason=over_capacity_reason, what=revision.summary
+    )
     webhooks.schedule_changed(revision)
     return entry
 
@@ -193,6 +235,8 @@ def quota_override(
     reason: str,
     seen_run_id: int,
     seen_entry_id: int | None,
+    allow_over_capacity: bool = False,
+    over_capacity_reason: str = "",
 ) -> ScheduleEntry:
     """Set the cell to `units` with a reason, over what the person saw (as quota_accept)."""
     require_permission(actor, PLAN_PERMISSION, PLAN_REFUSED)
@@ -219,6 +263,12 @@ def quota_override(
         )
     current = _current_entry(rec.product_id, rec.week)
     _check_seen_entry(rec, current, seen_entry_id)
+    over = capacity_check(
+        line=rec.line,
+        changes=[_change(rec, current, units)],
+        allow_over_capacity=allow_over_capacity,
+        reason=over_capacity_reason,
+    )
     revision = _new_revision(
         actor,
         f"Overrode {rec.product.sku} {iso_label(week)}: {units} units "
@@ -232,15 +282,26 @@ def quota_override(
         units=units,
         kind=ScheduleEntry.Kind.OVERRIDDEN,
         reason=reason,
+        over_capacity=over_capacity_fields(over, rec.week, over_capacity_reason),
     )
     activity_record(target=rec.product, actor=actor, verb="updated", message=revision.summary)
+    over_capacity_record(
+        actor=actor, line=rec.line, over=over, reason=over_capacity_reason, what=revision.summary
+    )
     webhooks.schedule_changed(revision)
     return entry
 
 
 @transaction.atomic
 def quotas_accept_range(
-    *, actor, line_id: int, week_from: dt.date, week_to: dt.date, seen_schedule_version: int
+    *,
+    actor,
+    line_id: int,
+    week_from: dt.date,
+    week_to: dt.date,
+    seen_schedule_version: int,
+    allow_over_capacity: bool = False,
+    over_capacity_reason: str = "",
 ) -> ScheduleRevision | None:
     """Accept every recommendation of a line in a range of weeks, as one revision.
     Cells whose accepted quota already equals the recommendation are left alone.
@@ -302,6 +363,12 @@ def quotas_accept_range(
         )
     if not todo:
         return None
+    over = capacity_check(
+        line=line,
+        changes=[_change(rec, entry, whole_units(rec.recommended_units)) for rec, entry in todo],
+        allow_over_capacity=allow_over_capacity,
+        reason=over_capacity_reason,
+    )
     revision = _new_revision(
         actor,
         f"Accepted {len(todo)} quotas on {line} for {iso_label(week_from)}–{iso_label(week_to)}",
@@ -314,8 +381,12 @@ def quotas_accept_range(
             current=entry,
             units=whole_units(rec.recommended_units),
             kind=ScheduleEntry.Kind.ACCEPTED,
+            over_capacity=over_capacity_fields(over, rec.week, over_capacity_reason),
         )
     activity_record(target=line, actor=actor, verb="updated", message=revision.summary)
+    over_capacity_record(
+        actor=actor, line=line, over=over, reason=over_capacity_reason, what=revision.summary
+    )
     webhooks.schedule_changed(revision)
     return revision
 

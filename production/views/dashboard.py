@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from coordination.charts import Chart, Series
-from coordination.errors import StaleEditError
+from coordination.errors import OverCapacityError, StaleEditError
 from coordination.models import Line, RecomputeRequest
 from coordination.permissions import permission_required
 from coordination.selectors.notices import notices_for
@@ -39,11 +39,18 @@ def _line(request) -> Line | None:
 def capacity_chart(overview: dict) -> dict:
     weeks = overview["weeks"]
     return Chart(
-        title=f"{overview['line']}: hours planned per week against capacity",
+        title=f"{overview['line']}: hours recommended and accepted per week against capacity",
         categories=[iso_label(w)[-3:] for w in weeks],
         series=[
-            Series("Hours for that week's demand", list(overview["need_hours"]), "s1"),
-            Series("Hours building ahead (pre-build)", list(overview["prebuild_hours"]), "s2"),
+            Series("Recommended: that week's demand", list(overview["need_hours"]), "s1"),
+            Series("Recommended: pre-build", list(overview["prebuild_hours"]), "s2"),
+            Series(
+                "Accepted",
+                list(overview["accepted_hours"] - overview["over_hours"]),
+                "s3",
+                stack="accepted",
+            ),
+            Series("Accepted over capacity", list(overview["over_hours"]), "s6", stack="accepted"),
             Series("Capacity", list(overview["capacity"]), "capacity", kind="line"),
         ],
         y_label="line hours",
@@ -91,6 +98,8 @@ def dashboard(request):
                     overview["prebuild_hours"],
                     overview["capacity"],
                     overview["utilisation"],
+                    overview["accepted_hours"],
+                    overview["over_hours"],
                     strict=True,
                 )
             ),
@@ -137,8 +146,28 @@ def _seen(rec: QuotaRecommendation, entry) -> dict:
     return {"seen_run": rec.run_id, "seen_entry": entry.pk if entry else 0}
 
 
+def _over_capacity(exc: OverCapacityError, form, action: str, *, htmx: bool) -> dict:
+    """What the page shows to ask for an over-capacity decision: the weeks and hours
+    over, and a form that sends the same decision again with the box and a reason."""
+    data = form.data
+    if exc.fields.get("reason"):
+        form.add_error("over_capacity_reason", exc.fields["reason"])
+    elif data.get("over_capacity_reason", "").strip() and not data.get("allow_over_capacity"):
+        form.add_error(
+            "allow_over_capacity", "Tick the box to plan it over capacity, or change the quota."
+        )
+    return {
+        "message": str(exc),
+        "weeks": exc.weeks,
+        "form": form,
+        "action": action,
+        "htmx": htmx,
+        "carried": form.carried_values(),
+    }
+
+
 @permission_required("production.view_quotarecommendation")
-def explain(request, sku, week, override_form=None, status=200):
+def explain(request, sku, week, override_form=None, status=200, over_capacity=None):
     """One cell's explanation as a waterfall, with accept and override (htmx or a page)."""
     rec = _recommendation(sku, week)
     entry = _accepted_entry(rec)
@@ -158,6 +187,7 @@ def explain(request, sku, week, override_form=None, status=200):
             }
         ),
         "can_plan": request.user.has_perm("production.plan_line"),
+        "over_capacity": over_capacity,
     }
     template = "production/explain.html"
     if request.htmx:
@@ -187,7 +217,16 @@ def accept(request, sku, week):
         return _back_to_cell(request, rec)
     try:
         entry = schedule_services.quota_accept(
-            actor=request.user, product_id=rec.product_id, week=rec.week, **form.seen()
+            actor=request.user,
+            product_id=rec.product_id,
+            week=rec.week,
+            **form.seen(),
+            **form.capacity_decision(),
+        )
+    except OverCapacityError as exc:
+        action = reverse("quota_accept", args=[sku, week])
+        return explain(
+            request, sku, week, over_capacity=_over_capacity(exc, form, action, htmx=True)
         )
     except (ValidationError, StaleEditError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
@@ -212,7 +251,12 @@ def override(request, sku, week):
                 units=form.cleaned_data["units"],
                 reason=form.cleaned_data["reason"],
                 **form.seen(),
+                **form.capacity_decision(),
             )
+        except OverCapacityError as exc:
+            action = reverse("quota_override", args=[sku, week])
+            over_capacity = _over_capacity(exc, form, action, htmx=True)
+            return explain(request, sku, week, override_form=form, over_capacity=over_capacity)
         except ValidationError as exc:
             apply_validation_error(form, exc)
         except StaleEditError as exc:
@@ -251,7 +295,18 @@ def accept_range(request):
                 week_from=form.cleaned_data["week_from"],
                 week_to=form.cleaned_data["week_to"],
                 seen_schedule_version=form.cleaned_data["seen_schedule_version"],
+                **form.capacity_decision(),
             )
+        except OverCapacityError as exc:
+            action = reverse("quota_accept_range")
+            context = {
+                "section": "production",
+                "line": line,
+                "week_from": form.cleaned_data["week_from"],
+                "week_to": form.cleaned_data["week_to"],
+                "over_capacity": _over_capacity(exc, form, action, htmx=False),
+            }
+            return render(request, "production/accept_range_confirm.html", context)
         except (ValidationError, StaleEditError) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:

@@ -104,21 +104,26 @@ def test_the_dashboard_shows_the_lines_capacity_use_week_by_week(client, product
     assert f'<a href="?line={plan["line"].pk}" aria-current="page">Bottling 1</a>' in html
     rows = response.context["capacity_rows"]
     assert len(rows) == 26
-    # Next week: 100 lemon x 0.1 h + 50 peach x 0.2 h = 20 h of 100.
+    # Next week: 100 lemon x 0.1 h + 50 peach x 0.2 h = 20 h of 100; accepted: 100 lemon
+    # and 40 peach, 18 h, none over.
     assert (
         f'<tr><th scope="row">{iso_label(week(1))}</th><td class="num">20</td>'
-        '<td class="num">0</td><td class="num">100</td><td class="num">20%</td></tr>'
+        '<td class="num">0</td><td class="num">100</td><td class="num">20%</td>'
+        '<td class="num">18</td><td class="num">0</td></tr>'
     ) in html
     # In two weeks: 8 h for demand, 2 h ahead, on 40 h that week.
     assert (
         f'<tr><th scope="row">{iso_label(week(2))}</th><td class="num">8</td>'
-        '<td class="num">2</td><td class="num">40</td><td class="num">25%</td></tr>'
+        '<td class="num">2</td><td class="num">40</td><td class="num">25%</td>'
+        '<td class="num">0</td><td class="num">0</td></tr>'
     ) in html
     chart = response.context["chart"]
-    assert chart["title"] == "Bottling 1: hours planned per week against capacity"
+    assert chart["title"] == "Bottling 1: hours recommended and accepted per week against capacity"
     assert [item["label"] for item in chart["legend"]] == [
-        "Hours for that week's demand",
-        "Hours building ahead (pre-build)",
+        "Recommended: that week's demand",
+        "Recommended: pre-build",
+        "Accepted",
+        "Accepted over capacity",
         "Capacity",
     ]
 

@@ -1,0 +1,82 @@
+"""The LP path's crash start and its textbook fallback reach the same lexicographic optimum.
+
+solve_line_lp starts HiGHS from a production plan (the planner passes the backward fill's);
+the start may change the time to the answer, never the answer's objectives. The textbook
+method (each optimum added as a constraint row) is the fallback when the face method's check
+fails: checked here directly, on the same instances as the planner's property tests.
+"""
+
+import numpy as np
+from hypothesis import given
+
+from production.engine._greedy import backward_fill
+from production.engine._lp import _Model, _solve_with_objective_rows, solve_line_lp
+from production.engine._netting import net_line, to_arrival
+from tests.production.test_engine_properties import PROPERTY_SETTINGS, instances
+
+
+def line_problem(data):
+    demand, on_hand, safety, lead, line_of, hours, capacity, frozen, hold = data
+    rows = np.nonzero(line_of == 0)[0]
+    problem = net_line(
+        demand[rows],
+        on_hand[rows],
+        safety[rows],
+        lead[rows],
+        hours[rows],
+        capacity[0],
+        frozen[rows],
+        hold[rows],
+    )
+    return problem, np.nonzero(problem.capacitated)[0]
+
+
+def objectives(problem, products, free_production):
+    """(backlog, shortfall, inventory) unit-weeks of the capacitated products."""
+    arrived = to_arrival(free_production, problem.lead_time[products])
+    stock = np.cumsum(arrived, axis=1) - problem.need_backlog[products]
+    inventory = np.maximum(stock, 0.0)
+    shortfall = np.maximum(problem.safety_stock[products, None] - inventory, 0.0)
+    return np.array([np.maximum(-stock, 0.0).sum(), shortfall.sum(), inventory.sum()])
+
+
+def assert_same_objectives(reached, expected):
+    np.testing.assert_allclose(reached, expected, rtol=1e-6, atol=1e-6)
+
+
+@PROPERTY_SETTINGS
+@given(data=instances(max_products=6, max_weeks=8))
+def test_the_start_never_changes_the_optimum(data):
+    problem, products = line_problem(data)
+    if products.size == 0 or problem.demand.shape[1] == 0:
+        return
+    cold = objectives(problem, products, solve_line_lp(problem, products))
+    filled, _ = backward_fill(problem, products)
+    usable = problem.free_with_capacity[products]
+    from_fill = solve_line_lp(problem, products, start=np.where(usable, filled, 0.0))
+    # Any plan is a valid start, even one far from the optimum and over capacity.
+    rng = np.random.default_rng(int(problem.demand.sum() * 1000) % 2**32)
+    wild = np.where(usable, rng.uniform(0, 50, usable.shape), 0.0)
+    from_wild = solve_line_lp(problem, products, start=wild)
+
+    assert_same_objectives(objectives(problem, products, from_fill), cold)
+    assert_same_objectives(objectives(problem, products, from_wild), cold)
+
+
+@PROPERTY_SETTINGS
+@given(data=instances(max_products=6, max_weeks=8))
+def test_textbook_fallback_reaches_the_same_optimum(data):
+    problem, products = line_problem(data)
+    if products.size == 0 or problem.demand.shape[1] == 0:
+        return
+    model = _Model(problem, products)
+    if model.n_x == 0:
+        return
+    solution, _ = _solve_with_objective_rows(model)
+    fallback = np.zeros((products.size, problem.demand.shape[1]))
+    fallback[model.x_cells] = np.maximum(solution[: model.n_x], 0.0) * model.scale
+
+    assert_same_objectives(
+        objectives(problem, products, fallback),
+        objectives(problem, products, solve_line_lp(problem, products)),
+    )

@@ -269,3 +269,21 @@ def solve_line_lp(
     made = np.round(np.maximum(solution[: model.n_x], 0.0) * model.scale, decimals)
     production[model.x_cells] = np.maximum(made, 0.0)
     return production
+
+
+def least_backlog(problem: LineProblem, products: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Free production (products x weeks) of a plan with the least backlog unit-weeks, the
+    first level alone (the promise engine starts its own program from it)."""
+    production = np.zeros((products.size, problem.demand.shape[1]))
+    model = _Model(problem, products)
+    if model.n_x == 0:
+        return production
+    highs = model.highs()
+    crash = highspy.HighsSolution()
+    crash.col_value = model.point(start)
+    crash.value_valid = True
+    highs.setSolution(crash)
+    _run(highs)
+    made = np.asarray(highs.getSolution().col_value)[: model.n_x] * model.scale
+    production[model.x_cells] = np.maximum(made, 0.0)
+    return production

@@ -70,6 +70,9 @@ _SIGNIFICANT = 9
 # Weights of levels 2 and 3 in the crash start (any positive values keep the answer exact).
 _CRASH_WEIGHTS = (1e-2, 1e-4)
 _INF = highspy.kHighsInf
+# least_backlog: iterations from a start before solving from scratch with presolve instead.
+_START_ITERATIONS = 4000
+_NO_LIMIT = 2**31 - 1
 
 
 class PlanningError(RuntimeError):
@@ -271,19 +274,31 @@ def solve_line_lp(
     return production
 
 
-def least_backlog(problem: LineProblem, products: np.ndarray, start: np.ndarray) -> np.ndarray:
+def least_backlog(problem: LineProblem, products: np.ndarray, starts) -> np.ndarray:
     """Free production (products x weeks) of a plan with the least backlog unit-weeks, the
-    first level alone (the promise engine starts its own program from it)."""
+    first level alone (the promise engine starts its own program from it).
+
+    HiGHS first tries from whichever of the `starts` (production plans) leaves the least
+    backlog; a start rules out presolve, which makes each iteration about four times
+    cheaper, so after _START_ITERATIONS it solves the program from scratch instead."""
     production = np.zeros((products.size, problem.demand.shape[1]))
     model = _Model(problem, products)
     if model.n_x == 0:
         return production
     highs = model.highs()
-    crash = highspy.HighsSolution()
-    crash.col_value = model.point(start)
-    crash.value_valid = True
-    highs.setSolution(crash)
-    _run(highs)
+    points = [model.point(start) for start in starts]
+    if points:
+        crash = highspy.HighsSolution()
+        crash.col_value = min(points, key=lambda point: float(model.objectives[0] @ point))
+        crash.value_valid = True
+        highs.setSolution(crash)
+        highs.setOptionValue("simplex_iteration_limit", _START_ITERATIONS)
+        highs.run()
+        if highs.getModelStatus() == highspy.HighsModelStatus.kIterationLimit:
+            highs.clearSolver()
+        highs.setOptionValue("simplex_iteration_limit", _NO_LIMIT)
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        _run(highs)
     made = np.asarray(highs.getSolution().col_value)[: model.n_x] * model.scale
     production[model.x_cells] = np.maximum(made, 0.0)
     return production

@@ -29,12 +29,13 @@ level-2 solve starts from the previous basis and factorisation; HiGHS's primal s
 needs a few iterations where its dual simplex needed hundreds. A level-2 solution found
 while bisecting is kept by the schedule it delivers, so the plan of the schedule the promise
 settles on is not solved again. Level 1 starts from the least-lateness production that the
-planner's network program (_lp.least_backlog, started from its backward fill) finds.
-Measured (bench/promise_speed.py's over-committed line, 500 products x 26 weeks, 30
-requests, the same busy 2-core box, former scipy path first): later promises median
-109-148 ms -> 40 ms, 90th percentile 276-369 ms -> 67 ms, worst 319-427 ms -> 116 ms;
-first promise 1.26-1.40 s -> 0.95-1.23 s (the level-1 program: HiGHS still needs
-~1,700 iterations to find this model's basis from the planner's optimal production).
+planner's network program finds (_lp.least_backlog: from the better of its backward fill
+and the current plan, or from scratch with presolve when that start is slow).
+Measured on the same busy 2-core box, former scipy path -> now: bench/promise_speed.py's
+over-committed line (500 products x 26 weeks, 30 requests): later promises median
+109-148 ms -> 40 ms, 90th percentile 276-369 ms -> 67 ms, worst 319-427 ms -> 116 ms,
+first promise 1.26-1.40 s -> 0.86-0.97 s; bench/promise_api_speed.py's (through the API):
+median 302 ms -> 53 ms, worst 1.43 s -> 0.24 s, first (cold) 3.1 s -> 1.46 s.
 """
 
 from __future__ import annotations
@@ -119,7 +120,9 @@ def _least_lateness(line, net) -> np.ndarray:
     if rows.size and n_weeks:
         filled, _ = backward_fill(problem, rows)
         usable = problem.free_with_capacity[rows]
-        production[rows] = least_backlog(problem, rows, np.where(usable, filled, 0.0))
+        # The backward fill drops what cannot be on time; the current plan makes it late.
+        starts = [np.where(usable, plan, 0.0) for plan in (filled, line.production[rows])]
+        production[rows] = least_backlog(problem, rows, starts)
     return production
 
 

@@ -3,14 +3,22 @@
 solve_line_lp starts HiGHS from a production plan (the planner passes the backward fill's);
 the start may change the time to the answer, never the answer's objectives. The textbook
 method (each optimum added as a constraint row) is the fallback when the face method's check
-fails: checked here directly, on the same instances as the planner's property tests.
+fails: checked here directly, on the same instances as the planner's property tests. And
+least_backlog (the first level alone, the promise engine's start) reaches the same backlog
+from any start, also when it gives up on the start and solves from scratch.
 """
 
 import numpy as np
 from hypothesis import given
 
+from production.engine import _lp
 from production.engine._greedy import backward_fill
-from production.engine._lp import _Model, _solve_with_objective_rows, solve_line_lp
+from production.engine._lp import (
+    _Model,
+    _solve_with_objective_rows,
+    least_backlog,
+    solve_line_lp,
+)
 from production.engine._netting import net_line, to_arrival
 from tests.production.test_engine_properties import PROPERTY_SETTINGS, instances
 
@@ -80,3 +88,43 @@ def test_textbook_fallback_reaches_the_same_optimum(data):
         objectives(problem, products, fallback),
         objectives(problem, products, solve_line_lp(problem, products)),
     )
+
+
+@PROPERTY_SETTINGS
+@given(data=instances(max_products=6, max_weeks=8))
+def test_least_backlog_is_the_first_level_from_any_start(data):
+    problem, products = line_problem(data)
+    if products.size == 0 or problem.demand.shape[1] == 0:
+        return
+    least = objectives(problem, products, solve_line_lp(problem, products))[0]
+    filled, _ = backward_fill(problem, products)
+    usable = problem.free_with_capacity[products]
+    starts = [np.where(usable, filled, 0.0), np.zeros(usable.shape)]
+
+    for given_starts in ([], starts):
+        made = least_backlog(problem, products, given_starts)
+        assert np.all(made[~usable] == 0)
+        reached = objectives(problem, products, made)[0]
+        np.testing.assert_allclose(reached, least, rtol=1e-6, atol=1e-6)
+
+
+def test_least_backlog_solves_from_scratch_when_the_start_takes_too_long(monkeypatch):
+    # Two products short of hours from week 0: the start needs pivots, one is all it gets.
+    demand = np.array([[5.0, 5.0, 5.0], [4.0, 4.0, 4.0]])
+    problem = net_line(
+        demand,
+        np.zeros(2),
+        np.zeros(2),
+        np.zeros(2, dtype=int),
+        np.array([1.0, 2.0]),
+        np.array([6.0, 6.0, 6.0]),
+        np.full((2, 3), np.nan),
+        np.zeros(2, dtype=bool),
+    )
+    products = np.arange(2)
+    monkeypatch.setattr(_lp, "_START_ITERATIONS", 1)
+    made = least_backlog(problem, products, [np.zeros((2, 3))])
+    # All 18 hours go to the product with 1 hour per unit first (5 a week), the 1 left
+    # each week to the other: backlog (0 + 0 + 0) + (3.5 + 7 + 10.5) unit-weeks.
+    np.testing.assert_allclose(made, [[5.0, 5.0, 5.0], [0.5, 0.5, 0.5]])
+    assert objectives(problem, products, made)[0] == 21.0

@@ -31,11 +31,12 @@ while bisecting is kept by the schedule it delivers, so the plan of the schedule
 settles on is not solved again. Level 1 starts from the least-lateness production that the
 planner's network program finds (_lp.least_backlog: from the better of its backward fill
 and the current plan, or from scratch with presolve when that start is slow).
-Measured on the same busy 2-core box, former scipy path -> now: bench/promise_speed.py's
-over-committed line (500 products x 26 weeks, 30 requests): later promises median
-109-148 ms -> 40 ms, 90th percentile 276-369 ms -> 67 ms, worst 319-427 ms -> 116 ms,
-first promise 1.26-1.40 s -> 0.86-0.97 s; bench/promise_api_speed.py's (through the API):
-median 302 ms -> 53 ms, worst 1.43 s -> 0.24 s, first (cold) 3.1 s -> 1.46 s.
+Measured on the same busy 2-core box, former scipy path -> now (bench/README.md has the
+tables): bench/promise_speed.py's over-committed line (500 products x 26 weeks, 30
+requests) later promises median 103-148 ms -> 40-80 ms, worst 254-427 ms -> 96-146 ms,
+first promise 1.18-1.40 s -> 0.54-0.97 s; bench/promise_api_speed.py (through the API)
+median 255-302 ms -> 53 ms, worst 0.97-1.43 s -> 0.22-0.24 s, cold 1.74-3.10 s ->
+1.46-1.58 s.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from tests.production.test_engine_properties import PROPERTY_SETTINGS, instances
 
 
 def line_problem(data):
+    """Line 0 netted, its capacitated products and the backward fill on its real cells."""
     demand, on_hand, safety, lead, line_of, hours, capacity, frozen, hold = data
     rows = np.nonzero(line_of == 0)[0]
     problem = net_line(
@@ -36,7 +37,12 @@ def line_problem(data):
         frozen[rows],
         hold[rows],
     )
-    return problem, np.nonzero(problem.capacitated)[0]
+    products = np.nonzero(problem.capacitated)[0]
+    if products.size == 0 or problem.demand.shape[1] == 0:
+        return None  # nothing on line 0 uses hours: no LP
+    filled, _ = backward_fill(problem, products)
+    start = np.where(problem.free_with_capacity[products], filled, 0.0)
+    return problem, products, start
 
 
 def objectives(problem, products, free_production):
@@ -55,13 +61,13 @@ def assert_same_objectives(reached, expected):
 @PROPERTY_SETTINGS
 @given(data=instances(max_products=6, max_weeks=8))
 def test_the_start_never_changes_the_optimum(data):
-    problem, products = line_problem(data)
-    if products.size == 0 or problem.demand.shape[1] == 0:
+    line = line_problem(data)
+    if line is None:
         return
+    problem, products, start = line
     cold = objectives(problem, products, solve_line_lp(problem, products))
-    filled, _ = backward_fill(problem, products)
+    from_fill = solve_line_lp(problem, products, start=start)
     usable = problem.free_with_capacity[products]
-    from_fill = solve_line_lp(problem, products, start=np.where(usable, filled, 0.0))
     # Any plan is a valid start, even one far from the optimum and over capacity.
     rng = np.random.default_rng(int(problem.demand.sum() * 1000) % 2**32)
     wild = np.where(usable, rng.uniform(0, 50, usable.shape), 0.0)
@@ -74,9 +80,10 @@ def test_the_start_never_changes_the_optimum(data):
 @PROPERTY_SETTINGS
 @given(data=instances(max_products=6, max_weeks=8))
 def test_textbook_fallback_reaches_the_same_optimum(data):
-    problem, products = line_problem(data)
-    if products.size == 0 or problem.demand.shape[1] == 0:
+    line = line_problem(data)
+    if line is None:
         return
+    problem, products, _ = line
     model = _Model(problem, products)
     if model.n_x == 0:
         return
@@ -93,13 +100,13 @@ def test_textbook_fallback_reaches_the_same_optimum(data):
 @PROPERTY_SETTINGS
 @given(data=instances(max_products=6, max_weeks=8))
 def test_least_backlog_is_the_first_level_from_any_start(data):
-    problem, products = line_problem(data)
-    if products.size == 0 or problem.demand.shape[1] == 0:
+    line = line_problem(data)
+    if line is None:
         return
+    problem, products, start = line
     least = objectives(problem, products, solve_line_lp(problem, products))[0]
-    filled, _ = backward_fill(problem, products)
     usable = problem.free_with_capacity[products]
-    starts = [np.where(usable, filled, 0.0), np.zeros(usable.shape)]
+    starts = [start, np.zeros(usable.shape)]
 
     for given_starts in ([], starts):
         made = least_backlog(problem, products, given_starts)

@@ -39,7 +39,7 @@ def backward_fill(problem: LineProblem, products: np.ndarray) -> tuple[np.ndarra
     """Fill weeks from the last to the first (the relaxation described in the module
     docstring): the production (products x weeks) and the units each product still had
     pending when week 0 was filled. Always a plan of the relaxation; the caller decides
-    whether it is exact (latest_first) or only a starting point (the LP's crash start)."""
+    whether it is exact (is_exact) or only a starting point (the LP's crash start)."""
     hours = problem.hours_per_unit[products]
     usable = problem.free_with_capacity[products]
     # A week in which none of these products may be made (a frozen window that covers them

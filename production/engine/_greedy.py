@@ -1,8 +1,9 @@
 """The fast path: fill weeks from the last to the first, cheapest-to-hold work first.
 
-Works on a relaxation of the line's problem and returns None unless its answer is provably
-the exact optimum of the real problem (see the package docstring, "Why the fast path is
-exact"). Then the caller solves the linear programs instead.
+backward_fill works on a relaxation of the line's problem; is_exact says whether its answer
+is provably the exact optimum of the real problem (see the package docstring, "Why the fast
+path is exact"). When it is not, the caller solves the linear programs instead, started
+from that answer.
 """
 
 from __future__ import annotations

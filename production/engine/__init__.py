@@ -18,10 +18,12 @@ Guarantees, in priority order (a lexicographic optimum):
 
 How. Each line is an independent problem (lines may run in threads; `lines=` re-plans
 only the lines a change touches). `_netting` turns the inputs into cumulative
-requirements per production week. `_greedy.latest_first` is the fast path; `_lp` the exact
-fallback (HiGHS, three levels solved over the previous levels' optimal face).
+requirements per production week. `_greedy.backward_fill` is the fast path (certified by
+`_greedy.is_exact`); `_lp` the exact fallback (one HiGHS model, three levels each solved
+over the previous levels' optimal face, started from the fast path's plan; its docstring
+says why, with the figures measured).
 
-Why the fast path is exact. latest_first fills weeks from the last to the first, meeting
+Why the fast path is exact. backward_fill fills weeks from the last to the first, meeting
 each product's cumulative requirement (demand plus safety stock, net of stock and frozen
 arrivals) as late as possible, and when a week lacks hours it keeps the products with the
 fewest hours per unit late. It returns a plan only if every requirement is met on time.

@@ -1,8 +1,9 @@
 """The fast path: fill weeks from the last to the first, cheapest-to-hold work first.
 
-Works on a relaxation of the line's problem and returns None unless its answer is provably
-the exact optimum of the real problem (see the package docstring, "Why the fast path is
-exact"). Then the caller solves the linear programs instead.
+backward_fill works on a relaxation of the line's problem; is_exact says whether its answer
+is provably the exact optimum of the real problem (see the package docstring, "Why the fast
+path is exact"). When it is not, the caller solves the linear programs instead, started
+from that answer.
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ def requirements(problem: LineProblem, products: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum.accumulate(np.where(counted, need, -np.inf), axis=1), 0.0)
 
 
-def latest_first(problem: LineProblem, products: np.ndarray) -> np.ndarray | None:
-    """Free production (products x weeks) of the exact optimum, or None if not certified."""
+def backward_fill(problem: LineProblem, products: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fill weeks from the last to the first (the relaxation described in the module
+    docstring): the production (products x weeks) and the units each product still had
+    pending when week 0 was filled. Always a plan of the relaxation; the caller decides
+    whether it is exact (is_exact) or only a starting point (the LP's crash start)."""
     hours = problem.hours_per_unit[products]
     usable = problem.free_with_capacity[products]
     # A week in which none of these products may be made (a frozen window that covers them
@@ -64,9 +68,15 @@ def latest_first(problem: LineProblem, products: np.ndarray) -> np.ndarray | Non
             made[whole] = min(pending[whole], max(capacity[week] - used, 0.0) / hours_sorted[whole])
         production[order, week] = made
         pending = np.maximum(pending - made, 0.0)
+    unmet = np.zeros(n)
+    unmet[order] = pending
     scale = max(1.0, float(np.abs(required).max(initial=0.0)))
-    if np.any(pending > _PENDING_TOLERANCE * scale):
-        return None  # some requirement cannot be met on time: backlog trade-offs, use the LP
-    if np.any(production[~usable] > 0):
-        return None  # the relaxation used a frozen week: not a plan of the real problem
-    return production
+    return production, np.where(unmet > _PENDING_TOLERANCE * scale, unmet, 0.0)
+
+
+def is_exact(problem: LineProblem, products: np.ndarray, production, unmet) -> bool:
+    """Whether backward_fill's answer is the exact optimum of the real problem."""
+    if unmet.any():
+        return False  # some requirement cannot be met on time: backlog trade-offs, use the LP
+    # The relaxation used a frozen week: not a plan of the real problem.
+    return not np.any(production[~problem.free_with_capacity[products]] > 0)

@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 
-from production.engine._greedy import latest_first
+from production.engine._greedy import backward_fill, is_exact
 from production.engine._lp import solve_line_lp
 from production.engine._netting import net_line, to_arrival, uncapacitated_plan
 from production.engine._validate import PlanInputs, validate_inputs
@@ -104,10 +104,12 @@ def _plan_line(inputs: PlanInputs, line: int, strategy: Strategy) -> _LinePlan:
     capacitated = np.nonzero(problem.capacitated)[0]
     method = "uncapacitated"
     if capacitated.size and inputs.n_weeks:
-        planned = latest_first(problem, capacitated) if strategy == "auto" else None
+        planned, unmet = backward_fill(problem, capacitated)
         method = "latest-first"
-        if planned is None:
-            planned = solve_line_lp(problem, capacitated)
+        if strategy == "lp" or not is_exact(problem, capacitated, planned, unmet):
+            # Not certified: the LP decides, started from the fill's plan on the real cells.
+            usable = problem.free_with_capacity[capacitated]
+            planned = solve_line_lp(problem, capacitated, start=np.where(usable, planned, 0.0))
             method = "lp"
         free_production[capacitated] = planned
         free_production = _fit_capacity(

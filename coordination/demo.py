@@ -216,7 +216,7 @@ def seed_products() -> dict[str, int]:
     # inherits for forecasting; the old one is being phased out.
     old = Product.objects.get(sku="TEA-PEA-05")
     _, was_created = Product.objects.get_or_create(
-        sku="TEA-PEA-05-V2",
+        sku="TEA-PEAV2-05",  # the SKU rule: 2-3 parts
         defaults={
             "name": "Iced Tea Peach 500 ml bottle (less sugar recipe)",
             "product_line": old.product_line,

@@ -8,6 +8,11 @@
   than Django lets a middleware read) refuse one in any JSON string or key.
 - **Deep JSON**: a body nested more than MAX_JSON_DEPTH levels (100,000 `[` made the
   parser recurse until Python gave up) is refused before anything walks it.
+- **The database unreachable** (PostgreSQL restarting, the network to it down): a
+  503 with Retry-After instead of a 500 trace: the API's error body
+  (`database_unavailable`) under /api/, a plain page in the browser that touches no
+  database (`server_error`, Django's handler500). Any other error under /api/ is the
+  API's error body too (`server_error`, 500), never Django's HTML page.
 - **Django's own error pages under /api/**: an unknown path (404), a wrong method (405)
   or a request Django itself refuses (400, 413) answer the API's JSON error body, not
   an HTML page.
@@ -22,11 +27,14 @@ with a NUL).
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 
 from django.core.exceptions import SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
@@ -209,3 +217,32 @@ class BoundaryMiddleware:
                     json_response["Allow"] = response["Allow"]
                 return json_response
         return response
+
+
+DATABASE_RETRY_SECONDS = 5
+DATABASE_MESSAGE = "The database is unavailable right now; nothing was saved. Try again shortly."
+SERVER_ERROR_MESSAGE = "Something went wrong on our side; it has been logged. Nothing was saved."
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's handler500 (coordination/urls.py): runs inside the failing request's
+    `except`, so it sees the error whatever layer raised it (a view, a middleware, the
+    session store). A lost database answers 503; anything else the plain 500 page, or the
+    API's error body under /api/."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        # Operational errors are the database's state, not the request's: a lost or
+        # refused connection, a restart, a timeout. The client may simply retry.
+        return database_unavailable(request)
+    if is_api(request):
+        return api_error("server_error", SERVER_ERROR_MESSAGE, 500)
+    return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        response = api_error("database_unavailable", DATABASE_MESSAGE, 503)
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+    return response

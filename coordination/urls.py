@@ -91,3 +91,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("favicon.ico", home.favicon, name="favicon"),
 ]
+
+# A lost database answers 503 with Retry-After; other errors the 500 page, or the API's
+# error body under /api/ (coordination/boundary.py).
+handler500 = "coordination.boundary.server_error"

@@ -336,6 +336,7 @@ class LineSerializer(serializers.ModelSerializer):
             "name",
             "weekly_capacity_hours",
             "frozen_window_weeks",
+            "holding_cost_rate_pct",
             "version",
             "updated_at",
         ]
@@ -352,6 +353,13 @@ class LineUpdateSerializer(VersionRequired, serializers.Serializer):
     )
     frozen_window_weeks = serializers.IntegerField(
         required=False, min_value=-MAX_ID, max_value=MAX_ID
+    )
+    holding_cost_rate_pct = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=None,
+        required=False,
+        allow_null=True,
+        help_text="Yearly holding cost, % of unit cost (0-100); null: the company's rate.",
     )
 
 

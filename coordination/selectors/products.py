@@ -122,6 +122,7 @@ def prices_in_force(product_ids, week, channel: str = "") -> dict[int, tuple]:
     """Per product, the (unit price, unit cost) in force in `week` for `channel` (blank or
     "all": every channel): the channel's own latest row from that week or earlier, else the
     all-channels one. A product without a row by then is missing: it had no price yet."""
+    product_ids = list(product_ids)
     channel = "" if channel in ("", "all") else channel
     rows = (
         ProductPrice.objects.filter(
@@ -134,7 +135,14 @@ def prices_in_force(product_ids, week, channel: str = "") -> dict[int, tuple]:
     own: dict[int, tuple] = {}
     for product_id, row_channel, price, cost in rows:  # later rows overwrite earlier ones
         (own if row_channel else general)[product_id] = (price, cost)
-    return {**general, **own}
+    # A product with no history at all (loaded outside the product service) has only its
+    # current price and cost.
+    without_history = Product.objects.filter(pk__in=list(product_ids), prices__isnull=True)
+    unhistoried = {
+        pk: (price, cost)
+        for pk, price, cost in without_history.values_list("pk", "unit_price", "unit_cost")
+    }
+    return {**unhistoried, **general, **own}
 
 
 def price_history(product: Product) -> QuerySet[ProductPrice]:

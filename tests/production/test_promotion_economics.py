@@ -21,7 +21,9 @@ HORIZON = 26
 
 
 def forecast(product, weekly: float) -> None:
-    run = ForecastRun.objects.create(trigger="test", horizon_weeks=HORIZON, first_week=current_week())
+    run = ForecastRun.objects.create(
+        trigger="test", horizon_weeks=HORIZON, first_week=current_week()
+    )
     DemandForecast.objects.bulk_create(
         DemandForecast(
             product=product,
@@ -130,7 +132,9 @@ def test_slack_before_the_promotion_is_used_to_build_ahead_and_costs_holding(
     }
     assert (body["net"], body["pays"], body["break_even_lift_pct"]) == ("7.80", True, "43.0")
     held = next(t for t in body["terms"] if t["key"] == "holding_cost")
-    assert "TST-B: 10 units built ahead, 20 unit-weeks × 2.00 EUR × 26 % / 52" in held["explanation"]
+    assert (
+        "TST-B: 10 units built ahead, 20 unit-weeks × 2.00 EUR × 26 % / 52" in held["explanation"]
+    )
 
 
 def test_a_promotion_already_planned_is_valued_the_same_as_its_draft(world, marketing_user):
@@ -210,7 +214,11 @@ def test_nothing_is_written_while_valuing(world, marketing_user):
     before = (DemandForecast.objects.count(), ScheduleEntry.objects.count(), promotion.version)
     money(marketing_user, promotion)
     promotion.refresh_from_db()
-    assert (DemandForecast.objects.count(), ScheduleEntry.objects.count(), promotion.version) == before
+    assert (
+        DemandForecast.objects.count(),
+        ScheduleEntry.objects.count(),
+        promotion.version,
+    ) == before
 
 
 def test_unknown_promotion_is_404_in_the_api_and_the_page(marketing_user, client):

@@ -56,7 +56,7 @@ def world():
         RunRate.objects.create(product=b, hours_per_unit=Decimal("2"))
         forecast(a, 40)
         forecast(b, 30)
-        return line, a, b
+        return a
 
     return build
 
@@ -91,7 +91,7 @@ def test_a_promotion_on_a_full_line_displaces_the_other_product(world, marketing
     B is 20 units short. A: 80 baseline units, 40 extra at 2.40 - 1.00 = 56.00; discount
     80 x 3.00 x 20 % = 48.00; B: 20 x (5.00 - 2.00) = 60.00; net 56 - 48 - 60 = -52.00.
     Break-even: (48 + 60) / (80 x 1.40) = 96.43 %."""
-    line, a, b = world("100")
+    a = world("100")
     promotion = promote(a, start=2)
     body = money(marketing_user, promotion)
     assert terms(body) == {
@@ -119,9 +119,9 @@ def test_slack_before_the_promotion_is_used_to_build_ahead_and_costs_holding(
     the planner builds the 2 h-a-unit product B ahead in weeks 2 and 3 (5 units each), held
     5, 10, 5 unit-weeks: 20 unit-weeks x 2.00 x 26 % / 52 = 0.20. Nothing goes short."""
     settings.HOLDING_COST_RATE_PERCENT = 20
-    line, a, b = world("110")
-    line.holding_cost_rate_pct = Decimal("26")
-    line.save()
+    a = world("110")
+    a.production_line.holding_cost_rate_pct = Decimal("26")
+    a.production_line.save()
     body = money(marketing_user, promote(a, start=4))
     assert terms(body) == {
         "extra_units_margin": "56.00",
@@ -140,7 +140,7 @@ def test_slack_before_the_promotion_is_used_to_build_ahead_and_costs_holding(
 def test_a_promotion_already_planned_is_valued_the_same_as_its_draft(world, marketing_user):
     """The forecast of a planned promotion carries its uplift; the economics take it out
     for the plan without it, so confirming changes nothing in the answer."""
-    line, a, b = world("100")
+    a = world("100")
     promotion = promote(a, start=2, status="planned")
     for week in (add_weeks(current_week(), 2), add_weeks(current_week(), 3)):
         DemandForecast.objects.filter(product=a, week=week).update(promotion_uplift=20, final=60)
@@ -150,7 +150,7 @@ def test_a_promotion_already_planned_is_valued_the_same_as_its_draft(world, mark
 def test_a_channel_price_counts_for_a_channel_promotion(world, marketing_user, admin_user):
     """Online, A sells at 4.00 (cost 1.00): 40 x (3.20 - 1.00) = 88.00; 80 x 4.00 x 20 %
     = 64.00; net 88 - 64 - 60 = -36.00."""
-    line, a, b = world("100")
+    a = world("100")
     product_price_set(
         actor=admin_user, product_id=a.pk, channel="online", effective_from=current_week(),
         unit_price=Decimal("4.00"), unit_cost=Decimal("1.00"),
@@ -167,7 +167,7 @@ def test_a_channel_price_counts_for_a_channel_promotion(world, marketing_user, a
 
 
 def test_a_product_without_a_price_shows_no_price(world, marketing_user, client):
-    line, a, b = world("100")
+    a = world("100")
     a.unit_price = Decimal("0.00")
     a.save()
     promotion = promote(a, start=2)
@@ -192,7 +192,7 @@ def test_a_product_without_a_price_shows_no_price(world, marketing_user, client)
 def test_the_promotion_page_loads_the_economics_and_the_partial_says_its_currency(
     world, marketing_user, client
 ):
-    line, a, b = world("100")
+    a = world("100")
     promotion = promote(a, start=2)
     client.force_login(marketing_user)
     page = client.get(f"/promotions/{promotion.pk}/").content.decode()
@@ -209,7 +209,7 @@ def test_the_promotion_page_loads_the_economics_and_the_partial_says_its_currenc
 
 
 def test_nothing_is_written_while_valuing(world, marketing_user):
-    line, a, b = world("100")
+    a = world("100")
     promotion = promote(a, start=2)
     before = (DemandForecast.objects.count(), ScheduleEntry.objects.count(), promotion.version)
     money(marketing_user, promotion)
@@ -232,7 +232,7 @@ def test_unknown_promotion_is_404_in_the_api_and_the_page(marketing_user, client
 
 
 def test_the_api_needs_the_promotions_read_scope(world):
-    line, a, b = world("100")
+    a = world("100")
     promotion = promote(a, start=2)
     url = f"/api/v1/promotions/{promotion.pk}/economics/"
     _, without = api_clients.client_create(name="shop", scopes=["quotas:read"])
@@ -244,7 +244,7 @@ def test_the_api_needs_the_promotions_read_scope(world):
 
 
 def test_weeks_beyond_the_horizon_are_named_not_counted(world, marketing_user, settings):
-    line, a, b = world("100")
+    a = world("100")
     promotion = promote(a, start=HORIZON - 1, weeks=3)
     body = money(marketing_user, promotion)
     last = iso_label(add_weeks(current_week(), HORIZON - 1))

@@ -7,8 +7,10 @@ Per product:
                   lead(t) = max(0, cumulative plan - cumulative unlimited plan); its sum
                   over the weeks is the unit-weeks held, its growth the units built ahead
     short         the peak backlog: the most demand ever waiting at once
-The promotion's effect is each figure with it less without it, never below 0 (a difference
-within float noise of the planner is 0).
+The promotion's effect is each figure with it less without it. It may be negative for a
+product: on a full line the planner may build ahead, or leave waiting, another product than
+before; the valuation (terms.py) nets them over the line. A difference within the planner's
+float noise is 0.
 """
 
 from __future__ import annotations
@@ -69,9 +71,9 @@ def _plan(
     return built, unit_weeks, peak
 
 
-def _growth(with_: np.ndarray, without: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    growth = with_ - without
-    return np.where(growth > NOISE * scale, growth, 0.0)
+def _change(with_: np.ndarray, without: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    change = with_ - without
+    return np.where(np.abs(change) > NOISE * scale, change, 0.0)
 
 
 def capacity_effect(
@@ -87,8 +89,8 @@ def capacity_effect(
     hold=None,
 ) -> CapacityEffect:
     """Plan one line (P products x T weeks) with `demand_without` and `demand_with` (the
-    same but for the promotion's uplift) and return each product's added pre-build and
-    shortage."""
+    same but for the promotion's uplift) and return the change in each product's pre-build
+    and shortage."""
     without = np.asarray(demand_without, dtype=float)
     with_ = np.asarray(demand_with, dtype=float)
     if without.shape != with_.shape:
@@ -107,9 +109,9 @@ def capacity_effect(
     built_0, weeks_0, short_0 = _plan(without, **common)
     built_1, weeks_1, short_1 = _plan(with_, **common)
     scale = np.maximum(1.0, np.maximum(without.sum(axis=1), with_.sum(axis=1)))
-    built = _growth(built_1, built_0, scale)
-    held = _growth(weeks_1, weeks_0, scale * max(1, without.shape[1]))
-    short = _growth(short_1, short_0, scale)
+    built = _change(built_1, built_0, scale)
+    held = _change(weeks_1, weeks_0, scale * max(1, without.shape[1]))
+    short = _change(short_1, short_0, scale)
     return CapacityEffect(
         products=[
             ProductEffect(

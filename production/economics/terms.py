@@ -9,8 +9,11 @@ supply (the line is full):
     margin on extra units     = S x (p x (1 - d) - c)
     discount given away       = - B x p x d          (the baseline would have sold anyway)
     incremental margin        = the two above
-    holding cost of pre-build = - sum over products of unit-weeks held x c x rate / 52
-    margin lost, displaced    = - sum over other products of extra units short x margin lost
+    holding cost of pre-build = - sum over products of added unit-weeks held x c x rate / 52
+    margin lost, displaced    = - sum over other products of added units short x margin lost,
+                                never a gain: on a full line the planner may change which
+                                product waits (one more short, another less); the net of
+                                that reshuffle is counted, a net gain is not
     post-promotion dip        = - units not bought after it x (p - c), where history shows one
     net result                = incremental margin + the three costs
 
@@ -46,7 +49,8 @@ class PromotedProduct:
 
 @dataclass(frozen=True)
 class HeldStock:
-    """A product's pre-build the promotion adds: units built ahead and unit-weeks held."""
+    """The change the promotion makes to a product's pre-build: units built ahead and
+    unit-weeks held (negative: less than without it)."""
 
     sku: str
     unit_cost: Decimal | None
@@ -57,7 +61,8 @@ class HeldStock:
 
 @dataclass(frozen=True)
 class DisplacedProduct:
-    """Another product the plan leaves shorter because the promotion took its hours."""
+    """Another product the plan leaves shorter because the promotion took its hours
+    (negative: less short, when the planner changes which product waits)."""
 
     sku: str
     extra_short_units: Decimal
@@ -136,8 +141,8 @@ def promotion_economics(
     money = lambda amount: present_money(amount, currency)  # noqa: E731
     no_price = sorted(
         {p.sku for p in products if not _priced(p)}
-        | {h.sku for h in held if h.unit_cost is None and h.unit_weeks > 0}
-        | {x.sku for x in displaced if x.margin_per_unit is None and x.extra_short_units > 0}
+        | {h.sku for h in held if h.unit_cost is None and h.unit_weeks != 0}
+        | {x.sku for x in displaced if x.margin_per_unit is None and x.extra_short_units != 0}
     )
     extra_units = {
         p.sku: p.baseline_units * p.lift_pct / HUNDRED - p.unsupplied_units for p in products
@@ -158,13 +163,17 @@ def promotion_economics(
         if h.unit_cost is None
         else -h.unit_weeks * h.unit_cost * h.holding_rate_pct / HUNDRED / WEEKS_A_YEAR
         for h in held
-        if h.unit_weeks > 0
+        if h.unit_weeks != 0
     }
     lost = {
         x.sku: None if x.margin_per_unit is None else -x.extra_short_units * x.margin_per_unit
         for x in displaced
-        if x.extra_short_units > 0
+        if x.extra_short_units != 0
     }
+    displaced_total = _sum(lost.values())
+    reshuffled = displaced_total is not None and displaced_total > 0
+    if reshuffled:
+        displaced_total = Decimal(0)
     dip_units = {
         p.sku: p.dip_baseline_units * -p.dip_pct / HUNDRED
         for p in products
@@ -234,7 +243,7 @@ def promotion_economics(
         Term(
             "displaced_margin",
             "Margin lost on displaced products",
-            _sum(lost.values()),
+            displaced_total,
             "Other products on the line go short because the promotion takes their hours. "
             + (
                 each(
@@ -243,6 +252,11 @@ def promotion_economics(
                 )
                 if lost
                 else "No other product goes shorter."
+            )
+            + (
+                ". The plan only changes which products wait: no margin is lost overall."
+                if reshuffled
+                else ""
             ),
             "s4",
         ),
@@ -283,15 +297,18 @@ def _price_less_cost(product: PromotedProduct, d: Decimal, money) -> str:
 
 def _held_label(h: HeldStock, money) -> str:
     cost = "no price" if h.unit_cost is None else money(h.unit_cost)
+    more = "more" if h.unit_weeks > 0 else "fewer"
     return (
-        f"{_units(h.units)} units built ahead, {_units(h.unit_weeks)} unit-weeks × {cost} × "
+        f"{_units(abs(h.units))} {'more' if h.units >= 0 else 'fewer'} units built ahead, "
+        f"{_units(abs(h.unit_weeks))} {more} unit-weeks × {cost} × "
         f"{h.holding_rate_pct.normalize():f} % / 52"
     )
 
 
 def _displaced_label(x: DisplacedProduct, money) -> str:
     margin = "no price" if x.margin_per_unit is None else money(x.margin_per_unit)
-    return f"{_units(x.extra_short_units)} more units short × {margin} margin"
+    more = "more" if x.extra_short_units > 0 else "fewer"
+    return f"{_units(abs(x.extra_short_units))} {more} units short × {margin} margin"
 
 
 def _dip_explanation(products, dip, dip_units, money) -> str:

@@ -166,9 +166,8 @@ def promotion_money(promotion: Promotion) -> dict:
         line_effect = effects.get(product.production_line_id)
         unsupplied = Decimal(0)
         if line_effect is not None:
-            unsupplied = min(
-                max(extra, Decimal(0)), _units(line_effect["effects"][product.pk].short_units)
-            )
+            short = _units(line_effect["effects"][product.pk].short_units)
+            unsupplied = max(Decimal(0), min(extra, short))
         dip = dips.get(product.pk)
         promoted.append(
             PromotedProduct(
@@ -197,7 +196,7 @@ def promotion_money(promotion: Promotion) -> dict:
             price, cost = _price(list_prices, product_id)
             if product_id in promoted_ids:
                 cost = _price(promo_prices, product_id)[1]
-            if effect.prebuild_unit_weeks > 0:
+            if effect.prebuild_unit_weeks != 0:
                 held.append(
                     HeldStock(
                         sku=product.sku,
@@ -207,7 +206,7 @@ def promotion_money(promotion: Promotion) -> dict:
                         unit_weeks=_units(effect.prebuild_unit_weeks),
                     )
                 )
-            if product_id not in promoted_ids and effect.short_units > 0:
+            if product_id not in promoted_ids and effect.short_units != 0:
                 margin = product.shortage_margin
                 if margin is None and price is not None:
                     margin = max(Decimal(0), price - cost)

@@ -69,7 +69,7 @@ def test_a_promotion_that_displaces_another_product_by_hand():
     texts = {t.key: t.explanation for t in economics.terms}
     assert "A: 400 extra units × (2.00 EUR − 1.00 EUR) = 400.00 EUR" in texts["extra_units_margin"]
     assert "A: 1,000 baseline units × 2.50 EUR × 20 % = −500.00 EUR" in texts["discount_given_away"]
-    assert "900 unit-weeks × 1.00 EUR × 20 % / 52 = −3.46 EUR" in texts["holding_cost"]
+    assert "900 more unit-weeks × 1.00 EUR × 20 % / 52 = −3.46 EUR" in texts["holding_cost"]
     assert "B: 150 more units short × 0.80 EUR margin = −120.00 EUR" in texts["displaced_margin"]
     assert (
         "−10.0 % dip after them (2 promotions); 40 units not bought" in texts["post_promotion_dip"]
@@ -229,8 +229,33 @@ def test_with_ample_capacity_nothing_is_displaced(line):
 def test_on_a_full_line_the_displaced_margin_is_never_a_gain(line):
     amount, effect = _displaced_term(line)
     assert amount <= 0
-    assert all(e.short_units >= 0 and e.prebuild_unit_weeks >= 0 for e in effect.products)
+    if all(e.short_units == 0 for e in effect.products[1:]):
+        assert amount == 0
     assert all(
         e.short_units == 0 or e.short_units == e.short_with - e.short_without
         for e in effect.products
     )
+
+
+def test_a_reshuffle_of_who_waits_is_no_gain_but_a_net_loss_counts():
+    """On a full line the planner may leave B 30 units more short and C 40 fewer: at
+    margins 1.00 and 0.50 that nets to -30 + 20 = -10.00 lost. With C 80 fewer it would
+    net +10.00: counted as 0, not as a gain."""
+
+    def displaced(c_units):
+        return promotion_economics(
+            discount_pct=D("0"),
+            products=[PromotedProduct("A", D("1"), D("0.5"), D("10"), D("10"))],
+            held=[],
+            displaced=[
+                DisplacedProduct("B", D("30"), D("1.00")),
+                DisplacedProduct("C", D(c_units), D("0.50")),
+            ],
+            currency="EUR",
+        ).terms[3]
+
+    assert displaced("-40").amount == D("-10.00")
+    gain = displaced("-80")
+    assert gain.amount == D(0)
+    assert "C: 80 fewer units short × 0.50 EUR margin = 40.00 EUR" in gain.explanation
+    assert gain.explanation.endswith("no margin is lost overall.")

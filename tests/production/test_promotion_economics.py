@@ -133,7 +133,8 @@ def test_slack_before_the_promotion_is_used_to_build_ahead_and_costs_holding(
     assert (body["net"], body["pays"], body["break_even_lift_pct"]) == ("7.80", True, "43.0")
     held = next(t for t in body["terms"] if t["key"] == "holding_cost")
     assert (
-        "TST-B: 10 units built ahead, 20 unit-weeks × 2.00 EUR × 26 % / 52" in held["explanation"]
+        "TST-B: 10 more units built ahead, 20 more unit-weeks × 2.00 EUR × 26 % / 52"
+        in held["explanation"]
     )
 
 

@@ -107,7 +107,9 @@ def main() -> None:
         promotion = href(marketing, base, "/promotions/", f'a:text-is("{PROMOTION}")')
         shoot(marketing, base, promotion, args.out / "promotion-detail.png")
         blitz = href(marketing, base, "/promotions/", f'a:text-is("{MONEY_PROMOTION}")')
-        shoot(marketing, base, f"/production{blitz}economics/", args.out / "promotion-economics.png")
+        shoot(
+            marketing, base, f"/production{blitz}economics/", args.out / "promotion-economics.png"
+        )
         shoot(marketing, base, f"/forecasts/{FORECAST_SKU}/", args.out / "forecast-detail.png")
 
         production = pages["production"]

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from coordination.models import Line, Product, ProductPrice, RecomputeRequest
 from coordination.selectors.products import prices_in_force
 from coordination.services.products import product_create, product_price_set, product_update
-from coordination.weeks import add_weeks, current_week
+from coordination.weeks import add_weeks, current_week, iso_label
 from tests.factories import LineFactory, ProductFactory, ProductLineFactory
 
 pytestmark = pytest.mark.django_db
@@ -264,3 +264,25 @@ def test_product_page_says_no_price_and_the_currency(client, marketing_user):
     html = client.get(reverse("product_detail", args=[unpriced.sku])).content.decode()
     assert "<dt>Unit price</dt><dd>no price</dd>" in html
     assert Product.objects.count() == 2
+
+
+def test_the_product_page_lists_its_prices_by_week_and_channel(client, marketing_user):
+    product = ProductFactory(sku="SPW-LIM-33")
+    for week, channel, price in ((-52, "", "0.86"), (-12, "", "0.90"), (-12, "online", "0.94")):
+        ProductPrice.objects.create(
+            product=product, effective_from=add_weeks(current_week(), week), channel=channel,
+            unit_price=Decimal(price), unit_cost=Decimal("0.50"),
+        )  # fmt: skip
+    client.force_login(marketing_user)
+    html = client.get(reverse("product_detail", args=[product.sku])).content.decode()
+    table = html.split('id="price-history"')[1].split("</table>")[0]
+    rows = [
+        [cell.split(">")[-1] for cell in row.split("</td>")[:-1]]
+        for row in table.split("<tbody>")[1].split("</tr>")[:-1]
+    ]
+    label = lambda k: iso_label(add_weeks(current_week(), k))  # noqa: E731
+    assert rows == [
+        [label(-12), "All channels", "0.90", "0.50"],
+        [label(-52), "All channels", "0.86", "0.50"],
+        [label(-12), "Online", "0.94", "0.50"],
+    ]

@@ -164,10 +164,11 @@ def promotion_money(promotion: Promotion) -> dict:
         baseline = baselines.get(product.pk, Decimal(0))
         extra = baseline * item.expected_lift_pct / 100
         line_effect = effects.get(product.production_line_id)
+        # A discontinued product is not planned: no capacity effect of its own.
+        own = line_effect["effects"].get(product.pk) if line_effect else None
         unsupplied = Decimal(0)
-        if line_effect is not None:
-            short = _units(line_effect["effects"][product.pk].short_units)
-            unsupplied = max(Decimal(0), min(extra, short))
+        if own is not None:
+            unsupplied = max(Decimal(0), min(extra, _units(own.short_units)))
         dip = dips.get(product.pk)
         promoted.append(
             PromotedProduct(

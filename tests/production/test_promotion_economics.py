@@ -253,3 +253,20 @@ def test_weeks_beyond_the_horizon_are_named_not_counted(world, marketing_user, s
     assert f"(to {last})" in body["weeks_not_counted"]
     # One week of 40 baseline units counted: 20 extra units x 1.40 = 28.00.
     assert terms(body)["extra_units_margin"] == "28.00"
+
+
+def test_a_discontinued_or_unplanned_product_is_valued_without_a_capacity_effect(
+    world, marketing_user
+):
+    """A product off every line, and a discontinued one, still have margins to count:
+    40 extra A x 1.40 - 80 x 3.00 x 20 % = 8.00, and nothing planned for them."""
+    a = world("100")
+    a.lifecycle = "discontinued"
+    a.save()
+    body = money(marketing_user, promote(a, start=2))
+    assert (terms(body)["extra_units_margin"], body["incremental_margin"]) == ("56.00", "8.00")
+    assert terms(body)["displaced_margin"] == "0.00"
+    a.lifecycle, a.production_line = "active", None
+    a.save()
+    body = money(marketing_user, promote(a, start=2))
+    assert (body["net"], body["lines"]) == ("8.00", [])

@@ -39,19 +39,21 @@ class CapacityEffect:
     products: list[ProductEffect]  # in the order of the inputs' rows
 
 
-def _prebuild(production: np.ndarray, uncapacitated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lead = np.maximum(
+def stock_built_ahead(production: np.ndarray, uncapacitated: np.ndarray) -> np.ndarray:
+    """(P, T) units held because they were built ahead: the lead of cumulative production
+    over the plan with unlimited hours, never below 0."""
+    return np.maximum(
         np.cumsum(np.nan_to_num(production), axis=1)
         - np.cumsum(np.nan_to_num(uncapacitated), axis=1),
         0.0,
     )
-    built = np.maximum(np.diff(lead, axis=1, prepend=0.0), 0.0).sum(axis=1)
-    return built, lead.sum(axis=1)
 
 
-def _plan(
+def plan_line(
     demand, *, on_hand, safety_stock, lead_time, hours_per_unit, capacity_hours, frozen, hold
-):
+) -> dict[str, np.ndarray]:
+    """One line planned by the pipeline's planner: production, the plan with unlimited
+    hours, and the backlog at the end of each week (P x T)."""
     n = demand.shape[0]
     plan = plan_quotas(
         demand=demand,
@@ -64,11 +66,18 @@ def _plan(
         frozen=frozen,
         hold=hold,
     )
-    production = np.asarray(plan.production, dtype=float)
-    uncapacitated = np.asarray(plan.uncapacitated, dtype=float)
-    built, unit_weeks = _prebuild(production, uncapacitated)
-    peak = np.nan_to_num(np.asarray(plan.shortage, dtype=float)).max(axis=1, initial=0.0)
-    return built, unit_weeks, peak
+    return {
+        "production": np.asarray(plan.production, dtype=float),
+        "uncapacitated": np.asarray(plan.uncapacitated, dtype=float),
+        "shortage": np.nan_to_num(np.asarray(plan.shortage, dtype=float)),
+    }
+
+
+def _plan(demand, **common):
+    plan = plan_line(demand, **common)
+    lead = stock_built_ahead(plan["production"], plan["uncapacitated"])
+    built = np.maximum(np.diff(lead, axis=1, prepend=0.0), 0.0).sum(axis=1)
+    return built, lead.sum(axis=1), plan["shortage"].max(axis=1, initial=0.0)
 
 
 def _change(with_: np.ndarray, without: np.ndarray, scale: np.ndarray) -> np.ndarray:

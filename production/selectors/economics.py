@@ -32,6 +32,8 @@ from production.economics import (
     present_money,
     promotion_economics,
 )
+from production.economics.capacity import plan_line
+from production.economics.plan_value import plan_value
 from production.selectors.line_inputs import LineInputs, load_line
 
 
@@ -45,6 +47,75 @@ def _price(prices: dict, product_id: int) -> tuple[Decimal | None, Decimal | Non
     if price is None or price <= 0:
         return None, None
     return price, cost
+
+
+def holding_rate(line: Line) -> Decimal:
+    """The line's yearly holding cost rate (%), else the company's."""
+    if line.holding_cost_rate_pct is not None:
+        return line.holding_cost_rate_pct
+    return Decimal(settings.HOLDING_COST_RATE_PERCENT)
+
+
+def shortage_margin(product: Product, price, cost) -> Decimal | None:
+    """What a unit short loses: the product's own figure, else its margin (never below 0);
+    None without a price."""
+    if product.shortage_margin is not None:
+        return product.shortage_margin
+    return None if price is None else max(Decimal(0), price - cost)
+
+
+def line_money(line: Line) -> dict:
+    """The line's plan valued week by week: holding cost of the stock built ahead and the
+    margin lost to shortages, at this week's list prices and costs (the line planned from
+    the pipeline's inputs, as the planning review does; nothing written)."""
+    inputs = load_line(line)
+    currency = settings.CURRENCY
+    if not inputs.product_ids:
+        return {"weeks": [], "value": None, "currency": currency}
+    plan = plan_line(
+        inputs.demand,
+        on_hand=inputs.on_hand,
+        safety_stock=inputs.safety_stock,
+        lead_time=inputs.lead_time,
+        hours_per_unit=inputs.hours_per_unit,
+        capacity_hours=inputs.capacity_hours,
+        frozen=inputs.frozen,
+        hold=inputs.hold,
+    )
+    products = Product.objects.in_bulk(inputs.product_ids)
+    prices = prices_in_force(inputs.product_ids, current_week())
+    priced = [_price(prices, pk) for pk in inputs.product_ids]
+    value = plan_value(
+        skus=[products[pk].sku for pk in inputs.product_ids],
+        production=plan["production"],
+        uncapacitated=plan["uncapacitated"],
+        shortage=plan["shortage"],
+        unit_cost=[cost for _, cost in priced],
+        shortage_margin=[
+            shortage_margin(products[pk], price, cost)
+            for pk, (price, cost) in zip(inputs.product_ids, priced, strict=True)
+        ],
+        holding_rate_pct=holding_rate(line),
+    )
+    rows = [
+        {
+            "week": week,
+            "held_units": w.held_units,
+            "holding_cost": present_money(w.holding_cost, currency),
+            "new_short_units": w.new_short_units,
+            "lost_margin": present_money(w.lost_margin, currency),
+        }
+        for week, w in zip(inputs.weeks, value.weeks, strict=True)
+        if w.held_units or w.new_short_units
+    ]
+    return {
+        "weeks": rows,
+        "value": value,
+        "holding_cost": present_money(value.holding_cost, currency),
+        "lost_margin": present_money(value.lost_margin, currency),
+        "rate": holding_rate(line),
+        "currency": currency,
+    }
 
 
 def _lifts(inputs: LineInputs, promotion: Promotion) -> tuple[np.ndarray, np.ndarray]:
@@ -184,12 +255,9 @@ def promotion_money(promotion: Promotion) -> dict:
             )
         )
     promoted_ids = {p.pk for p in products}
-    default_rate = Decimal(settings.HOLDING_COST_RATE_PERCENT)
     for line_effect in effects.values():
         line = line_effect["line"]
-        rate = (
-            line.holding_cost_rate_pct if line.holding_cost_rate_pct is not None else default_rate
-        )
+        rate = holding_rate(line)
         for product_id, effect in sorted(
             line_effect["effects"].items(), key=lambda kv: line_products[kv[0]].sku
         ):
@@ -208,14 +276,11 @@ def promotion_money(promotion: Promotion) -> dict:
                     )
                 )
             if product_id not in promoted_ids and effect.short_units != 0:
-                margin = product.shortage_margin
-                if margin is None and price is not None:
-                    margin = max(Decimal(0), price - cost)
                 displaced.append(
                     DisplacedProduct(
                         sku=product.sku,
                         extra_short_units=_units(effect.short_units),
-                        margin_per_unit=margin,
+                        margin_per_unit=shortage_margin(product, price, cost),
                     )
                 )
     economics = promotion_economics(

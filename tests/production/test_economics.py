@@ -18,6 +18,7 @@ from production.economics import (
     present_pct,
     promotion_economics,
 )
+from production.economics.plan_value import plan_value
 
 PROPERTY_SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -259,3 +260,30 @@ def test_a_reshuffle_of_who_waits_is_no_gain_but_a_net_loss_counts():
     assert gain.amount == D(0)
     assert "C: 80 fewer units short × 0.50 EUR margin = 40.00 EUR" in gain.explanation
     assert gain.explanation.endswith("no margin is lost overall.")
+
+
+def test_a_plan_is_valued_week_by_week_by_hand():
+    """Two products, three weeks. P0 (cost 2.00, margin 1.50) is built 10 ahead in week 0
+    and used in week 2: held 10, 10, 0. P1 (no price) never holds; its backlog 0, 4, 3
+    grows its peak by 4 in week 1: lost margin cannot be valued that week.
+        holding: 10 x 2.00 x 26 % / 52 = 0.10 in weeks 0 and 1."""
+    value = plan_value(
+        skus=["P0", "P1"],
+        production=np.array([[20.0, 10.0, 0.0], [5.0, 5.0, 6.0]]),
+        uncapacitated=np.array([[10.0, 10.0, 10.0], [5.0, 5.0, 6.0]]),
+        shortage=np.array([[0.0, 0.0, 0.0], [0.0, 4.0, 3.0]]),
+        unit_cost=[D("2.00"), None],
+        shortage_margin=[D("1.50"), None],
+        holding_rate_pct=D("26"),
+    )
+    assert [(w.held_units, w.holding_cost) for w in value.weeks] == [
+        (D("10.0"), D("0.1")),
+        (D("10.0"), D("0.1")),
+        (D("0"), D("0")),
+    ]
+    assert [(w.new_short_units, w.lost_margin) for w in value.weeks] == [
+        (D("0"), D("0")),
+        (D("4.0"), None),
+        (D("0"), D("0")),
+    ]
+    assert (value.holding_cost, value.lost_margin, value.no_price) == (D("0.2"), None, ["P1"])

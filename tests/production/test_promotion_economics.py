@@ -270,3 +270,62 @@ def test_a_discontinued_or_unplanned_product_is_valued_without_a_capacity_effect
     a.save()
     body = money(marketing_user, promote(a, start=2))
     assert (body["net"], body["lines"]) == ("8.00", [])
+
+
+# ------------------------------------------------------- the plan in money (dashboard)
+
+
+def planned_uplift(a, *, start: int, weeks: int = 2) -> None:
+    """A planned +50 % on A (40 a week): the forecast carries 20 more a week."""
+    promote(a, start=start, weeks=weeks, status="planned")
+    DemandForecast.objects.filter(
+        product=a,
+        week__gte=add_weeks(current_week(), start),
+        week__lte=add_weeks(current_week(), start + weeks - 1),
+    ).update(promotion_uplift=20, final=60)
+
+
+def dashboard_money(client, user, line) -> str:
+    client.force_login(user)
+    html = client.get(f"/production/?line={line.pk}").content.decode()
+    return html.split('id="plan-money"')[1].split("</section>")[0]
+
+
+def test_the_dashboard_values_shortages_at_their_lost_margin_per_week(
+    world, production_user, client
+):
+    """Full line, +20 A in weeks 2 and 3: B (2 h a unit) goes 10 short in each, so its
+    backlog peaks at 20: 10 x 3.00 = 30.00 of margin lost in each week, 60.00 in all."""
+    a = world("100")
+    planned_uplift(a, start=2)
+    card = dashboard_money(client, production_user, a.production_line)
+    assert "holding the stock built ahead costs <strong>0.00 EUR</strong> (20 % of unit" in card
+    assert "shortages lose <strong>60.00 EUR</strong> of margin" in card
+    rows = [
+        [cell.split(">")[-1] for cell in row.replace("</th>", "</td>").split("</td>")[:-1]]
+        for row in card.split("<tbody>")[1].split("</tr>")[:-1]
+    ]
+    assert rows == [
+        [iso_label(add_weeks(current_week(), 2)), "0", "0.00 EUR", "10", "30.00 EUR"],
+        [iso_label(add_weeks(current_week(), 3)), "0", "0.00 EUR", "10", "30.00 EUR"],
+    ]
+
+
+def test_the_dashboard_values_the_stock_built_ahead_at_its_holding_cost(
+    world, production_user, client
+):
+    """110 hours: B is built ahead 5 units in week 2 and 5 in week 3 for the promotion's
+    weeks 4-5, held 5, 10, 5 units: 2.00 x 20 % / 52 a unit-week = 0.04, 0.08, 0.04
+    (half-even, shown); 20 x 2.00 x 0.2 / 52 = 0.1538... = 0.15 in all."""
+    a = world("110")
+    planned_uplift(a, start=4)
+    card = dashboard_money(client, production_user, a.production_line)
+    assert "costs <strong>0.15 EUR</strong>" in card
+    assert "shortages lose <strong>0.00 EUR</strong>" in card
+    weeks = [iso_label(add_weeks(current_week(), k)) for k in (2, 3, 4)]
+    for week, held, cost in zip(weeks, ("5", "10", "5"), ("0.04", "0.08", "0.04"), strict=True):
+        assert (
+            f'<tr><th scope="row">{week}</th><td class="num">{held}</td>'
+            f'<td class="num">{cost} EUR</td>'
+        ) in card
+    assert card.count('<tr><th scope="row">') == 3

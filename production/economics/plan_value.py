@@ -66,31 +66,31 @@ def plan_value(
 ) -> PlanValue:
     held = stock_built_ahead(production, uncapacitated)
     short = new_short_units(shortage)
-    n, h = held.shape
     no_price: set[str] = set()
-    weeks = []
-    for k in range(h):
-        held_units, short_units = Decimal(0), Decimal(0)
-        holding: Decimal | None = Decimal(0)
-        lost: Decimal | None = Decimal(0)
-        for i in range(n):
-            units = _units(held[i, k])
-            if units:
-                held_units += units
-                if unit_cost[i] is None:
-                    no_price.add(skus[i])
-                    holding = None
-                elif holding is not None:
-                    holding += units * unit_cost[i] * holding_rate_pct / HUNDRED / WEEKS_A_YEAR
-            units = _units(short[i, k])
-            if units:
-                short_units += units
-                if shortage_margin[i] is None:
-                    no_price.add(skus[i])
-                    lost = None
-                elif lost is not None:
-                    lost += units * shortage_margin[i]
-        weeks.append(WeekValue(held_units, holding, short_units, lost))
+    holding_factor = holding_rate_pct / HUNDRED / WEEKS_A_YEAR
+
+    def week_sum(units_column, prices, factor) -> tuple[Decimal, Decimal | None]:
+        """(units, their money) over the products in one week; None if one is unpriced."""
+        total_units, money = Decimal(0), Decimal(0)
+        for sku, value, price in zip(skus, units_column, prices, strict=True):
+            units = _units(value)
+            if not units:
+                continue
+            total_units += units
+            if price is None:
+                no_price.add(sku)
+                money = None
+            elif money is not None:
+                money += units * price * factor
+        return total_units, money
+
+    weeks = [
+        WeekValue(
+            *week_sum(held[:, k], unit_cost, holding_factor),
+            *week_sum(short[:, k], shortage_margin, Decimal(1)),
+        )
+        for k in range(held.shape[1])
+    ]
     return PlanValue(
         weeks=weeks,
         holding_cost=_total(w.holding_cost for w in weeks),

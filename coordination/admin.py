@@ -7,6 +7,7 @@ from django.utils.text import Truncator
 
 from coordination.admin_support import (
     ReadOnlyAdmin,
+    ReadOnlyInline,
     ServiceAdmin,
     VersionedForm,
     adopt_saved,
@@ -22,6 +23,7 @@ from coordination.models import (
     Notice,
     Product,
     ProductLine,
+    ProductPrice,
     RecomputeRequest,
     Specification,
     User,
@@ -183,6 +185,15 @@ class ProductForm(VersionedForm):
         fields = ("sku", *products.EDITABLE_FIELDS)
 
 
+class ProductPriceInline(ReadOnlyInline):
+    """The price history: the product's own price and cost land here when they change;
+    channel prices are added on the product price page."""
+
+    model = ProductPrice
+    fields = ("effective_from", "channel", "unit_price", "unit_cost", "created_at")
+    ordering = ("channel", "-effective_from")
+
+
 @admin.register(Product)
 class ProductAdmin(ServiceAdmin):
     """Editable through product_create / product_update, so each edit is version-checked
@@ -216,6 +227,7 @@ class ProductAdmin(ServiceAdmin):
     )
     readonly_fields = ("tandem_page", "version", "created_at", "updated_at")
     ordering = ("sku",)
+    inlines = (ProductPriceInline,)
 
     def get_readonly_fields(self, request, obj=None):
         # The SKU is the product's identity in every import and URL: fixed once created.
@@ -240,6 +252,40 @@ class ProductAdmin(ServiceAdmin):
                 **changed,
             )
         return products.product_create(actor=request.user, sku=data["sku"], **fields)
+
+
+class ProductPriceForm(forms.ModelForm):
+    class Meta:
+        model = ProductPrice
+        fields = ("product", "channel", "effective_from", "unit_price", "unit_cost")
+
+
+@admin.register(ProductPrice)
+class ProductPriceAdmin(ServiceAdmin):
+    """A channel's own price from a week on, through product_price_set; a row once in the
+    history is not changed (a new week's row supersedes it)."""
+
+    form = ProductPriceForm
+    list_display = ("product", "channel", "effective_from", "unit_price", "unit_cost")
+    list_filter = ("channel",)
+    search_fields = ("product__sku", "product__name")
+    list_select_related = ("product",)
+    autocomplete_fields = ("product",)
+    ordering = ("product__sku", "channel", "-effective_from")
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def call_service(self, request, obj, form, change):
+        data = form.cleaned_data
+        return products.product_price_set(
+            actor=request.user,
+            product_id=data["product"].pk,
+            channel=data["channel"],
+            effective_from=data["effective_from"],
+            unit_price=data["unit_price"],
+            unit_cost=data["unit_cost"],
+        )
 
 
 def _specification_page(spec):

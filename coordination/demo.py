@@ -25,6 +25,8 @@ from coordination.models import (
     Line,
     Product,
     ProductLine,
+    ProductPrice,
+    SalesChannel,
     Specification,
 )
 from coordination.selectors.products import current_specification
@@ -89,6 +91,8 @@ PRODUCTION_LINES = (
     ("Canning 2", Decimal("100.0")),
     ("Carton 3", Decimal("80.0")),
 )
+# Chilled juice stock costs more to hold than the company's rate (HOLDING_COST_RATE_PERCENT).
+HOLDING_RATES = {"Carton 3": Decimal("30")}
 
 # family, production line, sku prefix, base price, flavours, sizes, tier
 FAMILIES = (
@@ -163,7 +167,11 @@ def seed_products() -> dict[str, int]:
     lines = {}
     for name, hours in PRODUCTION_LINES:
         lines[name], _ = Line.objects.get_or_create(
-            name=name, defaults={"weekly_capacity_hours": hours}
+            name=name,
+            defaults={
+                "weekly_capacity_hours": hours,
+                "holding_cost_rate_pct": HOLDING_RATES.get(name),
+            },
         )
     rng = random.Random(7)  # noqa: S311 - demo data, not security
     created = 0
@@ -237,7 +245,33 @@ def seed_products() -> dict[str, int]:
     if was_created:
         Product.objects.filter(pk=old.pk).update(lifecycle=Product.Lifecycle.PHASE_OUT)
     Product.objects.filter(sku="SPW-CUC-50").update(lifecycle=Product.Lifecycle.DISCONTINUED)
+    seed_price_history()
     return {"products": Product.objects.count(), "created": created}
+
+
+def seed_price_history() -> None:
+    """Last year's list prices were 4 % lower (the rise came 12 weeks ago); online, the
+    sparkling waters sell 5 % above the shelf price (single cans, delivered)."""
+    this_week = current_week()
+    cent = Decimal("0.01")
+    for product in Product.objects.all():
+        rows = [
+            (add_weeks(this_week, -52), "", Decimal("0.96")),
+            (add_weeks(this_week, -12), "", Decimal("1")),
+        ]
+        if product.sku.startswith("SPW-"):
+            rows.append((add_weeks(this_week, -12), SalesChannel.ONLINE, Decimal("1.05")))
+        for week, channel, factor in rows:
+            ProductPrice.objects.get_or_create(
+                product=product,
+                effective_from=week,
+                channel=channel,
+                defaults={
+                    "unit_price": (product.unit_price * factor).quantize(cent),
+                    # Online costs the same to make: only the price differs.
+                    "unit_cost": (product.unit_cost * (1 if channel else factor)).quantize(cent),
+                },
+            )
 
 
 # ----------------------------------------------------------------- requests

@@ -119,6 +119,7 @@ class ProductForm(ShowsHiddenFieldErrors, forms.ModelForm):
             "quality_tier",
             "unit_price",
             "unit_cost",
+            "shortage_margin",
             "production_line",
             "lead_time_weeks",
             "minimum_batch",

@@ -9,6 +9,7 @@ the service.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -73,6 +74,7 @@ class ProductSerializer(serializers.ModelSerializer):
     )
     predecessor = serializers.SlugRelatedField(slug_field="sku", read_only=True, allow_null=True)
     current_specification = serializers.SerializerMethodField()
+    currency = serializers.SerializerMethodField(help_text="The currency of every price and cost.")
 
     class Meta:
         model = Product
@@ -84,6 +86,8 @@ class ProductSerializer(serializers.ModelSerializer):
             "quality_tier",
             "unit_price",
             "unit_cost",
+            "shortage_margin",
+            "currency",
             "production_line",
             "lead_time_weeks",
             "minimum_batch",
@@ -97,6 +101,9 @@ class ProductSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_currency(self, product: Product) -> str:
+        return settings.CURRENCY
 
     @extend_schema_field(SpecificationSummarySerializer(allow_null=True))
     def get_current_specification(self, product: Product):
@@ -123,6 +130,13 @@ class ProductInputSerializer(serializers.Serializer):
     quality_tier = serializers.ChoiceField(choices=Product.QualityTier.choices, required=False)
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
     unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2)
+    shortage_margin = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="Margin lost per unit the plan cannot supply; null: price - cost.",
+    )
     production_line = NamedField(
         slug_field="name",
         queryset=Line.objects.all(),

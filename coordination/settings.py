@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from coordination import config
 
@@ -195,6 +196,16 @@ CLIENT_IP_HEADER = ENV.get("CLIENT_IP_HEADER", "X-Forwarded-For").strip() or "X-
 # price below cost) needs an explicit confirmation with a reason, kept on the timeline.
 QUOTE_MARGIN_FLOOR_PERCENT = config.env_int(
     ENV, "QUOTE_MARGIN_FLOOR_PERCENT", default=10, minimum=0
+)
+
+# Money (production/economics): every figure is a Decimal in this one currency, and says
+# so. Stock built ahead costs this percentage of its unit cost per year to hold, unless its
+# production line sets its own rate (Line.holding_cost_rate_pct).
+CURRENCY = (ENV.get("CURRENCY", "EUR").strip() or "EUR").upper()
+if not (len(CURRENCY) == 3 and CURRENCY.isascii() and CURRENCY.isalpha()):
+    raise ImproperlyConfigured(f"CURRENCY must be a three-letter code, e.g. EUR; got {CURRENCY!r}.")
+HOLDING_COST_RATE_PERCENT = config.env_int(
+    ENV, "HOLDING_COST_RATE_PERCENT", default=20, minimum=0, maximum=100
 )
 
 # The throttle counters live in the cache; per process unless CACHE_URL names Redis.

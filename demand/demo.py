@@ -207,10 +207,16 @@ def seed_backtest() -> int:
     return written
 
 
+BLITZ = "Juice shelf blitz: litre cartons"
+LIME_ONLINE = "Sparkling lime online week"
+
+
 def seed_upcoming_promotions() -> list[Promotion]:
     """The promotions that drive the demo's story: a big iced-tea push that the bottling
     line can only supply by building ahead, a sports-drinks deal right after a canning
-    shutdown that stays short, and a draft marketing is still thinking about."""
+    shutdown that stays short, a draft marketing is still thinking about, and two drafts
+    for the money view: a juice deal that looks good in units but loses money once the
+    juices it displaces on Carton 3 are counted, and a sparkling-water week that pays."""
     from demand.services.promotions import promotion_create
 
     marketing = demo_user(roles.MARKETING)
@@ -240,6 +246,26 @@ def seed_upcoming_promotions() -> list[Promotion]:
             2,
             {"JCE-ORA-10": 30, "JCE-APP-10": 25},
         ),
+        # The money view's pair. Litre cartons fly off the shelf at 10 % off, but Carton 3
+        # is still catching up on the rush order: the extra hours come out of the 2-litre
+        # cartons, whose lost margin is more than the promotion earns.
+        (
+            BLITZ,
+            Promotion.Status.DRAFT,
+            Decimal("10"),
+            5,
+            3,
+            {"JCE-ORA-10": 90, "JCE-APP-10": 90, "JCE-MUL-10": 80},
+        ),
+        # Canning 2 has hours to spare in late spring: the lift is margin.
+        (
+            LIME_ONLINE,
+            Promotion.Status.DRAFT,
+            Decimal("10"),
+            18,
+            2,
+            {"SPW-LIM-33": 60, "SPW-GRA-33": 50},
+        ),
     ]
     created = []
     for name, status, discount, starts_in, weeks, lifts in plans:
@@ -254,7 +280,9 @@ def seed_upcoming_promotions() -> list[Promotion]:
             promotion_create(
                 actor=marketing,
                 name=name,
-                channel=Promotion.Channel.RETAIL,
+                channel=Promotion.Channel.ONLINE
+                if name == LIME_ONLINE
+                else Promotion.Channel.RETAIL,
                 discount_pct=discount,
                 start_week=add_weeks(this_week, starts_in),
                 end_week=add_weeks(this_week, starts_in + weeks - 1),

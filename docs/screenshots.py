@@ -30,6 +30,7 @@ WIDTH = 1300
 MAX_HEIGHT = 1700
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
 PROMOTION = "New year fitness: sports drinks"  # built ahead of a canning shutdown
+MONEY_PROMOTION = "Juice shelf blitz: litre cartons"  # loses money once displacement counts
 RUSH_ORDER = "Rush order for the Metro Foods store openings"
 FORECAST_SKU = "TEA-LEM-05"  # in the winter iced-tea promotion
 
@@ -105,6 +106,10 @@ def main() -> None:
         marketing = pages["marketing"]
         promotion = href(marketing, base, "/promotions/", f'a:text-is("{PROMOTION}")')
         shoot(marketing, base, promotion, args.out / "promotion-detail.png")
+        blitz = href(marketing, base, "/promotions/", f'a:text-is("{MONEY_PROMOTION}")')
+        shoot(
+            marketing, base, f"/production{blitz}economics/", args.out / "promotion-economics.png"
+        )
         shoot(marketing, base, f"/forecasts/{FORECAST_SKU}/", args.out / "forecast-detail.png")
 
         production = pages["production"]

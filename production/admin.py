@@ -113,7 +113,7 @@ class CapacityExceptionInline(ReadOnlyInline):
 class LineForm(VersionedForm):
     class Meta:
         model = Line
-        fields = ("weekly_capacity_hours", "frozen_window_weeks")
+        fields = ("weekly_capacity_hours", "frozen_window_weeks", "holding_cost_rate_pct")
 
     def clean_weekly_capacity_hours(self):
         hours = self.cleaned_data["weekly_capacity_hours"]
@@ -139,6 +139,7 @@ class LineAdmin(ServiceAdmin):
         "name",
         "weekly_capacity_hours",
         "frozen_window_weeks",
+        "holding_cost_rate_pct",
         "expected_version",
         "tandem_page",
         "version",
@@ -173,6 +174,7 @@ class LineAdmin(ServiceAdmin):
             expected_version=data["expected_version"],
             weekly_capacity_hours=data["weekly_capacity_hours"],
             frozen_window_weeks=data["frozen_window_weeks"],
+            holding_cost_rate_pct=data["holding_cost_rate_pct"],
         )
 
 

@@ -80,6 +80,15 @@ class LineForm(VersionedForm):
     frozen_window_weeks = forms.IntegerField(
         label="Frozen window (weeks)", min_value=0, max_value=26
     )
+    holding_cost_rate_pct = forms.DecimalField(
+        label="Holding cost rate (% of unit cost a year)",
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Blank: the company's rate.",
+    )
 
 
 class CapacityExceptionForm(forms.Form):

@@ -6,6 +6,8 @@ stale edits) stay in the services, whose errors the shared handler turns into 40
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_EVEN
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
@@ -429,6 +431,7 @@ class LineSerializer(serializers.ModelSerializer):
             "name",
             "weekly_capacity_hours",
             "frozen_window_weeks",
+            "holding_cost_rate_pct",
             "version",
             "updated_at",
         ]
@@ -445,6 +448,13 @@ class LineUpdateSerializer(VersionRequired, serializers.Serializer):
     )
     frozen_window_weeks = serializers.IntegerField(
         required=False, min_value=-MAX_ID, max_value=MAX_ID
+    )
+    holding_cost_rate_pct = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=None,
+        required=False,
+        allow_null=True,
+        help_text="Yearly holding cost, % of unit cost (0-100); null: the company's rate.",
     )
 
 
@@ -568,3 +578,74 @@ class PromiseSerializer(serializers.Serializer):
         many=True, help_text="Weeks whose production of the product grows, and by how much."
     )
     displaces = PromiseDisplacedSerializer(many=True)
+
+
+# --- A promotion's economics ------------------------------------------------------------
+
+
+def _money(**kwargs) -> serializers.DecimalField:
+    """Money to the cent, rounded half-even (the rounding happens here, at presentation)."""
+    return serializers.DecimalField(
+        max_digits=None, decimal_places=2, rounding=ROUND_HALF_EVEN, allow_null=True, **kwargs
+    )
+
+
+class EconomicsTermSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(
+        choices=[
+            "extra_units_margin",
+            "discount_given_away",
+            "holding_cost",
+            "displaced_margin",
+            "post_promotion_dip",
+        ]
+    )
+    label = serializers.CharField()
+    amount = _money(help_text="Signed: a cost is negative. Null: no price to value it.")
+    explanation = serializers.CharField(help_text="How the amount is computed, per product.")
+
+
+class PromotionEconomicsSerializer(serializers.Serializer):
+    """What production.selectors.economics.promotion_money answers."""
+
+    promotion = serializers.IntegerField(source="promotion.pk")
+    name = serializers.CharField(source="promotion.name")
+    status = serializers.CharField(source="promotion.status")
+    channel = serializers.CharField(source="promotion.channel")
+    discount_pct = serializers.DecimalField(
+        source="promotion.discount_pct", max_digits=5, decimal_places=1
+    )
+    currency = serializers.CharField(source="economics.currency")
+    priced_week = WeekField(iso_label=True, help_text="The week whose prices and costs count.")
+    incremental_units = serializers.DecimalField(
+        source="economics.incremental_units", max_digits=None, decimal_places=1,
+        help_text="Extra units the promotion sells (the lift the plan can supply).",
+    )  # fmt: skip
+    incremental_revenue = _money(source="economics.incremental_revenue")
+    incremental_margin = _money(
+        source="economics.incremental_margin",
+        help_text="Margin on the extra units less the discount given away on baseline units.",
+    )
+    net = _money(source="economics.net", help_text="Null when a product has no price.")
+    pays = serializers.BooleanField(source="economics.pays", allow_null=True)
+    break_even_lift_pct = serializers.DecimalField(
+        source="economics.break_even_lift_pct",
+        max_digits=None,
+        decimal_places=1,
+        rounding=ROUND_HALF_EVEN,
+        allow_null=True,
+        help_text="The lift from which it pays; null when it never pays at this discount.",
+    )
+    break_even = serializers.CharField(source="economics.break_even")
+    no_price = serializers.ListField(
+        source="economics.no_price",
+        child=serializers.CharField(),
+        help_text="SKUs without a list price: their money cannot be counted.",
+    )
+    terms = EconomicsTermSerializer(source="economics.terms", many=True)
+    lines = serializers.ListField(
+        child=serializers.CharField(), help_text="Lines planned with and without it."
+    )
+    weeks_not_counted = serializers.CharField(
+        help_text="Weeks already past or beyond the horizon, else empty."
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from production.views import dashboard, lines
+from production.views import dashboard, economics, lines
 from production.views import inventory as inventory_views
 
 urlpatterns = [
@@ -18,6 +18,11 @@ urlpatterns = [
         "production/promotions/<int:pk>/impact/",
         dashboard.promotion_impact,
         name="promotion_impact",
+    ),
+    path(
+        "production/promotions/<int:pk>/economics/",
+        economics.promotion_economics,
+        name="promotion_economics",
     ),
     path("production/lines/", lines.line_list, name="line_list"),
     path("production/lines/<int:pk>/", lines.line_detail, name="line_detail"),

@@ -23,6 +23,7 @@ from coordination.models import (
     Notice,
     Product,
     ProductLine,
+    ProductPrice,
     RecomputeRequest,
     Specification,
 )
@@ -104,6 +105,13 @@ MAKERS = {
     )[0],
     "coordination.ProductLine": lambda user: f.ProductLineFactory(),
     "coordination.Product": lambda user: f.ProductFactory(),
+    "coordination.ProductPrice": lambda user: ProductPrice.objects.create(
+        product=f.ProductFactory(),
+        effective_from=current_week(),
+        channel="online",
+        unit_price=Decimal("2.40"),
+        unit_cost=Decimal("1.20"),
+    ),
     "coordination.Specification": lambda user: f.SpecificationFactory(),
     "coordination.CustomerRequest": lambda user: f.CustomerRequestFactory(),
     "coordination.ActivityEvent": lambda user: f.ActivityEventFactory(),

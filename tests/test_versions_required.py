@@ -159,6 +159,7 @@ PAGES = {
     ],
     "promotion_progress": lambda: [{"pk": Promotion.objects.first().pk}],
     "promotion_impact": lambda: [{"pk": Promotion.objects.first().pk}],
+    "promotion_economics": lambda: [{"pk": Promotion.objects.first().pk}],
     "forecast_detail": lambda: [{"sku": Product.objects.order_by("sku").first().sku}],
     "quota_explain": _cells,
     "line_detail": lambda: [{"pk": line.pk} for line in Line.objects.all()[:1]],

@@ -9,7 +9,15 @@ coordination/services/. Import them from here: `from coordination.models import 
 from coordination.models.activity import ActivityEvent, Notice
 from coordination.models.api_clients import ApiClient, IdempotencyKey
 from coordination.models.people import Department, User
-from coordination.models.products import SKU_VALIDATOR, Line, Product, ProductLine, Specification
+from coordination.models.products import (
+    SKU_VALIDATOR,
+    Line,
+    Product,
+    ProductLine,
+    ProductPrice,
+    SalesChannel,
+    Specification,
+)
 from coordination.models.recompute import RecomputeRequest
 from coordination.models.requests import CustomerRequest
 
@@ -24,7 +32,9 @@ __all__ = [
     "Notice",
     "Product",
     "ProductLine",
+    "ProductPrice",
     "RecomputeRequest",
+    "SalesChannel",
     "Specification",
     "User",
 ]

@@ -11,6 +11,21 @@ from django.db.models import F, Q
 
 from coordination.weeks import iso_label, validate_monday
 
+# A price or cost above this is a typo (a misplaced decimal point), not a product.
+MONEY_CEILING = Decimal("1000000.00")
+MONEY_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(MONEY_CEILING)]
+
+
+class SalesChannel(models.TextChoices):
+    """Where a product sells; a price may differ per channel (blank: every channel). The
+    same channels as a promotion's (demand.Promotion.Channel, whose "all" is blank here)."""
+
+    RETAIL = "retail", "Retail"
+    ONLINE = "online", "Online"
+    DISTRIBUTOR = "distributor", "Distributors"
+    FOODSERVICE = "foodservice", "Food service"
+
+
 SKU_VALIDATOR = RegexValidator(
     r"^[A-Z0-9]{2,8}-[A-Z0-9]{2,12}(-[A-Z0-9]{1,8})?$",
     message="A SKU is 2–3 dash-separated parts of capital letters and digits, e.g. BEV-1001.",
@@ -42,6 +57,15 @@ class Line(models.Model):
         default=2,
         help_text="Weeks from now in which accepted quotas are kept by every recompute.",
     )
+    holding_cost_rate_pct = models.DecimalField(
+        "holding cost rate %",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="Yearly cost of holding stock, as % of unit cost. Blank: the company's rate.",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -55,6 +79,11 @@ class Line(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(frozen_window_weeks__lte=26), name="line_frozen_window_at_most_26"
+            ),
+            models.CheckConstraint(
+                condition=Q(holding_cost_rate_pct__isnull=True)
+                | (Q(holding_cost_rate_pct__gte=0) & Q(holding_cost_rate_pct__lte=100)),
+                name="line_holding_rate_0_to_100",
             ),
         ]
 
@@ -83,11 +112,24 @@ class Product(models.Model):
     quality_tier = models.CharField(
         max_length=16, choices=QualityTier.choices, default=QualityTier.STANDARD
     )
+    # The current list price and unit cost; their history, and prices per channel, are
+    # ProductPrice rows (the product service keeps both in step).
     unit_price = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+        max_digits=12,
+        decimal_places=2,
+        validators=MONEY_VALIDATORS,
+        help_text="List price per unit; 0: no price yet.",
     )
-    unit_cost = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=2, validators=MONEY_VALIDATORS)
+    shortage_margin = models.DecimalField(
+        "margin lost per unit short",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=MONEY_VALIDATORS,
+        help_text="What a unit of demand the plan cannot supply costs. Blank: the margin "
+        "(price - cost).",
     )
     production_line = models.ForeignKey(
         Line,
@@ -154,6 +196,15 @@ class Product(models.Model):
             ),
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="product_cost_not_negative"),
             models.CheckConstraint(
+                condition=Q(unit_price__lte=MONEY_CEILING) & Q(unit_cost__lte=MONEY_CEILING),
+                name="product_money_not_absurd",
+            ),
+            models.CheckConstraint(
+                condition=Q(shortage_margin__isnull=True)
+                | (Q(shortage_margin__gte=0) & Q(shortage_margin__lte=MONEY_CEILING)),
+                name="product_shortage_margin_range",
+            ),
+            models.CheckConstraint(
                 condition=Q(target_service_level__gte=Decimal("0.5"))
                 & Q(target_service_level__lte=Decimal("0.999")),
                 name="product_service_level_range",
@@ -208,6 +259,45 @@ class Product(models.Model):
     @property
     def margin(self) -> Decimal:
         return self.unit_price - self.unit_cost
+
+
+class ProductPrice(models.Model):
+    """A product's list price and unit cost from a week on, for one sales channel or (blank)
+    for all. The row in force for a week is the latest one effective by then; a channel's
+    own row beats the all-channels one. Old plans keep the numbers of their weeks."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="prices")
+    effective_from = models.DateField(
+        validators=[validate_monday], help_text="Monday of the first week it applies."
+    )
+    channel = models.CharField(
+        max_length=16,
+        choices=SalesChannel.choices,
+        blank=True,
+        help_text="Blank: every channel without a price of its own.",
+    )
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, validators=MONEY_VALIDATORS)
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=2, validators=MONEY_VALIDATORS)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["product", "channel", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "effective_from", "channel"], name="product_price_once_a_week"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0)
+                & Q(unit_cost__gte=0)
+                & Q(unit_price__lte=MONEY_CEILING)
+                & Q(unit_cost__lte=MONEY_CEILING),
+                name="product_price_range",
+            ),
+        ]
+
+    def __str__(self):
+        channel = self.get_channel_display() if self.channel else "all channels"
+        return f"{self.product_id} from {iso_label(self.effective_from)} ({channel})"
 
 
 class Specification(models.Model):

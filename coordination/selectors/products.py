@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from coordination.models import Product, Specification
+from coordination.models import Product, ProductPrice, Specification
 from coordination.weeks import current_week
 
 FIELD_LABELS = {
@@ -116,3 +116,34 @@ def specification_diff(old: Specification | None, new: Specification) -> list[di
             }
         )
     return rows
+
+
+def prices_in_force(product_ids, week, channel: str = "") -> dict[int, tuple]:
+    """Per product, the (unit price, unit cost) in force in `week` for `channel` (blank or
+    "all": every channel): the channel's own latest row from that week or earlier, else the
+    all-channels one. A product without a row by then is missing: it had no price yet."""
+    product_ids = list(product_ids)
+    channel = "" if channel in ("", "all") else channel
+    rows = (
+        ProductPrice.objects.filter(
+            product_id__in=list(product_ids), effective_from__lte=week, channel__in={"", channel}
+        )
+        .order_by("product_id", "effective_from")
+        .values_list("product_id", "channel", "unit_price", "unit_cost")
+    )
+    general: dict[int, tuple] = {}
+    own: dict[int, tuple] = {}
+    for product_id, row_channel, price, cost in rows:  # later rows overwrite earlier ones
+        (own if row_channel else general)[product_id] = (price, cost)
+    # A product with no history at all (loaded outside the product service) has only its
+    # current price and cost.
+    without_history = Product.objects.filter(pk__in=list(product_ids), prices__isnull=True)
+    unhistoried = {
+        pk: (price, cost)
+        for pk, price, cost in without_history.values_list("pk", "unit_price", "unit_cost")
+    }
+    return {**unhistoried, **general, **own}
+
+
+def price_history(product: Product) -> QuerySet[ProductPrice]:
+    return product.prices.order_by("channel", "-effective_from")

@@ -6,10 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from coordination import planning_inputs
-from coordination.models import Product, ProductLine
+from coordination.models import Product, ProductLine, ProductPrice
 from coordination.permissions import require_permission
 from coordination.services.activity import activity_record, describe_changes
 from coordination.services.locking import lock_for_edit, save_new_version
+from coordination.weeks import current_week, iso_label
 
 EDITABLE_FIELDS = (
     "name",
@@ -18,6 +19,7 @@ EDITABLE_FIELDS = (
     "quality_tier",
     "unit_price",
     "unit_cost",
+    "shortage_margin",
     "production_line",
     "lead_time_weeks",
     "minimum_batch",
@@ -111,6 +113,7 @@ def product_create(*, actor, sku: str, **fields) -> Product:
     product = Product(sku=(sku or "").strip().upper(), **fields)
     _validate(product)
     product.save()
+    _record_price(product)
     activity_record(target=product, actor=actor, verb="created", message="Created the product.")
     if product.production_line_id is not None:
         planning_inputs.input_changed(
@@ -139,6 +142,8 @@ def product_update(*, actor, product_id: int, expected_version: int | None, **fi
     if not changes:
         return product
     save_new_version(product, list(fields))
+    if any(before[name] != after[name] for name in ("unit_price", "unit_cost") if name in fields):
+        _record_price(product)
     activity_record(target=product, actor=actor, verb="updated", message=f"Changed {changes}.")
     if any(before[name] != after[name] for name in fields if name in PLANNED_FIELDS):
         planning_inputs.input_changed(
@@ -149,3 +154,55 @@ def product_update(*, actor, product_id: int, expected_version: int | None, **fi
             also_line_ids=[old_line_id] if old_line_id is not None else [],
         )
     return product
+
+
+def _record_price(product: Product) -> None:
+    """The product's price and cost as of this week, for every channel without its own:
+    a change within one week replaces that week's row, so the history keeps one per week."""
+    ProductPrice.objects.update_or_create(
+        product=product,
+        effective_from=current_week(),
+        channel="",
+        defaults={"unit_price": product.unit_price, "unit_cost": product.unit_cost},
+    )
+
+
+@transaction.atomic
+def product_price_set(
+    *, actor, product_id: int, channel: str, effective_from, unit_price, unit_cost
+) -> ProductPrice:
+    """A channel's own price and cost from a week on (this week or later: past weeks keep
+    their numbers). The all-channels price is the product's own, changed with
+    product_update, so the product always shows the price in force."""
+    require_permission(actor, "coordination.change_product", "Your role may not change products.")
+    product = Product.objects.select_for_update().get(pk=product_id)
+    row = ProductPrice(
+        product=product,
+        effective_from=effective_from,
+        channel=channel or "",
+        unit_price=unit_price,
+        unit_cost=unit_cost,
+    )
+    row.full_clean(validate_unique=False, validate_constraints=False)
+    if not row.channel:
+        raise ValidationError(
+            {"channel": "Choose a channel: the price for all channels is the product's own."}
+        )
+    if row.effective_from < current_week():
+        raise ValidationError(
+            {"effective_from": "A price starts this week or later: past weeks keep their prices."}
+        )
+    row, _ = ProductPrice.objects.update_or_create(
+        product=product,
+        effective_from=row.effective_from,
+        channel=row.channel,
+        defaults={"unit_price": row.unit_price, "unit_cost": row.unit_cost},
+    )
+    activity_record(
+        target=product,
+        actor=actor,
+        verb="updated",
+        message=f"{row.get_channel_display()} price {row.unit_price}, cost {row.unit_cost} "
+        f"from {iso_label(row.effective_from)}.",
+    )
+    return row

@@ -62,6 +62,7 @@ def product_detail(request, sku):
         "product": product,
         "current": current,
         "history": history,
+        "prices": list(product_selectors.price_history(product)[:20]),
         "pending": [s for s in history if s.status == Specification.Status.PROPOSED],
         "drafts": [s for s in history if s.status == Specification.Status.DRAFT],
         "requests": product.customer_requests.select_related("created_by").order_by("-created_at")[

@@ -3,7 +3,16 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from production.api import inventory, lines, promises, quotas, runs, schedules, webhooks
+from production.api import (
+    economics,
+    inventory,
+    lines,
+    promises,
+    quotas,
+    runs,
+    schedules,
+    webhooks,
+)
 
 # SimpleRouter (no API root view): every app's router shares the /api/v1/ prefix.
 router = SimpleRouter()
@@ -20,4 +29,9 @@ urlpatterns: list = [
     *lines.urlpatterns,
     *webhooks.urlpatterns,
     path("promises/", promises.PromiseView.as_view(), name="api-promise"),
+    path(
+        "promotions/<int:pk>/economics/",
+        economics.PromotionEconomicsView.as_view(),
+        name="api-promotion-economics",
+    ),
 ]

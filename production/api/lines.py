@@ -60,6 +60,7 @@ class LineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             expected_version=data["version"],
             weekly_capacity_hours=data.get("weekly_capacity_hours"),
             frozen_window_weeks=data.get("frozen_window_weeks"),
+            holding_cost_rate_pct=data.get("holding_cost_rate_pct", services.UNCHANGED),
         )
         return Response(serializers.LineSerializer(line).data)
 

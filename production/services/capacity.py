@@ -19,6 +19,9 @@ from production.models import CapacityException, RunRate
 MAX_HOURS = Decimal("168")  # hours in a week
 
 CAPACITY_REFUSED = "Your role may not change line capacity."
+# line_update's holding rate when the caller leaves it as it is (None clears it).
+UNCHANGED = object()
+MAX_HOLDING_RATE = Decimal("100")
 
 
 def _hours(value, field: str) -> Decimal:
@@ -80,10 +83,14 @@ def line_update(
     expected_version: int | None,
     weekly_capacity_hours=None,
     frozen_window_weeks=None,
+    holding_cost_rate_pct=UNCHANGED,
 ) -> Line:
+    """Capacity and frozen window (None: as they are) re-plan the line; the holding cost
+    rate (None: the company's) only prices its stock."""
     require_permission(actor, "coordination.change_line", CAPACITY_REFUSED)
     line = lock_for_edit(Line.objects.all(), line_id, expected_version)
     changes = []
+
     if weekly_capacity_hours is not None:
         hours = _hours(weekly_capacity_hours, "weekly_capacity_hours")
         too_long = [
@@ -114,13 +121,48 @@ def line_update(
         if weeks != line.frozen_window_weeks:
             changes.append(f"frozen window {line.frozen_window_weeks} → {weeks} weeks")
             line.frozen_window_weeks = weeks
+    replan = bool(changes)
+    if holding_cost_rate_pct is not UNCHANGED:
+        rate = _holding_rate(holding_cost_rate_pct)
+        if rate != line.holding_cost_rate_pct:
+            changes.append(
+                f"holding cost rate {_rate_label(line.holding_cost_rate_pct)} → {_rate_label(rate)}"
+            )
+            line.holding_cost_rate_pct = rate
     if not changes:
         return line
-    save_new_version(line, ["weekly_capacity_hours", "frozen_window_weeks"])
+    save_new_version(
+        line, ["weekly_capacity_hours", "frozen_window_weeks", "holding_cost_rate_pct"]
+    )
     message = "Changed " + "; ".join(changes) + "."
     activity_record(target=line, actor=actor, verb="updated", message=message)
-    _replan(line, actor, f"{line}: {message}")
+    if replan:
+        _replan(line, actor, f"{line}: {message}")
     return line
+
+
+def _holding_rate(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        rate = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise ValidationError(
+            {"holding_cost_rate_pct": "Enter a percentage as a number, e.g. 20 or 12.5."}
+        ) from exc
+    if not rate.is_finite() or not Decimal("0") <= rate <= MAX_HOLDING_RATE:
+        raise ValidationError(
+            {"holding_cost_rate_pct": "A holding cost rate is from 0 to 100 % a year."}
+        )
+    if rate != rate.quantize(Decimal("0.01")):
+        raise ValidationError(
+            {"holding_cost_rate_pct": "Give the rate to at most two decimal places."}
+        )
+    return rate
+
+
+def _rate_label(rate) -> str:
+    return "the company's" if rate is None else f"{rate.normalize():f} %"
 
 
 @transaction.atomic

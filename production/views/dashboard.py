@@ -22,6 +22,7 @@ from demand.models import Promotion
 from production import forms
 from production.models import QuotaRecommendation
 from production.selectors import dashboard as selectors
+from production.selectors.economics import line_money
 from production.selectors.schedule import schedule_version
 from production.services import schedule as schedule_services
 
@@ -118,6 +119,7 @@ def dashboard(request):
             ),
             can_plan=request.user.has_perm("production.plan_line"),
             notices=notices_for([line, *line.products.all()]),
+            money=line_money(line),
         )
     return render_page(request, "production/dashboard.html", context, partial="grid")
 

@@ -36,6 +36,7 @@ def line_detail(request, pk):
             "version": line.version,
             "weekly_capacity_hours": line.weekly_capacity_hours,
             "frozen_window_weeks": line.frozen_window_weeks,
+            "holding_cost_rate_pct": line.holding_cost_rate_pct,
         }
     )
     exception_form = forms.CapacityExceptionForm()
@@ -52,6 +53,7 @@ def line_detail(request, pk):
                         expected_version=line_form.cleaned_data["version"],
                         weekly_capacity_hours=line_form.cleaned_data["weekly_capacity_hours"],
                         frozen_window_weeks=line_form.cleaned_data["frozen_window_weeks"],
+                        holding_cost_rate_pct=line_form.cleaned_data["holding_cost_rate_pct"],
                     )
                 except ValidationError as exc:
                     apply_validation_error(line_form, exc)

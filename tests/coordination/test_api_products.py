@@ -96,6 +96,10 @@ def product_body(product: Product, current: Specification | None = None) -> dict
         "quality_tier": product.quality_tier,
         "unit_price": f"{product.unit_price:.2f}",
         "unit_cost": f"{product.unit_cost:.2f}",
+        "shortage_margin": None
+        if product.shortage_margin is None
+        else f"{product.shortage_margin:.2f}",
+        "currency": "EUR",
         "production_line": product.production_line.name if product.production_line else None,
         "lead_time_weeks": product.lead_time_weeks,
         "minimum_batch": product.minimum_batch,
@@ -345,6 +349,8 @@ def test_production_creates_a_product(as_user, production_user, catalogue):
         "quality_tier": "standard",
         "unit_price": "1.80",
         "unit_cost": "0.95",
+        "shortage_margin": None,
+        "currency": "EUR",
         "production_line": "Bottling 1",
         "lead_time_weeks": 2,
         "minimum_batch": 500,

@@ -73,6 +73,7 @@ def test_lines_list_and_detail(marketing_user, line):
         "name": "Bottling 1",
         "weekly_capacity_hours": 100.0,
         "frozen_window_weeks": 2,
+        "holding_cost_rate_pct": None,
         "version": 1,
         "updated_at": json_time(line.updated_at),
     }
@@ -97,6 +98,7 @@ def test_patch_changes_the_line_and_asks_for_a_replan(
         "name": "Bottling 1",
         "weekly_capacity_hours": 120.5,
         "frozen_window_weeks": 3,
+        "holding_cost_rate_pct": None,
         "version": 2,
         "updated_at": json_time(line.updated_at),
     }

@@ -126,7 +126,7 @@ def test_readers_see_the_hours_without_forms(client, marketing_user, line):
 
     assert (
         '<dl class="facts"><dt>Hours per week</dt><dd>100.0</dd><dt>Frozen window</dt>'
-        "<dd>2 weeks</dd></dl>"
+        "<dd>2 weeks</dd><dt>Holding cost rate</dt><dd>the company's (20 % a year)</dd></dl>"
     ) in html
     assert '<form method="post" novalidate>' not in html
     assert ">Remove</button>" not in html

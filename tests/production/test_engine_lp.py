@@ -55,7 +55,9 @@ def objectives(problem, products, free_production):
 
 
 def assert_same_objectives(reached, expected):
-    np.testing.assert_allclose(reached, expected, rtol=1e-6, atol=1e-6)
+    # HiGHS works to about 1e-7 per cell; summed over a line that is a few 1e-6 unit-weeks
+    # (hypothesis found 3e-6 of stock on the textbook fallback where the face gave 0).
+    np.testing.assert_allclose(reached, expected, rtol=1e-6, atol=1e-5)
 
 
 @PROPERTY_SETTINGS

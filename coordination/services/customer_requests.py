@@ -522,8 +522,8 @@ def request_quote(
     request.quoted_at = timezone.now()
     request.status = Status.QUOTED
     message = (
-        f"Quoted {request.quantity} units at {request.quoted_unit_price} each for "
-        f"{iso_label(request.wanted_week)}: {margin.sentence()}"
+        f"Quoted {request.quantity} units at {request.quoted_unit_price} {margin.currency} "
+        f"each for {iso_label(request.wanted_week)}: {margin.sentence()}"
     )
     if request.quote_floor_reason:
         message += f" Confirmed below the floor: {request.quote_floor_reason}"
@@ -553,6 +553,11 @@ class QuoteMargin:
     price: Decimal
     floor_percent: int
     quantity: int | None = None
+    currency: str = ""
+
+    def _money(self, amount: Decimal) -> str:
+        """A figure with its currency, to the cent, thousands grouped (-5,040.00 EUR)."""
+        return f"{amount:,.2f} {self.currency}".rstrip()
 
     @property
     def cost(self) -> Decimal:
@@ -587,20 +592,37 @@ class QuoteMargin:
     def total(self) -> Decimal | None:
         return None if self.quantity is None else self.per_unit * self.quantity
 
-    def sentence(self) -> str:
+    def _margin(self) -> str:
         total = self.total
-        text = f"margin {self.per_unit} per unit ({self.percent} %)"
+        text = f"margin {self._money(self.per_unit)} per unit ({self.percent} %)"
         if total is not None:
-            text += f", {total} in total"
-        cost = f"{self.cost} ({self.unit_cost} + {self.extra_unit_cost} extra)"
-        return f"{text} over a cost of {cost}."
+            text += f", {self._money(total)} in total"
+        return text
+
+    def _cost(self) -> str:
+        return f"{self._money(self.cost)} ({self.unit_cost} + {self.extra_unit_cost} extra)"
+
+    def sentence(self) -> str:
+        """For the timeline: the quote's margin over its cost."""
+        return f"{self._margin()} over a cost of {self._cost()}."
+
+    def preview(self) -> str:
+        """Under the quote form: cost, then the margin of the price typed."""
+        return (
+            f"Cost {self._money(self.cost)} per unit ({self.unit_cost} + "
+            f"{self.extra_unit_cost} extra). At {self._money(self.price)}: {self._margin()}."
+        )
+
+    def floor(self) -> str:
+        return f"Floor {self.floor_percent} % (at least {self._money(self.floor_price)})."
 
     def warning(self) -> str:
+        price = self._money(self.price)
         if self.below_cost:
-            return f"{self.price} is below the cost of {self.cost} per unit."
+            return f"{price} is below the cost of {self._money(self.cost)} per unit."
         return (
-            f"{self.price} earns {self.percent} %, below the {self.floor_percent} % margin floor "
-            f"(at least {self.floor_price})."
+            f"{price} earns {self.percent} %, below the {self.floor_percent} % margin floor "
+            f"(at least {self._money(self.floor_price)})."
         )
 
 
@@ -613,6 +635,7 @@ def quote_margin(request: CustomerRequest, price, quantity: int | None = None) -
         price=Decimal(price),
         floor_percent=settings.QUOTE_MARGIN_FLOOR_PERCENT,
         quantity=quantity or request.quantity,
+        currency=settings.CURRENCY,
     )
 
 

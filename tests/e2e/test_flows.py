@@ -273,7 +273,7 @@ def test_sales_logs_a_customization_that_production_answers(
     facts = sales.locator("section", has=sales.get_by_role("heading", name="Customization"))
     expect(facts.locator(".badge-ok")).to_have_text("Feasible")
     expect(facts).to_contain_text("Glass line runs it on Tuesdays.")
-    expect(facts.locator("dd").nth(2)).to_have_text("0.35")
+    expect(facts.locator("dd").nth(2)).to_have_text("0.35 EUR")
     expect(facts.locator("dd").nth(3)).to_have_text("12 weeks")
     request.refresh_from_db()
     assert (request.status, request.feasible, request.department) == ("in_review", True, "sales")
@@ -285,14 +285,15 @@ def test_sales_logs_a_customization_that_production_answers(
     quote = sales.locator("form", has=sales.get_by_label("Quoted unit price"))
     margin = quote.locator("#quote-margin")
     expect(margin).to_have_text(
-        "Cost 1.55 per unit (1.20 + 0.35 extra). At 2.35: margin 0.80 per unit (34.0 %), "
-        "240.00 in total. Floor 10 % (at least 1.73)."
+        "Cost 1.55 EUR per unit (1.20 + 0.35 extra). At 2.35 EUR: margin 0.80 EUR per unit "
+        "(34.0 %), 240.00 EUR in total. Floor 10 % (at least 1.73 EUR)."
     )
     quote.get_by_label("Quantity").fill("200")
     quote.get_by_label("Quoted unit price").fill("1.60")
     expect(margin).to_have_text(
-        "Cost 1.55 per unit (1.20 + 0.35 extra). At 1.60: margin 0.05 per unit (3.1 %), "
-        "10.00 in total. 1.60 earns 3.1 %, below the 10 % margin floor (at least 1.73)."
+        "Cost 1.55 EUR per unit (1.20 + 0.35 extra). At 1.60 EUR: margin 0.05 EUR per unit "
+        "(3.1 %), 10.00 EUR in total. 1.60 EUR earns 3.1 %, below the 10 % margin floor "
+        "(at least 1.73 EUR)."
     )
     quote.get_by_role("button", name="Quote").click()
     quote = sales.locator("form", has=sales.get_by_label("Quoted unit price"))

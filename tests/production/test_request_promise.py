@@ -212,8 +212,8 @@ def test_the_quote_form_shows_cost_and_margin_of_the_suggested_price(line, sales
     html = page(sales_user, to_quote(quantity=100))
     # Suggested: list price 2.00 + 0.10 extra. Cost: 1.20 + 0.10.
     assert text(html, "quote-margin") == (
-        "Cost 1.30 per unit (1.20 + 0.10 extra). At 2.10: margin 0.80 per unit (38.1 %), "
-        "80.00 in total. Floor 10 % (at least 1.45)."
+        "Cost 1.30 EUR per unit (1.20 + 0.10 extra). At 2.10 EUR: margin 0.80 EUR per unit "
+        "(38.1 %), 80.00 EUR in total. Floor 10 % (at least 1.45 EUR)."
     )
 
 
@@ -224,11 +224,12 @@ def test_the_margin_follows_the_price_being_typed(line, sales_user, production_u
     url = f"/requests/{request.pk}/quote-margin/"
     html = client.get(url, {"unit_price": "1.40", "quantity": "50"}).content.decode()
     assert text(html, "quote-margin") == (
-        "Cost 1.30 per unit (1.20 + 0.10 extra). At 1.40: margin 0.10 per unit (7.1 %), "
-        "5.00 in total. 1.40 earns 7.1 %, below the 10 % margin floor (at least 1.45)."
+        "Cost 1.30 EUR per unit (1.20 + 0.10 extra). At 1.40 EUR: margin 0.10 EUR per unit "
+        "(7.1 %), 5.00 EUR in total. 1.40 EUR earns 7.1 %, below the 10 % margin floor "
+        "(at least 1.45 EUR)."
     )
     html = client.get(url, {"unit_price": "1.00"}).content.decode()
-    assert text(html, "quote-margin").endswith("1.00 is below the cost of 1.30 per unit.")
+    assert text(html, "quote-margin").endswith("1.00 EUR is below the cost of 1.30 EUR per unit.")
     for junk in ("", "abc", "-2", "1e400", "0"):
         response = client.get(url, {"unit_price": junk})
         assert response.status_code == 200
@@ -250,9 +251,9 @@ def test_a_quote_below_the_floor_without_a_confirmation_changes_nothing(line, sa
             actor=sales_user, request_id=request.pk, expected_version=1, unit_price=price
         )
     warning = (
-        "1.20 is below the cost of 1.30 per unit."
+        "1.20 EUR is below the cost of 1.30 EUR per unit."
         if price == "1.20"
-        else "1.44 earns 9.7 %, below the 10 % margin floor (at least 1.45)."
+        else "1.44 EUR earns 9.7 %, below the 10 % margin floor (at least 1.45 EUR)."
     )
     assert refused.value.message_dict == {
         "confirm_below_floor": [f"{warning} Confirm to quote it anyway, and say why."],
@@ -276,8 +277,8 @@ def test_a_confirmed_quote_below_cost_keeps_its_reason_on_the_timeline(line, sal
     assert (quoted.status, quoted.quoted_unit_price) == ("quoted", Decimal("1.20"))
     assert quoted.quote_floor_reason == "Entry price for a new distributor."
     assert ActivityEvent.objects.get(verb="transitioned").message == (
-        f"Quoted 100 units at 1.20 each for {label(2)}: margin -0.10 per unit (-8.3 %), "
-        "-10.00 in total over a cost of 1.30 (1.20 + 0.10 extra). Confirmed below the "
+        f"Quoted 100 units at 1.20 EUR each for {label(2)}: margin -0.10 EUR per unit (-8.3 %), "
+        "-10.00 EUR in total over a cost of 1.30 EUR (1.20 + 0.10 extra). Confirmed below the "
         "floor: Entry price for a new distributor."
     )
 
@@ -298,8 +299,8 @@ def test_the_floor_is_a_setting(line, sales_user, settings):
             actor=sales_user, request_id=request.pk, expected_version=1, unit_price="2.10"
         )
     assert refused.value.message_dict["confirm_below_floor"] == [
-        "2.10 earns 38.1 %, below the 40 % margin floor (at least 2.17). Confirm to quote it "
-        "anyway, and say why."
+        "2.10 EUR earns 38.1 %, below the 40 % margin floor (at least 2.17 EUR). Confirm to "
+        "quote it anyway, and say why."
     ]
 
 
@@ -314,10 +315,12 @@ def test_the_browser_asks_for_the_confirmation_at_the_fields(line, sales_user):
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "1.40 earns 7.1 %, below the 10 % margin floor (at least 1.45). Confirm" in html
+    assert "1.40 EUR earns 7.1 %, below the 10 % margin floor (at least 1.45 EUR). Confirm" in html
     assert "Say why this price is below the floor (kept on the record)." in html
     # The margin under the form is of the price typed, not of the suggestion.
-    assert text(html, "quote-margin").startswith("Cost 1.30 per unit (1.20 + 0.10 extra). At 1.40")
+    assert text(html, "quote-margin").startswith(
+        "Cost 1.30 EUR per unit (1.20 + 0.10 extra). At 1.40 EUR:"
+    )
     assert rows() == before
     response = client.post(
         f"/requests/{request.pk}/quote/",
@@ -347,7 +350,8 @@ def test_the_api_refuses_below_the_floor_at_the_field_and_takes_the_confirmation
     assert response.json() == invalid(
         {
             "confirm_below_floor": [
-                "1.00 is below the cost of 1.30 per unit. Confirm to quote it anyway, and say why."
+                "1.00 EUR is below the cost of 1.30 EUR per unit. Confirm to quote it anyway, "
+                "and say why."
             ],
             "floor_reason": ["Say why this price is below the floor (kept on the record)."],
         }

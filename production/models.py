@@ -143,6 +143,11 @@ class RecomputeRun(models.Model):
     prebuild_units = models.FloatField(default=0)
     shortage_units = models.FloatField(default=0)
     timings = models.JSONField(default=dict, blank=True, help_text="seconds per stage")
+    # How the planner solved the line (production/engine: "lp+mip", "latest-first+rounded"
+    # ...) and how far its whole-unit plan lies from the continuous relaxation, per
+    # objective in unit-weeks: {"backlog": ..., "safety_shortfall": ..., "inventory": ...}.
+    plan_method = models.CharField(max_length=40, blank=True)
+    relaxation_gap = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -163,6 +168,20 @@ class RecomputeRun(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def relaxation_gap_label(self) -> str:
+        """The whole-unit plan's gap to the continuous relaxation in words, e.g.
+        "none" or "backlog +12, stock +340 unit-weeks" ("—" before a plan)."""
+        if not self.relaxation_gap:
+            return "—"
+        names = {"backlog": "backlog", "safety_shortfall": "safety shortfall", "inventory": "stock"}
+        parts = [
+            f"{label} +{value:,.0f}"
+            for key, label in names.items()
+            if (value := self.relaxation_gap.get(key) or 0) >= 0.5
+        ]
+        return f"{', '.join(parts)} unit-weeks" if parts else "none"
 
 
 class QuotaRecommendation(models.Model):
@@ -201,6 +220,23 @@ class QuotaRecommendation(models.Model):
     projected_on_hand = models.FloatField(help_text="Stock at the end of covers_week.")
     hold_reason = models.CharField(max_length=300, blank=True)
     frozen = models.BooleanField(default=False, help_text="Inside the frozen window: kept.")
+    stock_cap = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Most stock covers_week may end with so that no unit outlives its shelf "
+        "life before it sells (FIFO). Blank: the product keeps.",
+    )
+    shelf_life_capped = models.BooleanField(
+        default=False,
+        help_text="Stock is at its shelf-life cap while a later week is short: more built "
+        "ahead would expire before it sells.",
+    )
+    unplannable = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why the plant cannot make this product's demand at all (e.g. a minimum "
+        "run longer than the line's week).",
+    )
 
     class Meta:
         ordering = ["product", "week"]

@@ -17,6 +17,7 @@ from rest_framework import serializers
 from coordination.api.fields import MAX_INT, VersionRequired, WeekField, parse_api_week
 from coordination.models import Line, Product, RecomputeRequest
 from coordination.weeks import add_weeks, current_week, weeks_between
+from production.engine.explain import whole_units
 from production.models import CapacityException, QuotaRecommendation, RecomputeRun, ScheduleEntry
 from production.selectors.schedule import recommendation_explanation
 
@@ -160,7 +161,23 @@ class LineLoadQuerySerializer(serializers.Serializer):
 # --- Quotas and the schedule ----------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class WholeUnitsField(serializers.ReadOnlyField):
+    """A quota in whole units (production.engine.explain.whole_units), as the dashboard
+    and the schedule state it."""
+
+    def to_representation(self, value):
+        return whole_units(value)
+
+
 class QuotaRecommendationSerializer(serializers.ModelSerializer):
+    """One recommended quota and the terms that explain it. `recommended_units` is whole
+    units (whole batches of the product); `stock_cap` is the most stock the shelf life
+    lets the arrival week end with (null: the product keeps), `shelf_life_capped` says the
+    cap held stock down while a later week is short, `unplannable` why the plant cannot
+    make the product at all (blank: it can)."""
+
+    recommended_units = WholeUnitsField()
     product = serializers.CharField(source="product.sku")
     line = serializers.CharField(source="line.name")
     week = WeekField(iso_label=True)
@@ -199,6 +216,9 @@ class QuotaRecommendationSerializer(serializers.ModelSerializer):
             "shortage_units",
             "hold_reason",
             "frozen",
+            "stock_cap",
+            "shelf_life_capped",
+            "unplannable",
             "run",
             "accepted_units",
             "accepted_entry",
@@ -386,6 +406,8 @@ class RecomputeRunSerializer(serializers.ModelSerializer):
             "changed_cells",
             "prebuild_units",
             "shortage_units",
+            "plan_method",
+            "relaxation_gap",
             "timings",
             "requests",
         ]

@@ -49,22 +49,17 @@ def stock_built_ahead(production: np.ndarray, uncapacitated: np.ndarray) -> np.n
     )
 
 
-def plan_line(
-    demand, *, on_hand, safety_stock, lead_time, hours_per_unit, capacity_hours, frozen, hold
-) -> dict[str, np.ndarray]:
+def plan_line(demand, *, capacity_hours, **supply) -> dict[str, np.ndarray]:
     """One line planned by the pipeline's planner: production, the plan with unlimited
-    hours, and the backlog at the end of each week (P x T)."""
+    hours, and the backlog at the end of each week (P x T). `supply` is the rest of
+    plan_quotas' inputs for the line (LineInputs.supply(): stock, lead times, run rates,
+    frozen weeks, holds, shelf life, batches and minimum runs)."""
     n = demand.shape[0]
     plan = plan_quotas(
         demand=demand,
-        on_hand=on_hand,
-        safety_stock=safety_stock,
-        lead_time=lead_time,
         line_of=np.zeros(n, dtype=int),
-        hours_per_unit=hours_per_unit,
         capacity_hours=np.asarray(capacity_hours, dtype=float)[np.newaxis, :],
-        frozen=frozen,
-        hold=hold,
+        **supply,
     )
     return {
         "production": np.asarray(plan.production, dtype=float),
@@ -96,10 +91,13 @@ def capacity_effect(
     capacity_hours,
     frozen=None,
     hold=None,
+    usable_weeks=None,
+    batch_size=None,
+    minimum_run=None,
 ) -> CapacityEffect:
     """Plan one line (P products x T weeks) with `demand_without` and `demand_with` (the
     same but for the promotion's uplift) and return the change in each product's pre-build
-    and shortage."""
+    and shortage. The plant's limits (shelf life, batches, minimum runs) apply to both."""
     without = np.asarray(demand_without, dtype=float)
     with_ = np.asarray(demand_with, dtype=float)
     if without.shape != with_.shape:
@@ -112,6 +110,9 @@ def capacity_effect(
         "capacity_hours": capacity_hours,
         "frozen": frozen,
         "hold": hold,
+        "usable_weeks": usable_weeks,
+        "batch_size": batch_size,
+        "minimum_run": minimum_run,
     }
     if without.shape[0] == 0:
         return CapacityEffect(products=[])

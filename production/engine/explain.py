@@ -3,6 +3,7 @@ week its units arrive in (pure numpy, no Django)."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,10 +16,28 @@ if TYPE_CHECKING:
 NEGLIGIBLE = 0.5
 
 
-def explain(inputs: LineInputs, production: np.ndarray, prebuild: np.ndarray) -> dict:
+def whole_units(value: float) -> int:
+    """A quantity in whole units, as the dashboard, the schedule and the API state it.
+    The planner plans whole units (whole batches); older or hand-made fractional figures
+    are rounded up, so accepting a plan never makes less than it needs."""
+    return max(0, math.ceil(round(float(value), 6)))
+
+
+def explain(
+    inputs: LineInputs,
+    production: np.ndarray,
+    prebuild: np.ndarray,
+    *,
+    stock_cap: np.ndarray | None = None,
+    cap_binding: np.ndarray | None = None,
+) -> dict:
     """Per production week, the terms of the week its units arrive in (week + lead time).
 
-    net stock(t) = on hand + units arrived by t - demand through t (negative: backlog)."""
+    net stock(t) = on hand + units arrived by t - demand through t (negative: backlog).
+    stock_cap (P, T), per arrival week, is the most stock the shelf life lets that week
+    end with (inf: none); the safety stock the plan aims for is never above it, so the
+    safety term is min(safety stock, cap). cap_binding (P, T) marks arrival weeks whose
+    stock is at that cap while a later week is short."""
     n, h = production.shape
     arrivals = np.zeros((n, h))
     for i in range(n):
@@ -39,9 +58,12 @@ def explain(inputs: LineInputs, production: np.ndarray, prebuild: np.ndarray) ->
 
     demand = term(inputs.demand)
     stock_before = np.where(inside, before, net[:, -1:] if h else 0.0)
-    net_requirement = np.where(
-        inside, np.maximum(0.0, demand + inputs.safety_stock[:, None] - stock_before), 0.0
-    )
+    cap = np.full((n, h), np.inf) if stock_cap is None else np.asarray(stock_cap, dtype=float)
+    cap = np.where(np.isnan(cap), np.inf, cap)
+    cap_at = np.where(inside, cap[rows, at], np.inf)
+    safety = np.minimum(inputs.safety_stock[:, None], cap_at)
+    net_requirement = np.where(inside, np.maximum(0.0, demand + safety - stock_before), 0.0)
+    binding = np.zeros((n, h), dtype=bool) if cap_binding is None else np.asarray(cap_binding)
     return {
         "baseline": term(inputs.baseline),
         "uplift": term(inputs.uplift),
@@ -53,4 +75,7 @@ def explain(inputs: LineInputs, production: np.ndarray, prebuild: np.ndarray) ->
         "capacity_cut": np.maximum(0.0, net_requirement + prebuild - production),
         "shortage": np.where(inside, np.maximum(0.0, -net[rows, at]), 0.0),
         "on_hand": np.maximum(0.0, net[rows, at]),
+        "safety_stock": safety,
+        "stock_cap": cap_at,
+        "cap_binding": np.where(inside, binding[rows, at], False),
     }

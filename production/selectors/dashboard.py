@@ -14,7 +14,7 @@ from django.db.models import Q
 from coordination.models import Line, RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.models import Promotion, PromotionItem
-from production.engine.explain import NEGLIGIBLE
+from production.engine.explain import NEGLIGIBLE, whole_units
 from production.models import (
     ProductionHold,
     QuotaRecommendation,
@@ -24,7 +24,6 @@ from production.models import (
 )
 from production.selectors.capacity import line_capacity
 from production.selectors.load import line_week_loads, over_capacity_weeks
-from production.services.schedule import whole_units
 
 FULL = 0.98  # share of capacity at which a week counts as full
 
@@ -185,17 +184,27 @@ def alerts(line: Line, weeks: list[dt.date], overview: dict | None = None) -> li
         line=line, week__gte=weeks[0], week__lte=weeks[-1], shortage_units__gte=NEGLIGIBLE
     ).select_related("product"):
         shortages[rec.product].append(rec)
+    capped = set(
+        QuotaRecommendation.objects.filter(
+            line=line, week__gte=weeks[0], week__lte=weeks[-1], shelf_life_capped=True
+        ).values_list("product_id", flat=True)
+    )
     for product, recs in sorted(shortages.items(), key=lambda item: item[0].sku):
         worst = max(recs, key=lambda r: r.shortage_units)
-        found.append(
-            {
-                "level": "err",
-                "kind": "Shortage",
-                "text": f"{product.sku}: demand short by up to {worst.shortage_units:,.0f} units "
-                f"(worst in {iso_label(worst.covers_week)}), even with every earlier week used.",
-                "product": product,
-            }
+        short = (
+            f"{product.sku}: demand short by up to {worst.shortage_units:,.0f} units "
+            f"(worst in {iso_label(worst.covers_week)})"
         )
+        if recs[0].unplannable:
+            why = f": the plant cannot make it — {recs[0].unplannable}"
+        elif product.pk in capped:
+            why = (
+                ": building further ahead is capped, stock built that far ahead would expire "
+                f"before it sells (shelf life {product.shelf_life_weeks} weeks)."
+            )
+        else:
+            why = ", even with every earlier week used."
+        found.append({"level": "err", "kind": "Shortage", "text": short + why, "product": product})
     for hold in ProductionHold.objects.filter(
         product__production_line=line, released_at__isnull=True
     ).select_related("product"):
@@ -327,6 +336,10 @@ def promotion_impact(promotion: Promotion) -> list[dict]:
                 "short": [(r.covers_week, r.shortage_units) for r in short],
                 "short_total": max((r.shortage_units for r in short), default=0.0),
                 "hold": next((r.hold_reason for r in recs if r.hold_reason), ""),
+                # The shelf-life cap held the stock built ahead down, so weeks go short
+                # rather than built so early that the stock would expire before it sells.
+                "expires": bool(short) and any(r.shelf_life_capped for r in recs),
+                "unplannable": next((r.unplannable for r in recs if r.unplannable), ""),
             }
         )
     return answers
@@ -351,6 +364,58 @@ def _in_whole_units(rows: list[dict], recommended: float) -> None:
     for row in rows:
         row.update(start=start, end=start + row["value"])
         start = row["end"]
+
+
+def _cut_label(rec: QuotaRecommendation) -> str:
+    if rec.hold_reason:
+        return "Cut: on hold"
+    if rec.frozen:
+        return "Cut: the frozen plan is kept"
+    if rec.unplannable:
+        return "Cut: the plant cannot make it"
+    return "Cut: no capacity this week"
+
+
+def runs_rule(product) -> str:
+    """The product's batch and minimum-run rule in words, or "" when it runs in any whole
+    number of units."""
+    batch, minimum = product.batch_size or 1, product.minimum_batch or 1
+    rule = f"whole batches of {batch:,}" if batch > 1 else ""
+    if minimum > batch:
+        rule += f"{', ' if rule else ''}at least {minimum:,} a run"
+    return rule
+
+
+def _rest_label(rec: QuotaRecommendation, value: float) -> str:
+    """What the plan adds to (or takes from) the terms above: the frozen quota, whole
+    batches and minimum runs, or units the plan makes in another week than the need."""
+    if rec.frozen:
+        return "Kept from the frozen plan"
+    rule = runs_rule(rec.product)
+    if rule:
+        return f"Rounded {'up' if value > 0 else 'down'} to {rule}"
+    return "Made now for later weeks' demand" if value > 0 else "Left to other weeks"
+
+
+def shelf_life_note(rec: QuotaRecommendation) -> str:
+    """Which shelf-life cap applied to the week, in words ("" when the product keeps)."""
+    product = rec.product
+    if rec.stock_cap is None or product.shelf_life_weeks is None:
+        return ""
+    usable = product.usable_weeks
+    note = (
+        f"Shelf life {product.shelf_life_weeks} weeks, {product.min_remaining_life_weeks} "
+        f"required at shipment, {product.lead_time_weeks} from making to availability: "
+        f"stock may wait {usable} week{'s' if usable != 1 else ''}, so the end of "
+        f"{iso_label(rec.covers_week)} may hold at most {_as_shown(rec.stock_cap):,} units "
+        f"(the demand of the next {usable} week{'s' if usable != 1 else ''})."
+    )
+    if rec.shelf_life_capped:
+        note += (
+            " The plan holds stock at that limit while a later week is short: more built "
+            "ahead would expire before it sells."
+        )
+    return note
 
 
 def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
@@ -396,7 +461,7 @@ def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
     if rec.capacity_cut_units >= NEGLIGIBLE:
         rows.append(
             {
-                "label": "Cut: no capacity (or held/frozen)",
+                "label": _cut_label(rec),
                 "value": -rec.capacity_cut_units,
                 "start": running,
                 "css": "s7",
@@ -406,7 +471,7 @@ def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
     if abs(rec.recommended_units - running) >= NEGLIGIBLE:
         rows.append(
             {
-                "label": "Kept from the frozen plan" if rec.frozen else "Other",
+                "label": _rest_label(rec, rec.recommended_units - running),
                 "value": rec.recommended_units - running,
                 "start": running,
                 "css": "s7",

@@ -49,19 +49,6 @@ def _price(prices: dict, product_id: int) -> tuple[Decimal | None, Decimal | Non
     return price, cost
 
 
-def _supply(inputs: LineInputs) -> dict:
-    """What the planner needs of a line besides its demand."""
-    return {
-        "on_hand": inputs.on_hand,
-        "safety_stock": inputs.safety_stock,
-        "lead_time": inputs.lead_time,
-        "hours_per_unit": inputs.hours_per_unit,
-        "capacity_hours": inputs.capacity_hours,
-        "frozen": inputs.frozen,
-        "hold": inputs.hold,
-    }
-
-
 def holding_rate(line: Line) -> Decimal:
     """The line's yearly holding cost rate (%), else the company's."""
     if line.holding_cost_rate_pct is not None:
@@ -85,7 +72,7 @@ def line_money(line: Line) -> dict:
     currency = settings.CURRENCY
     if not inputs.product_ids:
         return {"weeks": [], "value": None, "currency": currency}
-    plan = plan_line(inputs.demand, **_supply(inputs))
+    plan = plan_line(inputs.demand, **inputs.supply())
     products = Product.objects.in_bulk(inputs.product_ids)
     prices = prices_in_force(inputs.product_ids, current_week())
     priced = [_price(prices, pk) for pk in inputs.product_ids]
@@ -162,7 +149,7 @@ def _line_effect(line: Line, promotion: Promotion) -> dict | None:
     base = inputs.baseline + inputs.firm + inputs.adjustment
     without = np.maximum(0.0, base + inputs.baseline * others)
     with_ = np.maximum(0.0, base + inputs.baseline * np.maximum(others, own))
-    effect = capacity_effect(demand_without=without, demand_with=with_, **_supply(inputs))
+    effect = capacity_effect(demand_without=without, demand_with=with_, **inputs.supply())
     return {
         "line": line,
         "effects": dict(zip(inputs.product_ids, effect.products, strict=True)),

@@ -50,6 +50,28 @@ class LineInputs:
     frozen: np.ndarray  # NaN where not frozen
     hold: np.ndarray
     hold_reason: dict[int, str]
+    # What the plant can really make (Product's plant fields), per product:
+    shelf_life_weeks: np.ndarray  # NaN: the product keeps
+    usable_weeks: np.ndarray  # weeks a unit may wait after arrival; inf: no limit
+    batch_size: np.ndarray  # production comes in whole multiples of this
+    minimum_run: np.ndarray  # a week's production is 0 or at least this
+
+    def supply(self, capacity_hours: np.ndarray | None = None) -> dict:
+        """Everything plan_quotas needs of one line besides demand and line_of, with the
+        line's own capacity unless a what-if passes other hours (weeks,)."""
+        hours = self.capacity_hours if capacity_hours is None else capacity_hours
+        return {
+            "on_hand": self.on_hand,
+            "safety_stock": self.safety_stock,
+            "lead_time": self.lead_time,
+            "hours_per_unit": self.hours_per_unit,
+            "capacity_hours": np.asarray(hours, dtype=float),
+            "frozen": self.frozen,
+            "hold": self.hold,
+            "usable_weeks": self.usable_weeks,
+            "batch_size": self.batch_size,
+            "minimum_run": self.minimum_run,
+        }
 
 
 def latest_on_hand(ids, until: dt.date) -> dict[int, int]:
@@ -85,9 +107,17 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         Product.objects.filter(production_line=line)
         .exclude(lifecycle=Product.Lifecycle.DISCONTINUED)
         .order_by("pk")
-        .values_list("pk", "lead_time_weeks", "target_service_level")
+        .values_list(
+            "pk",
+            "lead_time_weeks",
+            "target_service_level",
+            "shelf_life_weeks",
+            "min_remaining_life_weeks",
+            "batch_size",
+            "minimum_batch",
+        )
     )
-    ids = [pk for pk, _, _ in products]
+    ids = [row[0] for row in products]
     n, h = len(ids), len(weeks)
     row = {pk: i for i, pk in enumerate(ids)}
     col = {week: k for k, week in enumerate(weeks)}
@@ -111,8 +141,13 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         terms["adjustment"][i, k] = adjustment
         demand[i, k] = final
     sigma = latest_sigma(ids)
-    lead_time = np.array([lt for _, lt, _ in products], dtype=int)
-    z = norm.ppf(np.array([float(sl) for _, _, sl in products], dtype=float))
+    lead_time = np.array([row[1] for row in products], dtype=int)
+    z = norm.ppf(np.array([float(row[2]) for row in products], dtype=float))
+    shelf_life = np.array([np.nan if row[3] is None else row[3] for row in products], dtype=float)
+    remaining = np.array([row[4] or 0 for row in products], dtype=float)
+    # A unit arrives lead-time weeks after it is made and must ship with the customer's
+    # remaining life left (the same rule as Product.usable_weeks).
+    usable = np.where(np.isnan(shelf_life), np.inf, shelf_life - lead_time - remaining)
     sigmas = np.array([sigma.get(pk, 0.0) for pk in ids], dtype=float)
     safety_stock = np.maximum(0.0, z * sigmas * np.sqrt(np.maximum(lead_time, 1)))
     on_hand_map = latest_on_hand(ids, timezone.localdate())
@@ -149,4 +184,8 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         frozen=frozen,
         hold=np.array([pk in holds for pk in ids], dtype=bool),
         hold_reason=holds,
+        shelf_life_weeks=shelf_life,
+        usable_weeks=np.maximum(usable, 0.0),
+        batch_size=np.array([max(row[5] or 1, 1) for row in products], dtype=int),
+        minimum_run=np.array([row[6] or 0 for row in products], dtype=int),
     )

@@ -53,17 +53,9 @@ def _plan(inputs: LineInputs, capacity: np.ndarray) -> dict:
             "backlog": np.zeros((0, h)),
             "peak_shortage": 0.0,
         }
-    plan = plan_quotas(
-        demand=inputs.demand,
-        on_hand=inputs.on_hand,
-        safety_stock=inputs.safety_stock,
-        lead_time=inputs.lead_time,
-        line_of=np.zeros(n, dtype=int),
-        hours_per_unit=inputs.hours_per_unit,
-        capacity_hours=capacity[np.newaxis, :],
-        frozen=inputs.frozen,
-        hold=inputs.hold,
-    )
+    supply = inputs.supply(capacity)
+    supply["capacity_hours"] = supply["capacity_hours"][np.newaxis, :]
+    plan = plan_quotas(demand=inputs.demand, line_of=np.zeros(n, dtype=int), **supply)
     production = np.nan_to_num(np.asarray(plan.production, dtype=float))
     uncapacitated = np.nan_to_num(np.asarray(plan.uncapacitated, dtype=float))
     shortage = np.nan_to_num(np.asarray(plan.shortage, dtype=float))

@@ -12,7 +12,7 @@ import datetime as dt
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 
 from coordination.weeks import iso_label
-from production.engine.explain import NEGLIGIBLE
+from production.engine.explain import NEGLIGIBLE, whole_units
 from production.models import QuotaRecommendation, ScheduleEntry, ScheduleRevision
 
 # Terms smaller than this (in units) are left out of an explanation: they round to 0.
@@ -118,7 +118,7 @@ def recommendation_explanation(rec: QuotaRecommendation) -> str:
     """One sentence that adds the terms up, e.g. "demand 420 = baseline 300 + promotion
     120; 80 built ahead for later weeks; short 40; recommended 460"."""
     if rec.hold_reason:
-        return f"on hold: {rec.hold_reason}; recommended {_units(rec.recommended_units)}"
+        return f"on hold: {rec.hold_reason}; recommended {whole_units(rec.recommended_units)}"
     demand = f"demand {_units(rec.demand)} = baseline {_units(rec.baseline)}"
     for label, value in (
         ("promotion", rec.promotion_uplift),
@@ -142,7 +142,14 @@ def recommendation_explanation(rec: QuotaRecommendation) -> str:
         parts.append(f"{_units(rec.capacity_cut_units)} could not be made this week")
     if rec.shortage_units >= NEGLIGIBLE:
         parts.append(f"short {_units(rec.shortage_units)}")
+    if rec.shelf_life_capped and rec.stock_cap is not None:
+        parts.append(
+            f"stock held at its shelf-life limit of {_units(rec.stock_cap)}: "
+            "more built ahead would expire before it sells"
+        )
+    if rec.unplannable:
+        parts.append(f"cannot be planned: {rec.unplannable}")
     if rec.frozen:
         parts.append("frozen: accepted quota kept")
-    parts.append(f"recommended {_units(rec.recommended_units)}")
+    parts.append(f"recommended {whole_units(rec.recommended_units)}")
     return "; ".join(parts)

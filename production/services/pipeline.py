@@ -186,6 +186,8 @@ def _recompute(request: RecomputeRequest, runs: list[RecomputeRun]) -> list[int]
                 run.changed_cells = summary["changed"]
                 run.prebuild_units = summary["prebuild"]
                 run.shortage_units = summary["shortage"]
+                run.plan_method = summary["method"]
+                run.relaxation_gap = summary["gap"]
                 timings["plan"] = round(time.perf_counter() - plan_started, 3)
             run.timings = {**timings, "total": round(time.perf_counter() - started, 3)}
             run.state = State.DONE

@@ -44,7 +44,12 @@ RECOMMENDATION_FIELDS = (
     "projected_on_hand",
     "hold_reason",
     "frozen",
+    "stock_cap",
+    "shelf_life_capped",
+    "unplannable",
 )
+# The planner's three objectives, in priority order, as the run stores its gaps.
+OBJECTIVES = ("backlog", "safety_shortfall", "inventory")
 
 
 def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> dict:
@@ -58,27 +63,30 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> d
     }
     scope.delete()
     if not ids:
-        return {"rows": 0, "changed": len(previous), "prebuild": 0.0, "shortage": 0.0}
-    result = plan_quotas(
-        demand=inputs.demand,
-        on_hand=inputs.on_hand,
-        safety_stock=inputs.safety_stock,
-        lead_time=inputs.lead_time,
-        line_of=np.zeros(len(ids), dtype=int),
-        hours_per_unit=inputs.hours_per_unit,
-        capacity_hours=inputs.capacity_hours[np.newaxis, :],
-        frozen=inputs.frozen,
-        hold=inputs.hold,
-    )
+        return {
+            "rows": 0,
+            "changed": len(previous),
+            "prebuild": 0.0,
+            "shortage": 0.0,
+            "method": "",
+            "gap": {},
+        }
+    supply = inputs.supply()
+    supply["capacity_hours"] = supply["capacity_hours"][np.newaxis, :]
+    result = plan_quotas(demand=inputs.demand, line_of=np.zeros(len(ids), dtype=int), **supply)
     production = np.asarray(result.production, dtype=float)
     prebuild = np.asarray(result.prebuild, dtype=float)
-    ex = explain(inputs, production, prebuild)
+    ex = explain(
+        inputs, production, prebuild, stock_cap=result.stock_cap, cap_binding=result.cap_binding
+    )
     rows = []
     changed = 0
     for i, pid in enumerate(ids):
         reason = inputs.hold_reason.get(pid, "")
+        unplannable = (result.unplannable[i] or "")[:300]
         for k, week in enumerate(weeks):
             units = max(0.0, round(float(production[i, k]), 3))
+            cap = float(ex["stock_cap"][i, k])
             if not math.isclose(previous.pop((pid, week), -1.0), units, abs_tol=0.5):
                 changed += 1
             rows.append(
@@ -94,7 +102,7 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> d
                     _r(ex["firm"][i, k]),
                     _r(ex["adjustment"][i, k]),
                     _r(ex["demand"][i, k]),
-                    _r(inputs.safety_stock[i]),
+                    _r(ex["safety_stock"][i, k]),
                     _r(ex["stock_before"][i, k]),
                     _r(ex["net_requirement"][i, k]),
                     _r(prebuild[i, k]),
@@ -103,6 +111,9 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> d
                     _r(ex["on_hand"][i, k]),
                     reason,
                     not np.isnan(inputs.frozen[i, k]),
+                    _r(cap) if np.isfinite(cap) else None,
+                    bool(ex["cap_binding"][i, k]),
+                    unplannable,
                 )
             )
     insert_rows(QuotaRecommendation, RECOMMENDATION_FIELDS, rows)
@@ -112,8 +123,13 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> d
         "prebuild": float(prebuild.sum()),
         # Peak backlog per product: the most demand that is ever waiting at once.
         "shortage": float(ex["shortage"].max(axis=1).sum()),
+        "method": result.methods[0],
+        "gap": {
+            name: _r(max(0.0, float(value)))
+            for name, value in zip(OBJECTIVES, result.relaxation_gap[0], strict=True)
+        },
     }
 
 
 def _r(value) -> float:
-    return round(float(value), 3)
+    return round(float(value), 3) + 0.0  # + 0.0: never -0.0

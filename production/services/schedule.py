@@ -19,7 +19,6 @@ which the entries of those weeks and the line's timeline then record."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -32,6 +31,7 @@ from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import version_number
 from coordination.weeks import current_week, iso_label
+from production.engine.explain import whole_units
 from production.models import QuotaRecommendation, ScheduleEntry, ScheduleRevision
 from production.selectors.schedule import schedule_version
 from production.services import webhooks
@@ -108,12 +108,6 @@ def _check_seen_entry(
         current,
         f"{_changed(current)} since you loaded it. Review that quota, then decide again.",
     )
-
-
-def whole_units(value: float) -> int:
-    """Recommendations may be fractional; the schedule is in whole units, rounded up so
-    accepting a plan never makes less than it needs."""
-    return max(0, math.ceil(round(value, 6)))
 
 
 def _write(

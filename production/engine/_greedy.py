@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from production.engine._netting import LineProblem, to_production
+from production.engine._netting import LineProblem, to_arrival, to_production
 
 # Requirements left unscheduled below this fraction of the line's largest need count as met.
 _PENDING_TOLERANCE = 1e-9
@@ -79,4 +79,20 @@ def is_exact(problem: LineProblem, products: np.ndarray, production, unmet) -> b
     if unmet.any():
         return False  # some requirement cannot be met on time: backlog trade-offs, use the LP
     # The relaxation used a frozen week: not a plan of the real problem.
-    return not np.any(production[~problem.free_with_capacity[products]] > 0)
+    if np.any(production[~problem.free_with_capacity[products]] > 0):
+        return False
+    # Shelf life: the fill meets min(safety stock, cap) as late as it can, so its stock is the
+    # least any plan without backlog can have; if that is over a cap somewhere, trade-offs
+    # between products decide (the LP). Otherwise the argument of the package docstring holds.
+    return not exceeds_cap(problem, products, production)
+
+
+def exceeds_cap(problem: LineProblem, products: np.ndarray, production) -> bool:
+    """Whether free production (products x weeks) takes stock over the shelf-life cap."""
+    if not problem.capped:
+        return False
+    lead = problem.lead_time[products]
+    stock = np.cumsum(to_arrival(production, lead), axis=1) - problem.need_backlog[products]
+    cap = problem.cap[products]
+    scale = max(1.0, float(np.abs(problem.need_safety[products]).max(initial=0.0)))
+    return bool(np.any(stock > cap + _PENDING_TOLERANCE * scale))

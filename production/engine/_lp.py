@@ -2,8 +2,9 @@
 
 Per product p and arrival week t the variables are the free production x (only in weeks
 it may be made and that have hours left), the backlog B >= 0 at the end of the week, and
-the inventory split in two: I1 in [0, safety_stock] (the part that counts towards the
-safety stock) and I2 >= 0 (the rest):
+the inventory split in two: I1 in [0, s] (the part that counts towards the safety stock)
+and I2 in [0, cap - s] (the rest), where cap is the shelf-life cap on the week's stock
+(infinite without one) and s = min(safety_stock, cap):
 
     I1[t] + I2[t] - B[t] - (I1 + I2 - B)[t-1] - x[t] = -(need[t] - need[t-1])   (balance)
     sum_p hours_per_unit[p] * x[p, s + lead_time[p]] <= hours left[s]         (capacity)
@@ -69,6 +70,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from production.engine._highs import new_highs
 from production.engine._netting import LineProblem
 
 # Reduced costs and duals below this (in scaled units, objective coefficients are 1) count as 0.
@@ -116,7 +118,10 @@ class _Model:
         self.rest = slice(rest0, safe0)
         self.safe = slice(safe0, self.n_vars)
         self.need = need / self.scale
-        self.safety = safety / self.scale
+        # The safety stock each week counts up to (min(safety stock, shelf-life cap)).
+        cap = problem.stock_cap[products]
+        self.safety = np.minimum(safety[:, None], cap) / self.scale
+        cap = cap / self.scale
 
         # Balance, one equality per (product, arrival week): each stock column enters its
         # own week with its sign and the next week with the opposite one.
@@ -147,7 +152,11 @@ class _Model:
         self.row_lower = np.concatenate([step, np.full(weeks.size, -_INF)])
         self.row_upper = np.concatenate([step, problem.capacity[weeks] / hour_scale])
         self.col_upper = np.full(self.n_vars, _INF)
-        self.col_upper[self.safe] = np.repeat(self.safety[with_safety], n_weeks)
+        self.col_upper[self.safe] = self.safety[with_safety].ravel()
+        # Shelf life: I1 + I2 <= cap, as bounds (I1 never exceeds its part of the cap).
+        rest_upper = cap.copy()
+        rest_upper[with_safety] = np.maximum(rest_upper[with_safety] - self.safety[with_safety], 0)
+        self.col_upper[self.rest] = np.where(np.isfinite(rest_upper), rest_upper, _INF).ravel()
         backlog, shortfall, inventory = (np.zeros(self.n_vars) for _ in range(3))
         backlog[self.backlog] = 1.0
         shortfall[self.safe] = -1.0
@@ -155,8 +164,7 @@ class _Model:
         self.objectives = [backlog, shortfall, inventory]
 
     def highs(self) -> highspy.Highs:
-        highs = highspy.Highs()
-        highs.setOptionValue("output_flag", False)
+        highs = new_highs()
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = self.n_vars, self.matrix.shape[0]
         lp.col_cost_ = self.objectives[0]
@@ -180,7 +188,7 @@ class _Model:
         np.add.at(arrived, (p, s + self.lead[p]), x)
         stock = np.cumsum(arrived, axis=1) - self.need
         inventory = np.maximum(stock, 0.0)
-        safe = np.minimum(inventory[self.with_safety], self.safety[self.with_safety, None])
+        safe = np.minimum(inventory[self.with_safety], self.safety[self.with_safety])
         inventory[self.with_safety] -= safe
         return np.concatenate([x, np.maximum(-stock, 0.0).ravel(), inventory.ravel(), safe.ravel()])
 

@@ -3,7 +3,15 @@
 Arrays are indexed (product, week). A *production week* s is when units are made; they arrive
 in week s + lead_time. `need_backlog[p, t]` is the number of units that free (not frozen)
 production must have delivered by the end of arrival week t for product p to have no
-backlog in week t; `need_safety` adds the safety stock.
+backlog in week t; `need_safety` adds the safety stock (as far as the shelf-life cap lets
+stock rise: min(safety stock, cap)).
+
+Shelf life. `usable_weeks[p]` = u is how long a unit may wait in stock after it arrives and
+still ship with the customer's minimum remaining life. With FIFO, stock at the end of week t
+ships in weeks t+1.. first, so it is all fresh enough exactly when it does not exceed the
+demand of weeks t+1..t+u (demand past the horizon = mean of the last min(4, T) weeks).
+Where the stock with no new production (opening stock + frozen arrivals) already exceeds
+that, the cap for the week is that stock: production cannot undo it, and adds nothing there.
 """
 
 from __future__ import annotations
@@ -48,6 +56,20 @@ class LineProblem:
     capacity: np.ndarray  # (T,) hours left after fixed production, never negative
     need_backlog: np.ndarray  # (P, T) by arrival week
     need_safety: np.ndarray  # (P, T) by arrival week
+    # (P, T) effective shelf-life cap on the net stock at the end of each arrival week
+    # (np.inf where none); None = no cap anywhere.
+    cap: np.ndarray | None = None
+
+    @property
+    def stock_cap(self) -> np.ndarray:
+        """The cap as an array (np.inf where there is none)."""
+        if self.cap is None:
+            return np.full(self.need_backlog.shape, np.inf)
+        return self.cap
+
+    @property
+    def capped(self) -> bool:
+        return self.cap is not None and bool(np.isfinite(self.cap).any())
 
     @property
     def capacitated(self) -> np.ndarray:
@@ -60,6 +82,26 @@ class LineProblem:
         return self.free & (self.capacity > 0)[None, :]
 
 
+def shelf_life_cap(demand: np.ndarray, usable_weeks: np.ndarray) -> np.ndarray:
+    """(P, T) demand and (P,) usable weeks (np.inf = no limit) -> (P, T) the FIFO cap:
+    demand of weeks t+1..t+u, weeks past the horizon at the mean of the last min(4, T)."""
+    n_products, n_weeks = demand.shape
+    cap = np.full((n_products, n_weeks), np.inf)
+    limited = np.isfinite(usable_weeks)
+    if n_weeks == 0 or not limited.any():
+        return cap
+    rows = demand[limited]
+    u = usable_weeks[limited].astype(np.int64)[:, None]
+    tail = rows[:, -min(4, n_weeks) :].mean(axis=1)[:, None]
+    cumulative = np.cumsum(rows, axis=1)
+    week = np.arange(n_weeks)[None, :]
+    last = np.minimum(week + u, n_weeks - 1)
+    inside = np.take_along_axis(cumulative, last, axis=1) - cumulative
+    beyond = np.maximum(week + u - (n_weeks - 1), 0)
+    cap[limited] = inside + tail * beyond
+    return cap
+
+
 def net_line(
     demand: np.ndarray,
     on_hand: np.ndarray,
@@ -69,7 +111,9 @@ def net_line(
     capacity: np.ndarray,
     frozen: np.ndarray,
     hold: np.ndarray,
+    cap: np.ndarray | None = None,
 ) -> LineProblem:
+    """cap: (P, T) shelf-life cap (shelf_life_cap) or None; made effective here."""
     n_weeks = demand.shape[1]
     # A stop-ship recall wins over an accepted (frozen) quota: held products make nothing.
     is_frozen = ~np.isnan(frozen) & ~hold[:, None]
@@ -81,6 +125,14 @@ def net_line(
     free = ~is_frozen & ~hold[:, None] & in_horizon
     owed = np.cumsum(demand, axis=1) - on_hand[:, None]
     need_backlog = owed - np.cumsum(to_arrival(fixed, lead_time), axis=1)
+    safety = np.broadcast_to(safety_stock[:, None], need_backlog.shape)
+    if cap is not None and np.isfinite(cap).any():
+        # Stock with no new production is -need_backlog: where it already exceeds the cap,
+        # that stock is the cap (nothing new may arrive by then).
+        cap = np.maximum(cap, -need_backlog)
+        safety = np.minimum(safety, cap)
+    else:
+        cap = None
     return LineProblem(
         demand=demand,
         on_hand=on_hand,
@@ -92,17 +144,22 @@ def net_line(
         free=free,
         capacity=remaining,
         need_backlog=need_backlog,
-        need_safety=need_backlog + safety_stock[:, None],
+        need_safety=need_backlog + safety,
+        cap=cap,
     )
 
 
-def latest_plan(need: np.ndarray, slots: np.ndarray) -> np.ndarray:
+def latest_plan(need: np.ndarray, slots: np.ndarray, most: np.ndarray | None = None) -> np.ndarray:
     """The latest production that meets `need` wherever it can, with no capacity limit.
 
     `slots[p, t]` marks the arrival weeks into which product p may deliver. The cumulative
     delivery Y must cover need[t] for every week from the first slot on; the pointwise
     smallest such Y is, at each slot, the running maximum of the need over the weeks up to
     the next slot. Returns the deliveries by arrival week (non-negative, only at slots).
+
+    most: (P, T) the most that may have been delivered by the end of each week (the shelf
+    -life cap); Y never rises above its minimum over the weeks still to come, and where
+    that is below the need the need is met only up to it.
     """
     n_products, n_weeks = need.shape
     delivered = np.zeros((n_products, n_weeks))
@@ -114,9 +171,14 @@ def latest_plan(need: np.ndarray, slots: np.ndarray) -> np.ndarray:
         window_max[:, week] = np.where(
             slots[:, week + 1], need[:, week], np.maximum(need[:, week], window_max[:, week + 1])
         )
+    if most is None:
+        ceiling = np.full((n_products, n_weeks), np.inf)
+    else:
+        ceiling = np.minimum.accumulate(most[:, ::-1], axis=1)[:, ::-1]
     cumulative = np.zeros(n_products)
     for week in range(n_weeks):
-        reached = np.where(slots[:, week], np.maximum(cumulative, window_max[:, week]), cumulative)
+        target = np.minimum(window_max[:, week], ceiling[:, week])
+        reached = np.where(slots[:, week], np.maximum(cumulative, target), cumulative)
         delivered[:, week] = reached - cumulative
         cumulative = reached
     return delivered
@@ -125,5 +187,6 @@ def latest_plan(need: np.ndarray, slots: np.ndarray) -> np.ndarray:
 def uncapacitated_plan(problem: LineProblem) -> np.ndarray:
     """Production (by production week) of the optimal plan if the line had unlimited hours."""
     slots = to_arrival(problem.free.astype(float), problem.lead_time) > 0
-    arrivals = latest_plan(problem.need_safety, slots)
+    most = None if problem.cap is None else problem.need_backlog + problem.cap
+    arrivals = latest_plan(problem.need_safety, slots, most)
     return to_production(arrivals, problem.lead_time)

@@ -50,6 +50,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from production.engine._greedy import backward_fill
+from production.engine._highs import new_highs
 from production.engine._lp import PlanningError, least_backlog
 from production.engine._netting import LineProblem
 
@@ -70,8 +71,7 @@ class _Result:
 
 def _highs(a_ub, b_ub, cost) -> highspy.Highs:
     """A HiGHS model of min cost @ v, a_ub @ v <= b_ub, v >= 0."""
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    highs = new_highs()
     matrix = sp.csc_matrix(a_ub)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]

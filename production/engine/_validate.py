@@ -22,6 +22,9 @@ class PlanInputs:
     frozen: np.ndarray  # (P, T) float, NaN where not frozen
     hold: np.ndarray  # (P,) bool
     lines: tuple[int, ...]  # the lines to plan, ascending
+    usable_weeks: np.ndarray  # (P,) float, whole numbers >= 0 or np.inf (no shelf-life limit)
+    batch_size: np.ndarray  # (P,) int >= 1
+    minimum_run: np.ndarray  # (P,) int >= 0
 
     @property
     def n_products(self) -> int:
@@ -64,6 +67,34 @@ def _vector(name: str, value, n: int) -> np.ndarray:
     return array
 
 
+def _usable_weeks(value, n: int) -> np.ndarray:
+    if value is None:
+        return np.full(n, np.inf)
+    array = _float_array("usable_weeks", value, 1)
+    if array.shape != (n,):
+        raise ValueError(f"usable_weeks must have shape ({n},), got {array.shape}")
+    if np.any(np.isnan(array)):
+        raise ValueError("usable_weeks must not be NaN (use np.inf for no shelf-life limit)")
+    if np.any(array < 0):
+        raise ValueError(
+            "usable_weeks must not be negative: the shelf life must cover the lead time "
+            "and the minimum remaining life"
+        )
+    finite = array[np.isfinite(array)]
+    if np.any(finite != np.round(finite)):
+        raise ValueError("usable_weeks must hold whole numbers of weeks (or np.inf)")
+    return array
+
+
+def _whole_counts(name: str, value, n: int, default: int, least: int) -> np.ndarray:
+    if value is None:
+        return np.full(n, default, dtype=np.int64)
+    array = _int_array(name, value, n)
+    if np.any(array < least):
+        raise ValueError(f"{name} must be at least {least}")
+    return array
+
+
 def validate_inputs(
     demand,
     on_hand,
@@ -75,6 +106,9 @@ def validate_inputs(
     frozen,
     hold,
     lines: Iterable[int] | None,
+    usable_weeks=None,
+    batch_size=None,
+    minimum_run=None,
 ) -> PlanInputs:
     demand = _float_array("demand", demand, 2)
     n_products, n_weeks = demand.shape
@@ -153,4 +187,7 @@ def validate_inputs(
         frozen=frozen,
         hold=hold,
         lines=chosen,
+        usable_weeks=_usable_weeks(usable_weeks, n_products),
+        batch_size=_whole_counts("batch_size", batch_size, n_products, 1, 1),
+        minimum_run=_whole_counts("minimum_run", minimum_run, n_products, 0, 0),
     )

@@ -11,7 +11,12 @@ import numpy as np
 
 from production.engine._greedy import backward_fill, is_exact
 from production.engine._lp import solve_line_lp
-from production.engine._netting import net_line, to_arrival, uncapacitated_plan
+from production.engine._netting import (
+    net_line,
+    shelf_life_cap,
+    to_arrival,
+    uncapacitated_plan,
+)
 from production.engine._validate import PlanInputs, validate_inputs
 
 Strategy = Literal["auto", "lp"]
@@ -42,6 +47,11 @@ class QuotaPlan:
         objectives, in priority order, reached on each line (sums of the arrays above).
     methods: per line, how it was solved: "uncapacitated" (no product uses hours),
         "latest-first" (certified fast path), "lp" (exact linear programs) or "skipped".
+    stock_cap: the shelf-life cap on inventory at the end of week t (np.inf where none):
+        the demand of the product's next usable weeks, or the stock already there with no
+        new production where that is more.
+    cap_binding: week t's stock is at its cap while a later week of the product is short -
+        more built ahead would expire before it sells.
 
     Rows of products (and lines) that were not planned (see plan_quotas' `lines`) are NaN.
     """
@@ -57,6 +67,8 @@ class QuotaPlan:
     shortfall_unit_weeks: np.ndarray
     inventory_unit_weeks: np.ndarray
     methods: tuple[str, ...]
+    stock_cap: np.ndarray
+    cap_binding: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class _LinePlan:
     production: np.ndarray
     uncapacitated: np.ndarray
     method: str
+    stock_cap: np.ndarray
 
 
 def _fit_capacity(fixed, free, hours, capacity):
@@ -85,7 +98,7 @@ def _fit_capacity(fixed, free, hours, capacity):
     return free
 
 
-def _plan_line(inputs: PlanInputs, line: int, strategy: Strategy) -> _LinePlan:
+def _plan_line(inputs: PlanInputs, cap: np.ndarray, line: int, strategy: Strategy) -> _LinePlan:
     products = np.nonzero(inputs.line_of == line)[0]
     problem = net_line(
         inputs.demand[products],
@@ -96,6 +109,7 @@ def _plan_line(inputs: PlanInputs, line: int, strategy: Strategy) -> _LinePlan:
         inputs.capacity_hours[line],
         inputs.frozen[products],
         inputs.hold[products],
+        cap[products],
     )
     uncapacitated_free = uncapacitated_plan(problem)
     free_production = np.zeros_like(problem.fixed)
@@ -120,6 +134,7 @@ def _plan_line(inputs: PlanInputs, line: int, strategy: Strategy) -> _LinePlan:
         production=problem.fixed + free_production,
         uncapacitated=problem.fixed + uncapacitated_free,
         method=method,
+        stock_cap=problem.stock_cap,
     )
 
 
@@ -137,6 +152,18 @@ def _lead_over(production, baseline):
     return np.where(growth > _CLEAN * scale[:, None], growth, 0.0)
 
 
+def _cap_binding(inventory, shortage, stock_cap) -> np.ndarray:
+    """Weeks whose stock is at its shelf-life cap while a later week of the product is short."""
+    scale = np.maximum(1.0, np.nan_to_num(np.abs(inventory)).max(axis=1, initial=0.0))
+    tolerance = _CLEAN * scale[:, None]
+    short = np.nan_to_num(shortage) > tolerance
+    later_short = np.zeros_like(short)
+    later_short[:, :-1] = np.logical_or.accumulate(short[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    finite = np.isfinite(stock_cap)
+    at_cap = finite & (np.nan_to_num(inventory) >= np.where(finite, stock_cap, 0.0) - tolerance)
+    return at_cap & later_short
+
+
 def plan_quotas(
     demand,
     on_hand,
@@ -148,6 +175,9 @@ def plan_quotas(
     frozen=None,
     hold=None,
     *,
+    usable_weeks=None,
+    batch_size=None,
+    minimum_run=None,
     lines: Iterable[int] | None = None,
     strategy: Strategy = "auto",
     workers: int | None = None,
@@ -159,6 +189,10 @@ def plan_quotas(
     week t + lead_time; line_of (P,) index of the product's line; hours_per_unit (P,);
     capacity_hours (L, T); frozen (P, T) accepted quotas to keep, NaN where not frozen;
     hold (P,) True for products under a stop-ship recall (they make nothing, frozen or not).
+
+    usable_weeks (P,): weeks a unit may sit in stock after it arrives and still ship with
+        the customer's minimum remaining life (np.inf = no limit; None = no limit for all).
+        Stock at the end of week t never exceeds the demand of weeks t+1..t+u (FIFO).
 
     lines: plan only these lines (the others' rows come back NaN) - a promotion re-plans the
         line it touches. strategy: "auto" tries the certified fast path first; "lp" always
@@ -180,11 +214,15 @@ def plan_quotas(
         frozen,
         hold,
         lines,
+        usable_weeks,
+        batch_size,
+        minimum_run,
     )
+    cap = shelf_life_cap(inputs.demand, inputs.usable_weeks)
     n_products, n_weeks, n_lines = inputs.n_products, inputs.n_weeks, inputs.n_lines
 
     def plan(line: int) -> _LinePlan:
-        return _plan_line(inputs, line, strategy)
+        return _plan_line(inputs, cap, line, strategy)
 
     if workers and workers > 1 and len(inputs.lines) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -194,9 +232,11 @@ def plan_quotas(
 
     production = np.full((n_products, n_weeks), np.nan)
     uncapacitated = np.full((n_products, n_weeks), np.nan)
+    stock_cap = np.full((n_products, n_weeks), np.nan)
     for line_plan in line_plans:
         production[line_plan.products] = line_plan.production
         uncapacitated[line_plan.products] = line_plan.uncapacitated
+        stock_cap[line_plan.products] = line_plan.stock_cap
 
     stock = (
         inputs.on_hand[:, None]
@@ -207,7 +247,10 @@ def plan_quotas(
     stock[~planned] = np.nan
     inventory = np.maximum(stock, 0.0)
     shortage = np.maximum(-stock, 0.0)
-    safety_shortfall = np.maximum(inputs.safety_stock[:, None] - inventory, 0.0)
+    # Under a shelf-life cap only the safety stock the cap allows counts.
+    safety_target = np.minimum(inputs.safety_stock[:, None], stock_cap)
+    safety_shortfall = np.maximum(safety_target - inventory, 0.0)
+    cap_binding = _cap_binding(inventory, shortage, stock_cap)
     prebuild = np.full((n_products, n_weeks), np.nan)
     prebuild[planned] = _lead_over(production[planned], uncapacitated[planned])
 
@@ -225,7 +268,7 @@ def plan_quotas(
         methods[line] = line_plan.method
 
     arrays = [production, prebuild, shortage, inventory, safety_shortfall, uncapacitated]
-    arrays += [utilisation, *objectives]
+    arrays += [utilisation, *objectives, stock_cap, cap_binding]
     for array in arrays:
         array.setflags(write=False)
     return QuotaPlan(
@@ -240,4 +283,6 @@ def plan_quotas(
         shortfall_unit_weeks=objectives[1],
         inventory_unit_weeks=objectives[2],
         methods=tuple(methods),
+        stock_cap=stock_cap,
+        cap_binding=cap_binding,
     )

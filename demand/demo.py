@@ -209,12 +209,14 @@ def seed_backtest() -> int:
 
 BLITZ = "Juice shelf blitz: litre cartons"
 LIME_ONLINE = "Sparkling lime online week"
+HIBISCUS = "Hibiscus cooler spring deal"
 
 
 def seed_upcoming_promotions() -> list[Promotion]:
     """The promotions that drive the demo's story: a big iced-tea push that the bottling
     line can only supply by building ahead, a sports-drinks deal right after a canning
-    shutdown that stays short, a draft marketing is still thinking about, and two drafts
+    shutdown that stays short, a hibiscus-cooler spring deal whose pre-build the cooler's
+    short shelf life holds down, a draft marketing is still thinking about, and two drafts
     for the money view: a juice deal that looks good in units but loses money once the
     juices it displaces on Carton 3 are counted, and a sparkling-water week that pays."""
     from demand.services.promotions import promotion_create
@@ -256,6 +258,17 @@ def seed_upcoming_promotions() -> list[Promotion]:
             5,
             3,
             {"JCE-ORA-10": 90, "JCE-APP-10": 90, "JCE-MUL-10": 80},
+        ),
+        # The hibiscus cooler keeps six weeks: what Bottling 1 builds ahead for it may be
+        # at most two weeks' demand, so the plan builds it late and the other teas early.
+        # Production's answer says which weeks sit at the shelf-life limit.
+        (
+            HIBISCUS,
+            Promotion.Status.PLANNED,
+            Decimal("25"),
+            19,
+            3,
+            {"TEA-HIB-15": 150, "TEA-HIB-05": 120},
         ),
         # Canning 2 has hours to spare in late spring: the lift is margin.
         (

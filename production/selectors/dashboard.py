@@ -339,6 +339,17 @@ def promotion_impact(promotion: Promotion) -> list[dict]:
                 # The shelf-life cap held the stock built ahead down, so weeks go short
                 # rather than built so early that the stock would expire before it sells.
                 "expires": bool(short) and any(r.shelf_life_capped for r in recs),
+                # Weeks before the promotion whose stock the shelf-life cap held down: the
+                # plan builds no earlier than that.
+                "at_cap": [
+                    r.covers_week
+                    for r in recs
+                    if r.stock_cap is not None
+                    and r.stock_cap >= NEGLIGIBLE
+                    and r.projected_on_hand >= r.stock_cap - NEGLIGIBLE
+                    and r.covers_week < promotion.start_week
+                    and (prebuild and r.week >= prebuild[0].week)
+                ],
                 "unplannable": next((r.unplannable for r in recs if r.unplannable), ""),
             }
         )

@@ -17,14 +17,19 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from coordination.weeks import add_weeks, current_week, iso_label
-from demand.models import DemandForecast, ForecastRun
+from demand.models import DemandForecast, ForecastRun, PromotionItem
 from production.engine import plan_quotas
 from production.models import QuotaRecommendation, RecomputeRun, RunRate
-from production.selectors.dashboard import alerts, explanation_steps, weeks_from_now
+from production.selectors.dashboard import (
+    alerts,
+    explanation_steps,
+    promotion_impact,
+    weeks_from_now,
+)
 from production.selectors.line_inputs import load_line
 from production.selectors.schedule import recommendation_explanation
 from production.services.planning import plan_line
-from tests.factories import LineFactory, ProductFactory
+from tests.factories import LineFactory, ProductFactory, PromotionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +149,7 @@ def test_shelf_life_caps_the_stock_built_ahead_and_the_promotion_goes_short(juic
 
 
 def test_the_shortage_alert_says_the_cap_applied(juice):
-    line, product = juice
+    line, _ = juice
     replan(line)
     texts = [a["text"] for a in alerts(line, weeks_from_now()) if a["kind"] == "Shortage"]
     assert texts == [
@@ -212,6 +217,51 @@ def test_the_quota_api_states_whole_units_and_the_cap(juice, production_user):
     assert all(isinstance(r["recommended_units"], int) for r in rows.values())
 
 
+def promotion_on(product, start: int, weeks: int):
+    promotion = PromotionFactory(
+        start_week=week(start), end_week=week(start + weeks - 1), status="planned"
+    )
+    PromotionItem.objects.create(
+        promotion=promotion, product=product, expected_lift_pct=Decimal("400")
+    )
+    return promotion
+
+
+def test_the_promotion_answer_says_short_because_stock_would_expire(client, marketing_user, juice):
+    line, product = juice
+    replan(line)
+    promotion = promotion_on(product, 6, 2)
+    (answer,) = promotion_impact(promotion)
+    assert answer["short"] == [(week(7), 100.0)]
+    assert answer["expires"] is True
+    assert answer["at_cap"] == [week(3)]
+    client.force_login(marketing_user)
+    html = client.get(reverse("promotion_impact", args=[promotion.pk])).content.decode()
+    assert (
+        '<span class="badge badge-warn">Shelf life</span> Building further ahead would not '
+        "help: stock made that early would expire before it sells (shelf life 3 weeks, 1 "
+        "required at shipment)."
+    ) in html
+    assert (
+        '<span class="badge badge-warn">Shelf life</span> Stock built ahead is held at its '
+        f"shelf-life limit in 1 week ({iso_label(week(3))}): at most the next 2 weeks' demand "
+        "may wait in stock (shelf life 3 weeks, 1 required at shipment), so the plan builds no "
+        "earlier than that."
+    ) in html
+
+
+def test_without_shelf_life_the_promotion_is_covered_by_building_ahead(juice):
+    line, product = juice
+    product.shelf_life_weeks = None
+    product.save()
+    replan(line)
+    (answer,) = promotion_impact(promotion_on(product, 6, 2))
+    assert answer["short"] == []
+    assert answer["expires"] is False
+    assert answer["at_cap"] == []
+    assert round(answer["prebuild_total"]) == 300
+
+
 # ------------------------------------------------------------------ batches and runs
 
 
@@ -249,8 +299,8 @@ def test_the_waterfall_names_the_batch_rounding(batched):
     assert steps[-1]["end"] == 80
 
 
-def test_the_run_records_its_method_and_its_gap_to_the_continuous_plan(batched, client):
-    line, product = batched
+def test_the_run_records_its_method_and_its_gap_to_the_continuous_plan(batched):
+    line, _ = batched
     run = replan(line)
     run.refresh_from_db()
     assert run.plan_method.endswith(("+whole", "+rounded", "+mip"))
@@ -258,6 +308,4 @@ def test_the_run_records_its_method_and_its_gap_to_the_continuous_plan(batched, 
     assert run.relaxation_gap["backlog"] == 0.0
     # Whole runs of 80 for a demand of 50 hold stock the fractional plan would not.
     assert run.relaxation_gap["inventory"] > 0
-    assert run.relaxation_gap_label == (
-        f"stock +{run.relaxation_gap['inventory']:,.0f} unit-weeks"
-    )
+    assert run.relaxation_gap_label == (f"stock +{run.relaxation_gap['inventory']:,.0f} unit-weeks")

@@ -369,9 +369,21 @@ class OverCapacityErrorSerializer(serializers.Serializer):
     error = OverCapacityErrorDetailSerializer()
 
 
+class KeptOverrideSerializer(serializers.Serializer):
+    product = serializers.CharField()
+    week = serializers.CharField(help_text="ISO week, e.g. 2026-W50.")
+    units = serializers.IntegerField()
+    reason = serializers.CharField()
+    entry = serializers.IntegerField(help_text="The override's schedule entry.")
+
+
 class AcceptRangeResultSerializer(serializers.Serializer):
+    """`kept_overrides`: cells a person overrode, which a range accept leaves as they are
+    (accept a cell on its own to replace its override)."""
+
     revision = serializers.IntegerField(allow_null=True)
     entries = serializers.IntegerField()
+    kept_overrides = KeptOverrideSerializer(many=True)
 
 
 # --- Recompute runs and requests ------------------------------------------------------

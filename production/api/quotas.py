@@ -39,6 +39,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from coordination.api.support import idempotent
+from coordination.weeks import iso_label
 from production import serializers
 from production.selectors import schedule as selectors
 from production.services import schedule as services
@@ -233,10 +234,24 @@ class QuotaRecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
             seen_schedule_version=data["seen_schedule_version"],
             **_capacity_decision(data),
         )
+        kept = [
+            {
+                "product": e.product.sku,
+                "week": iso_label(e.week),
+                "units": e.units,
+                "reason": e.reason,
+                "entry": e.pk,
+            }
+            for e in selectors.kept_overrides(
+                line_id=data["line"].pk, week_from=data["from"], week_to=data["to"]
+            )
+        ]
         if revision is None:
-            return Response({"revision": None, "entries": 0}, status=status.HTTP_200_OK)
+            return Response(
+                {"revision": None, "entries": 0, "kept_overrides": kept}, status=status.HTTP_200_OK
+            )
         return Response(
-            {"revision": revision.pk, "entries": revision.entries.count()},
+            {"revision": revision.pk, "entries": revision.entries.count(), "kept_overrides": kept},
             status=status.HTTP_201_CREATED,
         )
 

@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 
-from coordination.weeks import iso_label
+from coordination.weeks import current_week, iso_label
 from production.engine.explain import NEGLIGIBLE, whole_units
 from production.models import QuotaRecommendation, ScheduleEntry, ScheduleRevision
 
@@ -153,3 +153,43 @@ def recommendation_explanation(rec: QuotaRecommendation) -> str:
         parts.append("frozen: accepted quota kept")
     parts.append(f"recommended {whole_units(rec.recommended_units)}")
     return "; ".join(parts)
+
+
+def kept_overrides(*, line_id: int, week_from, week_to) -> list[ScheduleEntry]:
+    """The overrides a range accept of these weeks leaves as they are: current entries a
+    person overrode whose units differ from the recommendation."""
+    entries = (
+        ScheduleEntry.objects.filter(
+            line_id=line_id,
+            week__gte=max(week_from, current_week()),
+            week__lte=week_to,
+            superseded_at__isnull=True,
+            kind=ScheduleEntry.Kind.OVERRIDDEN,
+        )
+        .select_related("product")
+        .order_by("week", "product__sku")
+    )
+    recommended = {
+        (pid, week): units
+        for pid, week, units in QuotaRecommendation.objects.filter(
+            line_id=line_id, week__gte=week_from, week__lte=week_to
+        ).values_list("product_id", "week", "recommended_units")
+    }
+    return [
+        e
+        for e in entries
+        if (e.product_id, e.week) in recommended
+        and whole_units(recommended[(e.product_id, e.week)]) != e.units
+    ]
+
+
+def kept_overrides_sentence(kept: list[ScheduleEntry]) -> str:
+    """ "Kept 2 overrides: TEA-LEM-05 in 2026-W50 (900), …" or ""."""
+    if not kept:
+        return ""
+    shown = ", ".join(f"{e.product.sku} in {iso_label(e.week)} ({e.units:,})" for e in kept[:5])
+    more = f" and {len(kept) - 5} more" if len(kept) > 5 else ""
+    return (
+        f"Kept {len(kept)} override{'s' if len(kept) != 1 else ''}: {shown}{more}. "
+        "To replace an override with the recommendation, accept that week on its own."
+    )

@@ -298,7 +298,9 @@ def quotas_accept_range(
     over_capacity_reason: str = "",
 ) -> ScheduleRevision | None:
     """Accept every recommendation of a line in a range of weeks, as one revision.
-    Cells whose accepted quota already equals the recommendation are left alone.
+    Cells whose accepted quota already equals the recommendation are left alone, and so
+    are cells a person overrode (kept_overrides lists them): a range accept is not a
+    decision about them. Accepting such a cell on its own replaces its override.
 
     `seen_schedule_version` is the schedule version the person decided on: if a cell
     this would change was accepted or overridden after it, nothing is accepted."""
@@ -339,13 +341,16 @@ def quotas_accept_range(
             superseded_at__isnull=True,
         )
     }
-    todo = []
+    todo, kept = [], []
     for rec in recommendations:
         entry = current.get((rec.product_id, rec.week))
         if entry is None or entry.units != whole_units(rec.recommended_units):
-            todo.append((rec, entry))
+            overridden = entry is not None and entry.kind == ScheduleEntry.Kind.OVERRIDDEN
+            (kept if overridden else todo).append((rec, entry))
+    # A cell decided after the version the person saw makes the grid they decided on
+    # stale, even an override this accept would keep.
     changed = sorted(
-        (entry for _, entry in todo if entry is not None and entry.revision_id > seen),
+        (entry for _, entry in todo + kept if entry is not None and entry.revision_id > seen),
         key=lambda entry: -entry.revision_id,
     )
     if changed:

@@ -22,6 +22,7 @@ from demand.models import Promotion
 from production import forms
 from production.models import QuotaRecommendation
 from production.selectors import dashboard as selectors
+from production.selectors import schedule as schedule_selectors
 from production.selectors.economics import line_money
 from production.selectors.schedule import schedule_version
 from production.services import schedule as schedule_services
@@ -314,10 +315,22 @@ def accept_range(request):
         except (ValidationError, StaleEditError) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:
+            kept = schedule_selectors.kept_overrides_sentence(
+                schedule_selectors.kept_overrides(
+                    line_id=line.pk,
+                    week_from=form.cleaned_data["week_from"],
+                    week_to=form.cleaned_data["week_to"],
+                )
+            )
             if revision is None:
-                messages.info(request, "Nothing to accept: the schedule already matches.")
+                messages.info(
+                    request, f"Nothing to accept: the schedule already matches. {kept}".strip()
+                )
             else:
-                messages.success(request, f"{revision.summary} (schedule version {revision.pk}).")
+                messages.success(
+                    request,
+                    f"{revision.summary} (schedule version {revision.pk}). {kept}".strip(),
+                )
     return redirect(reverse("production_dashboard") + f"?line={line.pk}")
 
 

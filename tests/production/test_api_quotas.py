@@ -483,7 +483,7 @@ def test_accept_range_accepts_what_differs_as_one_revision(production_user, line
     response = client.post(ACCEPT_RANGE, body, format="json")
     assert response.status_code == 201
     revision = ScheduleRevision.objects.latest("id")
-    assert response.json() == {"revision": revision.pk, "entries": 3}
+    assert response.json() == {"revision": revision.pk, "entries": 3, "kept_overrides": []}
     assert revision.pk == first_version + 1
     assert sorted(revision.entries.values_list("product__sku", "week", "units")) == [
         ("BEV-1001", week(1), 100),
@@ -493,8 +493,50 @@ def test_accept_range_accepts_what_differs_as_one_revision(production_user, line
 
     again = client.post(ACCEPT_RANGE, {**body, "line": line.pk, **seen_version()}, format="json")
     assert again.status_code == 200
-    assert again.json() == {"revision": None, "entries": 0}
+    assert again.json() == {"revision": None, "entries": 0, "kept_overrides": []}
     assert ScheduleRevision.objects.count() == 2
+
+
+def test_accept_range_keeps_what_a_person_overrode(production_user, line, product):
+    """A range accept is not a decision about cells a person overrode: they stay, and the
+    answer lists them. Accepting the cell on its own replaces the override."""
+    other = ProductFactory(sku="BEV-1002", production_line=line)
+    for p in (product, other):
+        for offset in (1, 2):
+            QuotaRecommendationFactory(product=p, week=week(offset), baseline=99.2)
+    client = api(production_user)
+    override = client.post(
+        OVERRIDE,
+        {"product": "BEV-1002", "week": label(2), "units": 40, "reason": "Tank cleaning",
+         **seen("BEV-1002", 2)},
+        format="json",
+    )  # fmt: skip
+    assert override.status_code == 201, override.json()
+    entry = ScheduleEntry.objects.get(product=other, week=week(2), superseded_at__isnull=True)
+
+    body = {"line": "Bottling 1", "from": label(1), "to": label(2), **seen_version()}
+    response = client.post(ACCEPT_RANGE, body, format="json")
+    assert response.status_code == 201
+    assert response.json()["entries"] == 3
+    assert response.json()["kept_overrides"] == [
+        {"product": "BEV-1002", "week": label(2), "units": 40, "reason": "Tank cleaning",
+         "entry": entry.pk},
+    ]  # fmt: skip
+    current = ScheduleEntry.objects.filter(superseded_at__isnull=True)
+    assert sorted(current.values_list("product__sku", "week", "units", "kind")) == [
+        ("BEV-1001", week(1), 100, "accepted"),
+        ("BEV-1001", week(2), 100, "accepted"),
+        ("BEV-1002", week(1), 100, "accepted"),
+        ("BEV-1002", week(2), 40, "overridden"),
+    ]
+
+    single = client.post(
+        ACCEPT, {"product": "BEV-1002", "week": label(2), **seen("BEV-1002", 2)}, format="json"
+    )
+    assert single.status_code == 201, single.json()
+    assert current.get(product=other, week=week(2)).units == 100
+    again = client.post(ACCEPT_RANGE, {**body, **seen_version()}, format="json")
+    assert again.json() == {"revision": None, "entries": 0, "kept_overrides": []}
 
 
 NO_VERSION_YET = {"seen_schedule_version": 0}

@@ -227,7 +227,12 @@ def test_a_range_accept_over_a_cell_decided_meanwhile_is_409(petra, oskar, cells
         ACCEPT_RANGE, range_body(seen_schedule()["seen_schedule_version"]), format="json"
     )
     assert fresh.status_code == 201
-    assert fresh.json()["entries"] == 6
+    # Petra's two overrides stay: a range accept is not a decision about them.
+    assert fresh.json()["entries"] == 4
+    assert [(k["product"], k["units"]) for k in fresh.json()["kept_overrides"]] == [
+        ("BEV-1001", 222),
+        ("BEV-1002", 333),
+    ]
 
 
 def test_a_range_accept_is_refused_only_for_cells_it_would_change(petra, oskar, cells):

@@ -760,6 +760,25 @@ def test_bulk_accept_takes_every_cell_that_differs_in_one_revision(client, produ
     ]
 
 
+def test_bulk_accept_keeps_an_override_and_says_so(client, production_user, plan):
+    peach = ScheduleEntry.objects.get(product=plan["peach"])
+    ScheduleEntry.objects.filter(pk=peach.pk).update(kind="overridden", reason="Short of bottles")
+    client.force_login(production_user)
+
+    response = _accept_range(client, plan["line"], iso_label(week(0)), iso_label(week(3)))
+
+    revision = ScheduleRevision.objects.order_by("-id").first()
+    assert list(revision.entries.values_list("product__sku", "week", "units")) == [
+        ("TEA-LEM-05", week(2), 100)
+    ]
+    assert ScheduleEntry.objects.get(pk=peach.pk).superseded_at is None
+    assert page_messages(client, response["Location"]) == [
+        f"{revision.summary} (schedule version {revision.pk}). Kept 1 override: TEA-PEA-05 in "
+        f"{iso_label(week(1))} (40). To replace an override with the recommendation, accept "
+        "that week on its own."
+    ]
+
+
 def test_bulk_accept_with_nothing_to_do_says_so(client, production_user, plan):
     client.force_login(production_user)
 

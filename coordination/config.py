@@ -109,6 +109,12 @@ def database_config(environ: Mapping[str, str], base_dir: Path) -> dict:
         raise ImproperlyConfigured(
             f"DATABASE_URL is not a database URL Tandem understands: {exc}"
         ) from exc
+    # Behind PgBouncer in transaction mode a server connection serves another client
+    # after each transaction: a named cursor (QuerySet.iterator()) would not survive it.
+    # Tandem keeps no other session state (its locks are transaction-scoped), and the
+    # database's time zone must be UTC (README, "Connection pooling").
+    if env_bool(environ, "DATABASE_POOLED", default=False):
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
     return config
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from coordination import config
 
@@ -296,6 +297,23 @@ _EAGER = _CELERY_SETTINGS.get("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
+# Two queues, so that a burst of webhook deliveries (each may wait seconds on a slow
+# receiver) never delays a re-plan: "planning" (recomputes, the nightly re-plan, the
+# reconcilers, housekeeping) and "webhooks" (deliveries and their reconciler). A worker
+# started without -Q consumes both; at scale, run workers per queue (README, "Production
+# setup"). Every task is routed by name: tests/coordination/test_celery.py checks that
+# none is left to a default.
+CELERY_TASK_QUEUES = (Queue("planning"), Queue("webhooks"))
+CELERY_TASK_DEFAULT_QUEUE = "planning"
+CELERY_TASK_ROUTES = {
+    "production.deliver_webhook": {"queue": "webhooks"},
+    "production.reconcile_webhook_deliveries": {"queue": "webhooks"},
+    "production.process_recompute_request": {"queue": "planning"},
+    "production.reconcile_recompute_requests": {"queue": "planning"},
+    "production.nightly_recompute": {"queue": "planning"},
+    "coordination.ping": {"queue": "planning"},
+    "coordination.expire_idempotency_keys": {"queue": "planning"},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -236,3 +236,38 @@ def test_plain_http_is_redirected_and_https_gets_hsts(client, https_enforced):
     assert secure.status_code == 200
     assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     assert "script-src 'self'" in secure["Content-Security-Policy"]
+
+
+# ------------------------------------------------------------------ docker-compose
+
+
+def _compose() -> dict:
+    import yaml
+
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+
+def test_every_celery_queue_has_a_worker_and_every_worker_a_declared_queue():
+    from coordination.celery import app as celery_app
+
+    declared = {queue.name for queue in celery_app.conf.task_queues}
+    consumed = {}
+    for name, service in _compose().items():
+        command = service.get("command", [])
+        if command[:4] == ["celery", "-A", "coordination", "worker"]:
+            queues = command[command.index("-Q") + 1].split(",")
+            consumed[name] = queues
+    assert consumed == {"worker": ["planning"], "webhooks": ["webhooks"]}
+    assert {q for queues in consumed.values() for q in queues} == declared
+
+
+def test_the_app_reaches_postgresql_through_pgbouncer_in_transaction_mode_migrations_directly():
+    services = _compose()
+    assert services["pgbouncer"]["environment"]["POOL_MODE"] == "transaction"
+    for name in ("web", "worker", "webhooks", "beat"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://tandem:tandem@pgbouncer:"), name
+        assert env["DATABASE_POOLED"] == "1", name
+    migrate = services["migrate"]["environment"]
+    assert migrate["DATABASE_URL"].startswith("postgres://tandem:tandem@postgres:")
+    assert "DATABASE_POOLED" not in migrate

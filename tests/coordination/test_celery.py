@@ -78,6 +78,28 @@ def test_time_limits_visibility_and_heartbeats_fit_together():
         assert entry["options"] == {"expires": entry["schedule"]}
 
 
+def test_every_task_is_routed_to_a_declared_queue_webhooks_apart_from_planning():
+    """Stated as an enumeration: a new task must be routed by name, so that no delivery
+    burst can sit in front of a re-plan."""
+    ours = sorted(name for name in celery_app.tasks if not name.startswith("celery."))
+    routes = celery_app.conf.task_routes
+    declared = {queue.name for queue in celery_app.conf.task_queues}
+    assert declared == {"planning", "webhooks"}
+    assert sorted(routes) == ours
+    assert {name: route["queue"] for name, route in routes.items()} == {
+        "coordination.expire_idempotency_keys": "planning",
+        "coordination.ping": "planning",
+        "production.deliver_webhook": "webhooks",
+        "production.nightly_recompute": "planning",
+        "production.process_recompute_request": "planning",
+        "production.reconcile_recompute_requests": "planning",
+        "production.reconcile_webhook_deliveries": "webhooks",
+    }
+    router = celery_app.amqp.router
+    for name in ours:
+        assert router.route({}, name)["queue"].name == routes[name]["queue"]
+
+
 @pytest.mark.worker
 def test_a_task_round_trips_through_a_worker(celery_worker):
     succeeded = []

@@ -58,6 +58,23 @@ def test_database_url_selects_postgresql_and_turns_debug_off_by_default():
     ]
 
 
+@pytest.mark.parametrize(("pooled", "expected"), [("", "False 60 True"), ("1", "True 60 True")])
+def test_connections_persist_with_health_checks_and_pgbouncer_gets_no_named_cursors(
+    pooled, expected
+):
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; "
+        "print(d.get('DISABLE_SERVER_SIDE_CURSORS', False), d['CONN_MAX_AGE'], "
+        "d['CONN_HEALTH_CHECKS'])",
+        DATABASE_URL="postgres://tandem@pgbouncer:6432/tandem",
+        SECRET_KEY="x" * 50,
+        **({"DATABASE_POOLED": pooled} if pooled else {}),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
 def test_production_mode_refuses_to_start_without_a_real_secret_key():
     result = run_python(
         "import django; django.setup()",

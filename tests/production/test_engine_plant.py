@@ -239,7 +239,7 @@ def instances(draw, max_products=5, max_weeks=8, shelf=True, runs=False):
 
 
 def assert_hard_constraints(plan, inputs, options):
-    demand, on_hand, safety, lead, line_of, hours, capacity, frozen, hold = inputs
+    demand, _, _, lead, line_of, hours, capacity, frozen, hold = inputs
     production = plan.production
     assert np.all(production >= 0)
     kept = ~np.isnan(frozen) & ~hold[:, None]
@@ -294,7 +294,7 @@ def fifo_ages(production, demand, on_hand, lead):
 @given(data=instances())
 def test_shelf_life_keeps_stock_under_the_cap_and_units_ship_fresh(data):
     inputs, options = data
-    demand, on_hand, safety, lead, line_of, hours, capacity, frozen, hold = inputs
+    demand, on_hand, _, lead, _, _, _, frozen, hold = inputs
     usable = options["usable_weeks"]
 
     plan = plan_quotas(*inputs, usable_weeks=usable)
@@ -307,9 +307,10 @@ def test_shelf_life_keeps_stock_under_the_cap_and_units_ship_fresh(data):
     # Where production adds to stock (not already over the cap from opening stock and
     # frozen output), every unit made ships within its usable weeks: simulate FIFO on the
     # products whose opening stock and frozen output fit their cap.
-    fits = np.all(stock_without_production(demand, on_hand, lead, frozen, hold) <= fifo_cap(
-        demand, usable
-    ), axis=1) & np.all(np.isnan(frozen), axis=1)
+    fits = np.all(
+        stock_without_production(demand, on_hand, lead, frozen, hold) <= fifo_cap(demand, usable),
+        axis=1,
+    ) & np.all(np.isnan(frozen), axis=1)
     whole = np.all(np.round(demand) == demand, axis=1) & (on_hand == np.round(on_hand))
     ages = fifo_ages(plan.production, demand, on_hand, lead)
     for p in np.nonzero(fits & whole & np.isfinite(usable))[0]:
@@ -320,7 +321,7 @@ def test_shelf_life_keeps_stock_under_the_cap_and_units_ship_fresh(data):
 @given(data=instances(max_products=5, max_weeks=8))
 def test_shelf_life_plan_is_the_lexicographic_optimum_of_the_reference(data):
     inputs, options = data
-    demand, on_hand, safety, lead, line_of, hours, capacity, frozen, hold = inputs
+    demand, on_hand, safety, lead, _, _, _, frozen, hold = inputs
     cap = effective_cap(demand, on_hand, lead, frozen, hold, options["usable_weeks"])
     reference = reference_plan(*inputs, **options, integral=WHOLE_UNITS)
     optimum = objectives(reference, demand, on_hand, safety, lead, cap)
@@ -397,9 +398,7 @@ def test_stock_already_over_the_cap_is_the_cap_and_nothing_is_added():
     demand = np.array([[50.0] * 10])
     plan = plan_quotas(demand, [400.0], [0.0], [0], [0], [1.0], [[100.0] * 10], usable_weeks=[1])
 
-    np.testing.assert_array_equal(
-        plan.stock_cap[0], [350, 300, 250, 200, 150, 100, 50, 50, 50, 50]
-    )
+    np.testing.assert_array_equal(plan.stock_cap[0], [350, 300, 250, 200, 150, 100, 50, 50, 50, 50])
     np.testing.assert_array_equal(plan.production[0], [0] * 8 + [50, 50])
     assert not plan.cap_binding.any()
     assert plan.shortage.sum() == 0

@@ -19,7 +19,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from production.engine import plan_quotas
 
 # Production is in whole units (the planner rounds its relaxation to batches and runs).
-WHOLE_UNITS = False
+WHOLE_UNITS = True
 
 PROPERTY_SETTINGS = settings(
     max_examples=80,
@@ -341,6 +341,51 @@ def test_shelf_life_plan_is_the_lexicographic_optimum_of_the_reference(data):
             plan.inventory_unit_weeks.sum(),
         )
         np.testing.assert_allclose(line_sums, reached, rtol=1e-9, atol=1e-9)
+
+
+@PROPERTY_SETTINGS
+@given(data=instances(max_products=8, max_weeks=8, runs=True))
+def test_batches_and_minimum_runs_reach_the_reference_mixed_integer_optimum(data):
+    inputs, options = data
+    demand, on_hand, safety, lead, _, _, _, frozen, hold = inputs
+    cap = effective_cap(demand, on_hand, lead, frozen, hold, options["usable_weeks"])
+    reference = reference_plan(*inputs, **options)
+    optimum = objectives(reference, demand, on_hand, safety, lead, cap)
+
+    plan = plan_quotas(*inputs, **options)
+
+    assert_hard_constraints(plan, inputs, options)
+    assert all(method.endswith(("+mip", "+whole")) for method in plan.methods)
+    reached = objectives(plan.production, demand, on_hand, safety, lead, cap)
+    for value, best in zip(levels(reached), levels(optimum), strict=True):
+        assert abs(value - best) <= 1e-6 * (1 + abs(best)), (reached, optimum)
+    assert_gap_is_against_the_relaxation(plan, inputs)
+
+
+def assert_gap_is_against_the_relaxation(plan, inputs):
+    """relaxation_gap: objectives minus the continuous plan's, lexicographically >= 0."""
+    for line, gap in enumerate(plan.relaxation_gap):
+        if plan.methods[line].endswith("+whole"):
+            np.testing.assert_array_equal(gap, [0.0, 0.0, 0.0])
+            continue
+        tolerance = 1e-6 * (1 + np.abs(inputs[0]).sum())
+        first = next((value for value in gap if abs(value) > tolerance), 0.0)
+        assert first >= 0, gap
+
+
+@PROPERTY_SETTINGS
+@given(data=instances(max_products=30, max_weeks=12, runs=True))
+def test_rounding_keeps_every_hard_constraint_on_larger_lines(data):
+    inputs, options = data
+    demand, on_hand, _, lead, _, _, _, frozen, hold = inputs
+    cap = effective_cap(demand, on_hand, lead, frozen, hold, options["usable_weeks"])
+
+    plan = plan_quotas(*inputs, **options)
+
+    assert_hard_constraints(plan, inputs, options)
+    scale = 1e-7 * (1 + np.abs(demand).sum() + np.abs(on_hand).sum())
+    assert np.all(plan.inventory <= cap + scale)
+    assert_gap_is_against_the_relaxation(plan, inputs)
 
 
 def test_promotion_on_a_product_with_little_shelf_life_goes_short_instead_of_built_ahead():

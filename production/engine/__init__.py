@@ -9,9 +9,16 @@ keep their value; held products (stop-ship) make nothing. Net stock at the end o
 on_hand + arrivals through t - demand through t; backlog is its negative part, inventory
 its positive part, shortfall how far inventory is below the safety stock.
 
+Shelf life (usable_weeks u per product, FIFO): stock at the end of week t may not exceed the
+demand of weeks t+1..t+u (past the horizon: the mean of the last min(4, T) weeks); where
+opening stock and frozen output alone already exceed that, the cap is that stock. The
+safety stock counts only up to the cap. The cap is a bound on the LP's stock columns, so the
+LP keeps its shape; the fast path meets min(safety, cap) and is certified only if its
+stock stays under every cap.
+
 Guarantees, in priority order (a lexicographic optimum):
-1. hard constraints: production >= 0, frozen kept, held at 0, and per line and week
-   sum(production x hours_per_unit) <= capacity (frozen hours count first);
+1. hard constraints: production >= 0, frozen kept, held at 0, stock <= shelf-life cap, and
+   per line and week sum(production x hours_per_unit) <= capacity (frozen hours first);
 2. backlog unit-weeks are minimal; 3. then shortfall unit-weeks; 4. then inventory
    unit-weeks - so production happens as late as it can and pre-build appears exactly
    where a later week lacks hours.

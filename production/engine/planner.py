@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -10,7 +11,9 @@ from typing import Literal
 import numpy as np
 
 from production.engine._greedy import backward_fill, is_exact
+from production.engine._integral import allowed_cells, as_whole, round_plan, unplannable
 from production.engine._lp import solve_line_lp
+from production.engine._mip import MipTimeout, solve_line_mip
 from production.engine._netting import (
     net_line,
     shelf_life_cap,
@@ -26,6 +29,9 @@ Strategy = Literal["auto", "lp"]
 _CLEAN = 1e-6
 # Safety margin used only when rounding pushed a week's hours over its capacity.
 _MARGIN = 1e-12
+# Lines with at most this many free cells (products x weeks that may be planned) reach
+# whole units through the exact mixed-integer program; larger ones round (_integral).
+MIP_CELLS = 160
 
 
 @dataclass(frozen=True)
@@ -45,13 +51,23 @@ class QuotaPlan:
     utilisation_hours: (L, T) hours each line spends per week (frozen hours included).
     backlog_unit_weeks, shortfall_unit_weeks, inventory_unit_weeks: (L,) the three
         objectives, in priority order, reached on each line (sums of the arrays above).
-    methods: per line, how it was solved: "uncapacitated" (no product uses hours),
-        "latest-first" (certified fast path), "lp" (exact linear programs) or "skipped".
+    methods: per line, how the relaxation was solved: "uncapacitated" (no product uses
+        hours), "latest-first" (certified fast path), "lp" (exact linear programs), then how
+        whole units were reached: "+whole" (the relaxation already was), "+mip" (exact
+        mixed-integer program, small lines) or "+rounded" (heuristic); or "skipped".
     stock_cap: the shelf-life cap on inventory at the end of week t (np.inf where none):
         the demand of the product's next usable weeks, or the stock already there with no
         new production where that is more.
     cap_binding: week t's stock is at its cap while a later week of the product is short -
         more built ahead would expire before it sells.
+    relaxation_gap: (L, 3) per line, the three objectives of this (whole-unit) plan minus
+        those of the continuous relaxation (no batches, runs or whole units). 0 where the
+        relaxation was already whole; lexicographically >= 0 (a larger backlog may come
+        with a smaller shortfall). NaN for lines not planned.
+    unplannable: per product, a sentence when its batch / minimum run can never be made
+        (more hours than any week of the line has, or more than it can sell within its shelf
+        life) although it has demand, else None. Such a product is simply not made.
+    integral_seconds: (L,) seconds spent reaching whole units (after the relaxation).
 
     Rows of products (and lines) that were not planned (see plan_quotas' `lines`) are NaN.
     """
@@ -69,15 +85,21 @@ class QuotaPlan:
     methods: tuple[str, ...]
     stock_cap: np.ndarray
     cap_binding: np.ndarray
+    relaxation_gap: np.ndarray
+    unplannable: tuple[str | None, ...]
+    integral_seconds: np.ndarray
 
 
 @dataclass(frozen=True)
 class _LinePlan:
     products: np.ndarray
-    production: np.ndarray
+    production: np.ndarray  # whole units
+    relaxed: np.ndarray  # the continuous relaxation's plan
     uncapacitated: np.ndarray
     method: str
     stock_cap: np.ndarray
+    unplannable: tuple[str | None, ...]
+    integral_seconds: float
 
 
 def _fit_capacity(fixed, free, hours, capacity):
@@ -129,13 +151,58 @@ def _plan_line(inputs: PlanInputs, cap: np.ndarray, line: int, strategy: Strateg
         free_production = _fit_capacity(
             problem.fixed, free_production, problem.hours_per_unit, inputs.capacity_hours[line]
         )
+    batch = inputs.batch_size[products]
+    minimum_run = inputs.minimum_run[products]
+    rows = np.nonzero(~problem.hold)[0]
+    whole, how, seconds = _whole_units(
+        problem, rows, free_production[rows], batch[rows], minimum_run[rows]
+    )
+    integral = np.zeros_like(free_production)
+    integral[rows] = whole
+    baseline = np.zeros_like(free_production)
+    baseline[rows] = round_plan(
+        problem,
+        rows,
+        uncapacitated_free[rows],
+        batch[rows],
+        minimum_run[rows],
+        capacity=np.full(inputs.n_weeks, np.inf),
+    )
+    sentences: list[str | None] = [None] * products.size
+    for row, sentence in zip(
+        rows,
+        unplannable(problem, rows, batch[rows], minimum_run[rows], inputs.capacity_hours[line]),
+        strict=True,
+    ):
+        sentences[row] = sentence
     return _LinePlan(
         products=products,
-        production=problem.fixed + free_production,
-        uncapacitated=problem.fixed + uncapacitated_free,
-        method=method,
+        production=problem.fixed + integral,
+        relaxed=problem.fixed + free_production,
+        uncapacitated=problem.fixed + baseline,
+        method=f"{method}+{how}",
         stock_cap=problem.stock_cap,
+        unplannable=tuple(sentences),
+        integral_seconds=seconds,
     )
+
+
+def _whole_units(problem, rows, continuous, batch, minimum_run):
+    """(whole-batch plan, "whole" | "mip" | "rounded", seconds spent) for the free
+    production of these rows, from the relaxation's plan."""
+    started = time.perf_counter()
+    whole = as_whole(problem, rows, continuous, batch, minimum_run)
+    if whole is not None:
+        return whole, "whole", time.perf_counter() - started
+    rounded = round_plan(problem, rows, continuous, batch, minimum_run)
+    how = "rounded"
+    if np.count_nonzero(allowed_cells(problem, rows)) <= MIP_CELLS:
+        try:
+            rounded = solve_line_mip(problem, rows, batch, minimum_run, problem.demand.shape[1])
+            how = "mip"
+        except MipTimeout:
+            pass  # keep the rounded plan: every hard constraint holds in it
+    return rounded, how, time.perf_counter() - started
 
 
 def _lead_over(production, baseline):
@@ -233,42 +300,47 @@ def plan_quotas(
     production = np.full((n_products, n_weeks), np.nan)
     uncapacitated = np.full((n_products, n_weeks), np.nan)
     stock_cap = np.full((n_products, n_weeks), np.nan)
+    relaxed = np.full((n_products, n_weeks), np.nan)
     for line_plan in line_plans:
         production[line_plan.products] = line_plan.production
+        relaxed[line_plan.products] = line_plan.relaxed
         uncapacitated[line_plan.products] = line_plan.uncapacitated
         stock_cap[line_plan.products] = line_plan.stock_cap
 
-    stock = (
-        inputs.on_hand[:, None]
-        + np.cumsum(to_arrival(np.nan_to_num(production), inputs.lead_time), axis=1)
-        - np.cumsum(inputs.demand, axis=1)
-    )
     planned = np.isin(inputs.line_of, inputs.lines)
-    stock[~planned] = np.nan
-    inventory = np.maximum(stock, 0.0)
-    shortage = np.maximum(-stock, 0.0)
-    # Under a shelf-life cap only the safety stock the cap allows counts.
-    safety_target = np.minimum(inputs.safety_stock[:, None], stock_cap)
-    safety_shortfall = np.maximum(safety_target - inventory, 0.0)
+    inventory, shortage, safety_shortfall = _terms(inputs, production, stock_cap, planned)
     cap_binding = _cap_binding(inventory, shortage, stock_cap)
     prebuild = np.full((n_products, n_weeks), np.nan)
     prebuild[planned] = _lead_over(production[planned], uncapacitated[planned])
+    relaxed_inventory, relaxed_shortage, relaxed_shortfall = _terms(
+        inputs, relaxed, stock_cap, planned
+    )
+    relaxed_terms = (relaxed_shortage, relaxed_shortfall, relaxed_inventory)
 
     utilisation = np.full((n_lines, n_weeks), np.nan)
     objectives = [np.full(n_lines, np.nan) for _ in range(3)]
+    relaxation_gap = np.full((n_lines, 3), np.nan)
+    integral_seconds = np.full(n_lines, np.nan)
     methods = ["skipped"] * n_lines
+    unplannable_products: list[str | None] = [None] * n_products
     for line_plan, line in zip(line_plans, inputs.lines, strict=True):
         rows = line_plan.products
         hours = inputs.hours_per_unit[rows]
         utilisation[line] = (hours[:, None] * line_plan.production).sum(axis=0)
-        for objective, values in zip(
-            objectives, (shortage, safety_shortfall, inventory), strict=True
+        for level, (objective, values, relaxed_values) in enumerate(
+            zip(objectives, (shortage, safety_shortfall, inventory), relaxed_terms, strict=True)
         ):
             objective[line] = values[rows].sum()
+            relaxation_gap[line, level] = objective[line] - relaxed_values[rows].sum()
+        if line_plan.method.endswith("+whole"):
+            relaxation_gap[line] = 0.0  # the relaxation's own plan, up to solver noise
         methods[line] = line_plan.method
+        integral_seconds[line] = line_plan.integral_seconds
+        for row, sentence in zip(rows, line_plan.unplannable, strict=True):
+            unplannable_products[row] = sentence
 
     arrays = [production, prebuild, shortage, inventory, safety_shortfall, uncapacitated]
-    arrays += [utilisation, *objectives, stock_cap, cap_binding]
+    arrays += [utilisation, *objectives, stock_cap, cap_binding, relaxation_gap, integral_seconds]
     for array in arrays:
         array.setflags(write=False)
     return QuotaPlan(
@@ -285,4 +357,22 @@ def plan_quotas(
         methods=tuple(methods),
         stock_cap=stock_cap,
         cap_binding=cap_binding,
+        relaxation_gap=relaxation_gap,
+        unplannable=tuple(unplannable_products),
+        integral_seconds=integral_seconds,
     )
+
+
+def _terms(inputs: PlanInputs, production, stock_cap, planned):
+    """(inventory, shortage, safety shortfall) of a plan, (P, T), NaN for unplanned rows."""
+    stock = (
+        inputs.on_hand[:, None]
+        + np.cumsum(to_arrival(np.nan_to_num(production), inputs.lead_time), axis=1)
+        - np.cumsum(inputs.demand, axis=1)
+    )
+    stock[~planned] = np.nan
+    inventory = np.maximum(stock, 0.0)
+    shortage = np.maximum(-stock, 0.0)
+    # Under a shelf-life cap only the safety stock the cap allows counts.
+    safety_target = np.minimum(inputs.safety_stock[:, None], stock_cap)
+    return inventory, shortage, np.maximum(safety_target - inventory, 0.0)

@@ -1,0 +1,183 @@
+"""Whole units, batches and minimum runs on top of the continuous plan of a line.
+
+The relaxation (the continuous plan: fast path or LP) is exact and fast; production must
+then be whole multiples of each product's batch size, and in each free week 0 or at least
+its minimum run. Three ways there, cheapest first (planner._plan_line picks):
+
+- whole: the relaxation already is such a plan (up to solver noise): it is optimal.
+- mip (_mip.solve_line_mip): small lines, the exact lexicographic mixed-integer optimum.
+- rounded (round_plan, here): larger lines. Week by week, earliest first, each product's
+  cumulative production is rounded UP to the next batch multiple (and a run below the
+  minimum up to the minimum) of the relaxation's cumulative production, so no product is
+  behind the relaxation - backlog is the first objective - unless a hard constraint says
+  otherwise: never more than the shelf-life cap allows (rounded down to a batch, or 0
+  under the minimum run), and where a week's hours are exceeded, batches are taken back
+  from the products furthest ahead of the relaxation first, until the week fits. What is
+  taken back is owed to the relaxation and caught up by the following weeks' rounding.
+  Every hard constraint holds by construction; the objectives' distance to the
+  relaxation is reported as the plan's relaxation gap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from production.engine._netting import LineProblem
+
+# Differences below this fraction of a product's largest need are solver noise.
+_NOISE = 1e-6
+# Relative slack allowed on a week's hours (float sums of whole units).
+_HOURS_SLACK = 1e-13
+
+
+def smallest_run(batch: np.ndarray, minimum_run: np.ndarray) -> np.ndarray:
+    """The least positive production: the minimum run rounded up to a whole batch."""
+    return np.maximum(batch, np.ceil(minimum_run / batch) * batch)
+
+
+def cumulative_ceiling(problem: LineProblem, rows: np.ndarray) -> np.ndarray:
+    """(rows, T) the most free production may have made by the end of each production week
+    without taking stock over the shelf-life cap in any later week (np.inf without cap)."""
+    shape = (rows.size, problem.demand.shape[1])
+    if not problem.capped or rows.size == 0:
+        return np.full(shape, np.inf)
+    most = problem.need_backlog[rows] + problem.cap[rows]
+    ceiling = np.minimum.accumulate(most[:, ::-1], axis=1)[:, ::-1]
+    lead = problem.lead_time[rows]
+    target = np.arange(shape[1])[None, :] + lead[:, None]
+    values = np.take_along_axis(ceiling, np.clip(target, 0, shape[1] - 1), axis=1)
+    return np.where(target < shape[1], values, 0.0)
+
+
+def allowed_cells(problem: LineProblem, rows: np.ndarray) -> np.ndarray:
+    """(rows, T) where free production may be planned: free weeks, and for products that
+    use hours only weeks with hours left."""
+    uses_hours = problem.hours_per_unit[rows] > 0
+    return np.where(uses_hours[:, None], problem.free_with_capacity[rows], problem.free[rows])
+
+
+def noise(problem: LineProblem, rows: np.ndarray) -> np.ndarray:
+    """(rows,) units below which a difference is solver noise."""
+    scale = np.abs(problem.need_safety[rows]).max(axis=1, initial=0.0)
+    return _NOISE * np.maximum(1.0, scale)
+
+
+def as_whole(problem, rows, continuous, batch, minimum_run) -> np.ndarray | None:
+    """The relaxation's plan in whole batches if it already is one (up to noise) and
+    still fits every week's hours; else None."""
+    counts = np.round(continuous / batch[:, None])
+    whole = counts * batch[:, None]
+    if np.any(np.abs(whole - continuous) > noise(problem, rows)[:, None]):
+        return None
+    if np.any((whole > 0) & (whole < minimum_run[:, None])):
+        return None
+    if not fits_hours(problem, rows, whole):
+        return None
+    return whole
+
+
+def fits_hours(problem: LineProblem, rows: np.ndarray, production: np.ndarray) -> bool:
+    used = problem.hours_per_unit[rows] @ production
+    return bool(np.all(used <= problem.capacity * (1 + _HOURS_SLACK)))
+
+
+def round_plan(problem, rows, continuous, batch, minimum_run, capacity=None) -> np.ndarray:
+    """Whole-batch free production (rows x T) from the relaxation's (see module docstring).
+    capacity: (T,) hours to fit in (default: the line's hours left)."""
+    n, n_weeks = continuous.shape
+    production = np.zeros((n, n_weeks))
+    if n == 0:
+        return production
+    hours = problem.hours_per_unit[rows]
+    batch = batch.astype(float)
+    smallest = smallest_run(batch, minimum_run)
+    target = np.cumsum(continuous, axis=1)
+    ceiling = cumulative_ceiling(problem, rows)
+    allowed = allowed_cells(problem, rows)
+    if capacity is None:
+        capacity = problem.capacity
+    else:
+        allowed = problem.free[rows]
+    tolerance = noise(problem, rows)
+    made = np.zeros(n)
+    for week in range(n_weeks):
+        wanted = target[:, week] - made
+        run = np.where(wanted > tolerance, np.ceil((wanted - tolerance) / batch) * batch, 0.0)
+        run = np.where((run > 0) & (run < smallest), smallest, run)
+        with np.errstate(invalid="ignore"):
+            room = np.floor((ceiling[:, week] - made + tolerance) / batch) * batch
+        run = np.minimum(run, np.where(np.isnan(room), np.inf, room))
+        run = np.where(allowed[:, week] & (run >= smallest), run, 0.0)
+        run = _fit_week(run, hours, capacity[week], made + run - target[:, week], batch, smallest)
+        production[:, week] = run
+        made += run
+    return production
+
+
+def _fit_week(run, hours, capacity, ahead, batch, smallest) -> np.ndarray:
+    """Take batches back until the week's hours fit, furthest ahead first."""
+    run = run.copy()
+    limit = capacity * (1 + _HOURS_SLACK)
+    while float(hours @ run) > limit:
+        over = float(hours @ run) - capacity
+        candidates = np.nonzero((run > 0) & (hours > 0))[0]
+        cut = np.where(
+            run[candidates] - batch[candidates] >= smallest[candidates],
+            batch[candidates],
+            run[candidates],
+        )
+        order = np.argsort(-ahead[candidates], kind="stable")
+        saved = np.cumsum(hours[candidates][order] * cut[order])
+        take = min(int(np.searchsorted(saved, over, side="left")) + 1, order.size)
+        chosen = candidates[order[:take]]
+        run[chosen] -= cut[order[:take]]
+        ahead[chosen] -= cut[order[:take]]
+    return run
+
+
+def unplannable(
+    problem: LineProblem,
+    rows: np.ndarray,
+    batch: np.ndarray,
+    minimum_run: np.ndarray,
+    line_capacity: np.ndarray,
+) -> list[str | None]:
+    """Per row, a sentence when the product can never be made although it has demand to
+    meet: its smallest run needs more hours than any week of the line has, or is more
+    than its shelf life lets it sell. None otherwise."""
+    sentences: list[str | None] = [None] * rows.size
+    if rows.size == 0:
+        return sentences
+    smallest = smallest_run(batch.astype(float), minimum_run)
+    hours = problem.hours_per_unit[rows]
+    allowed = problem.free[rows]
+    ceiling = cumulative_ceiling(problem, rows)
+    needs = problem.need_backlog[rows].max(axis=1, initial=0.0) > 0
+    most_hours = float(line_capacity.max(initial=0.0))
+    for i in range(rows.size):
+        if not needs[i] or not allowed[i].any():
+            continue
+        what = _run_name(int(batch[i]), int(minimum_run[i]), smallest[i])
+        if hours[i] > 0 and smallest[i] * hours[i] > most_hours * (1 + _HOURS_SLACK):
+            sentences[i] = (
+                f"{what} needs {smallest[i] * hours[i]:,.1f} hours; "
+                f"the line never has more than {most_hours:,.1f} in a week"
+            )
+            continue
+        room = ceiling[i][allowed[i]].max(initial=0.0)
+        if np.isfinite(room) and smallest[i] > room + noise(problem, rows[i : i + 1])[0]:
+            sentences[i] = (
+                f"{what} is more than it can sell within its shelf life: "
+                f"at most {max(room, 0.0):,.0f} units fit under the cap"
+            )
+    return sentences
+
+
+def _run_name(batch: int, minimum_run: int, smallest: float) -> str:
+    if minimum_run > batch:
+        if smallest != minimum_run:
+            return (
+                f"a minimum run of {minimum_run:,} units ({smallest:,.0f} in batches of {batch:,})"
+            )
+        return f"a minimum run of {minimum_run:,} units"
+    return f"a batch of {batch:,} units"

@@ -426,6 +426,8 @@ def test_runs_newest_first_and_in_detail(marketing_user, line):
         prebuild_units=80.0,
         shortage_units=40.0,
         timings={"forecast": 0.12, "plan": 0.05},
+        plan_method="lp+rounded",
+        relaxation_gap={"backlog": 0.0, "safety_shortfall": 12.5, "inventory": 340.0},
         worker="celery@plant-7 pid 4242",
     )
     RecomputeRun.objects.filter(pk=newer.pk).update(heartbeat_at=newer.started_at)
@@ -459,6 +461,8 @@ def test_runs_newest_first_and_in_detail(marketing_user, line):
         "changed_cells": 7,
         "prebuild_units": 80.0,
         "shortage_units": 40.0,
+        "plan_method": "lp+rounded",
+        "relaxation_gap": {"backlog": 0.0, "safety_shortfall": 12.5, "inventory": 340.0},
         "timings": {"forecast": 0.12, "plan": 0.05},
         "requests": [request.pk],
     }

@@ -132,7 +132,8 @@ def test_list_has_every_term_the_accepted_units_and_an_explanation(
                 "week": label(1),
                 "week_start": week(1).isoformat(),
                 "covers_week": label(2),
-                "recommended_units": 450.4,
+                # Whole units, as the grid states it and accepting writes.
+                "recommended_units": 451,
                 "baseline": 300.4,
                 "promotion_uplift": 120.0,
                 "firm_orders": 0.0,
@@ -147,12 +148,15 @@ def test_list_has_every_term_the_accepted_units_and_an_explanation(
                 "shortage_units": 40.0,
                 "hold_reason": "",
                 "frozen": False,
+                "stock_cap": None,
+                "shelf_life_capped": False,
+                "unplannable": "",
                 "run": rec.run_id,
                 "accepted_units": None,
                 "accepted_entry": None,
                 "explanation": f"for {label(2)}: demand 420 = baseline 300 + promotion 120; "
                 "safety stock 50; 100 in stock; 80 built ahead for later weeks; short 40; "
-                "recommended 450",
+                "recommended 451",
             }
         ],
     }

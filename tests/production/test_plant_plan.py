@@ -29,7 +29,12 @@ from production.selectors.dashboard import (
 from production.selectors.line_inputs import load_line
 from production.selectors.schedule import recommendation_explanation
 from production.services.planning import plan_line
-from tests.factories import LineFactory, ProductFactory, PromotionFactory
+from tests.factories import (
+    LineFactory,
+    ProductFactory,
+    PromotionFactory,
+    QuotaRecommendationFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -309,3 +314,25 @@ def test_the_run_records_its_method_and_its_gap_to_the_continuous_plan(batched):
     # Whole runs of 80 for a demand of 50 hold stock the fractional plan would not.
     assert run.relaxation_gap["inventory"] > 0
     assert run.relaxation_gap_label == (f"stock +{run.relaxation_gap['inventory']:,.0f} unit-weeks")
+
+
+@pytest.mark.parametrize(
+    ("fields", "label"),
+    [
+        ({}, "Cut: no capacity this week"),
+        ({"hold_reason": "Stop-ship RC-7"}, "Cut: on hold"),
+        ({"frozen": True}, "Cut: the frozen plan is kept"),
+        (
+            {"unplannable": "a minimum run of 900 units needs 130.0 hours"},
+            "Cut: the plant cannot make it",
+        ),
+    ],
+)
+def test_the_cut_says_what_cut_it(fields, label):
+    rec = QuotaRecommendationFactory(
+        baseline=60.0, capacity_cut_units=10.0, recommended_units=50.0, **fields
+    )
+    assert [(s["label"], s["value"]) for s in explanation_steps(rec)] == [
+        ("Baseline demand", 60),
+        (label, -10),
+    ]

@@ -427,7 +427,7 @@ def test_the_explanation_shows_stock_cover_cuts_and_the_frozen_plan(client, sale
     ]
     assert [(s["label"], s["value"]) for s in response.context["steps"]] == [
         ("Baseline demand", 60.0),
-        ("Cut: no capacity (or held/frozen)", -10.0),
+        ("Cut: the frozen plan is kept", -10.0),
         ("Kept from the frozen plan", 20.0),
     ]
     assert "Frozen window: the accepted quota is kept by every recompute." in (

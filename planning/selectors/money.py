@@ -131,7 +131,7 @@ def money_section(weeks: list[dt.date], supply: list[dict]) -> dict:
                     "product_line": name,
                     "month": month.isoformat(),
                     "weeks_planned": weeks_in[month],
-                    "weeks_in_month": _mondays(month),
+                    "weeks_in_month": mondays_in(month),
                     "plan_units": str(plan.units),
                     "plan_revenue": _money(plan.revenue),
                     "plan_margin": _money(plan.margin),
@@ -143,7 +143,7 @@ def money_section(weeks: list[dt.date], supply: list[dict]) -> dict:
     return {"currency": settings.CURRENCY, "rows": out, "gaps": gaps}
 
 
-def _mondays(month: dt.date) -> int:
+def mondays_in(month: dt.date) -> int:
     """Weeks whose Monday falls in the month: the weeks the plan would give it."""
     first_monday = month + dt.timedelta(days=(7 - month.weekday()) % 7)
     following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)

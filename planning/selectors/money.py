@@ -155,12 +155,69 @@ def mondays_in(month: dt.date) -> int:
 CENT = Decimal("0.01")
 
 
-def _cents(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text).quantize(CENT, rounding=ROUND_HALF_EVEN)
+def _cents(value: Decimal | str | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 def _whole(value: Decimal) -> Decimal:
     return value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN) + 0
+
+
+def _exact(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _row(row: dict, currency: str) -> dict:
+    """One product line's month. A month the horizon covers only in part is held against
+    its budget pro rata (weeks planned / weeks in the month), and says so."""
+    planned, in_month = row["weeks_planned"], row["weeks_in_month"]
+    share = Decimal(planned) / Decimal(in_month)
+    plan_units = Decimal(row["plan_units"])
+    plan_revenue = _exact(row["plan_revenue"])
+    stored_units, stored_revenue = row["budget_units"], _exact(row["budget_revenue"])
+    budget_units = None if stored_units is None else stored_units * share
+    budget_revenue = None if stored_revenue is None else stored_revenue * share
+    gap_revenue = None
+    if plan_revenue is not None and budget_revenue is not None:
+        gap_revenue = plan_revenue - budget_revenue
+    figures = {
+        "plan_units": _whole(plan_units),
+        "plan_revenue": _cents(plan_revenue),
+        "plan_margin": _cents(_exact(row["plan_margin"])),
+        "budget_units": None if budget_units is None else _whole(budget_units),
+        "budget_revenue": _cents(budget_revenue),
+        "gap_units": None if budget_units is None else _whole(plan_units - budget_units),
+        "gap_revenue": _cents(gap_revenue),
+    }
+    budget_shown = "no budget"
+    if stored_revenue is not None:
+        budget_shown = present_money(figures["budget_revenue"], currency)
+        if planned < in_month:
+            budget_shown += (
+                f" ({planned} of {in_month} weeks of "
+                f"{present_money(_cents(stored_revenue), currency)})"
+            )
+    return {
+        "product_line": row["product_line"],
+        "month": row["month"],
+        "label": dt.date.fromisoformat(row["month"]).strftime("%b %Y"),
+        "partial": planned < in_month,
+        "weeks_planned": planned,
+        "weeks_in_month": in_month,
+        "no_price": row["no_price"],
+        "has_budget": stored_units is not None,
+        "month_budget_units": stored_units,
+        "month_budget_revenue": _cents(stored_revenue),
+        **figures,
+        "shown": {
+            "plan_revenue": present_money(figures["plan_revenue"], currency),
+            "plan_margin": present_money(figures["plan_margin"], currency),
+            "budget_revenue": budget_shown,
+            "gap_revenue": _gap_text(
+                figures["plan_revenue"], stored_revenue, figures["gap_revenue"], currency
+            ),
+        },
+    }
 
 
 def plan_vs_budget(money: dict | None) -> dict | None:
@@ -171,44 +228,7 @@ def plan_vs_budget(money: dict | None) -> dict | None:
     if money is None:
         return None
     currency = money["currency"]
-    rows = []
-    for row in money["rows"]:
-        plan_units = _whole(Decimal(row["plan_units"]))
-        plan_revenue, plan_margin = _cents(row["plan_revenue"]), _cents(row["plan_margin"])
-        budget_units = row["budget_units"]
-        budget_revenue = _cents(row["budget_revenue"])
-        gap_revenue = (
-            None
-            if plan_revenue is None or budget_revenue is None
-            else _cents(str(Decimal(row["plan_revenue"]) - Decimal(row["budget_revenue"])))
-        )
-        rows.append(
-            {
-                "product_line": row["product_line"],
-                "month": row["month"],
-                "label": dt.date.fromisoformat(row["month"]).strftime("%b %Y"),
-                "partial": row["weeks_planned"] < row["weeks_in_month"],
-                "weeks_planned": row["weeks_planned"],
-                "weeks_in_month": row["weeks_in_month"],
-                "no_price": row["no_price"],
-                "has_budget": budget_units is not None,
-                "plan_units": plan_units,
-                "plan_revenue": plan_revenue,
-                "plan_margin": plan_margin,
-                "budget_units": budget_units,
-                "budget_revenue": budget_revenue,
-                "gap_units": None if budget_units is None else plan_units - budget_units,
-                "gap_revenue": gap_revenue,
-                "shown": {
-                    "plan_revenue": present_money(plan_revenue, currency),
-                    "plan_margin": present_money(plan_margin, currency),
-                    "budget_revenue": "no budget"
-                    if budget_revenue is None
-                    else present_money(budget_revenue, currency),
-                    "gap_revenue": _gap_text(plan_revenue, budget_revenue, gap_revenue, currency),
-                },
-            }
-        )
+    rows = [_row(row, currency) for row in money["rows"]]
     return {"currency": currency, "rows": rows, "gaps": [_gap(g, currency) for g in money["gaps"]]}
 
 

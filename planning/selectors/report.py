@@ -220,6 +220,13 @@ def _money_csv_rows(money: dict | None) -> list[list]:
                 if measure.startswith("gap_revenue"):
                     value = row["shown"]["gap_revenue"]
             rows.append(["plan_vs_budget", row["product_line"], row["month"], measure, value])
+        if row["partial"] and row["has_budget"]:  # the budgets above are pro rata
+            for measure, value in (
+                ("weeks_planned", f"{row['weeks_planned']} of {row['weeks_in_month']}"),
+                ("month_budget_units", row["month_budget_units"]),
+                (f"month_budget_revenue_{currency}", row["month_budget_revenue"]),
+            ):
+                rows.append(["plan_vs_budget", row["product_line"], row["month"], measure, value])
     for gap in money["gaps"]:
         period = f"{gap['first_week']}/{gap['last_week']}"
         rows.append(["capacity_gap_value", gap["line"], period, "extra_hours", gap["hours"]])

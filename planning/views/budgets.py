@@ -47,25 +47,24 @@ def _conflict_message(budget, typed_revenue: str, typed_units: str, currency: st
 
 def _with_current_values(form, conflict: services.BudgetConflict) -> forms.BudgetGridForm:
     """The grid again with the other person's values in the conflicting cells (and their
-    versions, so saving again overwrites them knowingly), each cell saying what changed."""
+    versions, so saving again overwrites them knowingly), each cell saying what changed;
+    the person's other edits are kept."""
     data: QueryDict = form.data.copy()
+    messages_at = {}
     for (line_id, month), budget in conflict.current.items():
         revenue, units, version = forms.budget_field_names(line_id, month)
-        typed = (data.get(revenue, ""), data.get(units, ""))
+        messages_at[revenue] = _conflict_message(
+            budget, data.get(revenue, ""), data.get(units, ""), settings.CURRENCY
+        )
         data[revenue] = "" if budget is None else f"{budget.revenue:.2f}"
         data[units] = "" if budget is None else str(budget.units)
         data[version] = str(budget.version if budget else 0)
-        conflict.current[(line_id, month)] = (budget, typed)
     again = forms.BudgetGridForm(
-        data,
-        product_lines=form.product_lines,
-        months=form.months,
-        budgets={},
+        data, product_lines=form.product_lines, months=form.months, budgets={}
     )
     again.is_valid()
-    for (line_id, month), (budget, typed) in conflict.current.items():
-        revenue, _units, _version = forms.budget_field_names(line_id, month)
-        again.add_error(revenue, _conflict_message(budget, *typed, settings.CURRENCY))
+    for field, message in messages_at.items():
+        again.add_error(field, message)
     again.add_error(None, str(conflict))
     return again
 

@@ -245,12 +245,19 @@ def test_unchanged_cells_are_not_conflicts(production_user, admin_user, teas):
     ]
 
 
-def test_malformed_version_is_refused(client, production_user, teas):
+@pytest.mark.parametrize("version", ["x", "", "-1", "1.5", None])
+def test_missing_or_malformed_version_is_refused(client, production_user, teas, version):
     client.force_login(production_user)
-    data = _grid_post(teas, **{_key(teas, JAN): ("1", "1", "x")})
+    data = _grid_post(teas, **{_key(teas, JAN): ("1", "1", 0)})
+    if version is None:
+        del data[f"version_{_key(teas, JAN)}"]
+    else:
+        data[f"version_{_key(teas, JAN)}"] = version
     response = client.post(reverse("planning_budgets"), data)
     assert response.status_code == 400
-    assert response.context["form"].has_hidden_field_errors()
+    form = response.context["form"]
+    assert form.has_hidden_field_errors()
+    assert "This form is out of date or incomplete." in response.content.decode()
     assert Budget.objects.count() == 0
 
 

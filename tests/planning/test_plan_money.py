@@ -30,6 +30,8 @@ DEMAND = [
 ]
 SHORT = {FIRM_WEEK: 80}  # the plan makes 180 of week 2's 260: 80 lost
 PRICE_WEEK = 4  # a new price from week 4 on
+# Its month is neither the horizon's first nor its last, whatever the day: a whole month.
+INNER_WEEK = 9
 
 
 @pytest.fixture
@@ -131,7 +133,7 @@ def test_a_product_without_a_price_is_no_price_never_zero(world, production_user
     ProductPrice.objects.filter(product=product).update(unit_price=Decimal("0"))
     Budget.objects.create(
         product_line=world["teas"],
-        month=_month(0),
+        month=_month(INNER_WEEK),
         revenue=Decimal("500.00"),
         units=250,
         updated_by=production_user,
@@ -142,7 +144,7 @@ def test_a_product_without_a_price_is_no_price_never_zero(world, production_user
     assert money["gaps"][0]["margin"] is None
     assert money["gaps"][0]["no_price"] == ["TEA-LEM-05"]
     shown = services_report_money(money)
-    first = shown["rows"][0]
+    first = next(r for r in shown["rows"] if r["month"] == _month(INNER_WEEK).isoformat())
     assert (first["shown"]["plan_revenue"], first["shown"]["gap_revenue"]) == (
         "no price",
         "no price",
@@ -161,7 +163,7 @@ def services_report_money(money):
 
 
 def test_report_and_csv_carry_the_same_figures(client, world, admin_user, production_user):
-    month = _month(0)
+    month = _month(INNER_WEEK)
     Budget.objects.create(
         product_line=world["teas"],
         month=month,
@@ -169,10 +171,10 @@ def test_report_and_csv_carry_the_same_figures(client, world, admin_user, produc
         units=500,
         updated_by=production_user,
     )
-    cycle = services.planning_cycle_open(actor=admin_user, period_start=month)
+    cycle = services.planning_cycle_open(actor=admin_user, period_start=_month(0))
     units, revenue, margin = expected_by_month()[month]
     found = report(cycle)["money"]
-    first = found["rows"][0]
+    first = next(r for r in found["rows"] if r["month"] == month.isoformat())
     cent = Decimal("0.01")
     assert first["plan_units"] == units
     assert first["plan_revenue"] == revenue.quantize(cent)
@@ -234,3 +236,41 @@ def test_report_and_csv_carry_the_same_figures(client, world, admin_user, produc
         ["gap_units", "no budget"],
         ["gap_revenue_EUR", "no budget"],
     ]
+
+
+def test_a_month_planned_in_part_is_held_against_its_budget_pro_rata():
+    from planning.selectors.money import plan_vs_budget
+
+    money = {
+        "currency": "EUR",
+        "gaps": [],
+        "rows": [
+            {
+                "product_line": "Iced teas",
+                "month": "2027-03-01",
+                "weeks_planned": 2,
+                "weeks_in_month": 4,
+                "plan_units": "250.5",
+                "plan_revenue": "400.125",
+                "plan_margin": "100.005",
+                "no_price": [],
+                "budget_units": 500,
+                "budget_revenue": "1000.00",
+            }
+        ],
+    }
+    row = plan_vs_budget(money)["rows"][0]
+    # Half-even, once: 250.5 -> 250 units, 100.005 -> 100.00, 400.125 - 500 -> -99.88.
+    assert (row["plan_units"], row["plan_revenue"], row["plan_margin"]) == (
+        Decimal(250),
+        Decimal("400.12"),
+        Decimal("100.00"),
+    )
+    assert (row["budget_units"], row["budget_revenue"]) == (Decimal(250), Decimal("500.00"))
+    assert (row["gap_units"], row["gap_revenue"]) == (Decimal(0), Decimal("-99.88"))
+    assert row["shown"] == {
+        "plan_revenue": "400.12 EUR",
+        "plan_margin": "100.00 EUR",
+        "budget_revenue": "500.00 EUR (2 of 4 weeks of 1,000.00 EUR)",
+        "gap_revenue": "−99.88 EUR",
+    }

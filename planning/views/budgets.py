@@ -103,28 +103,31 @@ def budget_grid(request):
                 )
                 return redirect(f"{reverse('planning_budgets')}?year={year}")
         else:
+            form.add_error(None, "Nothing was saved: correct the marked cells and save again.")
             status = 400
+    # Months down, product lines across (revenue and units each): twelve rows fit any
+    # screen, and a range's figures read down its own two columns.
     rows = [
         {
-            "product_line": line,
+            "month": month,
             "cells": [
                 {
-                    "month": month,
+                    "product_line": line,
                     "budget": grid["budgets"].get((line.pk, month)),
                     "fields": [form[name] for name in forms.budget_field_names(line.pk, month)],
                 }
-                for month in grid["months"]
+                for line in grid["product_lines"]
             ],
         }
-        for line in grid["product_lines"]
+        for month in grid["months"]
     ]
     context = {
         "section": "planning",
         "year": year,
         "years": [year - 1, year + 1],
         "form": form,
-        "rows": rows,
-        "months": grid["months"],
+        "rows": rows if grid["product_lines"] else [],
+        "product_lines": grid["product_lines"],
         "can_edit": can_edit,
         "currency": settings.CURRENCY,
     }

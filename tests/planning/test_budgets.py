@@ -104,7 +104,7 @@ def test_grid_page_shows_values_and_is_read_only_for_sales(
     response = client.get(reverse("planning_budgets"), {"year": YEAR})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "98,765.40" in html and "4,321 units" in html
+    assert '<td class="num">98,765.40</td><td class="num">4,321</td>' in html
     assert f'name="revenue_{_key(teas, JAN)}"' not in html
     refused = client.post(
         reverse("planning_budgets"), _grid_post(teas, **{_key(teas, JAN): ("1", "1", 1)})
@@ -161,7 +161,10 @@ def test_grid_refuses_bad_figures_at_the_field(
     response = client.post(reverse("planning_budgets"), data)
     assert response.status_code == 400
     form = response.context["form"]
-    assert form.errors == {f"{field}_{_key(teas, JAN)}": [message]}
+    assert form.errors == {
+        f"{field}_{_key(teas, JAN)}": [message],
+        "__all__": ["Nothing was saved: correct the marked cells and save again."],
+    }
     # Nothing saved, not even the valid cell.
     assert _rows() == [("Iced teas", "2027-02-01", Decimal("5.00"), 5, 1)]
 

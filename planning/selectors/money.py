@@ -229,7 +229,41 @@ def plan_vs_budget(money: dict | None) -> dict | None:
         return None
     currency = money["currency"]
     rows = [_row(row, currency) for row in money["rows"]]
-    return {"currency": currency, "rows": rows, "gaps": [_gap(g, currency) for g in money["gaps"]]}
+    return {
+        "currency": currency,
+        "rows": rows,
+        "total": _total(money["rows"], currency),
+        "gaps": [_gap(g, currency) for g in money["gaps"]],
+    }
+
+
+def _total(rows: list[dict], currency: str) -> dict | None:
+    """Every product line's months that have a budget, summed exactly (budgets pro rata
+    as in each row), then rounded once."""
+    budgeted = [r for r in rows if r["budget_revenue"] is not None]
+    if not budgeted:
+        return None
+    plan = Decimal(0)
+    budget = Decimal(0)
+    for row in budgeted:
+        budget += Decimal(row["budget_revenue"]) * row["weeks_planned"] / row["weeks_in_month"]
+        plan = (
+            None
+            if plan is None or row["plan_revenue"] is None
+            else plan + Decimal(row["plan_revenue"])
+        )
+    gap = None if plan is None else _cents(plan - budget)
+    return {
+        "months": len({r["month"] for r in budgeted}),
+        "plan_revenue": _cents(plan),
+        "budget_revenue": _cents(budget),
+        "gap_revenue": gap,
+        "shown": {
+            "plan_revenue": present_money(_cents(plan), currency),
+            "budget_revenue": present_money(_cents(budget), currency),
+            "gap_revenue": _gap_text(_cents(plan), budget, gap, currency),
+        },
+    }
 
 
 def _gap_text(plan, budget, gap, currency) -> str:

@@ -227,6 +227,19 @@ def _money_csv_rows(money: dict | None) -> list[list]:
                 (f"month_budget_revenue_{currency}", row["month_budget_revenue"]),
             ):
                 rows.append(["plan_vs_budget", row["product_line"], row["month"], measure, value])
+    total = money["total"]
+    if total:
+        for measure in ("plan_revenue", "budget_revenue", "gap_revenue"):
+            value = total[measure] if total[measure] is not None else total["shown"][measure]
+            rows.append(
+                [
+                    "plan_vs_budget",
+                    "All product lines",
+                    "budgeted months",
+                    f"{measure}_{currency}",
+                    value,
+                ]
+            )
     for gap in money["gaps"]:
         period = f"{gap['first_week']}/{gap['last_week']}"
         rows.append(["capacity_gap_value", gap["line"], period, "extra_hours", gap["hours"]])

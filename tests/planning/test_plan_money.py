@@ -181,6 +181,13 @@ def test_report_and_csv_carry_the_same_figures(client, world, admin_user, produc
     assert first["budget_revenue"] == Decimal("1000.00")
     assert first["gap_units"] == units - 500
     assert first["gap_revenue"] == (revenue - Decimal("1000.00")).quantize(cent)
+    gap = (revenue - Decimal("1000.00")).quantize(cent)
+    assert found["total"]["months"] == 1
+    assert (
+        found["total"]["plan_revenue"],
+        found["total"]["budget_revenue"],
+        found["total"]["gap_revenue"],
+    ) == (revenue.quantize(cent), Decimal("1000.00"), gap)
     sentence = (
         "Closing Bottling's gap with 80.0 extra hours (40.0 a week over 2 weeks) earns "
         "60.00 EUR in margin (80 more units sold)."
@@ -191,6 +198,8 @@ def test_report_and_csv_carry_the_same_figures(client, world, admin_user, produc
     html = client.get(reverse("planning_report", args=[cycle.pk])).content.decode()
     assert sentence.replace("'", "&#x27;") in html
     assert f"{revenue.quantize(cent):,.2f} EUR" in html
+    assert found["total"]["shown"]["gap_revenue"] == f"{'+' if gap > 0 else '−'}{abs(gap):,.2f} EUR"
+    assert f'<span class="figure">{found["total"]["shown"]["gap_revenue"]}</span>' in html
     response = client.get(reverse("planning_report_csv", args=[cycle.pk]))
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     mine = [r for r in rows if r[0] == "plan_vs_budget" and r[2] == month.isoformat()]
@@ -220,6 +229,12 @@ def test_report_and_csv_carry_the_same_figures(client, world, admin_user, produc
             "gap_revenue_EUR",
             str((revenue - Decimal("1000.00")).quantize(cent)),
         ],
+    ]
+    total = "All product lines", "budgeted months"
+    assert [r for r in rows if r[1] == "All product lines"] == [
+        ["plan_vs_budget", *total, "plan_revenue_EUR", str(revenue.quantize(cent))],
+        ["plan_vs_budget", *total, "budget_revenue_EUR", "1000.00"],
+        ["plan_vs_budget", *total, "gap_revenue_EUR", str(gap)],
     ]
     period = (
         f"{add_weeks(current_week(), 1).isoformat()}/{add_weeks(current_week(), 2).isoformat()}"

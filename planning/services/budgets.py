@@ -132,6 +132,7 @@ def budget_grid_save(*, actor, cells: list[BudgetCell]) -> BudgetSaved:
 @dataclass(frozen=True)
 class BudgetImported:
     filename: str
+    dry_run: bool
     rows: int
     created: int
     updated: int
@@ -139,11 +140,12 @@ class BudgetImported:
     last_month: dt.date
 
 
-def budget_import(*, actor, rows, filename: str = "") -> BudgetImported:
+def budget_import(*, actor, rows, filename: str = "", dry_run: bool = False) -> BudgetImported:
     """Import a budget file (columns product_line, month, revenue, units). Every row is
     checked first: any error raises ImportRejected listing them all, and nothing is saved.
     A row replaces the stored budget of its product line and month (its version moves on,
-    so a grid loaded before the import cannot overwrite it unnoticed)."""
+    so a grid loaded before the import cannot overwrite it unnoticed). `dry_run` checks
+    the file and counts what it would change, saving nothing."""
     if not actor.has_perm(IMPORT_BUDGETS):
         raise PermissionDenied
     parsed = parse_budget_csv(rows)
@@ -172,6 +174,9 @@ def budget_import(*, actor, rows, filename: str = "") -> BudgetImported:
                     )
                 )
             elif budget.revenue != row.revenue or budget.units != row.units:
+                updated += 1
+                if dry_run:
+                    continue
                 Budget.objects.filter(pk=budget.pk).update(
                     revenue=row.revenue,
                     units=row.units,
@@ -179,10 +184,9 @@ def budget_import(*, actor, rows, filename: str = "") -> BudgetImported:
                     version=F("version") + 1,
                     updated_at=timezone.now(),
                 )
-                updated += 1
         try:
             with transaction.atomic():
-                Budget.objects.bulk_create(new)
+                Budget.objects.bulk_create([] if dry_run else new)
         except IntegrityError:
             raise ValidationError(
                 "Another save added budgets for these months while the file was read; "
@@ -192,6 +196,7 @@ def budget_import(*, actor, rows, filename: str = "") -> BudgetImported:
     months = [r.month for r in parsed.rows]
     return BudgetImported(
         filename=filename,
+        dry_run=dry_run,
         rows=len(parsed.rows),
         created=created,
         updated=updated,

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from demand.csv_import import ImportRejected
@@ -415,4 +418,40 @@ def test_import_refuses_malformed_files(production_user, teas, text, errors):
     with pytest.raises(ImportRejected) as raised:
         budget_import(actor=production_user, rows=text, filename="x.csv")
     assert [(e.position, e.column, e.message) for e in raised.value.row_errors] == errors
+    assert Budget.objects.count() == 0
+
+
+def test_import_command_dry_run_then_import(tmp_path, admin_user, teas, waters):
+    path = tmp_path / "budgets.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    out = StringIO()
+    call_command(
+        "import_budgets", str(path), "--dry-run", "--user", admin_user.username, stdout=out
+    )
+    assert out.getvalue() == (
+        f"{path} is valid: 3 budget rows, 2027-01 to 2027-02. Nothing was saved (dry run).\n"
+    )
+    assert Budget.objects.count() == 0
+    out = StringIO()
+    call_command("import_budgets", str(path), "--user", admin_user.username, stdout=out)
+    assert out.getvalue().startswith(
+        "Imported 3 budget rows, 2027-01 to 2027-02: 3 new, 0 updated, in "
+    )
+    assert Budget.objects.count() == 3
+
+
+def test_import_command_lists_every_error_and_saves_nothing(tmp_path, admin_user, teas):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "product_line,month,revenue,units\nIced teas,2027-01,1,1\nIced teas,2027-01,x,1\n",
+        encoding="utf-8",
+    )
+    err = StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command("import_budgets", str(path), "--user", admin_user.username, stderr=err)
+    assert str(raised.value) == f"{path} was rejected. Nothing was imported: 2 errors."
+    assert err.getvalue() == (
+        "line 3, month: Duplicate of line 2: Iced teas already has a row for 2027-01.\n"
+        "line 3, revenue: The revenue must be a number, e.g. 125000.00; got 'x'.\n"
+    )
     assert Budget.objects.count() == 0

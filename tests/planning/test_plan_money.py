@@ -289,3 +289,17 @@ def test_a_month_planned_in_part_is_held_against_its_budget_pro_rata():
         "budget_revenue": "500.00 EUR (2 of 4 weeks of 1,000.00 EUR)",
         "gap_revenue": "−99.88 EUR",
     }
+
+
+def test_a_snapshot_from_before_the_money_view_says_so(client, world, admin_user):
+    cycle = services.planning_cycle_open(actor=admin_user, period_start=_month(0))
+    snapshot = cycle.snapshots.get()
+    del snapshot.data["money"]
+    snapshot.save(update_fields=["data"])
+    assert report(cycle)["money"] is None
+    client.force_login(admin_user)
+    html = client.get(reverse("planning_report", args=[cycle.pk])).content.decode()
+    assert "This snapshot was taken before the plan was valued in money." in html
+    assert "Take a new snapshot to see the plan against the budget." in html
+    csv_text = client.get(reverse("planning_report_csv", args=[cycle.pk])).content.decode()
+    assert "plan_vs_budget" not in csv_text and "capacity_gap_value" not in csv_text

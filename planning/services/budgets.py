@@ -13,10 +13,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from coordination.errors import StaleEditError
+from coordination.models import ProductLine
 from planning.budget_input import parse_budget_csv
-from planning.models import Budget
+from planning.models import BUDGET_CEILING, Budget
 
 EDIT_BUDGETS = "planning.change_budget"
+GRID_OUT_OF_DATE = (
+    "A product line of these budgets no longer exists; nothing was saved. "
+    "Reload the page and try again."
+)
 IMPORT_BUDGETS = "planning.add_budget"
 
 
@@ -58,14 +63,37 @@ def _same(budget: Budget | None, cell: BudgetCell) -> bool:
     return budget.revenue == cell.revenue and budget.units == cell.units
 
 
+def _lock_product_lines(ids: set[int]) -> None:
+    """Lock the product lines budgets are written for (in one order: no deadlock), so none
+    is deleted before the save commits (PostgreSQL checks foreign keys only at commit)."""
+    found = ProductLine.objects.filter(pk__in=ids).order_by("pk").select_for_update()
+    if len(found.values_list("pk", flat=True)) != len(ids):
+        raise ValidationError(GRID_OUT_OF_DATE)
+
+
+def _check_cell(cell: BudgetCell) -> None:
+    """What the database would refuse, refused as a message (callers check first)."""
+    if (cell.revenue is None) != (cell.units is None):
+        raise ValidationError("A budget has both revenue and units, or neither.")
+    if cell.month.day != 1:
+        raise ValidationError("A budget's month is given by its first day.")
+    for value in (cell.revenue, cell.units):
+        if value is not None and not 0 <= value <= BUDGET_CEILING:
+            raise ValidationError(f"Budget figures are from 0 to {BUDGET_CEILING:,}; got {value}.")
+
+
 def budget_grid_save(*, actor, cells: list[BudgetCell]) -> BudgetSaved:
     """Save the grid's cells that differ from what is stored. A changed cell whose stored
     version is not the one the person saw is a conflict: BudgetConflict names every such
     cell with its current value, and nothing is saved."""
     if not actor.has_perm(EDIT_BUDGETS):
         raise PermissionDenied
+    for cell in cells:
+        _check_cell(cell)
     keys = {(c.product_line_id, c.month) for c in cells}
+    line_ids = {pl for pl, _ in keys}
     with transaction.atomic():
+        _lock_product_lines(line_ids)
         stored = {
             (b.product_line_id, b.month): b
             for b in Budget.objects.select_for_update().filter(
@@ -119,13 +147,14 @@ def budget_grid_save(*, actor, cells: list[BudgetCell]) -> BudgetSaved:
                     month__in={c.month for c in changed},
                 ).select_related("updated_by")
             }
-            raise BudgetConflict(
-                {
-                    (c.product_line_id, c.month): current.get((c.product_line_id, c.month))
-                    for c in changed
-                    if (c.product_line_id, c.month) in current and c.seen_version == 0
-                }
-            ) from None
+            created_meanwhile = {
+                (c.product_line_id, c.month): current[(c.product_line_id, c.month)]
+                for c in changed
+                if (c.product_line_id, c.month) in current and c.seen_version == 0
+            }
+            if not created_meanwhile:  # e.g. a product line deleted since the grid loaded
+                raise ValidationError(GRID_OUT_OF_DATE) from None
+            raise BudgetConflict(created_meanwhile) from None
     return BudgetSaved(created=created, updated=updated, removed=removed)
 
 
@@ -154,6 +183,7 @@ def budget_import(*, actor, rows, filename: str = "", dry_run: bool = False) -> 
     wanted = {(r.product_line_id, r.month): r for r in parsed.rows}
     created = updated = 0
     with transaction.atomic():
+        _lock_product_lines({pl for pl, _ in wanted})
         stored = {
             (b.product_line_id, b.month): b
             for b in Budget.objects.select_for_update().filter(

@@ -455,3 +455,56 @@ def test_import_command_lists_every_error_and_saves_nothing(tmp_path, admin_user
         "line 3, revenue: The revenue must be a number, e.g. 125000.00; got 'x'.\n"
     )
     assert Budget.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        (
+            BudgetCell(0, JAN, Decimal("1"), None, 0),
+            "A budget has both revenue and units, or neither.",
+        ),
+        (
+            BudgetCell(0, dt.date(2027, 1, 2), Decimal("1"), 1, 0),
+            "A budget's month is given by its first day.",
+        ),
+        (
+            BudgetCell(0, JAN, Decimal("-1"), 1, 0),
+            "Budget figures are from 0 to 1,000,000,000,000; got -1.",
+        ),
+        (
+            BudgetCell(0, JAN, Decimal("1"), 10**12 + 1, 0),
+            "Budget figures are from 0 to 1,000,000,000,000; got 1000000000001.",
+        ),
+    ],
+)
+def test_service_refuses_what_the_database_would(production_user, teas, cell, message):
+    from dataclasses import replace
+
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as raised:
+        budget_grid_save(actor=production_user, cells=[replace(cell, product_line_id=teas.pk)])
+    assert raised.value.messages == [message]
+    assert Budget.objects.count() == 0
+
+
+def test_a_product_line_deleted_since_the_grid_loaded_saves_nothing(production_user, teas):
+    from django.core.exceptions import ValidationError
+
+    gone = ProductLineFactory(name="Gone")
+    gone_id = gone.pk
+    gone.delete()
+    with pytest.raises(ValidationError) as raised:
+        budget_grid_save(
+            actor=production_user,
+            cells=[
+                BudgetCell(teas.pk, JAN, Decimal("1"), 1, 0),
+                BudgetCell(gone_id, JAN, Decimal("1"), 1, 0),
+            ],
+        )
+    assert raised.value.messages == [
+        "A product line of these budgets no longer exists; nothing was saved. "
+        "Reload the page and try again."
+    ]
+    assert Budget.objects.count() == 0

@@ -53,6 +53,7 @@ _READ_PLANNING_REVIEW = {
     "planning.view_cycleadjustment",
     "planning.view_cycledecision",
     "planning.view_planningscenario",
+    "planning.view_budget",
 }
 _PLANNING_REVIEW_MEMBER = _READ_PLANNING_REVIEW | {"planning.record_cycle_decision"}
 # Every role reads recalls: everyone handles a recall from one place. The API's
@@ -128,6 +129,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | {
         "planning.sign_supply",
         "planning.run_planning_scenario",
+        "planning.add_budget",
+        "planning.change_budget",
+        "planning.delete_budget",
         "production.plan_line",
         "production.add_capacityexception",
         "production.change_capacityexception",

@@ -7,6 +7,7 @@ from django.utils.text import Truncator
 
 from coordination.admin_support import ReadOnlyAdmin, ReadOnlyInline, app_page_link, safe_reverse
 from planning.models import (
+    Budget,
     CycleAdjustment,
     CycleDecision,
     CycleSignOff,
@@ -88,3 +89,20 @@ class PlanningScenarioAdmin(ReadOnlyAdmin):
     list_select_related = ("cycle", "line")
     exclude = ("result",)
     ordering = ("-created_at",)
+
+
+@admin.register(Budget)
+class BudgetAdmin(ReadOnlyAdmin):
+    """Budgets change in the budget grid or its CSV import, which keep each row's version
+    (a stale save is refused there)."""
+
+    list_display = ("product_line", "month", "revenue", "units", "updated_by", "app_link")
+    list_filter = (("product_line", admin.RelatedOnlyFieldListFilter),)
+    list_select_related = ("product_line", "updated_by")
+    date_hierarchy = "month"
+    ordering = ("product_line__name", "month")
+
+    @admin.display(description="Page")
+    def app_link(self, obj):
+        url = safe_reverse("planning_budgets")
+        return app_page_link(f"{url}?year={obj.month.year}" if url else None)

@@ -1,23 +1,32 @@
-"""Demo data for the planning review: last month's cycle, agreed, with the decisions and
-action items of its meeting; and this month's cycle in review, which Marketing has
-signed and Production is weighing a capacity scenario for. Re-runnable: a cycle that
-exists is left as it is."""
+"""Demo data for the planning review: the budgets of this year and the next per product
+line and month; last month's cycle, agreed, with the decisions and action items of its
+meeting; and this month's cycle in review, which Marketing has signed and Production is
+weighing a capacity scenario for. Re-runnable: a cycle or budget that exists is left as
+it is."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from decimal import ROUND_HALF_EVEN, Decimal
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
 from coordination import demo_registry, roles
 from coordination.demo import demo_user
-from coordination.models import ActivityEvent, Line, Product
+from coordination.models import ActivityEvent, Line, Product, ProductLine
+from coordination.selectors.products import prices_in_force
+from coordination.weeks import current_week, week_range
 from demand.models import Promotion
+from demand.selectors.forecasts import forecast_terms
 from planning import services
-from planning.models import CycleDecision, CycleSignOff, PlanningCycle, PlanningSnapshot
+from planning.models import Budget, CycleDecision, CycleSignOff, PlanningCycle, PlanningSnapshot
 from planning.selectors import cycles as selectors
+from planning.selectors.budgets import year_months
+from planning.selectors.money import mondays_in
 
 
 @transaction.atomic
@@ -26,13 +35,82 @@ def seed_planning() -> dict[str, int]:
     this_month = selectors.month_of(today)
     last_month = selectors.month_of(this_month - dt.timedelta(days=1))
     created = 0
+    budgets = seed_budgets()  # first: the cycles' snapshots hold the plan against them
     if not PlanningCycle.objects.filter(period_start=last_month).exists():
         _seed_agreed(last_month)
         created += 1
     if not PlanningCycle.objects.filter(period_start=this_month).exists():
         _seed_in_review(this_month)
         created += 1
-    return {"cycles": PlanningCycle.objects.count(), "created": created}
+    return {"cycles": PlanningCycle.objects.count(), "created": created, "budgets": budgets}
+
+
+# What the company asks of each range over the forecast: sports drinks are budgeted for
+# the new-year fitness push Canning 2 cannot fully make, juices for a Carton 3 that is
+# short; waters are budgeted cautiously and the plan beats them.
+BUDGET_AMBITION = {
+    "Iced Tea": Decimal("1.03"),
+    "Sparkling Water": Decimal("0.97"),
+    "Fruit Juice": Decimal("1.06"),
+    "Sports Drinks": Decimal("1.10"),
+}
+
+
+def _round_to(value: Decimal, step: int) -> Decimal:
+    return (value / step).quantize(Decimal(1), rounding=ROUND_HALF_EVEN) * step
+
+
+def seed_budgets() -> int:
+    """Budgets for every month of this year and the next, per product line: the forecast
+    of the month (scaled to the whole month where the horizon covers part of it; outside
+    the horizon, the horizon's weekly average) times the range's ambition, at the range's
+    demand-weighted list price. Units to the hundred, revenue to the hundred euros."""
+    first_week = current_week()
+    weeks = week_range(first_week, settings.PLANNING_HORIZON_WEEKS)
+    terms = forecast_terms(start=weeks[0], end=weeks[-1])
+    if not terms:
+        return 0
+    line_of = dict(Product.objects.values_list("pk", "product_line_id"))
+    prices = prices_in_force(line_of, first_week)
+    units: dict[tuple[int, dt.date], float] = defaultdict(float)
+    weekly: dict[int, float] = defaultdict(float)
+    money: dict[int, Decimal] = defaultdict(Decimal)
+    covered: dict[dt.date, set] = defaultdict(set)
+    for product_id, _line, week, *_terms, final in terms:
+        product_line = line_of[product_id]
+        units[(product_line, week.replace(day=1))] += final
+        weekly[product_line] += final / len(weeks)
+        price = (prices.get(product_id) or (Decimal(0), Decimal(0)))[0]
+        money[product_line] += Decimal(str(round(final, 3))) * price
+        covered[week.replace(day=1)].add(week)
+    admin = demo_user(roles.ADMIN)
+    today = timezone.localdate()
+    rows = []
+    for product_line in ProductLine.objects.order_by("name"):
+        demand = sum(units[(product_line.pk, m)] for m in covered)
+        if not demand:
+            continue
+        price = money[product_line.pk] / Decimal(str(round(demand, 3)))
+        ambition = BUDGET_AMBITION.get(product_line.name, Decimal(1))
+        for month in year_months(today.year) + year_months(today.year + 1):
+            if month in covered:
+                share = Decimal(mondays_in(month)) / len(covered[month])
+                month_units = Decimal(str(round(units[(product_line.pk, month)], 3))) * share
+            else:
+                month_units = Decimal(str(round(weekly[product_line.pk], 3))) * mondays_in(month)
+            budget_units = _round_to(month_units * ambition, 100)
+            rows.append(
+                Budget(
+                    product_line=product_line,
+                    month=month,
+                    units=int(budget_units),
+                    revenue=_round_to(budget_units * price, 100),
+                    updated_by=admin,
+                )
+            )
+    existing = set(Budget.objects.values_list("product_line_id", "month"))
+    new = [b for b in rows if (b.product_line.pk, b.month) not in existing]
+    return len(Budget.objects.bulk_create(new))
 
 
 def _people() -> dict:
@@ -180,7 +258,10 @@ def _seed_in_review(period_start: dt.date) -> None:
 def seed_part(say) -> None:
     """Last: the snapshots take in everything seeded before."""
     cycles = seed_planning()
-    say(f"Planning cycles: {cycles['cycles']} ({cycles['created']} new).")
+    say(
+        f"Planning cycles: {cycles['cycles']} ({cycles['created']} new); "
+        f"budgets: {cycles['budgets']} new."
+    )
 
 
 def register_demo_parts() -> None:

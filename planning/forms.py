@@ -5,12 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 
 from coordination.forms import DateInput, ShowsHiddenFieldErrors, VersionedForm, WeekField
 from coordination.input_limits import validate_date
 from coordination.models import Department, Line, Product
 from coordination.selectors.people import people_with_a_role
+from coordination.services.locking import version_number
+from demand.csv_import import file_too_large_message
 from demand.models import Promotion
+from planning.budget_input import parse_revenue, parse_units
+from planning.services.budgets import BudgetCell
 
 
 class MonthInput(forms.TextInput):
@@ -179,3 +184,92 @@ class ScenarioForm(forms.Form):
         kwargs.setdefault("auto_id", "id_scenario_%s")  # unique ids on the cycle page
         super().__init__(*args, **kwargs)
         self.fields["line"].queryset = Line.objects.order_by("name")
+
+
+# ------------------------------------------------------------------------- budgets
+
+MAX_BUDGET_UPLOAD_BYTES = 2_000_000  # a budget file is a few hundred rows
+
+
+_BOTH = "Enter the {} too (0 for none), or clear both figures: no budget."
+
+
+def budget_field_names(product_line_id: int, month: dt.date) -> tuple[str, str, str]:
+    """The revenue, units and version fields of one grid cell."""
+    key = f"{product_line_id}_{month:%Y%m}"
+    return f"revenue_{key}", f"units_{key}", f"version_{key}"
+
+
+class BudgetGridForm(ShowsHiddenFieldErrors, forms.Form):
+    """The budget grid of a year: revenue and units per product line and month, and the
+    version of each cell as loaded. Both figures or neither (clear both: no budget)."""
+
+    def __init__(self, *args, product_lines, months, budgets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product_lines, self.months = list(product_lines), list(months)
+        for line in self.product_lines:
+            for month in self.months:
+                budget = budgets.get((line.pk, month))
+                revenue, units, version = budget_field_names(line.pk, month)
+                where = f"{line.name}, {month:%b %Y}"
+                self.fields[revenue] = forms.CharField(
+                    required=False,
+                    max_length=40,
+                    label=f"Revenue, {where} ({settings.CURRENCY})",
+                    initial=None if budget is None else f"{budget.revenue:.2f}",
+                    widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
+                )
+                self.fields[units] = forms.CharField(
+                    required=False,
+                    max_length=40,
+                    label=f"Units, {where}",
+                    initial=None if budget is None else str(budget.units),
+                    widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 8}),
+                )
+                self.fields[version] = forms.CharField(
+                    widget=forms.HiddenInput, initial=budget.version if budget else 0
+                )
+
+    def clean(self):
+        data = super().clean()
+        cells = []
+        for line in self.product_lines:
+            for month in self.months:
+                revenue_name, units_name, version_name = budget_field_names(line.pk, month)
+                raw_revenue = (data.get(revenue_name) or "").strip()
+                raw_units = (data.get(units_name) or "").strip()
+                try:
+                    seen = version_number(data.get(version_name), minimum=0)
+                except forms.ValidationError:
+                    self.add_error(version_name, "Reload the page: this cell's version is lost.")
+                    continue
+                if not raw_revenue and not raw_units:
+                    cells.append(BudgetCell(line.pk, month, None, None, seen))
+                    continue
+                revenue = parse_revenue(raw_revenue) if raw_revenue else _BOTH.format("revenue")
+                units = parse_units(raw_units) if raw_units else _BOTH.format("units")
+                if isinstance(revenue, str):
+                    self.add_error(revenue_name, revenue)
+                if isinstance(units, str):
+                    self.add_error(units_name, units)
+                if not isinstance(revenue, str) and not isinstance(units, str):
+                    cells.append(BudgetCell(line.pk, month, revenue, units, seen))
+        data["cells"] = cells
+        return data
+
+
+class BudgetFileForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns product_line, month (YYYY-MM), revenue and units; comma, "
+        "semicolon or tab separated, UTF-8. At most 2 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BUDGET_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                file_too_large_message(upload.size, MAX_BUDGET_UPLOAD_BYTES)
+            )
+        return upload

@@ -1,17 +1,20 @@
 """The monthly planning review: cycles, their frozen snapshots, the departments'
-sign-offs, the meeting's adjustments, decisions and action items, and what-if scenarios.
+sign-offs, the meeting's adjustments, decisions and action items, what-if scenarios, and
+the budgets the plan is held against.
 
 The tables keep the names they had when these models lived in coordination
 (`coordination_planningcycle`, ...): the move changed no data (migration 0001)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from coordination.models import Department, Line, Product
+from coordination.models import Department, Line, Product, ProductLine
 from coordination.weeks import validate_monday
 from demand.models import Promotion
 
@@ -294,3 +297,43 @@ class PlanningScenario(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.line})"
+
+
+# Above this a budget figure is a typing slip, not a plan (a trillion in any currency).
+BUDGET_CEILING = Decimal(10**12)
+
+
+class Budget(models.Model):
+    """What the company budgets for a product line in a month: revenue (in the one
+    currency, settings.CURRENCY) and units. The planning review holds the plan against it.
+    Edited in the budget grid or imported from CSV; `version` guards human edits."""
+
+    product_line = models.ForeignKey(ProductLine, on_delete=models.PROTECT, related_name="budgets")
+    month = models.DateField(help_text="First day of the month budgeted.")
+    revenue = models.DecimalField(max_digits=15, decimal_places=2)
+    units = models.PositiveBigIntegerField()
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product_line__name", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product_line", "month"], name="budget_once_per_line_month"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="budget_month_start"),
+            models.CheckConstraint(
+                condition=Q(revenue__gte=0) & Q(revenue__lte=BUDGET_CEILING),
+                name="budget_revenue_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(units__gte=0) & Q(units__lte=BUDGET_CEILING),
+                name="budget_units_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product_line} {self.month:%b %Y}"

@@ -2,12 +2,15 @@
 
 from django.urls import path
 
+from planning.views import budgets
 from planning.views import cycles as planning
 
 urlpatterns = [
     path("planning/", planning.cycle_list, name="planning_list"),
     path("planning/open/", planning.cycle_open, name="planning_open"),
     path("planning/actions/", planning.action_list, name="planning_actions"),
+    path("planning/budgets/", budgets.budget_grid, name="planning_budgets"),
+    path("planning/budgets/import/", budgets.budget_import, name="planning_budget_import"),
     path("planning/<int:pk>/", planning.cycle_detail, name="planning_detail"),
     path("planning/<int:pk>/report/", planning.cycle_report, name="planning_report"),
     path("planning/<int:pk>/report.csv", planning.cycle_report_csv, name="planning_report_csv"),

@@ -19,6 +19,7 @@ from planning.selectors.cycles import (
     scenarios_of,
     sign_off_state,
 )
+from planning.selectors.money import plan_vs_budget
 
 
 def _report_tables(cycle: PlanningCycle) -> dict:
@@ -37,6 +38,7 @@ def _report_tables(cycle: PlanningCycle) -> dict:
         "order_rows": part_rows(snapshot, SignedPart.ORDERS, adjustments),
         "sign_offs": sign_off_state(cycle, snapshot, adjustments),
         "decisions": list(cycle_items(cycle)),
+        "money": plan_vs_budget(snapshot.data.get("money")),
     }
 
 
@@ -158,6 +160,7 @@ def report_csv_rows(cycle: PlanningCycle) -> list[list]:
         )
     for item in data["supply"]["shortages"]:
         rows.append(["shortage", item["line"], item["week"], item["sku"], item["units"]])
+    rows += _money_csv_rows(found["money"])
     for row in found["order_rows"]:
         for key in ("firm", "adjusted", "agreed"):
             rows.append(["orders", row["line"], row["month"], key, row[key]])
@@ -191,6 +194,58 @@ def report_csv_rows(cycle: PlanningCycle) -> list[list]:
                 item.text,
             ]
         )
+    return rows
+
+
+def _money_csv_rows(money: dict | None) -> list[list]:
+    """The plan against the budget and the valued gaps, as the report shows them (the
+    same rounded figures; money columns name the currency)."""
+    if money is None:
+        return []
+    currency = money["currency"]
+    rows: list[list] = []
+    for row in money["rows"]:
+        values = {
+            "plan_units": row["plan_units"],
+            f"plan_revenue_{currency}": row["plan_revenue"],
+            f"plan_margin_{currency}": row["plan_margin"],
+            "budget_units": row["budget_units"],
+            f"budget_revenue_{currency}": row["budget_revenue"],
+            "gap_units": row["gap_units"],
+            f"gap_revenue_{currency}": row["gap_revenue"],
+        }
+        for measure, value in values.items():
+            if value is None:  # no price for the plan's figures, else no budget
+                value = "no price" if measure.startswith("plan_") else "no budget"
+                if measure.startswith("gap_revenue"):
+                    value = row["shown"]["gap_revenue"]
+            rows.append(["plan_vs_budget", row["product_line"], row["month"], measure, value])
+        if row["partial"] and row["has_budget"]:  # the budgets above are pro rata
+            for measure, value in (
+                ("weeks_planned", f"{row['weeks_planned']} of {row['weeks_in_month']}"),
+                ("month_budget_units", row["month_budget_units"]),
+                (f"month_budget_revenue_{currency}", row["month_budget_revenue"]),
+            ):
+                rows.append(["plan_vs_budget", row["product_line"], row["month"], measure, value])
+    total = money["total"]
+    if total:
+        for measure in ("plan_revenue", "budget_revenue", "gap_revenue"):
+            value = total[measure] if total[measure] is not None else total["shown"][measure]
+            rows.append(
+                [
+                    "plan_vs_budget",
+                    "All product lines",
+                    "budgeted months",
+                    f"{measure}_{currency}",
+                    value,
+                ]
+            )
+    for gap in money["gaps"]:
+        period = f"{gap['first_week']}/{gap['last_week']}"
+        rows.append(["capacity_gap_value", gap["line"], period, "extra_hours", gap["hours"]])
+        rows.append(["capacity_gap_value", gap["line"], period, "extra_units", gap["units"]])
+        margin = "no price" if gap["margin_cents"] is None else gap["margin_cents"]
+        rows.append(["capacity_gap_value", gap["line"], period, f"margin_{currency}", margin])
     return rows
 
 

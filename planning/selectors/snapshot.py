@@ -2,7 +2,7 @@
 coordination selectors (never their views): forecast per line and month, capacity needed
 against available with what would close the gap, firm orders and key commitments,
 forecast accuracy of the last cycle, pending specification changes, the voice of the
-customer and open recalls.
+customer, open recalls, and the plan in money against the budget (selectors/money.py).
 
 Plain JSON (dates as ISO text, numbers rounded), so it is stored once and never drifts
 when the live data changes."""
@@ -30,6 +30,7 @@ from planning.selectors.cycles import (
     month_of,
     rounded,
 )
+from planning.selectors.money import money_section
 from production.engine.gap import SHIFT_HOURS
 from production.selectors.review import supply_by_line
 from recalls.selectors import open_recalls
@@ -45,18 +46,20 @@ def build_snapshot(
     lines = list(Line.objects.order_by("name").values_list("pk", "name"))
     # One read of the forecast serves both the demand and the firm orders section.
     terms = forecast_terms(start=weeks[0], end=weeks[-1])
+    supply = supply_by_line()
     return {
         "first_week": first_week.isoformat(),
         "weeks": [week.isoformat() for week in weeks],
         "months": [month.isoformat() for month in months],
         "lines": [{"id": pk, "name": name} for pk, name in lines],
         SignedPart.DEMAND: _demand_section(weeks, lines, terms),
-        SignedPart.SUPPLY: _supply_section(weeks),
+        SignedPart.SUPPLY: _supply_section(weeks, supply),
         SignedPart.ORDERS: _orders_section(weeks, lines, terms),
         "accuracy": _accuracy_section(first_week, previous),
         "specifications": _specification_section(first_week),
         "voice": _voice_section(first_week),
         "recalls": _recall_section(),
+        "money": money_section(weeks, supply),
     }
 
 
@@ -119,12 +122,12 @@ def _demand_section(weeks, lines, forecast) -> dict:
     return {"rows": rows, "promotions": promotions}
 
 
-def _supply_section(weeks) -> dict:
+def _supply_section(weeks, supply: list[dict]) -> dict:
     rows, gaps, unclosable, lines_weekly, shortages, ahead = [], [], [], [], [], []
     by_month: dict[dt.date, list[int]] = defaultdict(list)
     for k, week in enumerate(weeks):
         by_month[month_of(week)].append(k)
-    for line in supply_by_line():
+    for line in supply:
         if line["weeks"] != weeks:
             raise ValueError("The live plan covers other weeks than the snapshot.")
         name = line["line"].name

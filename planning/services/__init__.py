@@ -1,6 +1,6 @@
 """The planning review's writes: open a cycle (taking its snapshot), start the review,
 refresh the snapshot, adjust a signed part, sign off, close; record decisions and action
-items; run what-if scenarios.
+items; run what-if scenarios; save and import budgets.
 
 Sign-off rules. Each department signs its own part (Marketing the demand, Production the
 supply, Sales the firm orders). A sign-off stores the fingerprint of the part as signed;
@@ -10,6 +10,14 @@ sign-off; from then on its numbers are closed to change.
 """
 
 from planning.services._common import MANAGE, RECORD, SCENARIO
+from planning.services.budgets import (
+    EDIT_BUDGETS,
+    IMPORT_BUDGETS,
+    BudgetCell,
+    BudgetConflict,
+    budget_grid_save,
+    budget_import,
+)
 from planning.services.cycles import (
     planning_cycle_close,
     planning_cycle_open,
@@ -30,10 +38,16 @@ from planning.services.signoff import (
 )
 
 __all__ = [
+    "EDIT_BUDGETS",
+    "IMPORT_BUDGETS",
     "MANAGE",
     "RECORD",
     "SCENARIO",
+    "BudgetCell",
+    "BudgetConflict",
     "action_item_set_status",
+    "budget_grid_save",
+    "budget_import",
     "cycle_adjustment_add",
     "cycle_decision_create",
     "cycle_decision_update",

@@ -339,14 +339,14 @@ def promotion_impact(promotion: Promotion) -> list[dict]:
                 # The shelf-life cap held the stock built ahead down, so weeks go short
                 # rather than built so early that the stock would expire before it sells.
                 "expires": bool(short) and any(r.shelf_life_capped for r in recs),
-                # Weeks before the promotion whose stock the shelf-life cap held down: the
-                # plan builds no earlier than that.
+                # Weeks before the promotion whose stock the shelf-life cap held down (one
+                # more batch would take it over the cap): the plan builds no earlier.
                 "at_cap": [
                     r.covers_week
                     for r in recs
                     if r.stock_cap is not None
                     and r.stock_cap >= NEGLIGIBLE
-                    and r.projected_on_hand >= r.stock_cap - NEGLIGIBLE
+                    and r.projected_on_hand + product.batch_size > r.stock_cap + NEGLIGIBLE
                     and r.covers_week < promotion.start_week
                     and (prebuild and r.week >= prebuild[0].week)
                 ],
@@ -404,7 +404,11 @@ def _rest_label(rec: QuotaRecommendation, value: float) -> str:
         return "Kept from the frozen plan"
     rule = runs_rule(rec.product)
     if rule:
-        return f"Rounded {'up' if value > 0 else 'down'} to {rule}"
+        if abs(value) < (rec.product.batch_size or 1):
+            return f"Rounded {'up' if value > 0 else 'down'} to {rule}"
+        if value > 0:
+            return f"Made in one run for later weeks ({rule})"
+        return f"Left to another run ({rule})"
     return "Made now for later weeks' demand" if value > 0 else "Left to other weeks"
 
 

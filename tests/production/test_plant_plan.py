@@ -249,9 +249,9 @@ def test_the_promotion_answer_says_short_because_stock_would_expire(client, mark
     ) in html
     assert (
         '<span class="badge badge-warn">Shelf life</span> Stock built ahead is held at its '
-        f"shelf-life limit in 1 week ({iso_label(week(3))}): at most the next 2 weeks' demand "
-        "may wait in stock (shelf life 3 weeks, 1 required at shipment), so the plan builds no "
-        "earlier than that."
+        f"shelf-life limit in 1 week ({iso_label(week(3))}): no more than the next 2 weeks' "
+        "demand may wait in stock (shelf life 3 weeks, 1 required at shipment): more built "
+        "ahead would expire before it sells."
     ) in html
 
 
@@ -335,4 +335,21 @@ def test_the_cut_says_what_cut_it(fields, label):
     assert [(s["label"], s["value"]) for s in explanation_steps(rec)] == [
         ("Baseline demand", 60),
         (label, -10),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("recommended", "label", "value"),
+    [
+        (80.0, "Rounded up to whole batches of 40, at least 80 a run", 30),
+        (160.0, "Made in one run for later weeks (whole batches of 40, at least 80 a run)", 110),
+        (0.0, "Left to another run (whole batches of 40, at least 80 a run)", -50),
+    ],
+)
+def test_what_whole_runs_add_is_named_by_its_size(recommended, label, value):
+    product = ProductFactory(batch_size=40, minimum_batch=80)
+    rec = QuotaRecommendationFactory(product=product, baseline=50.0, recommended_units=recommended)
+    assert [(s["label"], s["value"]) for s in explanation_steps(rec)] == [
+        ("Baseline demand", 50),
+        (label, value),
     ]

@@ -31,7 +31,7 @@ _CLEAN = 1e-6
 _MARGIN = 1e-12
 # Lines with at most this many free cells (products x weeks that may be planned) reach
 # whole units through the exact mixed-integer program; larger ones round (_integral).
-MIP_CELLS = 160
+MIP_CELLS = 64
 
 
 @dataclass(frozen=True)

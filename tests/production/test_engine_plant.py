@@ -188,7 +188,9 @@ def reference_plan(
         solution = result.x
         matrix = sp.vstack([matrix, sp.csr_matrix(cost)]).tocsr()
         low = np.append(low, -np.inf)
-        high = np.append(high, result.fun + 1e-9 * max(1.0, abs(result.fun)))
+        # Each optimum plus the solver's tolerance: HiGHS reports it to ~1e-8 of the exact
+        # value, and a tighter row could cut off the exact optimum of the next level.
+        high = np.append(high, result.fun + 1e-7 * max(1.0, abs(result.fun)))
     production = solution[x.ravel()].reshape(n_products, n_weeks)
     if integral:
         counts = np.round(solution[count.ravel()].reshape(n_products, n_weeks))

@@ -7,8 +7,12 @@ Issue 16's targets: one line of 500 products, each case at its exact optimum, un
 below), each time the best of --repeat runs:
 
 - the planner (plan_quotas, as the pipeline calls it): seconds, the path it took
-  (latest-first: the certified fast path; lp: the exact LP) and its three objectives,
-  backlog, safety-stock shortfall and inventory unit-weeks;
+  (latest-first: the certified fast path; lp: the exact LP; then +whole / +mip / +rounded:
+  how whole units were reached) and the three objectives of its continuous relaxation,
+  backlog, safety-stock shortfall and inventory unit-weeks (the plan's objectives less its
+  relaxation_gap);
+- on a second line, the whole-unit plan: its objectives, the gap to the relaxation, and
+  the seconds of the integrality step alone (included in the planner's seconds);
 - the reference in the same run: a plain textbook LP written here (scipy `linprog`, one
   variable per cell, the stock balance week by week, the three objectives solved one after
   another, each over the previous one's optimal face), its seconds and objectives, and
@@ -19,9 +23,11 @@ below), each time the best of --repeat runs:
 
 The cases: ample capacity (60 % load), tight (97 %, pre-build, every requirement met),
 tight with an opening backlog on a third of the products, overloaded (115 %) for the whole
-horizon; each for 26 and 52 weeks. Issue 16 also lists "shelf life on half the products":
-the planner has no shelf life yet, so that case has no row; when it does, it is one more
-Case (with the products' shelf life as an input of `instance`).
+horizon; each for 26 and 52 weeks; then "shelf life on half the products" (2-6 usable
+weeks, overloaded, 26 and 52 weeks: the reference LP gets the same FIFO cap on its stock,
+computed here) and "batches and minimum runs" (26 weeks, tight: batches of 1-48 units,
+minimum runs on half the products; the reference is the continuous LP, so the planner's
+relaxation is compared and the whole-unit plan's gap to it printed).
 
 Demand is seasonal with noise, hours per unit vary by 10x, lead times 0-3 weeks, two
 frozen weeks of accepted quotas, and 1% of products on hold.
@@ -42,6 +48,48 @@ from scipy.optimize import linprog
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from production.engine import plan_quotas
+
+
+def plant_options(rng, demand, shelf_life=False, runs=False):
+    """plan_quotas' keyword inputs: usable weeks (2-6) on half the products with
+    `shelf_life`, batches (1-48 units) and minimum runs (about 1.5 weeks of demand, on
+    half the products) with `runs`."""
+    n_products = demand.shape[0]
+    options = {}
+    if shelf_life:
+        usable = np.full(n_products, np.inf)
+        limited = rng.random(n_products) < 0.5
+        usable[limited] = rng.integers(2, 7, limited.sum())
+        options["usable_weeks"] = usable
+    if runs:
+        options["batch_size"] = rng.choice([1, 6, 12, 24, 48], n_products)
+        weekly = demand.mean(axis=1)
+        options["minimum_run"] = np.where(
+            rng.random(n_products) < 0.5, np.round(1.5 * weekly), 0
+        ).astype(int)
+    return options
+
+
+def fifo_cap(demand, on_hand, lead, frozen, hold, usable_weeks):
+    """The effective shelf-life cap on stock: demand of the next u weeks (past the horizon
+    the mean of the last 4), or the stock from opening stock and frozen output if more."""
+    n_products, n_weeks = demand.shape
+    if usable_weeks is None:
+        return np.full((n_products, n_weeks), np.inf)
+    tail = demand[:, -min(4, n_weeks) :].mean(axis=1)
+    extended = np.concatenate([demand, np.repeat(tail[:, None], n_weeks, axis=1)], axis=1)
+    cap = np.full((n_products, n_weeks), np.inf)
+    for p in np.nonzero(np.isfinite(usable_weeks))[0]:
+        u = int(usable_weeks[p])
+        window = np.concatenate([extended[p], np.full(u, tail[p])])
+        cap[p] = [window[t + 1 : t + 1 + u].sum() for t in range(n_weeks)]
+    kept = np.where(~np.isnan(frozen) & ~hold[:, None], frozen, 0.0)
+    arrived = np.zeros_like(demand)
+    for p in range(n_products):
+        if lead[p] < n_weeks:
+            arrived[p, lead[p] :] = kept[p, : n_weeks - lead[p]]
+    without = on_hand[:, None] + np.cumsum(arrived - demand, axis=1)
+    return np.maximum(cap, without)
 
 
 def instance(rng, n_products, n_weeks, n_lines, utilisation, backlog=False):
@@ -95,35 +143,48 @@ class Case:
     weeks: int
     utilisation: float  # the uncapacitated plan's hours / the line's hours, on average
     backlog: bool = False  # a third of the products start owing units
+    shelf_life: bool = False  # 2-6 usable weeks on half the products
+    runs: bool = False  # batches and minimum runs
 
 
-CASES = tuple(
-    case
-    for weeks in (26, 52)
-    for case in (
-        Case("ample (60% load)", weeks, 0.6),
-        Case("tight (97% load)", weeks, 0.97),
-        Case("tight 97% + backlog on 1/3", weeks, 0.97, backlog=True),
-        Case("overloaded (115% load)", weeks, 1.15),
-    )
+CASES = (
+    *(
+        case
+        for weeks in (26, 52)
+        for case in (
+            Case("ample (60% load)", weeks, 0.6),
+            Case("tight (97% load)", weeks, 0.97),
+            Case("tight 97% + backlog on 1/3", weeks, 0.97, backlog=True),
+            Case("overloaded (115% load)", weeks, 1.15),
+            Case("shelf life on half, 115%", weeks, 1.15, shelf_life=True),
+        )
+    ),
+    Case("batches and minimum runs", 26, 0.97, runs=True),
 )
 
 
-def reference_objectives(demand, on_hand, safety, lead, line_of, hours, capacity, frozen, hold):
+def reference_objectives(
+    demand, on_hand, safety, lead, line_of, hours, capacity, frozen, hold, usable_weeks=None
+):
     """(backlog, shortfall, inventory) unit-weeks of the textbook LP of a one-line plan:
-    net stock S = on hand + arrivals - demand, backlog B >= -S, shortfall + backlog
-    F >= safety - S, inventory I >= S, each level solved over the previous level's optimal
-    face (complementary slackness: objective rows make HiGHS take minutes on 500 x 52).
-    Units are scaled to the largest cumulative demand: HiGHS's tolerances are absolute."""
+    net stock S = on hand + arrivals - demand, S <= the shelf-life cap, backlog B >= -S,
+    shortfall + backlog F >= min(safety, cap) - S, inventory I >= S, each level solved over
+    the previous level's optimal face (complementary slackness: objective rows make HiGHS
+    take minutes on 500 x 52). Units are scaled to the largest cumulative demand: HiGHS's
+    tolerances are absolute."""
     n, n_weeks = demand.shape
+    cap = fifo_cap(demand, on_hand, lead, frozen, hold, usable_weeks)
     unit = max(1.0, float(np.abs(np.cumsum(demand, axis=1)).max(initial=0.0)))
     demand, on_hand, safety, frozen = demand / unit, on_hand / unit, safety / unit, frozen / unit
+    cap = cap / unit
+    target = np.minimum(safety[:, None], cap)
     hours = hours * unit
     cell = np.arange(n * n_weeks).reshape(n, n_weeks)
     x, stock, backlog, short, inventory = (k * n * n_weeks + cell for k in range(5))
     n_vars = 5 * n * n_weeks
     lower, upper = np.zeros(n_vars), np.full(n_vars, np.inf)
     lower[stock] = -np.inf
+    upper[stock] = cap
     is_frozen = ~np.isnan(frozen) & ~hold[:, None]
     week = np.arange(n_weeks)[None, :]
     closed = hold[:, None] | (~is_frozen & (week + lead[:, None] >= n_weeks))
@@ -168,7 +229,7 @@ def reference_objectives(demand, on_hand, safety, lead, line_of, hours, capacity
     b_ub = np.concatenate(
         [
             np.zeros(n * n_weeks),
-            -np.repeat(safety, n_weeks),
+            -target.ravel(),
             np.zeros(n * n_weeks),
             np.maximum(capacity[0] - frozen_hours, 0.0),
         ]
@@ -213,29 +274,41 @@ def main() -> None:
         "unit-weeks: backlog / shortfall / inventory"
     )
     print(
-        f"{'case':<28}{'weeks':>6}{'plan s':>8}{'method':>14}  {'plan objectives':<32}"
+        f"{'case':<28}{'weeks':>6}{'plan s':>8}{'method':>22}  {'plan objectives':<32}"
         f"{'ref s':>7}  {'reference objectives':<32}{'rel diff':>9}"
+    )
+    print(
+        f"{'':<28}{'':>6}{'int s':>8}{'':>22}  {'whole-unit objectives':<32}{'':>7}  "
+        f"{'whole units - relaxation':<32}"
     )
     for case in CASES:
         data = instance(rng, args.products, case.weeks, 1, case.utilisation, case.backlog)
-        plan_s, plan = best_of(args.repeat, lambda d=data: plan_quotas(*d))
+        options = plant_options(rng, data[0], case.shelf_life, case.runs)
+        plan_s, plan = best_of(args.repeat, lambda d=data, o=options: plan_quotas(*d, **o))
         start = time.perf_counter()
-        reference = reference_objectives(*data)
+        reference = reference_objectives(*data, options.get("usable_weeks"))
         reference_s = time.perf_counter() - start
-        reached = (
+        whole = (
             plan.backlog_unit_weeks[0],
             plan.shortfall_unit_weeks[0],
             plan.inventory_unit_weeks[0],
         )
+        gap = plan.relaxation_gap[0]
+        reached = tuple(value - part for value, part in zip(whole, gap, strict=True))
         differ = max(
             abs(value - optimum) / max(1.0, abs(optimum))
             for value, optimum in zip(reached, reference, strict=True)
         )
         print(
-            f"{case.label:<28}{case.weeks:>6}{plan_s:>8.3f}{plan.methods[0]:>14}  "
+            f"{case.label:<28}{case.weeks:>6}{plan_s:>8.3f}{plan.methods[0]:>22}  "
             f"{' / '.join(f'{v:.1f}' for v in reached):<32}{reference_s:>7.2f}  "
             f"{' / '.join(f'{v:.1f}' for v in reference):<32}{differ:>9.1e}"
             f"{'' if differ <= _SAME else '  OBJECTIVES DIFFER'}"
+        )
+        print(
+            f"{'':<28}{'':>6}{plan.integral_seconds[0]:>8.3f}{'whole units':>22}  "
+            f"{' / '.join(f'{v:.1f}' for v in whole):<32}{'gap':>7}  "
+            f"{' / '.join(f'{v:+.1f}' for v in gap):<32}"
         )
 
     n_products = args.products * args.lines

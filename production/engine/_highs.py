@@ -1,7 +1,9 @@
 """A quiet HiGHS model: highspy prints its banner ("Running HiGHS ...") on stdout when the
 first model of the process is constructed, before any option can be set. The first
 construction therefore runs with the process's stdout pointed at /dev/null (once, under a
-lock); every model then gets output_flag off before anything else happens."""
+lock); every model then gets output_flag off before anything else happens.
+
+Use new_highs for every highspy model of the process (see THREADS)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,11 @@ import threading
 
 import highspy
 
+# One thread per model (every model of the process must ask for the same number: HiGHS
+# shares one scheduler). The planner runs lines in threads of its own, and the mixed-integer
+# programs of small lines ran 10-100 times slower with HiGHS's parallel tasks on a busy
+# 2-core machine than with one thread.
+THREADS = 1
 _lock = threading.Lock()
 _banner_done = False
 
@@ -25,11 +32,16 @@ def new_highs() -> highspy.Highs:
             if not _banner_done:
                 highs = _construct_silently()
                 _banner_done = True
-                highs.setOptionValue("output_flag", False)
+                _quiet(highs)
                 return highs
     highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    _quiet(highs)
     return highs
+
+
+def _quiet(highs: highspy.Highs) -> None:
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", THREADS)
 
 
 def _construct_silently() -> highspy.Highs:

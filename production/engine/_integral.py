@@ -12,8 +12,9 @@ its minimum run. Three ways there, cheapest first (planner._plan_line picks):
   behind the relaxation - backlog is the first objective - unless a hard constraint says
   otherwise: never more than the shelf-life cap allows (rounded down to a batch, or 0
   under the minimum run), and where a week's hours are exceeded, batches are taken back
-  from the products furthest ahead of the relaxation first, until the week fits. What is
-  taken back is owed to the relaxation and caught up by the following weeks' rounding.
+  from the products furthest ahead of the relaxation first, until the week fits; hours
+  left over then go, a batch at a time, to the products furthest behind it. What is
+  still owed to the relaxation is caught up by the following weeks' rounding.
   Every hard constraint holds by construction; the objectives' distance to the
   relaxation is reported as the plan's relaxation gap.
 """
@@ -106,9 +107,13 @@ def round_plan(problem, rows, continuous, batch, minimum_run, capacity=None) -> 
         run = np.where((run > 0) & (run < smallest), smallest, run)
         with np.errstate(invalid="ignore"):
             room = np.floor((ceiling[:, week] - made + tolerance) / batch) * batch
-        run = np.minimum(run, np.where(np.isnan(room), np.inf, room))
+        room = np.where(np.isnan(room), np.inf, room)
+        run = np.minimum(run, room)
         run = np.where(allowed[:, week] & (run >= smallest), run, 0.0)
-        run = _fit_week(run, hours, capacity[week], made + run - target[:, week], batch, smallest)
+        ahead = made + run - target[:, week]
+        run = _fit_week(run, hours, capacity[week], ahead, batch, smallest)
+        room = np.where(allowed[:, week], room, 0.0)
+        run = _use_spare_hours(run, hours, capacity[week], ahead, batch, smallest, room, tolerance)
         production[:, week] = run
         made += run
     return production
@@ -132,6 +137,24 @@ def _fit_week(run, hours, capacity, ahead, batch, smallest) -> np.ndarray:
         chosen = candidates[order[:take]]
         run[chosen] -= cut[order[:take]]
         ahead[chosen] -= cut[order[:take]]
+    return run
+
+
+def _use_spare_hours(run, hours, capacity, ahead, batch, smallest, room, tolerance):
+    """Hours a week has left after whole batches were taken back go, a batch at a time, to
+    the products furthest behind the relaxation (their deficit would become backlog)."""
+    behind = np.nonzero((ahead < -tolerance) & (hours > 0))[0]
+    if behind.size == 0:
+        return run
+    spare = capacity - float(hours @ run)
+    for i in behind[np.argsort(ahead[behind], kind="stable")]:
+        while ahead[i] < -tolerance[i]:
+            step = batch[i] if run[i] > 0 else smallest[i]
+            if step * hours[i] > spare or run[i] + step > room[i]:
+                break
+            run[i] += step
+            ahead[i] += step
+            spare -= step * hours[i]
     return run
 
 

@@ -5,7 +5,7 @@ run is above one batch, a binary y with minimum_run * y <= batch * n <= M * y (M
 the product could ever usefully make, or the week's hours allow). Stock columns as in _lp:
 backlog B >= 0, I1 in [0, min(safety, cap)], I2 in [0, cap - min(safety, cap)], one balance
 row per product and arrival week, one capacity row per week. Levels: min sum B, then
-max sum I1, then min sum I1 + I2, each optimum added as a row (optimum + a 1e-9 relative
+max sum I1, then min sum I1 + I2, each optimum added as a row (optimum + a 1e-7 relative
 slack) before the next. (Handing HiGHS 1.16 the heuristic's plan as a start with
 setSolution was tried: on some instances the next level then reports an objective its
 returned solution does not have, so the MIP runs without one.)
@@ -22,9 +22,12 @@ from production.engine._integral import allowed_cells, smallest_run
 from production.engine._netting import LineProblem
 
 _INF = highspy.kHighsInf
-_OBJECTIVE_SLACK = 1e-9
+_OBJECTIVE_SLACK = 1e-7
 # Per level; small lines take milliseconds. Past it the caller keeps the rounded plan.
-_TIME_LIMIT = 20.0
+_TIME_LIMIT = 10.0
+
+
+_OPTIONS: dict = {}
 
 
 class MipTimeout(RuntimeError):
@@ -126,6 +129,8 @@ def solve_line_mip(
     highs.setOptionValue("mip_rel_gap", 0.0)
     highs.setOptionValue("mip_abs_gap", 1e-9)
     highs.setOptionValue("time_limit", _TIME_LIMIT)
+    for key, value in _OPTIONS.items():
+        highs.setOptionValue(key, value)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_vars, row
     lp.col_cost_ = backlog

@@ -31,7 +31,7 @@ _CLEAN = 1e-6
 _MARGIN = 1e-12
 # Lines with at most this many free cells (products x weeks that may be planned) reach
 # whole units through the exact mixed-integer program; larger ones round (_integral).
-MIP_CELLS = 160
+MIP_CELLS = 64
 
 
 @dataclass(frozen=True)
@@ -260,6 +260,9 @@ def plan_quotas(
     usable_weeks (P,): weeks a unit may sit in stock after it arrives and still ship with
         the customer's minimum remaining life (np.inf = no limit; None = no limit for all).
         Stock at the end of week t never exceeds the demand of weeks t+1..t+u (FIFO).
+    batch_size (P,) whole numbers >= 1 (None = 1): a free week's production is a multiple.
+    minimum_run (P,) whole numbers >= 0 (None = 0): a free week's production is 0 or at
+        least this. Production is in whole units always; frozen weeks keep their values.
 
     lines: plan only these lines (the others' rows come back NaN) - a promotion re-plans the
         line it touches. strategy: "auto" tries the certified fast path first; "lp" always

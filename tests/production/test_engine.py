@@ -35,7 +35,8 @@ def test_promotion_in_week_8_builds_ahead_in_weeks_5_to_7_latest_first(strategy)
     )
     assert plan.backlog_unit_weeks[0] == 0
     assert plan.inventory_unit_weeks[0] == 90
-    assert plan.methods == (("latest-first",) if strategy == "auto" else ("lp",))
+    # Whole units already: the relaxation's plan is kept ("+whole").
+    assert plan.methods == (("latest-first+whole",) if strategy == "auto" else ("lp+whole",))
 
 
 def test_promotion_too_big_to_build_ahead_leaves_a_shortage_that_is_caught_up():
@@ -52,7 +53,7 @@ def test_promotion_too_big_to_build_ahead_leaves_a_shortage_that_is_caught_up():
     np.testing.assert_array_equal(plan.inventory[0], [20, 40, 60, 80, 100, 120, 140, 160] + [0] * 6)
     np.testing.assert_array_equal(plan.prebuild[0], [20] * 8 + [0] * 6)
     assert plan.backlog_unit_weeks[0] == 120
-    assert plan.methods == ("lp",)
+    assert plan.methods == ("lp+whole",)
 
 
 def test_capacity_short_from_the_start_reports_the_backlog():
@@ -183,7 +184,7 @@ def test_products_without_hours_per_unit_are_not_limited_by_capacity():
     plan = plan_one([10, 10], 0, hours=0.0)
 
     np.testing.assert_array_equal(plan.production[0], [10, 10])
-    assert plan.methods == ("uncapacitated",)
+    assert plan.methods == ("uncapacitated+whole",)
 
 
 def two_lines(line0_demand):

@@ -9,6 +9,10 @@ and minimum_run * y <= x <= M * y (y binary). The three objectives are solved on
 another, each optimum added as a constraint.
 """
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -188,7 +192,9 @@ def reference_plan(
         solution = result.x
         matrix = sp.vstack([matrix, sp.csr_matrix(cost)]).tocsr()
         low = np.append(low, -np.inf)
-        high = np.append(high, result.fun + 1e-9 * max(1.0, abs(result.fun)))
+        # Each optimum plus the solver's tolerance: HiGHS reports it to ~1e-8 of the exact
+        # value, and a tighter row could cut off the exact optimum of the next level.
+        high = np.append(high, result.fun + 1e-7 * max(1.0, abs(result.fun)))
     production = solution[x.ravel()].reshape(n_products, n_weeks)
     if integral:
         counts = np.round(solution[count.ravel()].reshape(n_products, n_weeks))
@@ -487,3 +493,114 @@ def test_invalid_plant_parameters_are_rejected_with_a_clear_message(change, mess
     demand = np.array([[10.0, 20.0]])
     with pytest.raises(ValueError, match=message):
         plan_quotas(demand, [0.0], [0.0], [0], [0], [1.0], [[25.0] * 2], **change)
+
+
+def test_batches_make_whole_multiples_with_the_least_stock():
+    # 30 a week, batches of 50: cumulative production must reach 30, 60, 90, 120 in
+    # multiples of 50 - the least is 50, 100, 100, 150, i.e. 50, 50, 0, 50 (stock 20, 40,
+    # 10, 30 = 100 unit-weeks more than the continuous plan of 30 a week).
+    demand = np.array([[30.0] * 4])
+    plan = plan_quotas(demand, [0.0], [0.0], [0], [0], [1.0], [[500.0] * 4], batch_size=[50])
+
+    np.testing.assert_array_equal(plan.production[0], [50, 50, 0, 50])
+    np.testing.assert_array_equal(plan.inventory[0], [20, 40, 10, 30])
+    np.testing.assert_array_equal(plan.relaxation_gap[0], [0, 0, 100])
+    assert plan.methods == ("latest-first+mip",)
+    assert plan.unplannable == (None,)
+
+
+def test_a_minimum_run_makes_one_run_when_two_would_hold_more_stock():
+    # 30 a week, minimum run 100: one run of 120 in week 0 holds 90 + 60 + 30 = 180
+    # unit-weeks; 100 then another run of 100 in week 3 would hold 70 + 40 + 10 + 80 = 200.
+    demand = np.array([[30.0] * 4])
+    plan = plan_quotas(demand, [0.0], [0.0], [0], [0], [1.0], [[500.0] * 4], minimum_run=[100])
+
+    np.testing.assert_array_equal(plan.production[0], [120, 0, 0, 0])
+    assert plan.inventory_unit_weeks[0] == 180
+    np.testing.assert_array_equal(plan.relaxation_gap[0], [0, 0, 180])
+
+
+def test_fractional_demand_is_planned_in_whole_units():
+    # 10.4 a week: whole units cover 10.4, 20.8, 31.2 with 11, 21, 32 (11, 10, 11).
+    demand = np.array([[10.4, 10.4, 10.4]])
+    plan = plan_quotas(demand, [0.0], [0.0], [0], [0], [1.0], [[100.0] * 3])
+
+    np.testing.assert_array_equal(plan.production[0], [11, 10, 11])
+    assert plan.shortage.sum() == 0
+
+
+def test_a_minimum_run_beyond_the_weeks_hours_is_flagged_and_the_rest_is_planned():
+    # 900 units at 130/900 hours each need 130 hours; the line never has more than 120.
+    demand = np.array([[100.0] * 4, [20.0] * 4])
+    plan = plan_quotas(
+        demand,
+        [0.0, 0.0],
+        [0.0, 0.0],
+        [0, 0],
+        [0, 0],
+        [130 / 900, 1.0],
+        [[120.0, 100.0, 120.0, 90.0]],
+        minimum_run=[900, 0],
+    )
+
+    assert plan.unplannable == (
+        "a minimum run of 900 units needs 130.0 hours; the line never has more than 120.0 "
+        "in a week",
+        None,
+    )
+    np.testing.assert_array_equal(plan.production[0], [0, 0, 0, 0])
+    np.testing.assert_array_equal(plan.shortage[0], [100, 200, 300, 400])
+    np.testing.assert_array_equal(plan.production[1], [20, 20, 20, 20])
+
+
+def test_a_batch_larger_than_the_shelf_life_can_sell_is_flagged():
+    # 100 a week for 6 weeks, 2 usable weeks: by week 5 at most 600 owed + 200 of cap =
+    # 800 units may have been made; a batch of 1,000 never fits.
+    demand = np.array([[100.0] * 6])
+    plan = plan_quotas(
+        demand,
+        [0.0],
+        [0.0],
+        [0],
+        [0],
+        [0.01],
+        [[100.0] * 6],
+        usable_weeks=[2],
+        batch_size=[1000],
+    )
+
+    assert plan.unplannable == (
+        "a batch of 1,000 units is more than it can sell within its shelf life: at most 800 "
+        "units fit under the cap",
+    )
+    np.testing.assert_array_equal(plan.production[0], [0] * 6)
+
+
+def test_frozen_weeks_keep_their_given_values_whole_or_not():
+    demand = np.array([[10.0, 10.0, 10.0]])
+    frozen = np.array([[7.5, np.nan, np.nan]])
+    plan = plan_quotas(demand, [0.0], [0.0], [0], [0], [1.0], [[100.0] * 3], frozen, batch_size=[5])
+
+    # Week 0 keeps 7.5 (2.5 short); week 1 must bring the total to 20: 12.5 -> 15.
+    np.testing.assert_array_equal(plan.production[0], [7.5, 15, 10])
+
+
+def test_importing_and_planning_print_nothing(tmp_path):
+    # HiGHS prints a banner when the process's first model is made; the engine keeps it
+    # off stdout (the CLI and the Celery logs would carry it otherwise).
+    script = (
+        "import numpy as np\n"
+        "from production.engine import plan_quotas\n"
+        "plan_quotas(np.array([[10.0, 30.0, 50.0]]), [0.0], [0.0], [0], [0], [1.0],"
+        " [[20.0, 20.0, 20.0]], batch_size=[4])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+    assert result.stdout == ""
+    assert result.stderr == ""

@@ -58,7 +58,9 @@ class CSVTable:
     large that flattening a dict per row would cost more than reading it."""
 
     columns: Sequence[str]
-    rows: Sequence[Sequence]
+    rows: Sequence[Sequence] = ()
+    # Or the lines already written as the csv module would ("\r\n" after each).
+    text: str = ""
 
 
 class CSVRenderer(BaseRenderer):
@@ -75,6 +77,7 @@ class CSVRenderer(BaseRenderer):
             writer = csv.writer(out, lineterminator="\r\n")
             writer.writerow(table.columns)
             writer.writerows(table.rows)
+            out.write(table.text)
             return out.getvalue().encode(self.charset)
         rows = data.get("results", []) if isinstance(data, dict) else data
         flat_rows = [_flatten(row) for row in rows]

@@ -119,33 +119,29 @@ def _number(value: float) -> str:
 
 
 def csv_table(rows: Iterable[Sequence]) -> CSVTable:
-    """The same page as CSV cells (production.renderers.csv_cell of each JSON value):
-    text a person typed is guarded against formulas, numbers and ISO text go as is."""
-    guarded: dict[str, str] = {"": ""}
+    """The same page as CSV lines, what production.renderers.CSVRenderer writes for the
+    JSON values: csv_cell on each (text a person typed is guarded against formulas),
+    quoted as the csv module quotes (QUOTE_MINIMAL), "\r\n" after each line. Numbers,
+    weeks and times never need quoting; text is guarded and quoted once per value."""
+    quoted: dict[str, str] = {"": ""}
 
-    def cell(value: str) -> str:
-        found = guarded.get(value)
+    def text(value: str) -> str:
+        found = quoted.get(value)
         if found is None:
-            found = guarded[value] = csv_cell(value)
+            found = csv_cell(value)
+            if any(special in found for special in _CSV_SPECIAL):
+                found = '"' + found.replace('"', '""') + '"'
+            quoted[value] = found
         return found
 
-    return CSVTable(
-        FIELDS,
-        [
-            (
-                r[0],
-                cell(r[1]),
-                cell(r[2]),
-                *r[3:7],
-                cell(r[7]),
-                r[8],
-                r[9],
-                cell(r[10]),
-                r[11],
-                "true" if r[12] else "false",
-                r[13],
-                r[14],
-            )
-            for r in _formatted(rows)
-        ],
-    )
+    lines = [
+        f"{r[0]},{text(r[1])},{text(r[2])},{r[3]},{r[4]},{r[5]},{text(r[6])},{text(r[7])},"
+        f"{r[8]!r},{r[9]},{text(r[10])},{r[11] or ''},{'true' if r[12] else 'false'},"
+        f"{'' if r[13] is None else r[13]},{r[14] or ''}\r\n"
+        for r in _formatted(rows)
+    ]
+    return CSVTable(FIELDS, text="".join(lines))
+
+
+# What makes the csv module quote a cell: the delimiter, the quote, a line break.
+_CSV_SPECIAL = (",", '"', "\r", "\n")

@@ -40,7 +40,7 @@ def entries():
             product=ProductFactory(),
             week=week(3),
             kind="overridden",
-            reason="=HYPERLINK(1) and -2 more",
+            reason='=HYPERLINK(1), "and"\r\n-2 more',
             recommended_units=12.75,
         )
     )
@@ -117,9 +117,9 @@ def test_csv_cells_are_what_the_generic_renderer_writes(entries, zone):
         generic = renderer.render({"results": [dict(row) for row in serialized()]})
     assert fast == generic
     text = fast.decode()
-    assert "'=HYPERLINK(1) and -2 more" in text
+    assert '"\'=HYPERLINK(1), ""and""\r\n-2 more"' in text
     assert "'@Line -1" in text and "'-petra" in text
-    assert text.count("\r\n") == 6
+    assert text.count("\r\n") == 7  # the header, 5 rows, and the break inside a reason
 
 
 def test_an_empty_page_is_the_header_alone():

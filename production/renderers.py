@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
@@ -48,6 +51,18 @@ def csv_cell(value) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class CSVTable:
+    """Rows already made into cells (csv_cell applied where needed; None and numbers
+    may stay as they are, the csv module writes them as csv_cell would), for pages so
+    large that flattening a dict per row would cost more than reading it."""
+
+    columns: Sequence[str]
+    rows: Sequence[Sequence] = ()
+    # Or the lines already written as the csv module would ("\r\n" after each).
+    text: str = ""
+
+
 class CSVRenderer(BaseRenderer):
     media_type = "text/csv"
     format = "csv"
@@ -56,6 +71,14 @@ class CSVRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
+        table = data.get("results") if isinstance(data, dict) else data
+        if isinstance(table, CSVTable):
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerow(table.columns)
+            writer.writerows(table.rows)
+            out.write(table.text)
+            return out.getvalue().encode(self.charset)
         rows = data.get("results", []) if isinstance(data, dict) else data
         flat_rows = [_flatten(row) for row in rows]
         columns = self._columns(flat_rows, renderer_context or {})
@@ -74,6 +97,25 @@ class CSVRenderer(BaseRenderer):
         if view is None or not hasattr(view, "get_serializer_class"):
             return []
         return list(view.get_serializer_class()().fields)
+
+
+class RowsAsJSONText(JSONRenderer):
+    """JSON whose `results` may come as the text of each row already (a list subclass
+    with the `json_text` marker, e.g. production/api/schedule_rows.JSONRows): the rest
+    of the body is rendered as usual and the rows are spliced in, byte for byte what
+    json.dumps would write. Asked to indent, it renders the parsed rows instead."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        rows = data.get("results") if isinstance(data, dict) else None
+        if not getattr(rows, "json_text", False):
+            return super().render(data, accepted_media_type, renderer_context)
+        if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+            parsed = {**data, "results": [json.loads(row) for row in rows]}
+            return super().render(parsed, accepted_media_type, renderer_context)
+        envelope = {key: value for key, value in data.items() if key != "results"}
+        head = super().render(envelope, accepted_media_type, renderer_context)
+        prefix = head[:-1] + (b',"results":[' if envelope else b'"results":[')
+        return prefix + ",".join(rows).encode() + b"]}"
 
 
 class CSVErrorsAsJSON:

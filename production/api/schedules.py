@@ -19,7 +19,11 @@ the same microsecond) and it is the same number the ETag and the header carry.
 
 Pages. Cursor pagination ordered by entry `id` in both modes: ids are unique, never
 change and only grow, so a walk neither repeats nor skips an entry, and entries written
-during a walk land on a later page. `page_size` up to 1000 (default 100); follow `next`.
+during a walk land on a later page. `page_size` from 1 to 10,000 (default 100; above
+10,000 is a 400 naming `page_size`): bulk clients pulling a whole plant ask for large
+pages, fewer round trips. Follow `next`. Rows are read as tuples and formatted without a
+model instance per row (schedule_rows.py), so a full pull costs little more than the
+database's read of the same columns.
 `schedule_version` in the body is the version when the walk's first page was read (the
 cursor carries it), so storing the one from the last page is also right: whatever
 changed during the walk comes again in the next incremental pull.
@@ -48,7 +52,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -56,11 +60,13 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.utils.urls import replace_query_param
 
 from production import serializers
-from production.renderers import CSVErrorsAsJSON, CSVRenderer
+from production.api.schedule_rows import csv_table, json_rows
+from production.renderers import CSVErrorsAsJSON, CSVRenderer, RowsAsJSONText
 from production.selectors import schedule as selectors
 from production.selectors.load import line_week_loads
 
 VERSION_HEADER = "X-Schedule-Version"
+MAX_PAGE_SIZE = 10_000
 
 
 def _is_id(value) -> bool:
@@ -78,8 +84,41 @@ class ScheduleCursorPagination(CursorPagination):
     ordering = ("id",)
     page_size = 100
     page_size_query_param = "page_size"
-    max_page_size = 1000
+    max_page_size = MAX_PAGE_SIZE
     walk_version: int | None = None  # set by the view before paginating
+
+    def get_page_size(self, request):
+        """The asked size; 400 above MAX_PAGE_SIZE (a client asking for more rows than it
+        gets would otherwise read a short page as the end). Text or 0 means the default,
+        as DRF has it."""
+        raw = request.query_params.get(self.page_size_query_param, "").strip()
+        if raw.isascii() and raw.isdigit() and (len(raw) > 6 or int(raw) > MAX_PAGE_SIZE):
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"Ask for at most {MAX_PAGE_SIZE:,} rows per page; got {raw[:20]}."
+                    ]
+                }
+            )
+        return super().get_page_size(request)
+
+    def _get_position_from_instance(self, instance, ordering):
+        # Pages are tuples of selectors.schedule.SCHEDULE_ROW_COLUMNS; the id comes first.
+        return str(instance[0])
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Rows per page, 1 to {MAX_PAGE_SIZE:,} (default {self.page_size})."
+                )
+                parameter["schema"] = {
+                    **parameter.get("schema", {}),
+                    "minimum": 1,
+                    "maximum": MAX_PAGE_SIZE,
+                }
+        return parameters
 
     def _tokens(self, request) -> dict[str, list[str]] | None:
         encoded = request.query_params.get(self.cursor_query_param)
@@ -198,13 +237,13 @@ class ScheduleViewSet(CSVErrorsAsJSON, viewsets.GenericViewSet):
     }
     serializer_class = serializers.ScheduleEntrySerializer
     pagination_class = ScheduleCursorPagination
-    renderer_classes = [JSONRenderer, CSVRenderer]
+    renderer_classes = [RowsAsJSONText, CSVRenderer]
     filter_backends: list = []  # no ?ordering=: the cursor needs the id order
 
     def get_queryset(self):
         query = serializers.ScheduleQuerySerializer(query_params=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return selectors.schedule_entries(**query.selector_filters())
+        return selectors.schedule_rows(**query.selector_filters())
 
     @extend_schema(
         summary="The accepted production schedule",
@@ -274,6 +313,7 @@ class ScheduleViewSet(CSVErrorsAsJSON, viewsets.GenericViewSet):
     )
     def list(self, request, *args, **kwargs):
         queryset = self.get_queryset()  # validates the query: a bad one is 400, not 304
+        self.paginator.get_page_size(request)  # so is a page size over the maximum
         walk_version = self.paginator.version_in_cursor(request)
         # Read the version before the entries: a change landing in between is then sent
         # again next time instead of being missed.
@@ -288,7 +328,8 @@ class ScheduleViewSet(CSVErrorsAsJSON, viewsets.GenericViewSet):
         else:
             self.paginator.walk_version = version if walk_version is None else walk_version
             page = self.paginate_queryset(queryset)
-            response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+            as_csv = isinstance(request.accepted_renderer, CSVRenderer)
+            response = self.get_paginated_response(csv_table(page) if as_csv else json_rows(page))
             for name, value in headers.items():
                 response[name] = value
             next_link = self.paginator.get_next_link()

@@ -87,6 +87,31 @@ def schedule_entries(
     return queryset.order_by("id")
 
 
+# The columns of a schedule row as the API reads them (production/api/schedule_rows.py
+# unpacks them in this order).
+SCHEDULE_ROW_COLUMNS = (
+    "id",
+    "product__sku",
+    "line__name",
+    "week",
+    "units",
+    "kind",
+    "reason",
+    "recommended_units",
+    "revision_id",
+    "accepted_by__username",
+    "accepted_at",
+    "superseded_by_id",
+    "superseded_at",
+)
+
+
+def schedule_rows(**filters) -> QuerySet:
+    """schedule_entries(**filters) as tuples of SCHEDULE_ROW_COLUMNS, ordered by id: one
+    query with the joins, no model instance per row (large pulls)."""
+    return schedule_entries(**filters).values_list(*SCHEDULE_ROW_COLUMNS)
+
+
 def quota_recommendations(
     *,
     line_id: int | None = None,

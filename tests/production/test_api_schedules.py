@@ -342,11 +342,31 @@ def test_cursor_pages_walk_every_entry_once(marketing_user):
     assert [len(page["results"]) for page in delta] == [2, 2]
 
 
-def test_page_size_is_capped_and_defaults_to_100(marketing_user):
+def test_page_size_goes_up_to_10000_and_text_means_the_default(marketing_user):
     ScheduleEntryFactory.create_batch(3)
     client = api(marketing_user)
-    assert len(client.get(f"{SCHEDULES}?page_size=100000").json()["results"]) == 3
+    assert len(client.get(f"{SCHEDULES}?page_size=10000").json()["results"]) == 3
     assert len(client.get(f"{SCHEDULES}?page_size=abc").json()["results"]) == 3
+    assert len(client.get(f"{SCHEDULES}?page_size=0").json()["results"]) == 3
+
+
+@pytest.mark.parametrize("size", ["10001", "100000", "9" * 5000])
+def test_a_page_size_over_10000_is_400_naming_it(marketing_user, size):
+    ScheduleEntryFactory()
+    for query in (f"?page_size={size}", f"?page_size={size}&format=csv"):
+        response = api(marketing_user).get(SCHEDULES + query)
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {
+            "error": {
+                "code": "invalid",
+                "message": "Some fields are not valid; see fields.",
+                "fields": {
+                    "page_size": [f"Ask for at most 10,000 rows per page; got {size[:20]}."]
+                },
+            }
+        }
+        assert "ETag" not in response.headers
 
 
 def _cursor(tokens: str) -> str:

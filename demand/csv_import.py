@@ -138,13 +138,13 @@ class RowParser:
         elif text[0] == "-" and text[1:].isascii() and text[1:].isdigit():
             return f"The {label} cannot be negative; got {text}."
         else:
-            return f"The {label} must be a whole number; got {_quote(text)}."
+            return f"The {label} must be a whole number; got {quote(text)}."
         if value > MAX_QUANTITY:
             return f"The {label} must be at most {MAX_QUANTITY:,}; got {text}."
         return value
 
 
-def _quote(text: str, limit: int = 40) -> str:
+def quote(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
@@ -334,7 +334,7 @@ class _Collector:
             )
             unknown_at.sort()
             for position, sku in unknown_at:
-                found.error(position, column, f"No product has the SKU {_quote(sku)}.")
+                found.error(position, column, f"No product has the SKU {quote(sku)}.")
             beyond = sum(n for sku, n in self.bad_rows_beyond_cap.items() if sku in unknown)
             result.errors = sorted(result.errors + found.result.errors, key=self._order)
             result.errors = result.errors[: self.max_errors]
@@ -386,7 +386,7 @@ def _decode(data: bytes) -> str | RowError:
         )
 
 
-def _text_lines(source) -> Iterator[str] | RowError:
+def text_lines(source) -> Iterator[str] | RowError:
     if isinstance(source, bytes | bytearray | memoryview):
         source = _decode(bytes(source))
         if isinstance(source, RowError):
@@ -396,7 +396,7 @@ def _text_lines(source) -> Iterator[str] | RowError:
     probe = source.read(0)
     if isinstance(probe, bytes):
         # A binary file: decode it whole, so an encoding error names its exact line.
-        return _text_lines(source.read())
+        return text_lines(source.read())
     return iter(source)
 
 
@@ -405,7 +405,7 @@ def parse_csv(
 ) -> ParsedImport:
     """Read and check a CSV file. `limit` stops after that many data rows (a preview)."""
     collector = _Collector(parser, "line", max_errors)
-    lines = _text_lines(source)
+    lines = text_lines(source)
     if isinstance(lines, RowError):
         collector.error(lines.position, lines.column, lines.message)
         return collector.finish()
@@ -430,10 +430,10 @@ def parse_csv(
         )
         return collector.finish()
     except (csv.Error, UnicodeDecodeError) as exc:
-        collector.error(reader.line_num or 1, "", _unreadable(exc))
+        collector.error(reader.line_num or 1, "", unreadable(exc))
         return collector.finish()
 
-    indexes = _header_indexes(header, header_line, parser, collector)
+    indexes = header_indexes(header, header_line, parser, collector)
     if indexes is None:
         return collector.finish()
     i_sku, i_date, i_quantity = indexes
@@ -462,20 +462,20 @@ def parse_csv(
             if limit is not None and collector.result.row_count >= limit:
                 break
     except (csv.Error, UnicodeDecodeError) as exc:
-        collector.error(previous_line + 1, "", _unreadable(exc))
+        collector.error(previous_line + 1, "", unreadable(exc))
         return collector.finish()
     if collector.result.row_count == 0:
         collector.error(header_line + 1, "", "The file has no rows below the header.")
     return collector.finish()
 
 
-def _unreadable(exc: Exception) -> str:
+def unreadable(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return "This line is not UTF-8 text; save the file as CSV UTF-8."
     return f"This line cannot be read as CSV ({exc}); nothing after it was read."
 
 
-def _header_indexes(
+def header_indexes(
     header: list[str], line: int, parser: RowParser, collector: _Collector
 ) -> tuple[int, int, int] | None:
     names = [_normalize_header(cell) for cell in header]

@@ -34,10 +34,10 @@ from demand.csv_import import (
     Column,
     ImportRejected,
     RowError,
-    _header_indexes,
-    _quote,
-    _text_lines,
-    _unreadable,
+    header_indexes,
+    quote,
+    text_lines,
+    unreadable,
 )
 from planning.models import BUDGET_CEILING
 
@@ -71,7 +71,7 @@ def _number(raw: str, label: str) -> Decimal | str:
         return f"Enter the {label}."
     if not _NUMBER.match(text):
         example = "125000.00" if label == "revenue" else "50000"
-        return f"The {label} must be a number, e.g. {example}; got {_quote(text)}."
+        return f"The {label} must be a number, e.g. {example}; got {quote(text)}."
     value = Decimal(text.replace(",", ""))
     if value < 0:
         return f"The {label} cannot be negative; got {text}."
@@ -87,11 +87,11 @@ def parse_month(raw: str) -> dt.date | str:
     if not text:
         return "Enter the month."
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
-        return f"Write the month as YYYY-MM, e.g. 2027-01; got {_quote(text)}."
+        return f"Write the month as YYYY-MM, e.g. 2027-01; got {quote(text)}."
     try:
         month = dt.date.fromisoformat(f"{text}-01")
     except ValueError:
-        return f"No such month: {_quote(text)} (months are 01 to 12)."
+        return f"No such month: {quote(text)} (months are 01 to 12)."
     try:
         check_date(month)
     except ValidationError as exc:
@@ -155,7 +155,7 @@ def parse_budget_csv(source) -> ParsedBudgets:
     """Read and check a budget file (text, bytes or a file). Valid: `rows` holds every
     row; otherwise `errors` says what is wrong, by line, and `rows` is empty."""
     result = ParsedBudgets()
-    lines = _text_lines(source)
+    lines = text_lines(source)
     if isinstance(lines, RowError):
         result.error(lines.position, lines.column, lines.message)
         return result
@@ -183,9 +183,9 @@ def parse_budget_csv(source) -> ParsedBudgets:
         )
         return result
     except (csv.Error, UnicodeDecodeError) as exc:
-        result.error(reader.line_num or 1, "", _unreadable(exc))
+        result.error(reader.line_num or 1, "", unreadable(exc))
         return result
-    indexes = _header_indexes(header, header_line, BUDGET_COLUMNS, result)
+    indexes = header_indexes(header, header_line, BUDGET_COLUMNS, result)
     if indexes is None:
         return result
     width, needed = len(header), max(indexes) + 1
@@ -206,7 +206,7 @@ def parse_budget_csv(source) -> ParsedBudgets:
             padded = cells + [""] * (needed - len(cells))
             raw_rows.append((line, [padded[i] for i in indexes]))
     except (csv.Error, UnicodeDecodeError) as exc:
-        result.error(previous_line + 1, "", _unreadable(exc))
+        result.error(previous_line + 1, "", unreadable(exc))
         return result
     if not raw_rows and not result.error_count:
         result.error(header_line + 1, "", "The file has no rows below the header.")
@@ -237,7 +237,7 @@ def _check_rows(raw_rows: list[tuple[int, list[str]]], result: ParsedBudgets) ->
         if not name:
             result.error(line, PRODUCT_LINE.name, "Enter the product line.")
         elif product_line_id is None:
-            result.error(line, PRODUCT_LINE.name, f"No product line is called {_quote(name)}.")
+            result.error(line, PRODUCT_LINE.name, f"No product line is called {quote(name)}.")
         month = parse_month(month_raw)
         if isinstance(month, str):
             result.error(line, MONTH.name, month)

@@ -24,7 +24,7 @@ from production.engine._netting import LineProblem
 _INF = highspy.kHighsInf
 _OBJECTIVE_SLACK = 1e-7
 # Per level; small lines take milliseconds. Past it the caller keeps the rounded plan.
-_TIME_LIMIT = 10.0
+_TIME_LIMIT = 5.0
 
 
 _OPTIONS: dict = {}

@@ -8,7 +8,10 @@ row per product and arrival week, one capacity row per week. Levels: min sum B, 
 max sum I1, then min sum I1 + I2, each optimum added as a row (optimum + a 1e-7 relative
 slack) before the next. (Handing HiGHS 1.16 the heuristic's plan as a start with
 setSolution was tried: on some instances the next level then reports an objective its
-returned solution does not have, so the MIP runs without one.)
+returned solution does not have, so the MIP runs without one.) Instead, the levels the
+rounded plan already reaches at the continuous relaxation's objectives - a lower bound of
+every whole-unit plan - are proven optimal without a solve; when it reaches all three the
+MIP is not even built.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ by default: whole units) and 0 or at least its minimum run; frozen weeks keep th
 The continuous problem above (the relaxation) is solved first, exactly, as described
 below; `_integral` then reaches whole units: "+whole" when the relaxation's plan already
 is one (then it is optimal), "+mip" on lines of up to planner.MIP_CELLS (64) free cells -
-the exact lexicographic mixed-integer program (`_mip`, HiGHS) - and "+rounded" on larger
+the exact lexicographic mixed-integer program (`_mip`, HiGHS; levels the rounding already
+reaches at the relaxation's bound need no solve) - and "+rounded" on larger
 lines: cumulative production rounded up to batches week by week within the hours and the
 cap (every hard constraint kept, the distance to the relaxation reported per line as
 QuotaPlan.relaxation_gap). Why not the MIP everywhere: measured on small generated lines

@@ -27,6 +27,7 @@ from production.engine._netting import LineProblem
 
 # Differences below this fraction of a product's largest need are solver noise.
 _NOISE = 1e-6
+_MOST_NOISE = 1e-3
 # Relative slack allowed on a week's hours (float sums of whole units).
 _HOURS_SLACK = 1e-13
 
@@ -60,7 +61,8 @@ def allowed_cells(problem: LineProblem, rows: np.ndarray) -> np.ndarray:
 def noise(problem: LineProblem, rows: np.ndarray) -> np.ndarray:
     """(rows,) units below which a difference is solver noise."""
     scale = np.abs(problem.need_safety[rows]).max(axis=1, initial=0.0)
-    return _NOISE * np.maximum(1.0, scale)
+    # Never as much as half a unit: 10.4 is not 10 whatever the scale.
+    return np.minimum(_NOISE * np.maximum(1.0, scale), _MOST_NOISE)
 
 
 def as_whole(problem, rows, continuous, batch, minimum_run) -> np.ndarray | None:

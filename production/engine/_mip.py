@@ -8,7 +8,10 @@ row per product and arrival week, one capacity row per week. Levels: min sum B, 
 max sum I1, then min sum I1 + I2, each optimum added as a row (optimum + a 1e-7 relative
 slack) before the next. (Handing HiGHS 1.16 the heuristic's plan as a start with
 setSolution was tried: on some instances the next level then reports an objective its
-returned solution does not have, so the MIP runs without one.)
+returned solution does not have, so the MIP runs without one.) Instead, the levels the
+rounded plan already reaches at the continuous relaxation's objectives - a lower bound of
+every whole-unit plan - are proven optimal without a solve; when it reaches all three the
+MIP is not even built.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ import scipy.sparse as sp
 
 from production.engine._highs import new_highs
 from production.engine._integral import allowed_cells, smallest_run
-from production.engine._netting import LineProblem
+from production.engine._netting import LineProblem, to_arrival
 
 _INF = highspy.kHighsInf
 _OBJECTIVE_SLACK = 1e-7
 # Per level; small lines take milliseconds. Past it the caller keeps the rounded plan.
-_TIME_LIMIT = 10.0
+_TIME_LIMIT = 5.0
 
 
 _OPTIONS: dict = {}
@@ -40,8 +43,15 @@ def solve_line_mip(
     batch: np.ndarray,
     minimum_run: np.ndarray,
     n_weeks: int,
+    known: np.ndarray | None = None,
+    relaxed: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Lexicographically optimal whole-batch free production (rows x T)."""
+    """Lexicographically optimal whole-batch free production (rows x T).
+
+    known: a whole-batch plan that keeps every constraint (the rounding's), relaxed: the
+    continuous relaxation's plan. The relaxation's objectives bound the whole-unit ones
+    from below, so while the known plan reaches them level by level those levels need no
+    solve (and if it reaches all three it is the answer)."""
     n = rows.size
     production = np.zeros((n, n_weeks))
     allowed = allowed_cells(problem, rows)
@@ -66,6 +76,21 @@ def solve_line_mip(
     most = np.minimum(most, useful[cell_p])
     count_upper = np.floor(most / batch[cell_p] + 1e-9)
     with_run = np.nonzero(smallest[cell_p] > batch[cell_p])[0]
+
+    def levels(plan: np.ndarray) -> list[float]:
+        stock = np.cumsum(to_arrival(plan, lead), axis=1) - need
+        stocked = np.maximum(stock, 0.0)
+        safe = np.minimum(stocked, safe_level)
+        return [float(np.maximum(-stock, 0.0).sum()), -float(safe.sum()), float(stocked.sum())]
+
+    reached: list[float] = []
+    if known is not None and relaxed is not None:
+        for value, bound in zip(levels(known), levels(relaxed), strict=True):
+            if value > bound + _OBJECTIVE_SLACK * max(1.0, abs(bound)):
+                break
+            reached.append(value)
+        if len(reached) == 3:
+            return known
 
     n_stock = n * n_weeks
     cell = np.arange(n_stock).reshape(n, n_weeks)
@@ -149,14 +174,16 @@ def solve_line_mip(
     highs.passModel(lp)
 
     for level, cost in enumerate((backlog, shortfall, inventory)):
-        if level:
+        if level < len(reached):
+            optimum = reached[level]  # the known plan is optimal up to this level
+        else:
             highs.changeColsCost(n_vars, np.arange(n_vars, dtype=np.int32), cost)
-        highs.run()
-        status = highs.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise MipTimeout(highs.modelStatusToString(status))
-        solution = np.asarray(highs.getSolution().col_value)
-        optimum = float(cost @ solution)
+            highs.run()
+            status = highs.getModelStatus()
+            if status != highspy.HighsModelStatus.kOptimal:
+                raise MipTimeout(highs.modelStatusToString(status))
+            solution = np.asarray(highs.getSolution().col_value)
+            optimum = float(cost @ solution)
         columns = np.nonzero(cost)[0].astype(np.int32)
         bound = optimum + _OBJECTIVE_SLACK * max(1.0, abs(optimum))
         highs.addRow(-_INF, bound, columns.size, columns, cost[columns])

@@ -91,7 +91,9 @@ def shelf_life_cap(demand: np.ndarray, usable_weeks: np.ndarray) -> np.ndarray:
     if n_weeks == 0 or not limited.any():
         return cap
     rows = demand[limited]
-    u = usable_weeks[limited].astype(np.int64)[:, None]
+    # Past the horizon every week counts the tail mean, so a huge u only scales it (2**40
+    # weeks keeps the integer arithmetic exact and is as good as no limit).
+    u = np.minimum(usable_weeks[limited], 2.0**40).astype(np.int64)[:, None]
     tail = rows[:, -min(4, n_weeks) :].mean(axis=1)[:, None]
     cumulative = np.cumsum(rows, axis=1)
     week = np.arange(n_weeks)[None, :]

@@ -198,7 +198,15 @@ def _whole_units(problem, rows, continuous, batch, minimum_run):
     how = "rounded"
     if np.count_nonzero(allowed_cells(problem, rows)) <= MIP_CELLS:
         try:
-            rounded = solve_line_mip(problem, rows, batch, minimum_run, problem.demand.shape[1])
+            rounded = solve_line_mip(
+                problem,
+                rows,
+                batch,
+                minimum_run,
+                problem.demand.shape[1],
+                known=rounded,
+                relaxed=continuous,
+            )
             how = "mip"
         except MipTimeout:
             pass  # keep the rounded plan: every hard constraint holds in it

@@ -604,3 +604,21 @@ def test_importing_and_planning_print_nothing(tmp_path):
 
     assert result.stdout == ""
     assert result.stderr == ""
+
+
+def test_a_fraction_is_not_noise_on_a_line_with_large_needs():
+    # A million units of one product make the line's scale large; 10.4 a week of another
+    # is still planned as 11, 10, 11 (never rounded down into a shortage).
+    demand = np.array([[1e6, 1e6, 1e6], [10.4, 10.4, 10.4]])
+    plan = plan_quotas(demand, [0.0, 0.0], [0.0, 0.0], [0, 0], [0, 0], [0.0, 1.0], [[100.0] * 3])
+
+    np.testing.assert_array_equal(plan.production[1], [11, 10, 11])
+    assert plan.shortage.sum() == 0
+
+
+def test_a_huge_usable_life_is_no_limit():
+    demand = np.array([[10.0, 20.0, 30.0]])
+    plan = plan_quotas(demand, [0.0], [0.0], [0], [0], [1.0], [[25.0] * 3], usable_weeks=[1e300])
+
+    assert np.all(plan.stock_cap > 1e12)
+    np.testing.assert_array_equal(plan.production[0], [10, 25, 25])

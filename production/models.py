@@ -172,14 +172,15 @@ class RecomputeRun(models.Model):
     @property
     def relaxation_gap_label(self) -> str:
         """The whole-unit plan's gap to the continuous relaxation in words, e.g.
-        "none" or "backlog +12, stock +340 unit-weeks" ("—" before a plan)."""
+        "none" or "backlog +12, stock −340 unit-weeks" ("—" before a plan). In priority
+        order the first non-zero gap is positive; a later one may be negative."""
         if not self.relaxation_gap:
             return "—"
         names = {"backlog": "backlog", "safety_shortfall": "safety shortfall", "inventory": "stock"}
         parts = [
-            f"{label} +{value:,.0f}"
+            f"{label} {value:+,.0f}".replace("-", "−")
             for key, label in names.items()
-            if (value := self.relaxation_gap.get(key) or 0) >= 0.5
+            if abs(value := self.relaxation_gap.get(key) or 0) >= 0.5
         ]
         return f"{', '.join(parts)} unit-weeks" if parts else "none"
 

@@ -125,7 +125,9 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> d
         "shortage": float(ex["shortage"].max(axis=1).sum()),
         "method": result.methods[0],
         "gap": {
-            name: _r(max(0.0, float(value)))
+            # In priority order the first non-zero gap is positive (whole units cost it);
+            # a later one may be negative (what that cost bought back).
+            name: _r(value)
             for name, value in zip(OBJECTIVES, result.relaxation_gap[0], strict=True)
         },
     }

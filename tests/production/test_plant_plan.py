@@ -353,3 +353,18 @@ def test_what_whole_runs_add_is_named_by_its_size(recommended, label, value):
         ("Baseline demand", 50),
         (label, value),
     ]
+
+
+@pytest.mark.parametrize(
+    ("gap", "label"),
+    [
+        ({}, "—"),
+        ({"backlog": 0.0, "safety_shortfall": 0.2, "inventory": 0.0}, "none"),
+        (
+            {"backlog": 3483.4, "safety_shortfall": -515.0, "inventory": 12040.0},
+            "backlog +3,483, safety shortfall −515, stock +12,040 unit-weeks",
+        ),
+    ],
+)
+def test_the_gap_to_the_continuous_plan_reads_in_priority_order(gap, label):
+    assert RecomputeRun(relaxation_gap=gap).relaxation_gap_label == label

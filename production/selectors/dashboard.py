@@ -9,7 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Max, Q
+from django.urls import reverse
 
 from coordination.models import Line, RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
@@ -71,22 +72,48 @@ def line_overview(line: Line, weeks: list[dt.date]) -> dict:
     }
 
 
-def quota_grid(line: Line, weeks: list[dt.date]) -> list[dict]:
-    """Products x weeks: the recommendation, the accepted quota and the flags of each cell."""
+# Products per page of the dashboard's grid: 26 weeks x 50 rows stay quick to render and
+# to read; a line of 500 products has 10 pages (and a search by SKU or name).
+GRID_ROWS_PER_PAGE = 50
+
+
+def grid_products(line: Line, weeks: list[dt.date], query: str = "") -> list[int]:
+    """The ids of the products the line's grid shows, by SKU: those with a
+    recommendation in the weeks, whose SKU or name contains `query`."""
+    recommended = QuotaRecommendation.objects.filter(
+        line=line, week__gte=weeks[0], week__lte=weeks[-1]
+    )
+    if query:
+        recommended = recommended.filter(
+            Q(product__sku__icontains=query) | Q(product__name__icontains=query)
+        )
+    pairs = recommended.order_by("product__sku").values_list("product_id", "product__sku")
+    return [pid for pid, _ in pairs.distinct()]
+
+
+def quota_grid(
+    line: Line, weeks: list[dt.date], product_ids: list[int] | None = None
+) -> list[dict]:
+    """Products x weeks: the recommendation, the accepted quota and the flags of each cell
+    (only `product_ids` when given: a page of the grid). The heat of a cell is its share of
+    the line's largest recommendation in the weeks, the same on every page."""
     col = {week: k for k, week in enumerate(weeks)}
+    in_weeks = {"line": line, "week__gte": weeks[0], "week__lte": weeks[-1]}
+    entries = ScheduleEntry.objects.filter(superseded_at__isnull=True, **in_weeks)
+    recommendations = QuotaRecommendation.objects.filter(**in_weeks)
+    peak = recommendations.aggregate(peak=Max("recommended_units"))["peak"] or 0.0
+    if product_ids is not None:
+        entries = entries.filter(product_id__in=product_ids)
+        recommendations = recommendations.filter(product_id__in=product_ids)
     accepted = {
         (pid, week): units
-        for pid, week, units in ScheduleEntry.objects.filter(
-            line=line, week__gte=weeks[0], week__lte=weeks[-1], superseded_at__isnull=True
-        ).values_list("product_id", "week", "units")
+        for pid, week, units in entries.values_list("product_id", "week", "units")
     }
     rows: dict[int, dict] = {}
-    recommendations = (
-        QuotaRecommendation.objects.filter(line=line, week__gte=weeks[0], week__lte=weeks[-1])
-        .select_related("product")
-        .order_by("product__sku", "week")
-    )
-    peak = 0.0
+    recommendations = recommendations.select_related("product").order_by("product__sku", "week")
+    # Each cell links to its explanation: the URL built once, not reversed per cell.
+    explain_url = reverse("quota_explain", args=["SKU", "WEEK"])
+    labels = {week: iso_label(week) for week in weeks}
     for rec in recommendations:
         row = rows.setdefault(
             rec.product_id,
@@ -97,13 +124,14 @@ def quota_grid(line: Line, weeks: list[dt.date]) -> list[dict]:
         units = whole_units(rec.recommended_units)
         row["cells"][col[rec.week]] = {
             "rec": rec,
+            "week": labels[rec.week],
+            "url": explain_url.replace("SKU", rec.product.sku).replace("WEEK", labels[rec.week]),
             "units": units,
             "accepted": accepted_units,
             "differs": accepted_units is not None and accepted_units != units,
             "prebuild": rec.prebuild_units >= NEGLIGIBLE,
             "short": rec.shortage_units >= NEGLIGIBLE,
         }
-        peak = max(peak, rec.recommended_units)
     for row in rows.values():
         for cell in row["cells"]:
             if cell is not None:
@@ -259,31 +287,34 @@ def alerts(line: Line, weeks: list[dt.date], overview: dict | None = None) -> li
 
 
 def changes_since_accepted(line: Line, weeks: list[dt.date]) -> dict:
-    """Cells whose recommendation now differs from the accepted quota, and the weeks that
-    have recommendations nobody has accepted yet."""
+    """Cells whose recommendation now differs from the accepted quota (week, sku, units,
+    accepted, delta), and the weeks that have recommendations nobody has accepted yet.
+    Read as tuples: a line of 500 products has 13,000 cells in 26 weeks."""
+    in_weeks = {"line": line, "week__gte": weeks[0], "week__lte": weeks[-1]}
     accepted = {
-        (e.product_id, e.week): e
-        for e in ScheduleEntry.objects.filter(
-            line=line, week__gte=weeks[0], week__lte=weeks[-1], superseded_at__isnull=True
-        )
+        (pid, week): units
+        for pid, week, units in ScheduleEntry.objects.filter(
+            superseded_at__isnull=True, **in_weeks
+        ).values_list("product_id", "week", "units")
     }
     changed = []
     unaccepted_weeks: set[dt.date] = set()
-    for rec in (
-        QuotaRecommendation.objects.filter(line=line, week__gte=weeks[0], week__lte=weeks[-1])
-        .select_related("product")
+    for pid, sku, week, recommended in (
+        QuotaRecommendation.objects.filter(**in_weeks)
         .order_by("week", "product__sku")
+        .values_list("product_id", "product__sku", "week", "recommended_units")
     ):
-        entry = accepted.get((rec.product_id, rec.week))
-        units = whole_units(rec.recommended_units)
-        if entry is None:
+        units = whole_units(recommended)
+        current = accepted.get((pid, week))
+        if current is None:
             if units:
-                unaccepted_weeks.add(rec.week)
+                unaccepted_weeks.add(week)
             continue
-        if entry.units != units:
+        if current != units:
             changed.append(
-                {"rec": rec, "units": units, "accepted": entry.units, "delta": units - entry.units}
-            )
+                {"week": week, "sku": sku, "units": units, "accepted": current,
+                 "delta": units - current}
+            )  # fmt: skip
     return {"changed": changed, "unaccepted_weeks": sorted(unaccepted_weeks)}
 
 

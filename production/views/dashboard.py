@@ -3,8 +3,11 @@ accepting or overriding quotas (htmx), plus a promotion's production answer."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -107,7 +110,7 @@ def dashboard(request):
             ),
             chart=capacity_chart(overview),
             alerts=selectors.alerts(line, weeks, overview),
-            grid=selectors.quota_grid(line, weeks),
+            **_grid_page(request, line, weeks),
             changes=selectors.changes_since_accepted(line, weeks),
             runs=selectors.recent_runs(line),
             recomputes_in_progress=selectors.recomputes_in_progress(line),
@@ -123,6 +126,20 @@ def dashboard(request):
             money=line_money(line),
         )
     return render_page(request, "production/dashboard.html", context, partial="grid")
+
+
+def _grid_page(request, line: Line, weeks) -> dict:
+    """One page of the quota grid (GRID_ROWS_PER_PAGE products by SKU), searchable."""
+    query = " ".join(request.GET.get("q", "").split())[:60]
+    ids = selectors.grid_products(line, weeks, query)
+    page = Paginator(ids, selectors.GRID_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    querystring = urlencode({"line": line.pk, **({"q": query} if query else {})})
+    return {
+        "grid": selectors.quota_grid(line, weeks, list(page.object_list)),
+        "grid_page": page,
+        "grid_query": query,
+        "grid_querystring": querystring,
+    }
 
 
 def _recommendation(sku: str, week_label: str) -> QuotaRecommendation:

@@ -39,6 +39,7 @@ from demand.models import (
     SalesImport,
 )
 from planning.models import (
+    Budget,
     CycleAdjustment,
     CycleDecision,
     CycleSignOff,
@@ -257,8 +258,16 @@ MAKERS |= {
         result={},
         created_by=user,
     ),
+    "planning.Budget": lambda user: Budget.objects.create(
+        product_line=f.ProductLineFactory(),
+        month=current_week().replace(day=1),
+        revenue=Decimal("125000.00"),
+        units=40000,
+        updated_by=user,
+    ),
 }
 READ_ONLY += [
+    Budget,
     PlanningCycle,
     PlanningSnapshot,
     CycleSignOff,

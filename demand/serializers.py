@@ -223,9 +223,13 @@ class PastEffectSerializer(serializers.Serializer):
     start_week = WeekField()
     end_week = WeekField()
     discount_pct = serializers.FloatField()
-    baseline = serializers.FloatField(help_text="Mean weekly units before the promotion.")
+    baseline = serializers.FloatField(
+        help_text="Mean weekly units the counterfactual (no promotion) expected during it."
+    )
     lift_pct = serializers.FloatField()
-    dip_pct = serializers.FloatField(allow_null=True, help_text="Change in the 4 weeks after.")
+    dip_pct = serializers.FloatField(
+        allow_null=True, help_text="Change against the counterfactual in the 4 weeks after."
+    )
 
 
 class LiftSuggestionSerializer(serializers.Serializer):
@@ -237,6 +241,13 @@ class LiftSuggestionSerializer(serializers.Serializer):
     product_avg = serializers.FloatField(allow_null=True)
     line_count = serializers.IntegerField()
     line_avg = serializers.FloatField(allow_null=True)
+    elasticity = serializers.FloatField(
+        allow_null=True, help_text="Lift points per point of discount, learned."
+    )
+    dip_pct = serializers.FloatField(
+        allow_null=True, help_text="Learned dip after a promotion (<= 0); null: none."
+    )
+    dip_weeks = serializers.IntegerField(help_text="Weeks the learned dip lasts.")
     past = PastEffectSerializer(source="effects", many=True)
 
 

@@ -64,7 +64,7 @@ class MeasuredEffect:
     counterfactual: float  # mean counterfactual units per promotion week
     lift_pct: float
     dip_profile: tuple[float | None, ...]  # dip_k in %, None where not measurable
-    noise_pct: float  # std. deviation of a clean week around the counterfactual, in %
+    noise_pct: float  # std. deviation of the clean weeks around it from the counterfactual, %
 
     @property
     def dip_pct(self) -> float | None:
@@ -267,12 +267,6 @@ def measure_effects(
     for series, members in by_series.items():
         if not np.isfinite(fitted[series, 0]):
             continue
-        clean_residual = residual[series][np.isfinite(residual[series])]
-        if multiplicative[series]:
-            noise = float(np.std(clean_residual) * 100)
-        else:
-            level = np.mean(np.abs(fitted[series][clean[series]]))
-            noise = float(np.std(clean_residual) / level * 100) if level > 0 else 0.0
         for i in members:
             results[i] = _measure_one(
                 history[series],
@@ -281,7 +275,6 @@ def measure_effects(
                 bool(multiplicative[series]),
                 spans[i],
                 promo_weeks[series],
-                noise,
             )
     return results
 
@@ -293,7 +286,7 @@ def _promo_mask(n_weeks: int, spans: Sequence[PromotionSpan]) -> np.ndarray:
     return mask
 
 
-def _measure_one(units, season, deseasoned, multiplicative, span, promo_weeks, noise):
+def _measure_one(units, season, deseasoned, multiplicative, span, promo_weeks):
     """One promotion against season + the local level (and slope, with clean weeks on
     both sides) of the deseasoned clean weeks around it."""
     n_weeks = len(units)
@@ -322,6 +315,12 @@ def _measure_one(units, season, deseasoned, multiplicative, span, promo_weeks, n
     else:
         slope, level = 0.0, float(values.mean())
     local = level + slope * (np.arange(n_weeks) - center)
+    # How far a clean week strays from this local counterfactual, in % of it.
+    spread = float(np.std(values - local[near]))
+    if multiplicative:
+        noise = spread * 100
+    else:
+        noise = spread / max(abs(float(np.mean(season[near] + local[near]))), 1e-12) * 100
     expected = np.exp(season + local) if multiplicative else season + local
     base = float(expected[during].mean())
     if base <= 0:

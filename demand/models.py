@@ -244,8 +244,11 @@ class ForecastFit(models.Model):
 class DemandForecast(models.Model):
     """The forecast of one product in one week, with every term that makes it.
 
-    final = max(0, baseline + promotion_uplift + firm_orders + adjustment). Rows for past
-    weeks are kept as they were last forecast, so accuracy can be measured."""
+    final = max(0, baseline + promotion_uplift + promotion_dip + firm_orders + adjustment).
+    promotion_dip (<= 0) is the learned dip in the weeks after a planned or confirmed
+    promotion; baseline + promotion_dip is never below 0 (a dip is at most -100 % of the
+    baseline). Rows for past weeks are kept as they were last forecast, so accuracy can
+    be measured."""
 
     product = models.ForeignKey(
         "coordination.Product", on_delete=models.CASCADE, related_name="forecasts"
@@ -254,6 +257,11 @@ class DemandForecast(models.Model):
     run = models.ForeignKey(ForecastRun, on_delete=models.PROTECT, related_name="forecasts")
     baseline = models.FloatField()
     promotion_uplift = models.FloatField(default=0)
+    promotion_dip = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        help_text="The learned dip after a planned or confirmed promotion (<= 0).",
+    )
     firm_orders = models.FloatField(default=0)
     adjustment = models.FloatField(default=0)
     final = models.FloatField()
@@ -267,6 +275,9 @@ class DemandForecast(models.Model):
             models.CheckConstraint(
                 condition=Q(baseline__gte=0), name="forecast_baseline_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(promotion_dip__lte=0), name="forecast_dip_not_positive"
+            ),
         ]
         indexes = [models.Index(fields=["week"])]
 
@@ -276,7 +287,9 @@ class DemandForecast(models.Model):
     @property
     def statistical(self) -> float:
         """The forecast before marketing's adjustment."""
-        return max(0.0, self.baseline + self.promotion_uplift + self.firm_orders)
+        return max(
+            0.0, self.baseline + self.promotion_uplift + self.promotion_dip + self.firm_orders
+        )
 
 
 class MarketingAdjustment(models.Model):

@@ -266,6 +266,7 @@ class DemandForecastSerializer(serializers.ModelSerializer):
             "week",
             "baseline",
             "promotion_uplift",
+            "promotion_dip",
             "firm_orders",
             "adjustment",
             "final",

@@ -189,7 +189,8 @@ class QuotaRecommendation(models.Model):
 
     Units made in `week` are available lead-time weeks later, in `covers_week`; the demand
     terms are those of that week:
-        demand          = baseline + promotion_uplift + firm_orders + adjustment
+        demand          = baseline + promotion_uplift + promotion_dip + firm_orders
+                          + adjustment   (the forecast's final, never below 0)
         net_requirement = max(0, demand + safety_stock - stock_before_arrival)
         recommended     = net_requirement + prebuild_units - capacity_cut_units
     prebuild_units are made here for later weeks that lack capacity; capacity_cut_units is
@@ -206,6 +207,11 @@ class QuotaRecommendation(models.Model):
     recommended_units = models.FloatField()
     baseline = models.FloatField()
     promotion_uplift = models.FloatField()
+    promotion_dip = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        help_text="The learned dip after a promotion (<= 0) in covers_week's demand.",
+    )
     firm_orders = models.FloatField()
     adjustment = models.FloatField()
     demand = models.FloatField()

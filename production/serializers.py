@@ -204,6 +204,7 @@ class QuotaRecommendationSerializer(serializers.ModelSerializer):
             "recommended_units",
             "baseline",
             "promotion_uplift",
+            "promotion_dip",
             "firm_orders",
             "adjustment",
             "demand",

@@ -116,6 +116,7 @@ def forecast_overview(products, *, weeks: int = 13) -> list[dict]:
             final=Sum("final"),
             baseline=Sum("baseline"),
             uplift=Sum("promotion_uplift"),
+            dip=Sum("promotion_dip"),
             firm=Sum("firm_orders"),
             adjustment=Sum("adjustment"),
         )

@@ -67,6 +67,7 @@ def explain(
     return {
         "baseline": term(inputs.baseline),
         "uplift": term(inputs.uplift),
+        "dip": term(inputs.dip),
         "firm": term(inputs.firm),
         "adjustment": term(inputs.adjustment),
         "demand": demand,

@@ -39,6 +39,7 @@ class LineInputs:
     weeks: list[dt.date]
     baseline: np.ndarray
     uplift: np.ndarray
+    dip: np.ndarray  # the learned dip after promotions (<= 0)
     firm: np.ndarray
     adjustment: np.ndarray
     demand: np.ndarray
@@ -121,15 +122,16 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
     n, h = len(ids), len(weeks)
     row = {pk: i for i, pk in enumerate(ids)}
     col = {week: k for k, week in enumerate(weeks)}
-    terms = {name: np.zeros((n, h)) for name in ("baseline", "uplift", "firm", "adjustment")}
+    terms = {name: np.zeros((n, h)) for name in ("baseline", "uplift", "dip", "firm", "adjustment")}
     demand = np.zeros((n, h))
-    for pid, week, baseline, uplift, firm, adjustment, final in DemandForecast.objects.filter(
+    for pid, week, baseline, uplift, dip, firm, adjustment, final in DemandForecast.objects.filter(
         product_id__in=ids, week__gte=weeks[0], week__lte=weeks[-1]
     ).values_list(
         "product_id",
         "week",
         "baseline",
         "promotion_uplift",
+        "promotion_dip",
         "firm_orders",
         "adjustment",
         "final",
@@ -137,6 +139,7 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         i, k = row[pid], col[week]
         terms["baseline"][i, k] = baseline
         terms["uplift"][i, k] = uplift
+        terms["dip"][i, k] = dip
         terms["firm"][i, k] = firm
         terms["adjustment"][i, k] = adjustment
         demand[i, k] = final
@@ -173,6 +176,7 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         weeks=weeks,
         baseline=terms["baseline"],
         uplift=terms["uplift"],
+        dip=terms["dip"],
         firm=terms["firm"],
         adjustment=terms["adjustment"],
         demand=demand,

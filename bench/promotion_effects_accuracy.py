@@ -29,7 +29,7 @@ Printed per method: mean absolute error and bias (mean signed error) in points o
 and the split of the suggested lift between promotions on peaks and in troughs.
 
     PYTHONPATH=. .venv/bin/python bench/promotion_effects_accuracy.py [--families 60]
-        [--seed 7] [--noise 0.06]
+        [--seed 7] [--noise 0.06] [--sharp-peaks 0.5]
 """
 
 from __future__ import annotations
@@ -68,12 +68,12 @@ class TruePromotion:
     on_peak: bool
 
 
-def make_family(rng: np.random.Generator, noise: float):
+def make_family(rng: np.random.Generator, noise: float, sharp_share: float = SHARP_PEAK_SHARE):
     t = np.arange(WEEKS)
     peak_phase = rng.integers(0, SEASON)
     amplitude = rng.uniform(0.25, 0.45)
     season = amplitude * np.cos(2 * math.pi * (t - peak_phase) / SEASON)
-    if rng.random() < SHARP_PEAK_SHARE:
+    if rng.random() < sharp_share:
         sharp = np.zeros(SEASON)
         for k in (-1, 0, 1):
             sharp[(peak_phase + k) % SEASON] = 0.3 if k == 0 else 0.15
@@ -183,6 +183,9 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--noise", type=float, default=0.06)
+    parser.add_argument(
+        "--sharp-peaks", type=float, default=SHARP_PEAK_SHARE, help="share of families"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     err = {
@@ -200,7 +203,7 @@ def main() -> None:
     dip_weeks_right = 0
     dip_products = 0
     for _ in range(args.families):
-        units, promotions, dips = make_family(rng, args.noise)
+        units, promotions, dips = make_family(rng, args.noise, args.sharp_peaks)
         spans = [
             PromotionSpan(p.product, p.start, p.start + PROMOTION_WEEKS - 1, p.discount)
             for p in promotions
@@ -277,7 +280,8 @@ def main() -> None:
 
     print(
         f"{args.families} families x {PRODUCTS} products x {WEEKS} weeks, noise "
-        f"{args.noise:.0%}, seed {args.seed}; errors in points: mean |error|, bias"
+        f"{args.noise:.0%}, seed {args.seed}, sharp peaks in {args.sharp_peaks:.0%} of the "
+        "families; errors in points: mean |error|, bias"
     )
     print(f"{'':34}{'new':>22}   {'previous':>22}")
     rows = [

@@ -229,18 +229,32 @@ def fit_counterfactuals(
     return Counterfactuals(fitted, residual, multiplicative, effect, season)
 
 
-def measure_effects(
-    history: np.ndarray,
-    spans: Sequence[PromotionSpan],
-    season_length: int = 52,
-    groups: Sequence[int] | None = None,
-) -> list[MeasuredEffect | None]:
-    """The effect of each promotion in `spans` (None where it cannot be measured: too few
-    clean weeks, a promotion week without sales data, or a counterfactual <= 0).
+@dataclass(frozen=True)
+class _Fitted:
+    """The counterfactual fits of a set of series and where their promotions were."""
 
-    history: (n_series, T) weekly units, NaN where unknown; rows without promotions
-    (siblings) still help to fit their group's season. groups: (n_series,) product line
-    of each series (one group when None)."""
+    history: np.ndarray
+    fit: Counterfactuals
+    deseasoned: np.ndarray
+    promo_weeks: np.ndarray
+    clean: np.ndarray
+    groups: np.ndarray
+    by_series: dict[int, list[int]]
+
+    def measure(self, series: int, span: PromotionSpan) -> MeasuredEffect | None:
+        if not np.isfinite(self.fit.fitted[series, 0]):
+            return None
+        return _measure_one(
+            self.history[series],
+            self.fit.season[series],
+            self.deseasoned[series],
+            bool(self.fit.multiplicative[series]),
+            span,
+            self.promo_weeks[series],
+        )
+
+
+def _fit_all(history, spans, season_length, groups) -> _Fitted:
     history = np.asarray(history, dtype=np.float64)
     n_series, n_weeks = history.shape
     by_series: dict[int, list[int]] = {}
@@ -259,23 +273,102 @@ def measure_effects(
         count = promo_weeks[members].sum(axis=0)
         sibling[members] = (count[None, :] - promo_weeks[members]) > 0
     fit = fit_counterfactuals(history, clean, group_of, season_length, sibling)
-    fitted, residual, multiplicative = fit.fitted, fit.residual, fit.multiplicative
     # The level and trend of a promotion's own neighbourhood: the clean weeks around it
     # without their season (and without a sibling's promotion's effect).
-    deseasoned = residual + fitted - fit.season
-    results: list[MeasuredEffect | None] = [None] * len(spans)
-    for series, members in by_series.items():
-        if not np.isfinite(fitted[series, 0]):
+    deseasoned = fit.residual + fit.fitted - fit.season
+    return _Fitted(history, fit, deseasoned, promo_weeks, clean, group_of, by_series)
+
+
+def measure_effects(
+    history: np.ndarray,
+    spans: Sequence[PromotionSpan],
+    season_length: int = 52,
+    groups: Sequence[int] | None = None,
+) -> list[MeasuredEffect | None]:
+    """The effect of each promotion in `spans` (None where it cannot be measured: too few
+    clean weeks, a promotion week without sales data, or a counterfactual <= 0).
+
+    history: (n_series, T) weekly units, NaN where unknown; rows without promotions
+    (siblings) still help to fit their group's season. groups: (n_series,) product line
+    of each series (one group when None)."""
+    fitted = _fit_all(history, spans, season_length, groups)
+    return [fitted.measure(span.series, span) for span in spans]
+
+
+@dataclass(frozen=True)
+class Cannibalization:
+    """How much of a promoted series' extra units a sibling lost while it was promoted.
+
+    share: lost sibling units / extra promoted units over the promotions measured, in
+    0..1; 0 where `learned` is False: fewer than MIN_CANNIBALIZATION_PROMOTIONS
+    promotions, or a loss not distinguishable from the sibling's noise (2 standard
+    errors), or a gain (halo, not modelled here)."""
+
+    promoted: int
+    sibling: int
+    share: float
+    measured_share: float | None
+    promotions: int
+    learned: bool
+
+
+MIN_CANNIBALIZATION_PROMOTIONS = 2
+
+
+def measure_cannibalization(
+    history: np.ndarray,
+    spans: Sequence[PromotionSpan],
+    season_length: int = 52,
+    groups: Sequence[int] | None = None,
+) -> list[Cannibalization]:
+    """For every promoted series and every other series of its group: the share of the
+    promoted series' extra units (above its counterfactual) that the sibling lost (below
+    its own counterfactual) during the promotion weeks, summed over the promotions in
+    which both could be measured, no other product of the group was promoted at the same
+    time, and the sibling was not in the dip after one of its own promotions."""
+    fitted = _fit_all(history, spans, season_length, groups)
+    totals: dict[tuple[int, int], list[float]] = {}
+    for span in spans:
+        own = fitted.measure(span.series, span)
+        if own is None:
             continue
-        for i in members:
-            results[i] = _measure_one(
-                history[series],
-                fit.season[series],
-                deseasoned[series],
-                bool(multiplicative[series]),
-                spans[i],
-                promo_weeks[series],
+        weeks = span.end - span.start + 1
+        extra = own.counterfactual * own.lift_pct / 100 * weeks
+        line = np.flatnonzero(fitted.groups == fitted.groups[span.series])
+        others = fitted.promo_weeks[line[line != span.series], span.start : span.end + 1]
+        # A promotion that overlapped another of the line cannot say who took what.
+        if extra <= 0 or others.any():
+            continue
+        for sibling in np.flatnonzero(fitted.groups == fitted.groups[span.series]):
+            sibling = int(sibling)
+            # Only weeks the sibling's own promotions and their dips leave untouched.
+            if sibling == span.series or not fitted.clean[sibling, span.start : span.end + 1].all():
+                continue
+            other = fitted.measure(sibling, span)
+            if other is None:
+                continue
+            lost = -other.counterfactual * other.lift_pct / 100 * weeks
+            variance = (other.noise_pct / 100 * other.counterfactual) ** 2 * weeks
+            entry = totals.setdefault((span.series, sibling), [0.0, 0.0, 0.0, 0])
+            entry[0] += lost
+            entry[1] += extra
+            entry[2] += variance
+            entry[3] += 1
+    results = []
+    for (promoted, sibling), (lost, extra, variance, count) in sorted(totals.items()):
+        share = lost / extra
+        clear = share > 2 * math.sqrt(variance) / extra
+        learned = count >= MIN_CANNIBALIZATION_PROMOTIONS and clear
+        results.append(
+            Cannibalization(
+                promoted=promoted,
+                sibling=sibling,
+                share=min(share, 1.0) if learned else 0.0,
+                measured_share=share,
+                promotions=count,
+                learned=learned,
             )
+        )
     return results
 
 

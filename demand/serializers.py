@@ -232,6 +232,18 @@ class PastEffectSerializer(serializers.Serializer):
     )
 
 
+class SiblingShareSerializer(serializers.Serializer):
+    sibling = serializers.CharField(source="sibling_sku")
+    share_pct = serializers.FloatField(
+        help_text="Share of the promoted product's extra units this sibling loses (0: none "
+        "learned)."
+    )
+    measured_pct = serializers.FloatField(allow_null=True)
+    promotions = serializers.IntegerField(help_text="Past promotions it was measured over.")
+    learned = serializers.BooleanField()
+    note = serializers.CharField()
+
+
 class LiftSuggestionSerializer(serializers.Serializer):
     suggested_lift_pct = serializers.DecimalField(
         source="suggested_pct", max_digits=6, decimal_places=1, allow_null=True
@@ -248,6 +260,7 @@ class LiftSuggestionSerializer(serializers.Serializer):
         allow_null=True, help_text="Learned dip after a promotion (<= 0); null: none."
     )
     dip_weeks = serializers.IntegerField(help_text="Weeks the learned dip lasts.")
+    cannibalization = SiblingShareSerializer(many=True)
     past = PastEffectSerializer(source="effects", many=True)
 
 

@@ -326,10 +326,28 @@ def measure_cannibalization(
     its own counterfactual) during the promotion weeks, summed over the promotions in
     which both could be measured, no other product of the group was promoted at the same
     time, and the sibling was not in the dip after one of its own promotions."""
+    return measure_all(history, spans, season_length, groups)[1]
+
+
+def measure_all(
+    history: np.ndarray,
+    spans: Sequence[PromotionSpan],
+    season_length: int = 52,
+    groups: Sequence[int] | None = None,
+    cannibalization_from: Sequence[bool] | None = None,
+) -> tuple[list[MeasuredEffect | None], list[Cannibalization]]:
+    """measure_effects and measure_cannibalization from one fit; cannibalization only
+    from the spans where `cannibalization_from` is True (all when None)."""
     fitted = _fit_all(history, spans, season_length, groups)
+    effects = [fitted.measure(span.series, span) for span in spans]
+    keep = [True] * len(spans) if cannibalization_from is None else cannibalization_from
+    counted = [e if k else None for e, k in zip(effects, keep, strict=True)]
+    return effects, _cannibalization(fitted, spans, counted)
+
+
+def _cannibalization(fitted: _Fitted, spans, effects) -> list[Cannibalization]:
     totals: dict[tuple[int, int], list[float]] = {}
-    for span in spans:
-        own = fitted.measure(span.series, span)
+    for span, own in zip(spans, effects, strict=True):
         if own is None:
             continue
         weeks = span.end - span.start + 1

@@ -31,13 +31,15 @@ from coordination.models import Product
 from coordination.weeks import add_weeks, current_week
 from demand.engine.effects import (
     DIP_WEEKS,
+    MIN_CANNIBALIZATION_PROMOTIONS,
     NO_DIP,
+    Cannibalization,
     DipEstimate,
     MeasuredEffect,
     PromotionSpan,
     fit_lift_curve,
     learn_dip,
-    measure_effects,
+    measure_all,
 )
 from demand.models import Promotion, PromotionItem, SalesActual
 
@@ -76,11 +78,45 @@ class LiftSuggestion:
     elasticity: float | None = None  # lift points per discount point, for this product
     dip_pct: float | None = None  # the learned dip depth (<= 0), None without evidence
     dip_weeks: int = 0
+    cannibalization: list[SiblingShare] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SiblingShare:
+    """The share of the promoted product's extra units a sibling lost in past promotions
+    (0 where the data do not support one; `note` says why)."""
+
+    sibling_id: int
+    sibling_sku: str
+    share_pct: float
+    measured_pct: float | None
+    promotions: int
+    learned: bool
+
+    @property
+    def note(self) -> str:
+        if self.learned:
+            return f"{self.share_pct:.0f}% of the extra units, over {self.promotions} promotions"
+        if self.promotions < MIN_CANNIBALIZATION_PROMOTIONS:
+            return (
+                f"0: measured in {self.promotions} promotion"
+                f"{'s' if self.promotions != 1 else ''}, at least "
+                f"{MIN_CANNIBALIZATION_PROMOTIONS} needed"
+            )
+        return "0: no loss distinguishable from the sibling's noise"
 
 
 def _line_effects(line_ids, *, exclude_promotion: int | None = None) -> list[PastEffect]:
     """Measured effects of the finished planned/confirmed promotions of these product
     lines' products (the one being edited left out)."""
+    return _line_measures(line_ids, exclude_promotion=exclude_promotion)[0]
+
+
+def _line_measures(
+    line_ids, *, exclude_promotion: int | None = None
+) -> tuple[list[PastEffect], dict[tuple[int, int], Cannibalization]]:
+    """The effects as in _line_effects, and cannibalization per (promoted product id,
+    sibling id)."""
     this_week = current_week()
     products = list(
         Product.objects.filter(product_line_id__in=list(line_ids)).values_list(
@@ -88,7 +124,7 @@ def _line_effects(line_ids, *, exclude_promotion: int | None = None) -> list[Pas
         )
     )
     if not products:
-        return []
+        return [], {}
     row = {pk: i for i, (pk, _) in enumerate(products)}
     items = list(
         PromotionItem.objects.filter(
@@ -105,7 +141,7 @@ def _line_effects(line_ids, *, exclude_promotion: int | None = None) -> list[Pas
         if i.promotion.end_week < this_week and i.promotion_id != exclude_promotion
     }
     if not measurable:
-        return []
+        return [], {}
     first = add_weeks(min(i.promotion.start_week for i in items), -HISTORY_BEFORE_WEEKS)
     first = max(first, add_weeks(this_week, -MAX_HISTORY_WEEKS))
     n_weeks = (this_week - first).days // 7
@@ -129,7 +165,16 @@ def _line_effects(line_ids, *, exclude_promotion: int | None = None) -> list[Pas
         )
         for i in items
     ]
-    measured = measure_effects(units, spans, SEASON_LENGTH, groups=[line for _, line in products])
+    # Cannibalization is measured over the finished promotions only.
+    measured, cannibal = measure_all(
+        units,
+        spans,
+        SEASON_LENGTH,
+        groups=[line for _, line in products],
+        cannibalization_from=[i.pk in measurable for i in items],
+    )
+    ids = [pk for pk, _ in products]
+    shares = {(ids[c.promoted], ids[c.sibling]): c for c in cannibal}
     effects = []
     for item, effect in zip(items, measured, strict=True):
         if effect is None or item.pk not in measurable:
@@ -149,7 +194,7 @@ def _line_effects(line_ids, *, exclude_promotion: int | None = None) -> list[Pas
                 measured=effect,
             )
         )
-    return effects
+    return effects, shares
 
 
 def past_effects(product_ids, *, exclude_promotion: int | None = None) -> list[PastEffect]:
@@ -200,7 +245,24 @@ def _plural(count: int, word: str) -> str:
 
 def suggest_lift(*, product: Product, discount_pct, exclude_promotion: int | None = None):
     discount = float(discount_pct or 0)
-    line_effects = _line_effects([product.product_line_id], exclude_promotion=exclude_promotion)
+    line_effects, shares = _line_measures(
+        [product.product_line_id], exclude_promotion=exclude_promotion
+    )
+    skus = dict(
+        Product.objects.filter(product_line_id=product.product_line_id).values_list("pk", "sku")
+    )
+    cannibalization = [
+        SiblingShare(
+            sibling_id=sibling,
+            sibling_sku=skus.get(sibling, ""),
+            share_pct=c.share * 100,
+            measured_pct=None if c.measured_share is None else c.measured_share * 100,
+            promotions=c.promotions,
+            learned=c.learned,
+        )
+        for (promoted, sibling), c in sorted(shares.items())
+        if promoted == product.pk
+    ]
     own = [e for e in line_effects if e.product_id == product.pk]
     line_name = product.product_line.name
     if not line_effects:
@@ -227,6 +289,7 @@ def suggest_lift(*, product: Product, discount_pct, exclude_promotion: int | Non
             elasticity=line_curve.slope,
             dip_pct=dip.depth_pct if dip.weeks else None,
             dip_weeks=dip.weeks,
+            cannibalization=cannibalization,
         )
     curve = fit_lift_curve(
         [e.discount_pct for e in own], [e.lift_pct for e in own], prior=line_curve
@@ -244,6 +307,7 @@ def suggest_lift(*, product: Product, discount_pct, exclude_promotion: int | Non
         elasticity=curve.slope,
         dip_pct=dip.depth_pct if dip.weeks else None,
         dip_weeks=dip.weeks,
+        cannibalization=cannibalization,
     )
 
 

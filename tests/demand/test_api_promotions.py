@@ -746,6 +746,8 @@ def test_lift_suggestion_from_a_known_history(marketing_user, lift_history):
     )
     assert body["elasticity"] == pytest.approx(b)
     assert (body["dip_pct"], body["dip_weeks"]) == (pytest.approx(-10.0), 4)
+    # Mint sold nothing on record while lemon tea was promoted: nothing to measure.
+    assert body["cannibalization"] == []
     assert (body["product_count"], body["line_count"]) == (1, 2)
     assert body["product_avg"] == pytest.approx(60.0)
     assert body["line_avg"] == pytest.approx(line_avg)
@@ -807,3 +809,50 @@ def test_lift_suggestion_refuses_bad_queries(sales_user, tea, query, fields):
     response = client_for(sales_user).get(f"{URL}lift-suggestion/?{query}")
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == fields
+
+
+def test_the_suggestion_names_what_a_promotion_took_from_each_sibling(marketing_user):
+    """Lemon tea promoted alone twice (+50 %); peach loses a fifth of its extra units,
+    mint nothing."""
+    lemon, peach, mint = (
+        ProductFactory(sku=sku, product_line__name="Tea")
+        for sku in ("TEA-LEM-05", "TEA-PEA-05", "TEA-MNT-05")
+    )
+    for product in (peach, mint):
+        product.product_line = lemon.product_line
+        product.save()
+    for start in (-30, -15):
+        promotion = PromotionFactory(
+            status="confirmed", start_week=week(start), end_week=week(start + 1)
+        )
+        PromotionItemFactory(promotion=promotion, product=lemon)
+    promoted = {week(k) for start in (-30, -15) for k in (start, start + 1)}
+    for k in range(-40, 0):
+        w = week(k)
+        SalesActualFactory(product=lemon, week=w, units=150 if w in promoted else 100)
+        SalesActualFactory(product=peach, week=w, units=190 if w in promoted else 200)
+        SalesActualFactory(product=mint, week=w, units=80)
+
+    response = client_for(marketing_user).get(
+        f"{URL}lift-suggestion/?product=TEA-LEM-05&discount=20"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["cannibalization"] == [
+        {
+            "sibling": "TEA-PEA-05",
+            "share_pct": pytest.approx(20.0),
+            "measured_pct": pytest.approx(20.0),
+            "promotions": 2,
+            "learned": True,
+            "note": "20% of the extra units, over 2 promotions",
+        },
+        {
+            "sibling": "TEA-MNT-05",
+            "share_pct": 0.0,
+            "measured_pct": pytest.approx(0.0, abs=1e-9),
+            "promotions": 2,
+            "learned": False,
+            "note": "0: no loss distinguishable from the sibling's noise",
+        },
+    ]

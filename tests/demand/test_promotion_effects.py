@@ -20,6 +20,7 @@ from demand.engine.effects import (
     PromotionSpan,
     fit_lift_curve,
     learn_dip,
+    measure_cannibalization,
     measure_effects,
 )
 from demand.models import DemandForecast
@@ -232,3 +233,51 @@ def test_the_waterfall_and_the_sentence_name_the_dip(db):
         f"for {iso_label(rec.covers_week)}: demand 240 = baseline 300 - dip after promotion "
         "60; safety stock 20; recommended 260"
     )
+
+
+# ---------------------------------------------------------------------------- cannibalization
+
+
+def solo_line(shares=(0.25,), promotions=(20, 60, 100)):
+    """Series 0 promoted alone (+60 %) at these weeks; series 1.. lose `shares` of its
+    extra units; flat levels 200 and 400, no noise."""
+    units = np.array([[200.0] * 156, [400.0] * 156, [300.0] * 156])
+    spans = []
+    for start in promotions:
+        extra = 200.0 * 0.6
+        units[0, start : start + 2] += extra
+        for k, share in enumerate(shares, start=1):
+            units[k, start : start + 2] -= share * extra
+        spans.append(PromotionSpan(0, start, start + 1, 20.0))
+    return units, spans
+
+
+def test_a_sibling_that_loses_a_share_of_the_extra_units_is_learned():
+    units, spans = solo_line(shares=(0.25, 0.0))
+    taken, untouched = measure_cannibalization(units, spans, 52, groups=[1, 1, 1])
+
+    assert (taken.promoted, taken.sibling, taken.promotions, taken.learned) == (0, 1, 3, True)
+    assert taken.share == pytest.approx(0.25, abs=1e-6)
+    assert (untouched.sibling, untouched.share, untouched.learned) == (2, 0.0, False)
+
+
+def test_one_promotion_is_too_little_to_learn_cannibalization_from():
+    units, spans = solo_line(shares=(0.25,), promotions=(40,))
+    (taken, _) = measure_cannibalization(units, spans, 52, groups=[1, 1, 1])
+
+    assert (taken.share, taken.learned, taken.promotions) == (0.0, False, 1)
+    assert taken.measured_share == pytest.approx(0.25, abs=1e-6)
+
+
+def test_promotions_that_overlap_another_of_the_line_say_nothing():
+    units, spans = solo_line(shares=(0.25,))
+    spans.append(PromotionSpan(2, 20, 21, 10.0))
+    spans.append(PromotionSpan(2, 60, 61, 10.0))
+    pairs = {
+        (c.promoted, c.sibling): c
+        for c in measure_cannibalization(units, spans, 52, groups=[1, 1, 1])
+    }
+    # Only the promotion in week 100 ran alone: one promotion, not enough.
+    assert (pairs[0, 1].promotions, pairs[0, 1].learned) == (1, False)
+    # Separate product lines never cannibalize each other.
+    assert measure_cannibalization(units, spans[:3], 52, groups=[1, 2, 3]) == []

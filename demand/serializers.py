@@ -280,6 +280,8 @@ class DemandForecastSerializer(serializers.ModelSerializer):
             "baseline",
             "promotion_uplift",
             "promotion_dip",
+            "cannibalization",
+            "cannibalized_by",
             "firm_orders",
             "adjustment",
             "final",

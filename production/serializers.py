@@ -205,6 +205,8 @@ class QuotaRecommendationSerializer(serializers.ModelSerializer):
             "baseline",
             "promotion_uplift",
             "promotion_dip",
+            "cannibalization",
+            "cannibalized_by",
             "firm_orders",
             "adjustment",
             "demand",

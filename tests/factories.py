@@ -178,12 +178,18 @@ class DemandForecastFactory(factory.django.DjangoModelFactory):
     baseline = 100.0
     promotion_uplift = 0.0
     promotion_dip = 0.0
+    cannibalization = 0.0
     firm_orders = 0.0
     adjustment = 0.0
     final = factory.LazyAttribute(
         lambda f: max(
             0.0,
-            f.baseline + f.promotion_uplift + f.promotion_dip + f.firm_orders + f.adjustment,
+            f.baseline
+            + f.promotion_uplift
+            + f.promotion_dip
+            + f.cannibalization
+            + f.firm_orders
+            + f.adjustment,
         )
     )
     method = "ses"
@@ -216,10 +222,18 @@ class QuotaRecommendationFactory(factory.django.DjangoModelFactory):
     baseline = 100.0
     promotion_uplift = 0.0
     promotion_dip = 0.0
+    cannibalization = 0.0
     firm_orders = 0.0
     adjustment = 0.0
     demand = factory.LazyAttribute(
-        lambda r: r.baseline + r.promotion_uplift + r.promotion_dip + r.firm_orders + r.adjustment
+        lambda r: (
+            r.baseline
+            + r.promotion_uplift
+            + r.promotion_dip
+            + r.cannibalization
+            + r.firm_orders
+            + r.adjustment
+        )
     )
     safety_stock = 0.0
     stock_before_arrival = 0.0

@@ -43,7 +43,14 @@ from demand.engine.effects import (
 )
 from demand.models import Promotion, PromotionItem, SalesActual
 
-__all__ = ["DIP_WEEKS", "LiftSuggestion", "PastEffect", "learned_dips", "past_effects"]
+__all__ = [
+    "DIP_WEEKS",
+    "LiftSuggestion",
+    "PastEffect",
+    "learned_cannibalization",
+    "learned_dips",
+    "past_effects",
+]
 
 #: Weeks of history before a line's first promotion read to fit its counterfactuals.
 HISTORY_BEFORE_WEEKS = 104
@@ -237,6 +244,14 @@ def learned_dips(product_ids) -> dict[int, DipEstimate]:
         if dip != NO_DIP:
             dips[product_id] = dip
     return dips
+
+
+def learned_cannibalization(line_ids) -> dict[tuple[int, int], float]:
+    """(promoted product id, sibling id) -> the learned share (0..1) of the promoted
+    product's extra units the sibling loses, for the pairs of these product lines where
+    one was learned."""
+    _, shares = _line_measures(set(line_ids))
+    return {pair: c.share for pair, c in shares.items() if c.learned and c.share > 0}
 
 
 def _plural(count: int, word: str) -> str:

@@ -8,6 +8,10 @@ the planning pipeline writes forecasts and quotas together or not at all.
     final = max(0, baseline + promotion uplift + promotion dip + firm orders
                    + marketing adjustment)
     promotion uplift = baseline x expected lift of the planned/confirmed promotion
+    cannibalization  = - the learned share of a sibling's promotion uplift this product
+                       loses (demand.selectors.lift), per promoted sibling; with the dip
+                       it never takes the product below 0 (baseline + dip +
+                       cannibalization >= 0)
     promotion dip    = baseline x the product's learned dip (<= 0, demand.selectors.lift)
                        in the weeks after a planned/confirmed promotion ends, except
                        weeks inside another of its promotions; overlapping dips do not
@@ -39,7 +43,7 @@ from demand.models import (
     PromotionItem,
     SalesActual,
 )
-from demand.selectors.lift import learned_dips
+from demand.selectors.lift import learned_cannibalization, learned_dips
 
 HISTORY_WEEKS = 156
 SEASON_LENGTH = 52
@@ -150,6 +154,57 @@ def future_terms(product_ids: list[int], weeks: list[dt.date]) -> dict[str, np.n
     return {"lift": lift, "dip": dip, "firm": firm, "adjustment": adjustment}
 
 
+def cannibalization_terms(
+    product_ids: list[int], weeks: list[dt.date], uplift: np.ndarray
+) -> tuple[np.ndarray, dict[tuple[int, int], str]]:
+    """What planned/confirmed promotions of their siblings take from these products:
+    (n, h) units (<= 0) and, per (row, column) taken from, the promoted SKUs.
+
+    A sibling's uplift comes from `uplift` when it is forecast in this run, else from
+    its stored forecast."""
+    n, h = len(product_ids), len(weeks)
+    taken = np.zeros((n, h))
+    names: dict[tuple[int, int], list[str]] = {}
+    row = {pk: i for i, pk in enumerate(product_ids)}
+    col = {week: k for k, week in enumerate(weeks)}
+    lines = set(
+        Product.objects.filter(pk__in=product_ids).values_list("product_line_id", flat=True)
+    )
+    promoted = set(
+        PromotionItem.objects.filter(
+            product__product_line_id__in=lines,
+            promotion__status__in=Promotion.PLANNING_STATUSES,
+            promotion__end_week__gte=weeks[0],
+            promotion__start_week__lte=weeks[-1],
+        ).values_list("product_id", flat=True)
+    )
+    if not promoted:
+        return taken, {}
+    shares = {
+        (p, s): share
+        for (p, s), share in learned_cannibalization(lines).items()
+        if p in promoted and s in row
+    }
+    if not shares:
+        return taken, {}
+    skus = dict(Product.objects.filter(pk__in={p for p, _ in shares}).values_list("pk", "sku"))
+    stored: dict[int, np.ndarray] = {}
+    outside = {p for p, _ in shares if p not in row}
+    for p in outside:
+        stored[p] = np.zeros(h)
+    for product_id, week, units in DemandForecast.objects.filter(
+        product_id__in=outside, week__gte=weeks[0], week__lte=weeks[-1]
+    ).values_list("product_id", "week", "promotion_uplift"):
+        stored[product_id][col[week]] = units
+    for (p, s), share in sorted(shares.items()):
+        extra = uplift[row[p]] if p in row else stored[p]
+        i = row[s]
+        taken[i] -= share * np.maximum(extra, 0.0)
+        for k in np.flatnonzero(extra > 0):
+            names.setdefault((i, int(k)), []).append(skus[p])
+    return taken, {key: ", ".join(value) for key, value in names.items()}
+
+
 def forecast_products(
     *, product_ids, trigger: str, horizon: int | None = None, history_weeks: int = HISTORY_WEEKS
 ) -> ForecastRun:
@@ -182,7 +237,9 @@ def forecast_products(
     baseline = np.asarray(result.mean, dtype=float)
     uplift = baseline * terms["lift"]
     dip = baseline * terms["dip"]
-    final = np.maximum(0.0, baseline + uplift + dip + terms["firm"] + terms["adjustment"])
+    taken, taken_by = cannibalization_terms(history.product_ids, weeks, uplift)
+    taken = np.maximum(taken, -(baseline + dip))
+    final = np.maximum(0.0, baseline + uplift + dip + taken + terms["firm"] + terms["adjustment"])
     methods = [str(m) for m in result.method]
     rows = [
         DemandForecast(
@@ -192,6 +249,8 @@ def forecast_products(
             baseline=round(float(baseline[i, k]), 3),
             promotion_uplift=round(float(uplift[i, k]), 3),
             promotion_dip=min(0.0, round(float(dip[i, k]), 3)),
+            cannibalization=min(0.0, round(float(taken[i, k]), 3)),
+            cannibalized_by=taken_by.get((i, k), "")[:200],
             firm_orders=float(terms["firm"][i, k]),
             adjustment=float(terms["adjustment"][i, k]),
             final=round(float(final[i, k]), 3),

@@ -40,6 +40,8 @@ class LineInputs:
     baseline: np.ndarray
     uplift: np.ndarray
     dip: np.ndarray  # the learned dip after promotions (<= 0)
+    cannibalization: np.ndarray  # what siblings' promotions take (<= 0)
+    cannibalized_by: np.ndarray  # object array: the promoted SKUs, "" where none
     firm: np.ndarray
     adjustment: np.ndarray
     demand: np.ndarray
@@ -122,9 +124,24 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
     n, h = len(ids), len(weeks)
     row = {pk: i for i, pk in enumerate(ids)}
     col = {week: k for k, week in enumerate(weeks)}
-    terms = {name: np.zeros((n, h)) for name in ("baseline", "uplift", "dip", "firm", "adjustment")}
+    terms = {
+        name: np.zeros((n, h))
+        for name in ("baseline", "uplift", "dip", "cannibalization", "firm", "adjustment")
+    }
+    cannibalized_by = np.full((n, h), "", dtype=object)
     demand = np.zeros((n, h))
-    for pid, week, baseline, uplift, dip, firm, adjustment, final in DemandForecast.objects.filter(
+    for (
+        pid,
+        week,
+        baseline,
+        uplift,
+        dip,
+        taken,
+        taken_by,
+        firm,
+        adjustment,
+        final,
+    ) in DemandForecast.objects.filter(
         product_id__in=ids, week__gte=weeks[0], week__lte=weeks[-1]
     ).values_list(
         "product_id",
@@ -132,6 +149,8 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         "baseline",
         "promotion_uplift",
         "promotion_dip",
+        "cannibalization",
+        "cannibalized_by",
         "firm_orders",
         "adjustment",
         "final",
@@ -140,6 +159,8 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         terms["baseline"][i, k] = baseline
         terms["uplift"][i, k] = uplift
         terms["dip"][i, k] = dip
+        terms["cannibalization"][i, k] = taken
+        cannibalized_by[i, k] = taken_by
         terms["firm"][i, k] = firm
         terms["adjustment"][i, k] = adjustment
         demand[i, k] = final
@@ -177,6 +198,8 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         baseline=terms["baseline"],
         uplift=terms["uplift"],
         dip=terms["dip"],
+        cannibalization=terms["cannibalization"],
+        cannibalized_by=cannibalized_by,
         firm=terms["firm"],
         adjustment=terms["adjustment"],
         demand=demand,

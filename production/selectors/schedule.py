@@ -123,6 +123,7 @@ def recommendation_explanation(rec: QuotaRecommendation) -> str:
     for label, value in (
         ("promotion", rec.promotion_uplift),
         ("dip after promotion", rec.promotion_dip),
+        (f"taken by promotion of {rec.cannibalized_by}", rec.cannibalization),
         ("firm orders", rec.firm_orders),
         ("adjustment", rec.adjustment),
     ):

@@ -74,6 +74,8 @@ def test_forecast_rows_carry_every_term_ordered_by_product_then_week(marketing_u
         "baseline": 100.0,
         "promotion_uplift": 0.0,
         "promotion_dip": 0.0,
+        "cannibalization": 0.0,
+        "cannibalized_by": "",
         "firm_orders": 5.0,
         "adjustment": -2.0,
         "final": 103.0,

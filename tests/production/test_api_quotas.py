@@ -137,6 +137,8 @@ def test_list_has_every_term_the_accepted_units_and_an_explanation(
                 "baseline": 300.4,
                 "promotion_uplift": 120.0,
                 "promotion_dip": 0.0,
+                "cannibalization": 0.0,
+                "cannibalized_by": "",
                 "firm_orders": 0.0,
                 "adjustment": 0.0,
                 "demand": 420.4,

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from coordination.models import RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.engine.effects import (
     NO_DIP,
@@ -281,3 +282,71 @@ def test_promotions_that_overlap_another_of_the_line_say_nothing():
     assert (pairs[0, 1].promotions, pairs[0, 1].learned) == (1, False)
     # Separate product lines never cannibalize each other.
     assert measure_cannibalization(units, spans[:3], 52, groups=[1, 2, 3]) == []
+
+
+@pytest.fixture
+def tea_line(db):
+    """Lemon tea promoted alone twice (+50 %), peach losing a fifth of its extra units."""
+    lemon = ProductFactory(sku="TEA-LEM-05")
+    peach = ProductFactory(sku="TEA-PEA-05", product_line=lemon.product_line)
+    for start in (-30, -15):
+        past = PromotionFactory(
+            status="confirmed", start_week=week(start), end_week=week(start + 1)
+        )
+        PromotionItemFactory(promotion=past, product=lemon)
+    promoted = {week(k) for start in (-30, -15) for k in (start, start + 1)}
+    for k in range(-40, 0):
+        w = week(k)
+        SalesActualFactory(product=lemon, week=w, units=150 if w in promoted else 100)
+        SalesActualFactory(product=peach, week=w, units=190 if w in promoted else 200)
+    return lemon, peach
+
+
+def test_a_planned_promotion_takes_its_learned_share_from_the_sibling(tea_line):
+    lemon, peach = tea_line
+    planned = PromotionFactory(status="draft", start_week=week(3), end_week=week(4))
+    PromotionItemFactory(promotion=planned, product=lemon, expected_lift_pct=50)
+    promotion_set_status(
+        actor=UserFactory(is_superuser=True),
+        promotion_id=planned.pk,
+        expected_version=planned.version,
+        status="planned",
+    )
+    # The promotion asks for the sibling's forecast as well.
+    request = RecomputeRequest.objects.latest("pk")
+    assert sorted(request.product_ids) == sorted([lemon.pk, peach.pk])
+
+    forecast_products(product_ids=[lemon.pk, peach.pk], trigger="test")
+
+    lemon_rows = {f.week: f for f in DemandForecast.objects.filter(product=lemon)}
+    for f in DemandForecast.objects.filter(product=peach):
+        if f.week in (week(3), week(4)):
+            assert f.cannibalization == pytest.approx(-0.2 * lemon_rows[f.week].promotion_uplift)
+            assert f.cannibalization < 0
+            assert f.cannibalized_by == "TEA-LEM-05"
+        else:
+            assert (f.cannibalization, f.cannibalized_by) == (0.0, "")
+        assert f.final == pytest.approx(
+            f.baseline + f.promotion_uplift + f.promotion_dip + f.cannibalization, abs=2e-3
+        )
+
+    # Forecast alone, the sibling reads the promoted product's stored uplift.
+    before = {f.week: f.cannibalization for f in DemandForecast.objects.filter(product=peach)}
+    forecast_products(product_ids=[peach.pk], trigger="sibling only")
+    after = {f.week: f.cannibalization for f in DemandForecast.objects.filter(product=peach)}
+    assert after == before
+
+
+def test_the_waterfall_and_the_sentence_name_who_took_the_units(db):
+    rec = QuotaRecommendationFactory(
+        baseline=300.0, cannibalization=-45.0, cannibalized_by="TEA-LEM-05"
+    )
+
+    assert [(s["label"], s["value"]) for s in explanation_steps(rec)] == [
+        ("Baseline demand", 300),
+        ("Taken by promotion of TEA-LEM-05", -45),
+    ]
+    assert recommendation_explanation(rec) == (
+        f"for {iso_label(rec.covers_week)}: demand 255 = baseline 300 - taken by promotion of "
+        "TEA-LEM-05 45; recommended 255"
+    )

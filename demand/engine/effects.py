@@ -124,25 +124,49 @@ def _shared_season(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The seasonal profile (T,) shared by the rows of `target` (logs), each row with its
     own level, trend and effect of a sibling's promotion (n_rows,), harmonics by least
-    AIC (many series make a long sample, so a sharp peak is worth its harmonics)."""
+    AIC (many series make a long sample, so a sharp peak is worth its harmonics).
+
+    The rows' own terms are projected out row by row first (Frisch-Waugh-Lovell), so
+    the shared fit is one small least-squares problem whatever the number of rows; the
+    result is that of the joint fit."""
     n_rows, n_weeks = target.shape
     t = np.arange(n_weeks, dtype=np.float64)
     rows, cols = np.nonzero(usable)
-    points = np.arange(rows.size)
-    own = np.zeros((rows.size, 3 * n_rows))
-    own[points, 3 * rows] = 1.0
-    own[points, 3 * rows + 1] = (cols - n_weeks / 2) / n_weeks
-    own[points, 3 * rows + 2] = sibling[rows, cols]
-    y = target[rows, cols]
-    best = (math.inf, np.zeros(n_weeks), np.zeros(n_rows))
-    for harmonics in _harmonic_choices(rows.size, cols, season_length):
-        seasonal = _design(t, harmonics, season_length, np.zeros(n_weeks))[:, 1:]
-        design = np.hstack([own, seasonal[cols]])
-        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-        score = _aic(float(np.sum((y - design @ coef) ** 2)), rows.size, design.shape[1])
+    choices = _harmonic_choices(rows.size, cols, season_length)
+    seasonal_all = _design(t, max(choices), season_length, np.zeros(n_weeks))[:, 1:]
+    y_parts, s_parts, projections = [], [], []
+    for r in range(n_rows):
+        idx = np.flatnonzero(usable[r])
+        own = np.stack([np.ones(idx.size), (idx - n_weeks / 2) / n_weeks, sibling[r, idx]], axis=1)
+        pinv = np.linalg.pinv(own)
+        y = target[r, idx]
+        season = seasonal_all[idx]
+        y_parts.append(y - own @ (pinv @ y))
+        s_parts.append(season - own @ (pinv @ season))
+        projections.append((idx, pinv))
+    y_res = np.concatenate(y_parts)
+    s_res = np.concatenate(s_parts)
+    best = (math.inf, 0)
+    for harmonics in choices:
+        width = 2 * min(harmonics, season_length // 2)
+        if width:
+            coef, *_ = np.linalg.lstsq(s_res[:, :width], y_res, rcond=None)
+            rss = float(np.sum((y_res - s_res[:, :width] @ coef) ** 2))
+        else:
+            rss = float(np.sum(y_res**2))
+        score = _aic(rss, rows.size, 3 * n_rows + width)
         if score < best[0]:
-            best = (score, seasonal @ coef[3 * n_rows :], coef[2 : 3 * n_rows : 3])
-    return best[1], best[2]
+            best = (score, width)
+    width = best[1]
+    if width:
+        coef, *_ = np.linalg.lstsq(s_res[:, :width], y_res, rcond=None)
+        profile = seasonal_all[:, :width] @ coef
+    else:
+        profile = np.zeros(n_weeks)
+    effect = np.zeros(n_rows)
+    for r, (idx, pinv) in enumerate(projections):
+        effect[r] = (pinv @ (target[r, idx] - profile[idx]))[2]
+    return profile, effect
 
 
 @dataclass(frozen=True)
@@ -201,26 +225,32 @@ def fit_counterfactuals(
     residual = np.full((n_series, n_weeks), np.nan)
     season = shared.copy()
     t = np.arange(n_weeks, dtype=np.float64)
+    fourier_all = _design(t, season_length // 2, season_length, np.zeros(n_weeks))[:, 1:]
     for series in np.flatnonzero(enough):
         idx = np.flatnonzero(usable[series])
         y = target[series, idx] - shared[series, idx] - effect[series] * sibling[series, idx]
-        best = (math.inf, None, 0.0, None)
-        for harmonics in _harmonic_choices(idx.size, idx, season_length):
-            design = _design(
-                t,
-                harmonics,
-                season_length,
-                np.ones(n_weeks),
-                (t - idx.mean()) / n_weeks,
-                sibling[series],
-            )
-            coef, *_ = np.linalg.lstsq(design[idx], y, rcond=None)
-            curve = (
-                design[:, [0, 1, *range(3, design.shape[1])]] @ coef[[0, 1, *range(3, len(coef))]]
-            )
-            score = _bic(float(np.sum((y - design[idx] @ coef) ** 2)), idx.size, design.shape[1])
+        choices = _harmonic_choices(idx.size, idx, season_length)
+        width = 3 + 2 * min(max(choices), season_length // 2)
+        design = np.column_stack(
+            [np.ones(n_weeks), (t - idx.mean()) / n_weeks, sibling[series], fourier_all]
+        )[:, :width]
+        # The candidate models are nested column prefixes: one Gram matrix serves them
+        # all (its small systems solved by least squares: a column of zeros, a series
+        # with no sibling promotion, is fine).
+        x = design[idx]
+        gram, moment, total = x.T @ x, x.T @ y, float(y @ y)
+        best = (math.inf, None)
+        for harmonics in choices:
+            p = 3 + 2 * min(harmonics, season_length // 2)
+            coef, *_ = np.linalg.lstsq(gram[:p, :p], moment[:p], rcond=None)
+            rss = max(total - 2 * coef @ moment[:p] + coef @ gram[:p, :p] @ coef, 0.0)
+            score = _bic(rss, idx.size, p)
             if score < best[0]:
-                best = (score, curve, float(coef[2]), design[:, 3:] @ coef[3:])
+                best = (score, coef)
+        coef = best[1]
+        p = len(coef)
+        curve = design[:, [0, 1, *range(3, p)]] @ coef[[0, 1, *range(3, p)]]
+        best = (best[0], curve, float(coef[2]), design[:, 3:p] @ coef[3:])
         fitted[series] = best[1] + shared[series]
         season[series] += best[3]
         effect[series] += best[2]

@@ -199,6 +199,8 @@ class DemandForecastAdmin(ReadOnlyAdmin):
         "week",
         rounded("baseline"),
         rounded("promotion_uplift", "promotion"),
+        rounded("promotion_dip", "dip"),
+        rounded("cannibalization", "taken by siblings"),
         rounded("firm_orders"),
         rounded("adjustment"),
         rounded("final"),

@@ -244,8 +244,13 @@ class ForecastFit(models.Model):
 class DemandForecast(models.Model):
     """The forecast of one product in one week, with every term that makes it.
 
-    final = max(0, baseline + promotion_uplift + firm_orders + adjustment). Rows for past
-    weeks are kept as they were last forecast, so accuracy can be measured."""
+    final = max(0, baseline + promotion_uplift + promotion_dip + cannibalization +
+    firm_orders + adjustment); cannibalization (<= 0) is what planned/confirmed
+    promotions of siblings (cannibalized_by) take.
+    promotion_dip (<= 0) is the learned dip in the weeks after a planned or confirmed
+    promotion; baseline + promotion_dip is never below 0 (a dip is at most -100 % of the
+    baseline). Rows for past weeks are kept as they were last forecast, so accuracy can
+    be measured."""
 
     product = models.ForeignKey(
         "coordination.Product", on_delete=models.CASCADE, related_name="forecasts"
@@ -254,6 +259,19 @@ class DemandForecast(models.Model):
     run = models.ForeignKey(ForecastRun, on_delete=models.PROTECT, related_name="forecasts")
     baseline = models.FloatField()
     promotion_uplift = models.FloatField(default=0)
+    promotion_dip = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        help_text="The learned dip after a planned or confirmed promotion (<= 0).",
+    )
+    cannibalization = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        help_text="Units a planned/confirmed promotion of a sibling takes (<= 0).",
+    )
+    cannibalized_by = models.CharField(
+        max_length=200, blank=True, default="", db_default="", help_text="Promoted SKUs."
+    )
     firm_orders = models.FloatField(default=0)
     adjustment = models.FloatField(default=0)
     final = models.FloatField()
@@ -267,6 +285,12 @@ class DemandForecast(models.Model):
             models.CheckConstraint(
                 condition=Q(baseline__gte=0), name="forecast_baseline_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(promotion_dip__lte=0), name="forecast_dip_not_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(cannibalization__lte=0), name="forecast_cannibalization_not_positive"
+            ),
         ]
         indexes = [models.Index(fields=["week"])]
 
@@ -276,7 +300,14 @@ class DemandForecast(models.Model):
     @property
     def statistical(self) -> float:
         """The forecast before marketing's adjustment."""
-        return max(0.0, self.baseline + self.promotion_uplift + self.firm_orders)
+        return max(
+            0.0,
+            self.baseline
+            + self.promotion_uplift
+            + self.promotion_dip
+            + self.cannibalization
+            + self.firm_orders,
+        )
 
 
 class MarketingAdjustment(models.Model):

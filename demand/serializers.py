@@ -223,9 +223,25 @@ class PastEffectSerializer(serializers.Serializer):
     start_week = WeekField()
     end_week = WeekField()
     discount_pct = serializers.FloatField()
-    baseline = serializers.FloatField(help_text="Mean weekly units before the promotion.")
+    baseline = serializers.FloatField(
+        help_text="Mean weekly units the counterfactual (no promotion) expected during it."
+    )
     lift_pct = serializers.FloatField()
-    dip_pct = serializers.FloatField(allow_null=True, help_text="Change in the 4 weeks after.")
+    dip_pct = serializers.FloatField(
+        allow_null=True, help_text="Change against the counterfactual in the 4 weeks after."
+    )
+
+
+class SiblingShareSerializer(serializers.Serializer):
+    sibling = serializers.CharField(source="sibling_sku")
+    share_pct = serializers.FloatField(
+        help_text="Share of the promoted product's extra units this sibling loses (0: none "
+        "learned)."
+    )
+    measured_pct = serializers.FloatField(allow_null=True)
+    promotions = serializers.IntegerField(help_text="Past promotions it was measured over.")
+    learned = serializers.BooleanField()
+    note = serializers.CharField()
 
 
 class LiftSuggestionSerializer(serializers.Serializer):
@@ -237,6 +253,14 @@ class LiftSuggestionSerializer(serializers.Serializer):
     product_avg = serializers.FloatField(allow_null=True)
     line_count = serializers.IntegerField()
     line_avg = serializers.FloatField(allow_null=True)
+    elasticity = serializers.FloatField(
+        allow_null=True, help_text="Lift points per point of discount, learned."
+    )
+    dip_pct = serializers.FloatField(
+        allow_null=True, help_text="Learned dip after a promotion (<= 0); null: none."
+    )
+    dip_weeks = serializers.IntegerField(help_text="Weeks the learned dip lasts.")
+    cannibalization = SiblingShareSerializer(many=True)
     past = PastEffectSerializer(source="effects", many=True)
 
 
@@ -255,6 +279,9 @@ class DemandForecastSerializer(serializers.ModelSerializer):
             "week",
             "baseline",
             "promotion_uplift",
+            "promotion_dip",
+            "cannibalization",
+            "cannibalized_by",
             "firm_orders",
             "adjustment",
             "final",

@@ -190,7 +190,8 @@ class QuotaRecommendation(models.Model):
 
     Units made in `week` are available lead-time weeks later, in `covers_week`; the demand
     terms are those of that week:
-        demand          = baseline + promotion_uplift + firm_orders + adjustment
+        demand          = baseline + promotion_uplift + promotion_dip + cannibalization
+                          + firm_orders + adjustment   (the forecast's final, >= 0)
         net_requirement = max(0, demand + safety_stock - stock_before_arrival)
         recommended     = net_requirement + prebuild_units - capacity_cut_units
     prebuild_units are made here for later weeks that lack capacity; capacity_cut_units is
@@ -207,6 +208,19 @@ class QuotaRecommendation(models.Model):
     recommended_units = models.FloatField()
     baseline = models.FloatField()
     promotion_uplift = models.FloatField()
+    promotion_dip = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        help_text="The learned dip after a promotion (<= 0) in covers_week's demand.",
+    )
+    cannibalization = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        help_text="Units planned/confirmed promotions of siblings take (<= 0).",
+    )
+    cannibalized_by = models.CharField(
+        max_length=200, blank=True, default="", db_default="", help_text="Promoted SKUs."
+    )
     firm_orders = models.FloatField()
     adjustment = models.FloatField()
     demand = models.FloatField()

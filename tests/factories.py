@@ -167,7 +167,7 @@ class ForecastRunFactory(factory.django.DjangoModelFactory):
 
 
 class DemandForecastFactory(factory.django.DjangoModelFactory):
-    """final defaults to baseline + uplift + firm orders + adjustment (at least 0)."""
+    """final defaults to baseline + uplift + dip + firm orders + adjustment (at least 0)."""
 
     class Meta:
         model = "demand.DemandForecast"
@@ -177,10 +177,20 @@ class DemandForecastFactory(factory.django.DjangoModelFactory):
     run = factory.SubFactory(ForecastRunFactory)
     baseline = 100.0
     promotion_uplift = 0.0
+    promotion_dip = 0.0
+    cannibalization = 0.0
     firm_orders = 0.0
     adjustment = 0.0
     final = factory.LazyAttribute(
-        lambda f: max(0.0, f.baseline + f.promotion_uplift + f.firm_orders + f.adjustment)
+        lambda f: max(
+            0.0,
+            f.baseline
+            + f.promotion_uplift
+            + f.promotion_dip
+            + f.cannibalization
+            + f.firm_orders
+            + f.adjustment,
+        )
     )
     method = "ses"
 
@@ -211,10 +221,19 @@ class QuotaRecommendationFactory(factory.django.DjangoModelFactory):
     covers_week = factory.LazyAttribute(lambda r: add_weeks(r.week, r.product.lead_time_weeks))
     baseline = 100.0
     promotion_uplift = 0.0
+    promotion_dip = 0.0
+    cannibalization = 0.0
     firm_orders = 0.0
     adjustment = 0.0
     demand = factory.LazyAttribute(
-        lambda r: r.baseline + r.promotion_uplift + r.firm_orders + r.adjustment
+        lambda r: (
+            r.baseline
+            + r.promotion_uplift
+            + r.promotion_dip
+            + r.cannibalization
+            + r.firm_orders
+            + r.adjustment
+        )
     )
     safety_stock = 0.0
     stock_before_arrival = 0.0

@@ -6,7 +6,8 @@ Over the weeks that have both a forecast and an actual:
     MASE  = mean |actual - final| / mean |a_t - a_t-1|          (< 1 beats last week's actual;
             scaled by the naive one-step error of the product's own history before the window)
     FVA   = WMAPE(statistical) - WMAPE(final), in points        (+ adjustments helped)
-where statistical = baseline + promotion uplift + firm orders (before marketing's
+where statistical = baseline + promotion uplift + dip + cannibalization + firm orders
+(before marketing's
 adjustment). Worst products (highest WMAPE) first.
 """
 
@@ -72,7 +73,7 @@ def forecast_accuracy(*, weeks: int = 13, end: dt.date | None = None, line_id=No
         products = products.filter(product_line_id=line_id)
     info = {p.pk: p for p in products}
     forecasts: dict[int, dict[dt.date, tuple]] = defaultdict(dict)
-    for pid, week, final, baseline, uplift, firm, adj in DemandForecast.objects.filter(
+    for pid, week, final, baseline, uplift, dip, taken, firm, adj in DemandForecast.objects.filter(
         product_id__in=info, week__gte=start, week__lt=end
     ).values_list(
         "product_id",
@@ -80,10 +81,12 @@ def forecast_accuracy(*, weeks: int = 13, end: dt.date | None = None, line_id=No
         "final",
         "baseline",
         "promotion_uplift",
+        "promotion_dip",
+        "cannibalization",
         "firm_orders",
         "adjustment",
     ):
-        forecasts[pid][week] = (final, baseline + uplift + firm, adj)
+        forecasts[pid][week] = (final, baseline + uplift + dip + taken + firm, adj)
     actuals: dict[int, dict[dt.date, int]] = defaultdict(dict)
     for pid, week, units in SalesActual.objects.filter(
         product_id__in=info, week__gte=add_weeks(start, -SCALE_HISTORY_WEEKS), week__lt=end

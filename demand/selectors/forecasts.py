@@ -116,6 +116,8 @@ def forecast_overview(products, *, weeks: int = 13) -> list[dict]:
             final=Sum("final"),
             baseline=Sum("baseline"),
             uplift=Sum("promotion_uplift"),
+            dip=Sum("promotion_dip"),
+            taken=Sum("cannibalization"),
             firm=Sum("firm_orders"),
             adjustment=Sum("adjustment"),
         )

@@ -1,35 +1,62 @@
 """Lift learning: what past promotions actually did, and a suggested lift for a new one.
 
-For a past promotion of a product:
-    baseline    = mean weekly units over up to 8 weeks before it started, skipping weeks
-                  inside other promotions of the product (at least 4 such weeks needed)
-    actual lift = mean weekly units during the promotion / baseline - 1
-    dip         = mean weekly units over the 4 weeks after it / baseline - 1
-                  (the post-promotion dip: customers bought ahead)
+A past (finished, planned or confirmed) promotion is measured against its
+counterfactual: what the product would have sold those weeks without it, from its weeks
+without promotions — the season shared by its product line, and the product's own level
+and trend around the promotion (demand.engine.effects explains the fit):
 
-The suggestion for a new promotion weights the product's past promotions by how close
-their discount is to the new one (weight exp(-|d - d_i| / 10 points)) and shrinks that
-average toward the product line's, with the line counting as 2 promotions' worth of
-evidence: thin history leans on the line, rich history on the product itself.
+    lift  = mean weekly units during the promotion / counterfactual - 1
+    dip_k = units in week k after it / counterfactual that week - 1   (k = 1..4)
+    dip   = mean of the dip_k that could be measured (the post-promotion dip: customers
+            bought ahead)
+
+Weeks without a sales record are left out, not read as zero. The suggestion for a new
+promotion comes from a lift line in discount depth (elasticity) per product, shrunk
+toward the product line's with the line counting as 2 promotions' worth: thin history
+leans on the line, rich history on the product. The learned dip (a depth for a number of
+weeks) is shrunk toward the line's the same way; the forecast puts it after planned and
+confirmed promotions (demand.services.forecasting).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import numpy as np
+
 from coordination.models import Product
 from coordination.weeks import add_weeks, current_week
+from demand.engine.effects import (
+    DIP_WEEKS,
+    MIN_CANNIBALIZATION_PROMOTIONS,
+    NO_DIP,
+    Cannibalization,
+    DipEstimate,
+    MeasuredEffect,
+    PromotionSpan,
+    fit_lift_curve,
+    learn_dip,
+    measure_all,
+)
 from demand.models import Promotion, PromotionItem, SalesActual
 
-BASELINE_WEEKS = 8
-MIN_BASELINE_WEEKS = 4
-DIP_WEEKS = 4
-DISCOUNT_SCALE = 10.0  # discount points at which a past promotion's weight falls to 1/e
-LINE_PRIOR_WEIGHT = 2.0
+__all__ = [
+    "DIP_WEEKS",
+    "LiftSuggestion",
+    "PastEffect",
+    "learned_cannibalization",
+    "learned_dips",
+    "past_effects",
+]
+
+#: Weeks of history before a line's first promotion read to fit its counterfactuals.
+HISTORY_BEFORE_WEEKS = 104
+#: At most this many weeks are read in all.
+MAX_HISTORY_WEEKS = 312
+SEASON_LENGTH = 52
 
 
 @dataclass(frozen=True)
@@ -40,9 +67,10 @@ class PastEffect:
     start_week: dt.date
     end_week: dt.date
     discount_pct: float
-    baseline: float
+    baseline: float  # mean weekly units of the counterfactual during the promotion
     lift_pct: float
     dip_pct: float | None
+    measured: MeasuredEffect | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -54,120 +82,247 @@ class LiftSuggestion:
     line_count: int = 0
     line_avg: float | None = None
     effects: list[PastEffect] = field(default_factory=list)
+    elasticity: float | None = None  # lift points per discount point, for this product
+    dip_pct: float | None = None  # the learned dip depth (<= 0), None without evidence
+    dip_weeks: int = 0
+    cannibalization: list[SiblingShare] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SiblingShare:
+    """The share of the promoted product's extra units a sibling lost in past promotions
+    (0 where the data do not support one; `note` says why)."""
+
+    sibling_id: int
+    sibling_sku: str
+    share_pct: float
+    measured_pct: float | None
+    promotions: int
+    learned: bool
+
+    @property
+    def note(self) -> str:
+        if self.learned:
+            return f"{self.share_pct:.0f}% of the extra units, over {self.promotions} promotions"
+        if self.promotions < MIN_CANNIBALIZATION_PROMOTIONS:
+            return (
+                f"0: measured in {self.promotions} promotion"
+                f"{'s' if self.promotions != 1 else ''}, at least "
+                f"{MIN_CANNIBALIZATION_PROMOTIONS} needed"
+            )
+        return "0: no loss distinguishable from the sibling's noise"
+
+
+def _line_effects(line_ids, *, exclude_promotion: int | None = None) -> list[PastEffect]:
+    """Measured effects of the finished planned/confirmed promotions of these product
+    lines' products (the one being edited left out)."""
+    return _line_measures(line_ids, exclude_promotion=exclude_promotion)[0]
+
+
+def _line_measures(
+    line_ids, *, exclude_promotion: int | None = None
+) -> tuple[list[PastEffect], dict[tuple[int, int], Cannibalization]]:
+    """The effects as in _line_effects, and cannibalization per (promoted product id,
+    sibling id)."""
+    this_week = current_week()
+    products = list(
+        Product.objects.filter(product_line_id__in=list(line_ids)).values_list(
+            "pk", "product_line_id"
+        )
+    )
+    if not products:
+        return [], {}
+    row = {pk: i for i, (pk, _) in enumerate(products)}
+    items = list(
+        PromotionItem.objects.filter(
+            product_id__in=list(row),
+            promotion__status__in=Promotion.PLANNING_STATUSES,
+            promotion__start_week__lt=this_week,
+        )
+        .select_related("promotion")
+        .order_by("promotion__start_week", "promotion_id", "product_id")
+    )
+    measurable = {
+        i.pk
+        for i in items
+        if i.promotion.end_week < this_week and i.promotion_id != exclude_promotion
+    }
+    if not measurable:
+        return [], {}
+    first = add_weeks(min(i.promotion.start_week for i in items), -HISTORY_BEFORE_WEEKS)
+    first = max(first, add_weeks(this_week, -MAX_HISTORY_WEEKS))
+    n_weeks = (this_week - first).days // 7
+    units = np.full((len(products), n_weeks), np.nan)
+    for product_id, week, sold in SalesActual.objects.filter(
+        product_id__in=list(row), week__gte=first, week__lt=this_week
+    ).values_list("product_id", "week", "units"):
+        units[row[product_id], (week - first).days // 7] = sold
+
+    def column(week: dt.date) -> int:
+        return (week - first).days // 7
+
+    # Every promotion that ran keeps its weeks out of the counterfactual, the edited one
+    # included; only finished ones are measured.
+    spans = [
+        PromotionSpan(
+            row[i.product_id],
+            column(i.promotion.start_week),
+            min(column(i.promotion.end_week), n_weeks - 1),
+            float(i.promotion.discount_pct),
+        )
+        for i in items
+    ]
+    # Cannibalization is measured over the finished promotions only.
+    measured, cannibal = measure_all(
+        units,
+        spans,
+        SEASON_LENGTH,
+        groups=[line for _, line in products],
+        cannibalization_from=[i.pk in measurable for i in items],
+    )
+    ids = [pk for pk, _ in products]
+    shares = {(ids[c.promoted], ids[c.sibling]): c for c in cannibal}
+    effects = []
+    for item, effect in zip(items, measured, strict=True):
+        if effect is None or item.pk not in measurable:
+            continue
+        promo = item.promotion
+        effects.append(
+            PastEffect(
+                promotion_id=promo.pk,
+                promotion_name=promo.name,
+                product_id=item.product_id,
+                start_week=promo.start_week,
+                end_week=promo.end_week,
+                discount_pct=float(promo.discount_pct),
+                baseline=effect.counterfactual,
+                lift_pct=effect.lift_pct,
+                dip_pct=effect.dip_pct,
+                measured=effect,
+            )
+        )
+    return effects, shares
 
 
 def past_effects(product_ids, *, exclude_promotion: int | None = None) -> list[PastEffect]:
     """Measured effects of finished planned/confirmed promotions of these products."""
-    this_week = current_week()
-    items = list(
-        PromotionItem.objects.filter(
-            product_id__in=list(product_ids),
-            promotion__status__in=Promotion.PLANNING_STATUSES,
-            promotion__end_week__lt=this_week,
+    product_ids = set(product_ids)
+    lines = set(
+        Product.objects.filter(pk__in=list(product_ids)).values_list("product_line_id", flat=True)
+    )
+    return [
+        e
+        for e in _line_effects(lines, exclude_promotion=exclude_promotion)
+        if e.product_id in product_ids
+    ]
+
+
+def _dip(own: list[PastEffect], line: list[PastEffect]) -> DipEstimate:
+    return learn_dip(
+        [e.measured for e in own if e.measured], [e.measured for e in line if e.measured]
+    )
+
+
+def learned_dips(product_ids) -> dict[int, DipEstimate]:
+    """The learned post-promotion dip of each product (only those with one)."""
+    products = dict(
+        Product.objects.filter(pk__in=list(product_ids)).values_list("pk", "product_line_id")
+    )
+    effects = _line_effects(set(products.values()))
+    by_line: dict[int, list[PastEffect]] = defaultdict(list)
+    line_of = dict(
+        Product.objects.filter(pk__in={e.product_id for e in effects}).values_list(
+            "pk", "product_line_id"
         )
-        .exclude(promotion_id=exclude_promotion)
-        .select_related("promotion")
-        .order_by("promotion__start_week")
     )
-    if not items:
-        return []
-    first = min(add_weeks(i.promotion.start_week, -BASELINE_WEEKS) for i in items)
-    last = max(add_weeks(i.promotion.end_week, DIP_WEEKS) for i in items)
-    products = {i.product_id for i in items}
-    sales: dict[int, dict[dt.date, int]] = defaultdict(dict)
-    for product_id, week, units in SalesActual.objects.filter(
-        product_id__in=products, week__range=(first, last)
-    ).values_list("product_id", "week", "units"):
-        sales[product_id][week] = units
-    promo_weeks: dict[int, set[dt.date]] = defaultdict(set)
-    for item in items:
-        promo = item.promotion
-        for k in range(promo.weeks):
-            promo_weeks[item.product_id].add(add_weeks(promo.start_week, k))
-    effects = []
-    for item in items:
-        effect = _measure(item, sales[item.product_id], promo_weeks[item.product_id])
-        if effect is not None:
-            effects.append(effect)
-    return effects
+    for effect in effects:
+        by_line[line_of[effect.product_id]].append(effect)
+    dips = {}
+    for product_id, line_id in products.items():
+        line = by_line.get(line_id, [])
+        dip = _dip([e for e in line if e.product_id == product_id], line)
+        if dip != NO_DIP:
+            dips[product_id] = dip
+    return dips
 
 
-def _measure(item: PromotionItem, sales: dict, promo_weeks: set) -> PastEffect | None:
-    promo = item.promotion
-    before = [
-        sales[w]
-        for k in range(1, BASELINE_WEEKS + 1)
-        if (w := add_weeks(promo.start_week, -k)) in sales and w not in promo_weeks
-    ]
-    during_weeks = [add_weeks(promo.start_week, k) for k in range(promo.weeks)]
-    if len(before) < MIN_BASELINE_WEEKS or any(w not in sales for w in during_weeks):
-        return None
-    baseline = sum(before) / len(before)
-    if baseline <= 0:
-        return None
-    during = sum(sales[w] for w in during_weeks) / len(during_weeks)
-    after = [
-        sales[w]
-        for k in range(1, DIP_WEEKS + 1)
-        if (w := add_weeks(promo.end_week, k)) in sales and w not in promo_weeks
-    ]
-    return PastEffect(
-        promotion_id=promo.pk,
-        promotion_name=promo.name,
-        product_id=item.product_id,
-        start_week=promo.start_week,
-        end_week=promo.end_week,
-        discount_pct=float(promo.discount_pct),
-        baseline=baseline,
-        lift_pct=(during / baseline - 1) * 100,
-        dip_pct=(sum(after) / len(after) / baseline - 1) * 100 if after else None,
-    )
+def learned_cannibalization(line_ids) -> dict[tuple[int, int], float]:
+    """(promoted product id, sibling id) -> the learned share (0..1) of the promoted
+    product's extra units the sibling loses, for the pairs of these product lines where
+    one was learned."""
+    _, shares = _line_measures(set(line_ids))
+    return {pair: c.share for pair, c in shares.items() if c.learned and c.share > 0}
 
 
-def _weighted(effects: list[PastEffect], discount: float) -> tuple[float, float]:
-    """(weighted mean lift, total weight) with weights by discount similarity."""
-    weights = [math.exp(-abs(e.discount_pct - discount) / DISCOUNT_SCALE) for e in effects]
-    total = sum(weights)
-    if total <= 0:
-        return 0.0, 0.0
-    return sum(w * e.lift_pct for w, e in zip(weights, effects, strict=True)) / total, total
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
 
 
 def suggest_lift(*, product: Product, discount_pct, exclude_promotion: int | None = None):
     discount = float(discount_pct or 0)
-    line_ids = list(
-        Product.objects.filter(product_line_id=product.product_line_id).values_list("pk", flat=True)
+    line_effects, shares = _line_measures(
+        [product.product_line_id], exclude_promotion=exclude_promotion
     )
-    line_effects = past_effects(line_ids, exclude_promotion=exclude_promotion)
+    skus = dict(
+        Product.objects.filter(product_line_id=product.product_line_id).values_list("pk", "sku")
+    )
+    cannibalization = [
+        SiblingShare(
+            sibling_id=sibling,
+            sibling_sku=skus.get(sibling, ""),
+            share_pct=c.share * 100,
+            measured_pct=None if c.measured_share is None else c.measured_share * 100,
+            promotions=c.promotions,
+            learned=c.learned,
+        )
+        for (promoted, sibling), c in sorted(shares.items())
+        if promoted == product.pk
+    ]
     own = [e for e in line_effects if e.product_id == product.pk]
     line_name = product.product_line.name
     if not line_effects:
         return LiftSuggestion(
             None, "No finished promotions in this product line yet: enter your own estimate."
         )
-    line_avg, _ = _weighted(line_effects, discount)
+    line_curve = fit_lift_curve(
+        [e.discount_pct for e in line_effects], [e.lift_pct for e in line_effects]
+    )
+    line_avg = line_curve.at(discount)
+    dip = _dip(own, line_effects)
+    dip_text = (
+        f"dip {dip.depth_pct:+.0f}% for {_plural(dip.weeks, 'week')}" if dip.weeks else "no dip"
+    )
     if not own:
         return LiftSuggestion(
             _pct(line_avg),
             f"No past promotions of {product.sku}; {line_name} averaged {line_avg:+.0f}% "
-            f"over {len(line_effects)} promotion{'s' if len(line_effects) != 1 else ''}.",
+            f"over {_plural(len(line_effects), 'promotion')} against the counterfactual; "
+            f"{dip_text}.",
             line_count=len(line_effects),
             line_avg=line_avg,
             effects=[],
+            elasticity=line_curve.slope,
+            dip_pct=dip.depth_pct if dip.weeks else None,
+            dip_weeks=dip.weeks,
+            cannibalization=cannibalization,
         )
-    own_avg, weight = _weighted(own, discount)
-    suggested = (weight * own_avg + LINE_PRIOR_WEIGHT * line_avg) / (weight + LINE_PRIOR_WEIGHT)
-    dips = [e.dip_pct for e in own if e.dip_pct is not None]
-    dip = f"; dip after {sum(dips) / len(dips):+.0f}%" if dips else ""
+    curve = fit_lift_curve(
+        [e.discount_pct for e in own], [e.lift_pct for e in own], prior=line_curve
+    )
+    own_avg = sum(e.lift_pct for e in own) / len(own)
     return LiftSuggestion(
-        _pct(suggested),
-        f"{len(own)} past promotion{'s' if len(own) != 1 else ''}, avg {own_avg:+.0f}%{dip}; "
-        f"{line_name} {line_avg:+.0f}%.",
+        _pct(curve.at(discount)),
+        f"{_plural(len(own), 'past promotion')}, avg {own_avg:+.0f}% against the "
+        f"counterfactual; {dip_text}; {line_name} {line_avg:+.0f}%.",
         product_count=len(own),
         product_avg=own_avg,
         line_count=len(line_effects),
         line_avg=line_avg,
         effects=own,
+        elasticity=curve.slope,
+        dip_pct=dip.depth_pct if dip.weeks else None,
+        dip_weeks=dip.weeks,
+        cannibalization=cannibalization,
     )
 
 

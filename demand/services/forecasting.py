@@ -5,8 +5,19 @@ once, and writes the forecast rows for this week onwards (past weeks keep what w
 forecast for them, so accuracy can be measured). Runs inside the caller's transaction:
 the planning pipeline writes forecasts and quotas together or not at all.
 
-    final = max(0, baseline + promotion uplift + firm orders + marketing adjustment)
+    final = max(0, baseline + promotion uplift + promotion dip + firm orders
+                   + marketing adjustment)
     promotion uplift = baseline x expected lift of the planned/confirmed promotion
+    cannibalization  = - the learned share of a sibling's promotion uplift this product
+                       loses (demand.selectors.lift), per promoted sibling; with the dip
+                       it never takes the product below 0 (baseline + dip +
+                       cannibalization >= 0)
+    promotion dip    = baseline x the product's learned dip (<= 0, demand.selectors.lift)
+                       in the weeks after a planned/confirmed promotion ends, except
+                       weeks inside another of its promotions; overlapping dips do not
+                       stack (the deepest counts). A dip is at least -100 %, so
+                       baseline + dip is never below 0; the final is clipped at 0 only
+                       by a negative marketing adjustment.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ from coordination.models import Product
 from coordination.selectors.customer_requests import firm_orders
 from coordination.weeks import add_weeks, current_week
 from demand.engine import forecast_baseline, splice_predecessor
+from demand.engine.effects import DIP_WEEKS
 from demand.models import (
     DemandForecast,
     ForecastFit,
@@ -31,6 +43,7 @@ from demand.models import (
     PromotionItem,
     SalesActual,
 )
+from demand.selectors.lift import learned_cannibalization, learned_dips
 
 HISTORY_WEEKS = 156
 SEASON_LENGTH = 52
@@ -95,33 +108,101 @@ def load_history(products: list[Product], *, end_week: dt.date, weeks: int) -> H
 
 
 def future_terms(product_ids: list[int], weeks: list[dt.date]) -> dict[str, np.ndarray]:
-    """Promotion lift (fraction), firm orders and adjustments per product and week."""
+    """Promotion lift and dip (fractions of the baseline), firm orders and adjustments
+    per product and week."""
     n, h = len(product_ids), len(weeks)
     row = {pk: i for i, pk in enumerate(product_ids)}
     col = {week: k for k, week in enumerate(weeks)}
     lift = np.zeros((n, h))
+    dip = np.zeros((n, h))
+    promoted = np.zeros((n, h), dtype=bool)
     firm = np.zeros((n, h))
     adjustment = np.zeros((n, h))
-    for product_id, start, end, pct in PromotionItem.objects.filter(
-        product_id__in=product_ids,
-        promotion__status__in=Promotion.PLANNING_STATUSES,
-        promotion__end_week__gte=weeks[0],
-        promotion__start_week__lte=weeks[-1],
-    ).values_list(
-        "product_id", "promotion__start_week", "promotion__end_week", "expected_lift_pct"
-    ):
+    # A promotion that ended up to DIP_WEEKS before the first week still has its dip ahead.
+    promotions = list(
+        PromotionItem.objects.filter(
+            product_id__in=product_ids,
+            promotion__status__in=Promotion.PLANNING_STATUSES,
+            promotion__end_week__gte=add_weeks(weeks[0], -DIP_WEEKS),
+            promotion__start_week__lte=weeks[-1],
+        ).values_list(
+            "product_id", "promotion__start_week", "promotion__end_week", "expected_lift_pct"
+        )
+    )
+    for product_id, start, end, pct in promotions:
         for week in weeks:
             if start <= week <= end:
                 # Overlapping promotions do not stack: the stronger one sets the lift.
                 k = col[week]
+                promoted[row[product_id], k] = True
                 lift[row[product_id], k] = max(lift[row[product_id], k], float(pct) / 100)
+    dips = learned_dips({product_id for product_id, *_ in promotions}) if promotions else {}
+    for product_id, _, end, _ in promotions:
+        learned = dips.get(product_id)
+        if learned is None:
+            continue
+        for offset, fraction in enumerate(learned.fractions(), start=1):
+            k = col.get(add_weeks(end, offset))
+            if k is not None and not promoted[row[product_id], k]:
+                dip[row[product_id], k] = min(dip[row[product_id], k], fraction)
     for order in firm_orders(product_ids=product_ids, start=weeks[0], end=weeks[-1]):
         firm[row[order["product_id"]], col[order["week"]]] += order["units"]
     for product_id, week, units in MarketingAdjustment.objects.filter(
         product_id__in=product_ids, week__gte=weeks[0], week__lte=weeks[-1]
     ).values_list("product_id", "week", "units"):
         adjustment[row[product_id], col[week]] = units
-    return {"lift": lift, "firm": firm, "adjustment": adjustment}
+    return {"lift": lift, "dip": dip, "firm": firm, "adjustment": adjustment}
+
+
+def cannibalization_terms(
+    product_ids: list[int], weeks: list[dt.date], uplift: np.ndarray
+) -> tuple[np.ndarray, dict[tuple[int, int], str]]:
+    """What planned/confirmed promotions of their siblings take from these products:
+    (n, h) units (<= 0) and, per (row, column) taken from, the promoted SKUs.
+
+    A sibling's uplift comes from `uplift` when it is forecast in this run, else from
+    its stored forecast."""
+    n, h = len(product_ids), len(weeks)
+    taken = np.zeros((n, h))
+    names: dict[tuple[int, int], list[str]] = {}
+    row = {pk: i for i, pk in enumerate(product_ids)}
+    col = {week: k for k, week in enumerate(weeks)}
+    lines = set(
+        Product.objects.filter(pk__in=product_ids).values_list("product_line_id", flat=True)
+    )
+    promoted = set(
+        PromotionItem.objects.filter(
+            product__product_line_id__in=lines,
+            promotion__status__in=Promotion.PLANNING_STATUSES,
+            promotion__end_week__gte=weeks[0],
+            promotion__start_week__lte=weeks[-1],
+        ).values_list("product_id", flat=True)
+    )
+    if not promoted:
+        return taken, {}
+    shares = {
+        (p, s): share
+        for (p, s), share in learned_cannibalization(lines).items()
+        if p in promoted and s in row
+    }
+    if not shares:
+        return taken, {}
+    skus = dict(Product.objects.filter(pk__in={p for p, _ in shares}).values_list("pk", "sku"))
+    stored: dict[int, np.ndarray] = {}
+    outside = {p for p, _ in shares if p not in row}
+    for p in outside:
+        stored[p] = np.zeros(h)
+    for product_id, week, units in DemandForecast.objects.filter(
+        product_id__in=outside, week__gte=weeks[0], week__lte=weeks[-1]
+    ).values_list("product_id", "week", "promotion_uplift"):
+        stored[product_id][col[week]] = units
+    for (p, s), share in sorted(shares.items()):
+        extra = uplift[row[p]] if p in row else stored[p]
+        i = row[s]
+        taken[i] -= share * np.maximum(extra, 0.0)
+        for k in np.flatnonzero(extra > 0):
+            names.setdefault((i, int(k)), []).append(skus[p])
+    return taken, {key: ", ".join(value) for key, value in names.items()}
 
 
 def forecast_products(
@@ -155,7 +236,10 @@ def forecast_products(
     terms = future_terms(history.product_ids, weeks)
     baseline = np.asarray(result.mean, dtype=float)
     uplift = baseline * terms["lift"]
-    final = np.maximum(0.0, baseline + uplift + terms["firm"] + terms["adjustment"])
+    dip = baseline * terms["dip"]
+    taken, taken_by = cannibalization_terms(history.product_ids, weeks, uplift)
+    taken = np.maximum(taken, -(baseline + dip))
+    final = np.maximum(0.0, baseline + uplift + dip + taken + terms["firm"] + terms["adjustment"])
     methods = [str(m) for m in result.method]
     rows = [
         DemandForecast(
@@ -164,6 +248,9 @@ def forecast_products(
             run=run,
             baseline=round(float(baseline[i, k]), 3),
             promotion_uplift=round(float(uplift[i, k]), 3),
+            promotion_dip=min(0.0, round(float(dip[i, k]), 3)),
+            cannibalization=min(0.0, round(float(taken[i, k]), 3)),
+            cannibalized_by=taken_by.get((i, k), "")[:200],
             firm_orders=float(terms["firm"][i, k]),
             adjustment=float(terms["adjustment"][i, k]),
             final=round(float(final[i, k]), 3),

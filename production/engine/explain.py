@@ -67,6 +67,9 @@ def explain(
     return {
         "baseline": term(inputs.baseline),
         "uplift": term(inputs.uplift),
+        "dip": term(inputs.dip),
+        "cannibalization": term(inputs.cannibalization),
+        "cannibalized_by": np.where(inside, inputs.cannibalized_by[rows, at], ""),
         "firm": term(inputs.firm),
         "adjustment": term(inputs.adjustment),
         "demand": demand,

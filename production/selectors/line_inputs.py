@@ -39,6 +39,9 @@ class LineInputs:
     weeks: list[dt.date]
     baseline: np.ndarray
     uplift: np.ndarray
+    dip: np.ndarray  # the learned dip after promotions (<= 0)
+    cannibalization: np.ndarray  # what siblings' promotions take (<= 0)
+    cannibalized_by: np.ndarray  # object array: the promoted SKUs, "" where none
     firm: np.ndarray
     adjustment: np.ndarray
     demand: np.ndarray
@@ -121,15 +124,33 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
     n, h = len(ids), len(weeks)
     row = {pk: i for i, pk in enumerate(ids)}
     col = {week: k for k, week in enumerate(weeks)}
-    terms = {name: np.zeros((n, h)) for name in ("baseline", "uplift", "firm", "adjustment")}
+    terms = {
+        name: np.zeros((n, h))
+        for name in ("baseline", "uplift", "dip", "cannibalization", "firm", "adjustment")
+    }
+    cannibalized_by = np.full((n, h), "", dtype=object)
     demand = np.zeros((n, h))
-    for pid, week, baseline, uplift, firm, adjustment, final in DemandForecast.objects.filter(
+    for (
+        pid,
+        week,
+        baseline,
+        uplift,
+        dip,
+        taken,
+        taken_by,
+        firm,
+        adjustment,
+        final,
+    ) in DemandForecast.objects.filter(
         product_id__in=ids, week__gte=weeks[0], week__lte=weeks[-1]
     ).values_list(
         "product_id",
         "week",
         "baseline",
         "promotion_uplift",
+        "promotion_dip",
+        "cannibalization",
+        "cannibalized_by",
         "firm_orders",
         "adjustment",
         "final",
@@ -137,6 +158,9 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         i, k = row[pid], col[week]
         terms["baseline"][i, k] = baseline
         terms["uplift"][i, k] = uplift
+        terms["dip"][i, k] = dip
+        terms["cannibalization"][i, k] = taken
+        cannibalized_by[i, k] = taken_by
         terms["firm"][i, k] = firm
         terms["adjustment"][i, k] = adjustment
         demand[i, k] = final
@@ -173,6 +197,9 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         weeks=weeks,
         baseline=terms["baseline"],
         uplift=terms["uplift"],
+        dip=terms["dip"],
+        cannibalization=terms["cannibalization"],
+        cannibalized_by=cannibalized_by,
         firm=terms["firm"],
         adjustment=terms["adjustment"],
         demand=demand,

@@ -147,6 +147,8 @@ def recommendation_explanation(rec: QuotaRecommendation) -> str:
     demand = f"demand {_units(rec.demand)} = baseline {_units(rec.baseline)}"
     for label, value in (
         ("promotion", rec.promotion_uplift),
+        ("dip after promotion", rec.promotion_dip),
+        (f"taken by promotion of {rec.cannibalized_by}", rec.cannibalization),
         ("firm orders", rec.firm_orders),
         ("adjustment", rec.adjustment),
     ):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
@@ -722,12 +722,17 @@ def lift_history(tea, mint):
 
 def test_lift_suggestion_from_a_known_history(marketing_user, lift_history):
     confirmed, _ = lift_history
-    # Line average at 20% off: weights 1 (the +60% at 20%) and e^-1 (the +20% at 30%).
-    line_avg = (60 + math.exp(-1) * 20) / (1 + math.exp(-1))
-    # Own history weighs 1, the line counts as 2 promotions' worth.
-    suggested = (1 * 60 + 2 * line_avg) / 3
-    assert round(line_avg, 4) == 49.2423
-    assert round(suggested, 1) == 52.8
+    # Flat histories: each counterfactual is the level around the promotion (100, 50).
+    # Line lift line through (20 %, +60) and (30 %, +20), centred on 25 %, its slope held
+    # toward 0 by one promotion's worth at 10 points: intercept 40, slope -200/150.
+    line_slope = -200 / 150
+    line_avg = 40 + line_slope * (20 - 25)
+    # The product's own line, shrunk toward the line's with 2 promotions' worth:
+    # [[1 + 2, -5], [-5, 25 + 2 * 100]] (a, b) = (60 + 2 * 40, -5 * 60 + 2 * 100 * slope).
+    a, b = np.linalg.solve([[3, -5], [-5, 225]], [140, -300 + 200 * line_slope])
+    suggested = a + b * (20 - 25)
+    assert round(line_avg, 4) == 46.6667
+    assert round(suggested, 1) == 51.8
 
     response = client_for(marketing_user).get(
         f"{URL}lift-suggestion/?product=TEA-LEM-05&discount=20"
@@ -735,8 +740,14 @@ def test_lift_suggestion_from_a_known_history(marketing_user, lift_history):
 
     assert response.status_code == 200
     body = response.json()
-    assert body["suggested_lift_pct"] == "52.8"
-    assert body["evidence"] == "1 past promotion, avg +60%; dip after -10%; Tea +49%."
+    assert body["suggested_lift_pct"] == "51.8"
+    assert body["evidence"] == (
+        "1 past promotion, avg +60% against the counterfactual; dip -10% for 4 weeks; Tea +47%."
+    )
+    assert body["elasticity"] == pytest.approx(b)
+    assert (body["dip_pct"], body["dip_weeks"]) == (pytest.approx(-10.0), 4)
+    # Mint sold nothing on record while lemon tea was promoted: nothing to measure.
+    assert body["cannibalization"] == []
     assert (body["product_count"], body["line_count"]) == (1, 2)
     assert body["product_avg"] == pytest.approx(60.0)
     assert body["line_avg"] == pytest.approx(line_avg)
@@ -747,7 +758,7 @@ def test_lift_suggestion_from_a_known_history(marketing_user, lift_history):
             "start_week": week(-12).isoformat(),
             "end_week": week(-11).isoformat(),
             "discount_pct": 20.0,
-            "baseline": 100.0,
+            "baseline": pytest.approx(100.0),
             "lift_pct": pytest.approx(60.0),
             "dip_pct": pytest.approx(-10.0),
         }
@@ -761,11 +772,11 @@ def test_lift_suggestion_for_a_product_without_its_own_history(marketing_user, l
     )
     assert response.status_code == 200
     body = response.json()
-    # At 30% off the +20% weighs 1 and the +60% weighs e^-1.
-    line_avg = (20 + math.exp(-1) * 60) / (1 + math.exp(-1))
-    assert body["suggested_lift_pct"] == str(round(line_avg, 1)) == "30.8"
-    assert (
-        body["evidence"] == "No past promotions of TEA-GRN-02; Tea averaged +31% over 2 promotions."
+    # The line's lift line at 30 % off: 40 - 200/150 * 5; the line's dip, -10 % for 4 weeks.
+    assert body["suggested_lift_pct"] == "33.3"
+    assert body["evidence"] == (
+        "No past promotions of TEA-GRN-02; Tea averaged +33% over 2 promotions against the "
+        "counterfactual; dip -10% for 4 weeks."
     )
     assert (body["product_count"], body["product_avg"], body["past"]) == (0, None, [])
 
@@ -776,7 +787,8 @@ def test_lift_suggestion_can_leave_out_the_promotion_being_edited(marketing_user
         f"{URL}lift-suggestion/?product=TEA-LEM-05&discount=20&promotion={confirmed.pk}"
     )
     assert response.json()["evidence"] == (
-        "No past promotions of TEA-LEM-05; Tea averaged +20% over 1 promotion."
+        "No past promotions of TEA-LEM-05; Tea averaged +20% over 1 promotion against the "
+        "counterfactual; no dip."
     )
 
 
@@ -797,3 +809,50 @@ def test_lift_suggestion_refuses_bad_queries(sales_user, tea, query, fields):
     response = client_for(sales_user).get(f"{URL}lift-suggestion/?{query}")
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == fields
+
+
+def test_the_suggestion_names_what_a_promotion_took_from_each_sibling(marketing_user):
+    """Lemon tea promoted alone twice (+50 %); peach loses a fifth of its extra units,
+    mint nothing."""
+    lemon, peach, mint = (
+        ProductFactory(sku=sku, product_line__name="Tea")
+        for sku in ("TEA-LEM-05", "TEA-PEA-05", "TEA-MNT-05")
+    )
+    for product in (peach, mint):
+        product.product_line = lemon.product_line
+        product.save()
+    for start in (-30, -15):
+        promotion = PromotionFactory(
+            status="confirmed", start_week=week(start), end_week=week(start + 1)
+        )
+        PromotionItemFactory(promotion=promotion, product=lemon)
+    promoted = {week(k) for start in (-30, -15) for k in (start, start + 1)}
+    for k in range(-40, 0):
+        w = week(k)
+        SalesActualFactory(product=lemon, week=w, units=150 if w in promoted else 100)
+        SalesActualFactory(product=peach, week=w, units=190 if w in promoted else 200)
+        SalesActualFactory(product=mint, week=w, units=80)
+
+    response = client_for(marketing_user).get(
+        f"{URL}lift-suggestion/?product=TEA-LEM-05&discount=20"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["cannibalization"] == [
+        {
+            "sibling": "TEA-PEA-05",
+            "share_pct": pytest.approx(20.0),
+            "measured_pct": pytest.approx(20.0),
+            "promotions": 2,
+            "learned": True,
+            "note": "20% of the extra units, over 2 promotions",
+        },
+        {
+            "sibling": "TEA-MNT-05",
+            "share_pct": 0.0,
+            "measured_pct": pytest.approx(0.0, abs=1e-9),
+            "promotions": 2,
+            "learned": False,
+            "note": "0: no loss distinguishable from the sibling's noise",
+        },
+    ]

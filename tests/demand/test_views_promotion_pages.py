@@ -715,12 +715,13 @@ def test_the_suggestion_learns_from_the_products_past_promotions(
     client.force_login(sales_user)
 
     assert _suggestion(client, sku="tea-lem-05", discount="20") == (
-        '<strong>+50.0%</strong> <span class="muted">1 past promotion, avg +50%; '
-        "dip after -10%; Iced Tea +50%.</span>"
+        '<strong>+50.0%</strong> <span class="muted">1 past promotion, avg +50% against the '
+        "counterfactual; dip -10% for 4 weeks; Iced Tea +50%.</span>"
     )
     assert _suggestion(client, sku="TEA-PEA-05", discount="20") == (
         '<strong>+50.0%</strong> <span class="muted">No past promotions of TEA-PEA-05; '
-        "Iced Tea averaged +50% over 1 promotion.</span>"
+        "Iced Tea averaged +50% over 1 promotion against the counterfactual; "
+        "dip -10% for 4 weeks.</span>"
     )
     # The promotion being edited is not evidence for itself.
     assert _suggestion(client, sku="TEA-LEM-05", discount="20", promotion=str(history.pk)) == (

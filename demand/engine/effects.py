@@ -1,0 +1,577 @@
+"""Promotion effects measured against a counterfactual baseline, and learned from them.
+
+Pure numpy, no Django. A past promotion is measured against what the product would have
+sold without it, estimated from the product's own weeks without promotions:
+
+    counterfactual(t) = level + slope x t + season(t) + local(t)
+
+fitted by least squares to every *clean* week of the product (no promotion of its own,
+not in the DIP_WEEKS weeks after one). season(t) is a yearly Fourier profile with
+SEASON_HARMONICS harmonics, used only when the clean weeks span a whole season (with less,
+a season cannot be told from a trend); local(t) is the mean residual of the clean weeks
+within LOCAL_WEEKS before the promotion and after its dip window, which takes up level
+shifts the straight trend misses. A promotion sitting on a seasonal peak is thus no longer
+credited with the season's rise, nor one on a falling trend blamed for its fall.
+
+    lift   = units during the promotion / counterfactual during it - 1
+    dip_k  = units in week k after it / counterfactual that week - 1     (k = 1..DIP_WEEKS)
+
+Learning, per product and shrunk toward its product line:
+
+    lift(d) = a + b x (d - d0)      elasticity: lift as a straight line in discount d
+        The line's (a, b) come from all its promotions (least squares, the slope held
+        toward 0 by a prior of LINE_SLOPE_PRIOR promotions' worth, so a line whose
+        promotions all had one discount gets a flat line). A product's (a, b) minimise its
+        own squared errors plus LINE_PRIOR_WEIGHT promotions' worth of distance from the
+        line's; b is compared in lift per DISCOUNT_SCALE points of discount.
+    dip: the week-by-week dip profile averaged over the product's promotions, shrunk
+        toward the line's the same way, fitted by a step: `depth` for the first `weeks`
+        weeks, 0 after; `weeks` is the length with the least squared error. A dip not
+        distinguishable from noise (|depth| < 2 standard errors) or a rise is no dip.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+DIP_WEEKS = 4
+LOCAL_WEEKS = 8
+MIN_CLEAN_WEEKS = 4
+SEASON_HARMONICS = (1, 2, 3, 4, 6, 8, 12, 16, 20, 26)
+LINE_PRIOR_WEIGHT = 2.0
+LINE_SLOPE_PRIOR = 1.0
+DISCOUNT_SCALE = 10.0
+
+
+@dataclass(frozen=True)
+class PromotionSpan:
+    """A past promotion of series `series`: weeks start..end (column indices, inclusive)."""
+
+    series: int
+    start: int
+    end: int
+    discount_pct: float
+
+
+@dataclass(frozen=True)
+class MeasuredEffect:
+    """What one promotion did, against its counterfactual (units per week)."""
+
+    counterfactual: float  # mean counterfactual units per promotion week
+    lift_pct: float
+    dip_profile: tuple[float | None, ...]  # dip_k in %, None where not measurable
+    noise_pct: float  # std. deviation of the clean weeks around it from the counterfactual, %
+
+    @property
+    def dip_pct(self) -> float | None:
+        """Mean dip over the measurable weeks after the promotion (in %)."""
+        known = [v for v in self.dip_profile if v is not None]
+        return sum(known) / len(known) if known else None
+
+
+def clean_mask(n_weeks: int, spans: Sequence[PromotionSpan]) -> np.ndarray:
+    """Weeks of one series that no promotion or post-promotion window touches."""
+    clean = np.ones(n_weeks, dtype=bool)
+    for span in spans:
+        clean[max(span.start, 0) : min(span.end + 1 + DIP_WEEKS, n_weeks)] = False
+    return clean
+
+
+def _fourier(t: np.ndarray, harmonics: int, season_length: int) -> list[np.ndarray]:
+    columns = []
+    for k in range(1, min(harmonics, season_length // 2) + 1):
+        angle = 2 * math.pi * k * t / season_length
+        columns += [np.sin(angle), np.cos(angle)]
+    return columns
+
+
+def _aic(rss: float, points: int, parameters: int) -> float:
+    return points * math.log(max(rss / points, 1e-12)) + 2 * parameters
+
+
+def _bic(rss: float, points: int, parameters: int) -> float:
+    return points * math.log(max(rss / points, 1e-12)) + parameters * math.log(points)
+
+
+def _harmonic_choices(points: int, cols: np.ndarray, season_length: int) -> list[int]:
+    """Harmonic counts a fit may try: none below a whole season of clean weeks; above,
+    as many as the weeks can pin down: a stretch of g phases of the year never seen
+    clean limits the profile to what a gap of g + 1 weeks can resolve (m / 2(g + 1)
+    harmonics), so a curve cannot swing freely through weeks nobody observed."""
+    m = season_length
+    if m < 2 or cols.size == 0 or cols.max() - cols.min() + 1 < m:
+        return [0]
+    seen = np.zeros(m, dtype=bool)
+    seen[cols % m] = True
+    gap, run = 0, 0
+    for phase in np.concatenate([seen, seen]):
+        run = 0 if phase else run + 1
+        gap = max(gap, min(run, m))
+    limit = m // (2 * (gap + 1))
+    return [0, *(k for k in SEASON_HARMONICS if k <= limit and 2 * k + 3 <= points // 3)]
+
+
+def _design(t, harmonics, season_length, *leading):
+    return np.stack([*leading, *_fourier(t, harmonics, season_length)], axis=1)
+
+
+def _shared_season(
+    target: np.ndarray, usable: np.ndarray, sibling: np.ndarray, season_length: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The seasonal profile (T,) shared by the rows of `target` (logs), each row with its
+    own level, trend and effect of a sibling's promotion (n_rows,), harmonics by least
+    AIC (many series make a long sample, so a sharp peak is worth its harmonics).
+
+    The rows' own terms are projected out row by row first (Frisch-Waugh-Lovell), so
+    the shared fit is one small least-squares problem whatever the number of rows; the
+    result is that of the joint fit."""
+    n_rows, n_weeks = target.shape
+    t = np.arange(n_weeks, dtype=np.float64)
+    rows, cols = np.nonzero(usable)
+    choices = _harmonic_choices(rows.size, cols, season_length)
+    seasonal_all = _design(t, max(choices), season_length, np.zeros(n_weeks))[:, 1:]
+    y_parts, s_parts, projections = [], [], []
+    for r in range(n_rows):
+        idx = np.flatnonzero(usable[r])
+        own = np.stack([np.ones(idx.size), (idx - n_weeks / 2) / n_weeks, sibling[r, idx]], axis=1)
+        pinv = np.linalg.pinv(own)
+        y = target[r, idx]
+        season = seasonal_all[idx]
+        y_parts.append(y - own @ (pinv @ y))
+        s_parts.append(season - own @ (pinv @ season))
+        projections.append((idx, pinv))
+    y_res = np.concatenate(y_parts)
+    s_res = np.concatenate(s_parts)
+    best = (math.inf, 0)
+    for harmonics in choices:
+        width = 2 * min(harmonics, season_length // 2)
+        if width:
+            coef, *_ = np.linalg.lstsq(s_res[:, :width], y_res, rcond=None)
+            rss = float(np.sum((y_res - s_res[:, :width] @ coef) ** 2))
+        else:
+            rss = float(np.sum(y_res**2))
+        score = _aic(rss, rows.size, 3 * n_rows + width)
+        if score < best[0]:
+            best = (score, width)
+    width = best[1]
+    if width:
+        coef, *_ = np.linalg.lstsq(s_res[:, :width], y_res, rcond=None)
+        profile = seasonal_all[:, :width] @ coef
+    else:
+        profile = np.zeros(n_weeks)
+    effect = np.zeros(n_rows)
+    for r, (idx, pinv) in enumerate(projections):
+        effect[r] = (pinv @ (target[r, idx] - profile[idx]))[2]
+    return profile, effect
+
+
+@dataclass(frozen=True)
+class Counterfactuals:
+    """fitted: (n, T) the counterfactual over all weeks (in logs where multiplicative),
+    NaN for a series with fewer than MIN_CLEAN_WEEKS clean weeks. residual: (n, T) of
+    the clean weeks, NaN elsewhere. multiplicative: (n,) bool. sibling_effect: (n,)
+    change of a series while a sibling is promoted (log ratio, or units where additive).
+    """
+
+    fitted: np.ndarray
+    residual: np.ndarray
+    multiplicative: np.ndarray
+    sibling_effect: np.ndarray
+    season: np.ndarray  # (n, T) the seasonal part of `fitted` (0 where none)
+
+
+def fit_counterfactuals(
+    history: np.ndarray,
+    clean: np.ndarray,
+    groups: Sequence[int] | None = None,
+    season_length: int = 52,
+    sibling_promoted: np.ndarray | None = None,
+) -> Counterfactuals:
+    """Level + trend + season fitted to the clean weeks of every series.
+
+    Seasons are mostly multiplicative, so a series that sold in every clean week is
+    fitted in logs, others additively. Series of one group (a product line) that are
+    fitted in logs share one seasonal profile, fitted to all of them at once with a
+    level and trend each: a peak that one product is always promoted on is seen in its
+    siblings' weeks. The weeks a sibling was promoted (`sibling_promoted`, (n, T) bool)
+    count, with an effect of their own per series, so that cannibalization does not
+    pull the shared season down exactly where promotions sit. Each series then gets its
+    own level, trend and seasonal correction, harmonics by least BIC (one series is a
+    short sample: only a clear pattern is worth its harmonics)."""
+    history = np.asarray(history, dtype=np.float64)
+    n_series, n_weeks = history.shape
+    usable = clean & np.isfinite(history)
+    sibling = (
+        np.zeros((n_series, n_weeks))
+        if sibling_promoted is None
+        else np.asarray(sibling_promoted, dtype=np.float64)
+    )
+    enough = usable.sum(axis=1) >= MIN_CLEAN_WEEKS
+    multiplicative = enough & np.all((history > 0) | ~usable, axis=1)
+    target = np.where(multiplicative[:, None], np.log(np.where(history > 0, history, 1.0)), history)
+    groups = np.zeros(n_series, dtype=np.int64) if groups is None else np.asarray(groups)
+    shared = np.zeros((n_series, n_weeks))
+    effect = np.zeros(n_series)
+    for group in np.unique(groups[multiplicative]):
+        members = np.flatnonzero(multiplicative & (groups == group))
+        shared[members], effect[members] = _shared_season(
+            target[members], usable[members], sibling[members], season_length
+        )
+    fitted = np.full((n_series, n_weeks), np.nan)
+    residual = np.full((n_series, n_weeks), np.nan)
+    season = shared.copy()
+    t = np.arange(n_weeks, dtype=np.float64)
+    fourier_all = _design(t, season_length // 2, season_length, np.zeros(n_weeks))[:, 1:]
+    for series in np.flatnonzero(enough):
+        idx = np.flatnonzero(usable[series])
+        y = target[series, idx] - shared[series, idx] - effect[series] * sibling[series, idx]
+        choices = _harmonic_choices(idx.size, idx, season_length)
+        width = 3 + 2 * min(max(choices), season_length // 2)
+        design = np.column_stack(
+            [np.ones(n_weeks), (t - idx.mean()) / n_weeks, sibling[series], fourier_all]
+        )[:, :width]
+        # The candidate models are nested column prefixes: one Gram matrix serves them
+        # all (its small systems solved by least squares: a column of zeros, a series
+        # with no sibling promotion, is fine).
+        x = design[idx]
+        gram, moment, total = x.T @ x, x.T @ y, float(y @ y)
+        best = (math.inf, None)
+        for harmonics in choices:
+            p = 3 + 2 * min(harmonics, season_length // 2)
+            coef, *_ = np.linalg.lstsq(gram[:p, :p], moment[:p], rcond=None)
+            rss = max(total - 2 * coef @ moment[:p] + coef @ gram[:p, :p] @ coef, 0.0)
+            score = _bic(rss, idx.size, p)
+            if score < best[0]:
+                best = (score, coef)
+        coef = best[1]
+        p = len(coef)
+        curve = design[:, [0, 1, *range(3, p)]] @ coef[[0, 1, *range(3, p)]]
+        best = (best[0], curve, float(coef[2]), design[:, 3:p] @ coef[3:])
+        fitted[series] = best[1] + shared[series]
+        season[series] += best[3]
+        effect[series] += best[2]
+        explained = fitted[series, idx] + effect[series] * sibling[series, idx]
+        residual[series, idx] = target[series, idx] - explained
+    return Counterfactuals(fitted, residual, multiplicative, effect, season)
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """The counterfactual fits of a set of series and where their promotions were."""
+
+    history: np.ndarray
+    fit: Counterfactuals
+    deseasoned: np.ndarray
+    promo_weeks: np.ndarray
+    clean: np.ndarray
+    groups: np.ndarray
+    by_series: dict[int, list[int]]
+
+    def measure(self, series: int, span: PromotionSpan) -> MeasuredEffect | None:
+        if not np.isfinite(self.fit.fitted[series, 0]):
+            return None
+        return _measure_one(
+            self.history[series],
+            self.fit.season[series],
+            self.deseasoned[series],
+            bool(self.fit.multiplicative[series]),
+            span,
+            self.promo_weeks[series],
+        )
+
+
+def _fit_all(history, spans, season_length, groups) -> _Fitted:
+    history = np.asarray(history, dtype=np.float64)
+    n_series, n_weeks = history.shape
+    by_series: dict[int, list[int]] = {}
+    for i, span in enumerate(spans):
+        by_series.setdefault(span.series, []).append(i)
+    clean = np.ones((n_series, n_weeks), dtype=bool)
+    promo_weeks = np.zeros((n_series, n_weeks), dtype=bool)
+    for series, members in by_series.items():
+        own = [spans[i] for i in members]
+        clean[series] = clean_mask(n_weeks, own)
+        promo_weeks[series] = _promo_mask(n_weeks, own)
+    group_of = np.zeros(n_series, dtype=np.int64) if groups is None else np.asarray(groups)
+    sibling = np.zeros((n_series, n_weeks), dtype=bool)
+    for group in np.unique(group_of):
+        members = np.flatnonzero(group_of == group)
+        count = promo_weeks[members].sum(axis=0)
+        sibling[members] = (count[None, :] - promo_weeks[members]) > 0
+    fit = fit_counterfactuals(history, clean, group_of, season_length, sibling)
+    # The level and trend of a promotion's own neighbourhood: the clean weeks around it
+    # without their season (and without a sibling's promotion's effect).
+    deseasoned = fit.residual + fit.fitted - fit.season
+    return _Fitted(history, fit, deseasoned, promo_weeks, clean, group_of, by_series)
+
+
+def measure_effects(
+    history: np.ndarray,
+    spans: Sequence[PromotionSpan],
+    season_length: int = 52,
+    groups: Sequence[int] | None = None,
+) -> list[MeasuredEffect | None]:
+    """The effect of each promotion in `spans` (None where it cannot be measured: too few
+    clean weeks, a promotion week without sales data, or a counterfactual <= 0).
+
+    history: (n_series, T) weekly units, NaN where unknown; rows without promotions
+    (siblings) still help to fit their group's season. groups: (n_series,) product line
+    of each series (one group when None)."""
+    fitted = _fit_all(history, spans, season_length, groups)
+    return [fitted.measure(span.series, span) for span in spans]
+
+
+@dataclass(frozen=True)
+class Cannibalization:
+    """How much of a promoted series' extra units a sibling lost while it was promoted.
+
+    share: lost sibling units / extra promoted units over the promotions measured, in
+    0..1; 0 where `learned` is False: fewer than MIN_CANNIBALIZATION_PROMOTIONS
+    promotions, or a loss not distinguishable from the sibling's noise (2 standard
+    errors), or a gain (halo, not modelled here)."""
+
+    promoted: int
+    sibling: int
+    share: float
+    measured_share: float | None
+    promotions: int
+    learned: bool
+
+
+MIN_CANNIBALIZATION_PROMOTIONS = 2
+
+
+def measure_cannibalization(
+    history: np.ndarray,
+    spans: Sequence[PromotionSpan],
+    season_length: int = 52,
+    groups: Sequence[int] | None = None,
+) -> list[Cannibalization]:
+    """For every promoted series and every other series of its group: the share of the
+    promoted series' extra units (above its counterfactual) that the sibling lost (below
+    its own counterfactual) during the promotion weeks, summed over the promotions in
+    which both could be measured, no other product of the group was promoted at the same
+    time, and the sibling was not in the dip after one of its own promotions."""
+    return measure_all(history, spans, season_length, groups)[1]
+
+
+def measure_all(
+    history: np.ndarray,
+    spans: Sequence[PromotionSpan],
+    season_length: int = 52,
+    groups: Sequence[int] | None = None,
+    cannibalization_from: Sequence[bool] | None = None,
+) -> tuple[list[MeasuredEffect | None], list[Cannibalization]]:
+    """measure_effects and measure_cannibalization from one fit; cannibalization only
+    from the spans where `cannibalization_from` is True (all when None)."""
+    fitted = _fit_all(history, spans, season_length, groups)
+    effects = [fitted.measure(span.series, span) for span in spans]
+    keep = [True] * len(spans) if cannibalization_from is None else cannibalization_from
+    counted = [e if k else None for e, k in zip(effects, keep, strict=True)]
+    return effects, _cannibalization(fitted, spans, counted)
+
+
+def _cannibalization(fitted: _Fitted, spans, effects) -> list[Cannibalization]:
+    totals: dict[tuple[int, int], list[float]] = {}
+    for span, own in zip(spans, effects, strict=True):
+        if own is None:
+            continue
+        weeks = span.end - span.start + 1
+        extra = own.counterfactual * own.lift_pct / 100 * weeks
+        line = np.flatnonzero(fitted.groups == fitted.groups[span.series])
+        others = fitted.promo_weeks[line[line != span.series], span.start : span.end + 1]
+        # A promotion that overlapped another of the line cannot say who took what.
+        if extra <= 0 or others.any():
+            continue
+        for sibling in np.flatnonzero(fitted.groups == fitted.groups[span.series]):
+            sibling = int(sibling)
+            # Only weeks the sibling's own promotions and their dips leave untouched.
+            if sibling == span.series or not fitted.clean[sibling, span.start : span.end + 1].all():
+                continue
+            other = fitted.measure(sibling, span)
+            if other is None:
+                continue
+            lost = -other.counterfactual * other.lift_pct / 100 * weeks
+            variance = (other.noise_pct / 100 * other.counterfactual) ** 2 * weeks
+            entry = totals.setdefault((span.series, sibling), [0.0, 0.0, 0.0, 0])
+            entry[0] += lost
+            entry[1] += extra
+            entry[2] += variance
+            entry[3] += 1
+    results = []
+    for (promoted, sibling), (lost, extra, variance, count) in sorted(totals.items()):
+        share = lost / extra
+        clear = share > 2 * math.sqrt(variance) / extra
+        learned = count >= MIN_CANNIBALIZATION_PROMOTIONS and clear
+        results.append(
+            Cannibalization(
+                promoted=promoted,
+                sibling=sibling,
+                share=min(share, 1.0) if learned else 0.0,
+                measured_share=share,
+                promotions=count,
+                learned=learned,
+            )
+        )
+    return results
+
+
+def _promo_mask(n_weeks: int, spans: Sequence[PromotionSpan]) -> np.ndarray:
+    mask = np.zeros(n_weeks, dtype=bool)
+    for span in spans:
+        mask[max(span.start, 0) : min(span.end + 1, n_weeks)] = True
+    return mask
+
+
+def _measure_one(units, season, deseasoned, multiplicative, span, promo_weeks):
+    """One promotion against season + the local level (and slope, with clean weeks on
+    both sides) of the deseasoned clean weeks around it."""
+    n_weeks = len(units)
+    if span.start < 0 or span.end >= n_weeks:
+        return None
+    during = slice(span.start, span.end + 1)
+    if not np.all(np.isfinite(units[during])):
+        return None
+    after_dip = span.end + 1 + DIP_WEEKS
+    near = [
+        w
+        for w in (
+            *range(span.start - LOCAL_WEEKS, span.start),
+            *range(after_dip, after_dip + LOCAL_WEEKS),
+        )
+        if 0 <= w < n_weeks and np.isfinite(deseasoned[w])
+    ]
+    if len(near) < MIN_CLEAN_WEEKS:
+        return None
+    weeks = np.asarray(near, dtype=np.float64)
+    values = deseasoned[near]
+    before, after = (weeks < span.start).sum(), (weeks > span.end).sum()
+    center = (span.start + span.end) / 2
+    if before >= 2 and after >= 2:
+        slope, level = np.polyfit(weeks - center, values, 1)
+    else:
+        slope, level = 0.0, float(values.mean())
+    local = level + slope * (np.arange(n_weeks) - center)
+    # How far a clean week strays from this local counterfactual, in % of it.
+    spread = float(np.std(values - local[near]))
+    if multiplicative:
+        noise = spread * 100
+    else:
+        noise = spread / max(abs(float(np.mean(season[near] + local[near]))), 1e-12) * 100
+    expected = np.exp(season + local) if multiplicative else season + local
+    base = float(expected[during].mean())
+    if base <= 0:
+        return None
+    lift = (float(units[during].mean()) / base - 1) * 100
+    profile = []
+    for k in range(1, DIP_WEEKS + 1):
+        w = span.end + k
+        ok = w < n_weeks and np.isfinite(units[w]) and not promo_weeks[w] and expected[w] > 0
+        profile.append((float(units[w]) / float(expected[w]) - 1) * 100 if ok else None)
+    return MeasuredEffect(
+        counterfactual=base, lift_pct=lift, dip_profile=tuple(profile), noise_pct=noise
+    )
+
+
+@dataclass(frozen=True)
+class LiftCurve:
+    """lift(d) = intercept + slope x (d - center), in % and % per discount point."""
+
+    intercept: float
+    slope: float
+    center: float
+
+    def at(self, discount_pct: float) -> float:
+        return self.intercept + self.slope * (discount_pct - self.center)
+
+
+def fit_lift_curve(
+    discounts: Sequence[float],
+    lifts: Sequence[float],
+    *,
+    prior: LiftCurve | None = None,
+    prior_weight: float = LINE_PRIOR_WEIGHT,
+) -> LiftCurve | None:
+    """Least-squares lift line with a ridge prior: toward `prior` with `prior_weight`
+    promotions' worth, or (without a prior) the slope toward 0 with LINE_SLOPE_PRIOR.
+    None without any promotion and prior."""
+    d = np.asarray(discounts, dtype=np.float64)
+    y = np.asarray(lifts, dtype=np.float64)
+    if d.size == 0:
+        return prior
+    center = prior.center if prior is not None else float(d.mean())
+    x = d - center
+    s = DISCOUNT_SCALE
+    if prior is None:
+        prior_a, prior_b, weight_a, weight_b = 0.0, 0.0, 0.0, LINE_SLOPE_PRIOR
+    else:
+        prior_a, prior_b = prior.intercept, prior.slope
+        weight_a = weight_b = prior_weight
+    # Normal equations of sum (y - a - b x)^2 + wa (a - pa)^2 + wb s^2 (b - pb)^2.
+    matrix = np.array([[d.size + weight_a, x.sum()], [x.sum(), (x * x).sum() + weight_b * s * s]])
+    rhs = np.array([y.sum() + weight_a * prior_a, (x * y).sum() + weight_b * s * s * prior_b])
+    intercept, slope = np.linalg.solve(matrix, rhs)
+    return LiftCurve(float(intercept), float(slope), center)
+
+
+@dataclass(frozen=True)
+class DipEstimate:
+    """The learned post-promotion dip: `depth_pct` (<= 0) for `weeks` weeks after."""
+
+    depth_pct: float
+    weeks: int
+
+    def fractions(self) -> list[float]:
+        return [self.depth_pct / 100] * self.weeks
+
+
+NO_DIP = DipEstimate(0.0, 0)
+
+
+def mean_profile(effects: Sequence[MeasuredEffect]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean dip per week after (in %) over the effects, and how many measured each."""
+    total, count = np.zeros(DIP_WEEKS), np.zeros(DIP_WEEKS)
+    for effect in effects:
+        for k, value in enumerate(effect.dip_profile):
+            if value is not None:
+                total[k] += value
+                count[k] += 1
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0), count
+
+
+def learn_dip(
+    own: Sequence[MeasuredEffect],
+    line: Sequence[MeasuredEffect],
+    prior_weight: float = LINE_PRIOR_WEIGHT,
+) -> DipEstimate:
+    """The product's dip: its mean profile shrunk toward the line's, fitted by a step."""
+    own_mean, own_count = mean_profile(own)
+    line_mean, line_count = mean_profile(line)
+    line_weight = np.where(line_count > 0, prior_weight, 0.0)
+    weight = own_count + line_weight
+    if not (weight > 0).any():
+        return NO_DIP
+    profile = np.where(
+        weight > 0,
+        (own_count * own_mean + line_weight * line_mean) / np.maximum(weight, 1e-12),
+        0.0,
+    )
+    best, best_error = NO_DIP, float(np.sum(profile * profile))
+    for weeks in range(1, DIP_WEEKS + 1):
+        depth = float(profile[:weeks].mean())
+        error = float(np.sum((profile[:weeks] - depth) ** 2) + np.sum(profile[weeks:] ** 2))
+        if error < best_error:
+            best, best_error = DipEstimate(depth, weeks), error
+    if best.weeks == 0 or best.depth_pct >= 0:
+        return NO_DIP
+    noises = [e.noise_pct for e in (*own, *line)]
+    noise = float(np.mean(noises)) if noises else 0.0
+    evidence = float(weight[: best.weeks].sum())
+    standard_error = noise / math.sqrt(max(evidence, 1e-12))
+    if abs(best.depth_pct) < 2 * standard_error:
+        return NO_DIP
+    return DipEstimate(max(best.depth_pct, -100.0), best.weeks)

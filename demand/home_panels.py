@@ -7,7 +7,7 @@ from django.urls import reverse
 from coordination.home import Todo, register
 from coordination.weeks import add_weeks, current_week
 from demand.models import Promotion, PromotionItem
-from demand.selectors.lift import suggest_lift
+from demand.selectors.lift import line_measures, suggest_lift
 
 # Promotions starting within this many weeks need a decision now.
 SOON_WEEKS = 6
@@ -50,11 +50,16 @@ def promotion_todos(user) -> list[Todo]:
             start_week__lte=add_weeks(current_week(), LIFT_CHECK_WEEKS),
         )
     ).select_related("promotion", "product", "product__product_line")
+    measures = {}  # per product line: measured once for all its upcoming promotions
     for item in items:
+        line_id = item.product.product_line_id
+        if line_id not in measures:
+            measures[line_id] = line_measures(line_id)
+        # The promotions here have not started: leaving them out changes nothing.
         suggestion = suggest_lift(
             product=item.product,
             discount_pct=item.promotion.discount_pct,
-            exclude_promotion=item.promotion_id,
+            measures=measures[line_id],
         )
         gap = (
             None

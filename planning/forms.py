@@ -115,8 +115,14 @@ class CycleDecisionForm(forms.Form):
         help_text="Needed for an action item.",
         validators=[validate_date],
     )
+    # Typed as a SKU: a company has thousands of products, too many for a list.
     product = forms.ModelChoiceField(
-        queryset=Product.objects.order_by("sku"), required=False, empty_label="—"
+        queryset=Product.objects.all(),
+        to_field_name="sku",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "SKU, e.g. TEA-LEM-05", "maxlength": 40}),
+        label="Product (SKU)",
+        error_messages={"invalid_choice": "No product has the SKU %(value)s."},
     )
     promotion = forms.ModelChoiceField(queryset=None, required=False, empty_label="—")
     line = forms.ModelChoiceField(

@@ -10,7 +10,7 @@ from coordination.home import Todo, register
 from coordination.models import Line
 from coordination.weeks import add_weeks, current_week, iso_label
 from production.models import ProductionHold, QuotaRecommendation, RecomputeRun
-from production.selectors.dashboard import changes_since_accepted
+from production.selectors.dashboard import acceptance_by_line
 from production.selectors.load import over_capacity_weeks
 
 # Quotas production should settle soon: this week and the next three.
@@ -82,8 +82,9 @@ def planning_todos(user) -> list[Todo]:
     )
     if user.has_perm("production.plan_line"):
         weeks = [add_weeks(current_week(), k) for k in range(ACCEPT_WEEKS)]
+        summary = acceptance_by_line(weeks)
         for line in Line.objects.order_by("name"):
-            changes = changes_since_accepted(line, weeks)
+            changes = summary.get(line.pk, {"changed": 0, "unaccepted_weeks": []})
             open_weeks = changes["unaccepted_weeks"]
             todos.append(
                 Todo(
@@ -97,7 +98,7 @@ def planning_todos(user) -> list[Todo]:
             todos.append(
                 Todo(
                     f"{line.name}: accepted quotas the plan now changes",
-                    len(changes["changed"]),
+                    changes["changed"],
                     _dashboard(line.pk),
                     level="warn",
                 )

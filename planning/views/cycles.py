@@ -278,7 +278,7 @@ def decision_edit(request, item_pk):
         "department": item.department,
         "owner": item.owner_id,
         "due_date": item.due_date,
-        "product": item.product_id,
+        "product": item.product.sku if item.product_id else None,
         "promotion": item.promotion_id,
         "line": item.line_id,
     }

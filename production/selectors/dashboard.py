@@ -286,36 +286,59 @@ def alerts(line: Line, weeks: list[dt.date], overview: dict | None = None) -> li
     return found
 
 
-def changes_since_accepted(line: Line, weeks: list[dt.date]) -> dict:
-    """Cells whose recommendation now differs from the accepted quota (week, sku, units,
-    accepted, delta), and the weeks that have recommendations nobody has accepted yet.
-    Read as tuples: a line of 500 products has 13,000 cells in 26 weeks."""
-    in_weeks = {"line": line, "week__gte": weeks[0], "week__lte": weeks[-1]}
+def _acceptance(lines: list[Line] | None, weeks: list[dt.date]):
+    """(line id, week, sku, units, accepted or None) of every recommendation of the lines
+    (all lines: None) in the weeks, by week and SKU, read as tuples (a line of 500
+    products has 13,000 cells in 26 weeks; the home page looks at every line)."""
+    in_weeks = {"week__gte": weeks[0], "week__lte": weeks[-1]}
+    if lines is not None:
+        in_weeks["line__in"] = lines
     accepted = {
         (pid, week): units
         for pid, week, units in ScheduleEntry.objects.filter(
             superseded_at__isnull=True, **in_weeks
         ).values_list("product_id", "week", "units")
     }
-    changed = []
-    unaccepted_weeks: set[dt.date] = set()
-    for pid, sku, week, recommended in (
+    for line_id, pid, sku, week, recommended in (
         QuotaRecommendation.objects.filter(**in_weeks)
         .order_by("week", "product__sku")
-        .values_list("product_id", "product__sku", "week", "recommended_units")
+        .values_list("line_id", "product_id", "product__sku", "week", "recommended_units")
     ):
-        units = whole_units(recommended)
-        current = accepted.get((pid, week))
+        yield line_id, week, sku, whole_units(recommended), accepted.get((pid, week))
+
+
+def changes_since_accepted(line: Line, weeks: list[dt.date]) -> dict:
+    """Cells whose recommendation now differs from the accepted quota (week, sku, units,
+    accepted, delta), and the weeks that have recommendations nobody has accepted yet."""
+    changed = []
+    unaccepted_weeks: set[dt.date] = set()
+    for _, week, sku, units, current in _acceptance([line], weeks):
         if current is None:
             if units:
                 unaccepted_weeks.add(week)
-            continue
-        if current != units:
+        elif current != units:
             changed.append(
                 {"week": week, "sku": sku, "units": units, "accepted": current,
                  "delta": units - current}
             )  # fmt: skip
     return {"changed": changed, "unaccepted_weeks": sorted(unaccepted_weeks)}
+
+
+def acceptance_by_line(weeks: list[dt.date]) -> dict[int, dict]:
+    """Per line id: how many accepted quotas the plan now changes, and the weeks with
+    recommendations nobody has accepted yet (what changes_since_accepted counts, for
+    every line in one read)."""
+    summary: dict[int, dict] = {}
+    for line_id, week, _, units, current in _acceptance(None, weeks):
+        line = summary.setdefault(line_id, {"changed": 0, "unaccepted_weeks": set()})
+        if current is None:
+            if units:
+                line["unaccepted_weeks"].add(week)
+        elif current != units:
+            line["changed"] += 1
+    for line in summary.values():
+        line["unaccepted_weeks"] = sorted(line["unaccepted_weeks"])
+    return summary
 
 
 def recent_runs(line: Line | None = None, limit: int = 5):

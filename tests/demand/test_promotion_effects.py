@@ -24,7 +24,7 @@ from demand.engine.effects import (
     measure_cannibalization,
     measure_effects,
 )
-from demand.models import DemandForecast
+from demand.models import DemandForecast, Promotion, PromotionItem
 from demand.selectors.lift import learned_dips
 from demand.services.forecasting import forecast_products
 from demand.services.promotions import promotion_set_status
@@ -350,3 +350,32 @@ def test_the_waterfall_and_the_sentence_name_who_took_the_units(db):
         f"for {iso_label(rec.covers_week)}: demand 255 = baseline 300 - taken by promotion of "
         "TEA-LEM-05 45; recommended 255"
     )
+
+
+def test_what_a_line_learned_is_reused_until_its_history_changes(dipping_product):
+    """The measures are cached under a fingerprint of what they are measured from: a
+    second ask measures nothing, new sales or an edited promotion measure again."""
+    from demand.selectors import lift
+
+    product = dipping_product
+    calls = []
+    measure = lift._measure_lines
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return measure(*args, **kwargs)
+
+    lift._measure_lines = counting
+    try:
+        first = lift.suggest_lift(product=product, discount_pct=20)
+        again = lift.suggest_lift(product=product, discount_pct=20)
+        assert (len(calls), again) == (1, first)
+        SalesActualFactory(product=product, week=week(-31), units=100)
+        lift.suggest_lift(product=product, discount_pct=20)
+        assert len(calls) == 2
+        past = PromotionItem.objects.get(product=product).promotion
+        Promotion.objects.filter(pk=past.pk).update(version=past.version + 1)
+        lift.suggest_lift(product=product, discount_pct=20)
+        assert len(calls) == 3
+    finally:
+        lift._measure_lines = measure

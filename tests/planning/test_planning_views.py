@@ -12,6 +12,7 @@ from demand.models import DemandForecast
 from planning import services
 from planning.models import CycleDecision, CycleSignOff, PlanningCycle, PlanningScenario
 from planning.selectors import cycles as selectors
+from tests.factories import ProductFactory
 from tests.planning.planning_world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +166,26 @@ def test_decisions_are_recorded_with_htmx_and_errors_shown_at_the_field(
     assert "Book two Saturday shifts" in html
     item = CycleDecision.objects.get()
     assert (item.kind, item.owner, item.due_date) == ("action", production_user, due)
+
+
+def test_a_decision_names_its_product_by_sku(client, cycle, production_user):
+    product = ProductFactory(sku="TEA-LEM-05")
+    client.force_login(production_user)
+    url = reverse("planning_decision_add", args=[cycle.pk])
+    body = {"kind": "decision", "text": "Push lemon tea", "department": "production"}
+
+    unknown = client.post(url, {**body, "product": "TEA-XXX-99"})
+    assert unknown.status_code == 400
+    assert unknown.context["decision_form"].errors == {
+        "product": ["No product has the SKU TEA-XXX-99."]
+    }
+    assert CycleDecision.objects.count() == 0
+
+    client.post(url, {**body, "product": "TEA-LEM-05"})
+    item = CycleDecision.objects.get()
+    assert item.product == product
+    edit = client.get(reverse("planning_decision_edit", args=[item.pk]))
+    assert 'value="TEA-LEM-05"' in edit.content.decode()
 
 
 def test_editing_a_stale_item_says_so_and_keeps_it(client, cycle, production_user, sales_user):

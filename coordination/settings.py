@@ -210,7 +210,17 @@ HOLDING_COST_RATE_PERCENT = config.env_int(
 )
 
 # The throttle counters live in the cache; per process unless CACHE_URL names Redis.
-CACHES = {"default": config.cache_config(ENV)}
+CACHES = {
+    "default": config.cache_config(ENV),
+    # Per process, never over the network: results that are costly to compute and cheap
+    # to recompute (what a product line's promotions taught, demand/selectors/lift.py),
+    # so a lost Redis never fails a page.
+    "local": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "tandem-local",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
+}
 
 # REST framework: API-client keys (Bearer) and user tokens for machines, session auth
 # for the browser; JSON only (CSV where a view offers it).

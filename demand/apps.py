@@ -28,6 +28,7 @@ class DemandConfig(AppConfig):
             Promotion,
             PromotionItem,
             SalesActual,
+            SalesImport,
         )
 
         Source = RecomputeRequest.Source
@@ -47,3 +48,7 @@ class DemandConfig(AppConfig):
         )
         for model in (DemandForecast, ForecastFit, ForecastRun):
             planning_inputs.register_derived(model, "the forecaster's own output")
+        # Read only as the sales history's change marker in the key of what a product
+        # line's promotions taught (demand/selectors/lift.py); every import writes the
+        # SalesActual rows registered above.
+        planning_inputs.register_derived(SalesImport, "the sales history's change marker")

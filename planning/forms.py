@@ -120,7 +120,9 @@ class CycleDecisionForm(forms.Form):
         queryset=Product.objects.all(),
         to_field_name="sku",
         required=False,
-        widget=forms.TextInput(attrs={"placeholder": "SKU, e.g. TEA-LEM-05", "maxlength": 40}),
+        widget=forms.TextInput(
+            attrs={"placeholder": "SKU, e.g. TEA-LEM-05", "maxlength": 40, "data-lookup": "sku"}
+        ),
         label="Product (SKU)",
         error_messages={"invalid_choice": "No product has the SKU %(value)s."},
     )

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import override_settings
 
 from coordination import roles
@@ -39,10 +39,13 @@ def _plain_http(django_test_environment):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # API rate counters live in the cache; each test starts with none counted.
+    # API rate counters live in the cache; each test starts with none counted, and with
+    # nothing a product line learned in another test's data (the local cache).
     cache.clear()
+    caches["local"].clear()
     yield
     cache.clear()
+    caches["local"].clear()
 
 
 @pytest.fixture(autouse=True)

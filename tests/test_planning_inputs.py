@@ -278,6 +278,7 @@ def test_every_model_the_forecaster_and_the_planner_read_is_registered(planned_w
         "demand.Promotion",
         "demand.PromotionItem",
         "demand.SalesActual",
+        "demand.SalesImport",
         "production.CapacityException",
         "production.InventoryPosition",
         "production.ProductionHold",

@@ -276,7 +276,9 @@ class Forms(HTMLParser):
             elif kind == "submit":
                 self._button(form, name, attrs)
             elif kind not in ("file", "button", "reset", "image"):
-                kind = "choice" if "list" in attrs else kind
+                # A value looked up (a datalist, or a typed SKU) is a choice, not free text.
+                lookup = "list" in attrs or "data-lookup" in attrs
+                kind = "choice" if lookup else kind
                 form["fields"].append([name, attrs.get("value", ""), kind, "required" in attrs])
         elif tag == "button" and name and (attrs.get("type") or "submit") == "submit":
             self._button(form, name, attrs)

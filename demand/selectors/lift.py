@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import Count, Max
 
 from coordination.models import Product
@@ -165,10 +165,11 @@ def _line_measures(
          sorted(products.items()))
     )  # fmt: skip
     key = "lift-measures:" + hashlib.sha256(fingerprint.encode()).hexdigest()
-    cached = cache.get(key)
+    local = caches["local"]
+    cached = local.get(key)
     if cached is None:
         cached = _measure_lines(line_ids, exclude_promotion=exclude_promotion)
-        cache.set(key, cached, MEASURES_CACHE_SECONDS)
+        local.set(key, cached, MEASURES_CACHE_SECONDS)
     return cached
 
 

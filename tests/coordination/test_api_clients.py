@@ -339,11 +339,11 @@ def test_people_are_throttled_by_user(settings, marketing_user, sales_user):
 def unreachable_cache(settings):
     """The rate-limit cache on a Redis port nothing listens on (refused at once)."""
     url = f"redis://127.0.0.1:{free_port()}/2"
-    settings.CACHES = {"default": config.cache_config({"CACHE_URL": url})}
+    settings.CACHES = {**settings.CACHES, "default": config.cache_config({"CACHE_URL": url})}
     throttling.shared_cache_health.reset()
     throttling.FALLBACK_CACHE.clear()
     yield
-    settings.CACHES = {"default": config.cache_config({})}
+    settings.CACHES = {**settings.CACHES, "default": config.cache_config({})}
     throttling.shared_cache_health.reset()
     throttling.FALLBACK_CACHE.clear()
 

@@ -23,7 +23,10 @@ URL = "/api/v1/schedules/"
 
 @pytest.fixture
 def shared_limit(settings, redis_server, monkeypatch):
-    settings.CACHES = {"default": config.cache_config({"CACHE_URL": redis_server.url(2)})}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": config.cache_config({"CACHE_URL": redis_server.url(2)}),
+    }
     settings.API_THROTTLE_RATES = {"client": "3/min", "user": "1000/min"}
     # Try Redis on every request, so each one proves it fails open.
     monkeypatch.setattr(throttling, "SHARED_RETRY_SECONDS", 0)
@@ -31,7 +34,7 @@ def shared_limit(settings, redis_server, monkeypatch):
     throttling.FALLBACK_CACHE.clear()
     yield redis_server
     # Before the server stops: the suite clears the default cache after each test.
-    settings.CACHES = {"default": config.cache_config({})}
+    settings.CACHES = {**settings.CACHES, "default": config.cache_config({})}
     throttling.shared_cache_health.reset()
     throttling.FALLBACK_CACHE.clear()
 

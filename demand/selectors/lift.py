@@ -119,7 +119,20 @@ class SiblingShare:
 def _line_effects(line_ids, *, exclude_promotion: int | None = None) -> list[PastEffect]:
     """Measured effects of the finished planned/confirmed promotions of these product
     lines' products (the one being edited left out)."""
-    return _line_measures(line_ids, exclude_promotion=exclude_promotion)[0]
+    return _each_line_measures(line_ids, exclude_promotion=exclude_promotion)[0]
+
+
+def _each_line_measures(line_ids, *, exclude_promotion: int | None = None):
+    """_line_measures of each product line on its own, put together. Lines share nothing
+    (season and cannibalization are per line), so this equals measuring them at once,
+    and each line's result is cached and reused by every caller that needs that line."""
+    effects: list[PastEffect] = []
+    shares: dict[tuple[int, int], Cannibalization] = {}
+    for line_id in sorted(set(line_ids)):
+        line_effects, line_shares = _line_measures([line_id], exclude_promotion=exclude_promotion)
+        effects.extend(line_effects)
+        shares.update(line_shares)
+    return effects, shares
 
 
 # Measuring a product line's promotions fits every product's counterfactual: about half a
@@ -302,7 +315,7 @@ def learned_cannibalization(line_ids) -> dict[tuple[int, int], float]:
     """(promoted product id, sibling id) -> the learned share (0..1) of the promoted
     product's extra units the sibling loses, for the pairs of these product lines where
     one was learned."""
-    _, shares = _line_measures(set(line_ids))
+    _, shares = _each_line_measures(line_ids)
     return {pair: c.share for pair, c in shares.items() if c.learned and c.share > 0}
 
 

@@ -180,6 +180,8 @@ def cannibalization_terms(
     )
     if not promoted:
         return taken, {}
+    # Only the product lines with a promotion in the weeks can take anything.
+    lines = set(Product.objects.filter(pk__in=promoted).values_list("product_line_id", flat=True))
     shares = {
         (p, s): share
         for (p, s), share in learned_cannibalization(lines).items()

@@ -32,7 +32,6 @@ import argparse
 import csv
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -43,6 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _database import ROOT, bench_database
+from _processes import start, stop
 
 PASSWORD = "tandem-demo"  # noqa: S105 - the demo users' published password
 
@@ -56,23 +56,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
-    with log.open("w") as output:
-        return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=output, start_new_session=True
-        )
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def wait_for(check, timeout: float, what: str, *, quiet: bool = False):

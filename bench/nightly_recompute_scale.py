@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _database import ROOT, bench_database
+from _database import bench_database
+from _processes import start, stop
 
 
 def fail(message: str) -> None:
@@ -47,25 +47,7 @@ def worker(concurrency: int, log: Path) -> subprocess.Popen:
     command += ["--pool", "prefork", "--concurrency", str(concurrency)]
     command += ["--hostname", f"nightly-bench-{os.getpid()}@localhost", "--loglevel", "WARNING"]
     command += ["--without-mingle", "--without-gossip"]
-    with log.open("w") as output:
-        return subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=dict(os.environ),
-            stdout=output,
-            stderr=output,
-            start_new_session=True,
-        )
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    return start(command, dict(os.environ), log)
 
 
 def main() -> None:
@@ -134,7 +116,7 @@ def main() -> None:
                     f"slowest line {slowest['line__name']} {slowest_s:.1f} s"
                 )
             finally:
-                stop(process)
+                stop(process, timeout=120)
                 redis.Redis.from_url(broker).flushdb()
         first_k, first = results[0]
         for k, wall in results[1:]:

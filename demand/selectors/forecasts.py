@@ -157,7 +157,8 @@ def week_range(start: dt.date, count: int) -> list[dt.date]:
 
 def forecast_terms(*, start: dt.date, end: dt.date) -> list[tuple]:
     """Every product's forecast terms per week from start to end, as plain tuples
-    (product_id, production line id, week, baseline, uplift, firm orders, adjustment, final)."""
+    (product_id, production line id, week, baseline, uplift, dip after promotion, taken by
+    siblings' promotions, firm orders, adjustment, final)."""
     return list(
         DemandForecast.objects.filter(week__gte=start, week__lte=end)
         .order_by("product_id", "week")
@@ -167,6 +168,8 @@ def forecast_terms(*, start: dt.date, end: dt.date) -> list[tuple]:
             "week",
             "baseline",
             "promotion_uplift",
+            "promotion_dip",
+            "cannibalization",
             "firm_orders",
             "adjustment",
             "final",

@@ -59,8 +59,9 @@ def report(cycle: PlanningCycle) -> dict:
             "month": m,
             "label": label,
             **{
-                key: rounded(sum(r[key] or 0 for r in demand_rows if r["month"] == m))
-                for key in ("baseline", "uplift", "firm", "adjustment", "final", "agreed")
+                # .get: snapshots taken before the dip and cannibalization terms lack them.
+                key: rounded(sum(r.get(key) or 0 for r in demand_rows if r["month"] == m))
+                for key in (*DEMAND_TERMS, "agreed")
             },
         }
         for m, label in zip(months, labels, strict=True)
@@ -135,7 +136,7 @@ def report_csv_rows(cycle: PlanningCycle) -> list[list]:
     data = found["data"]
     rows: list[list] = []
     for row in found["demand_rows"]:
-        for key in ("baseline", "uplift", "firm", "adjustment", "final", "adjusted", "agreed"):
+        for key in (*DEMAND_TERMS, "adjusted", "agreed"):
             if row.get(key) is not None:
                 rows.append(["demand", row["line"], row["month"], key, row[key]])
     for row in found["supply_rows"]:
@@ -307,4 +308,6 @@ def scenario_comparison(scenario: PlanningScenario) -> dict:
     }
 
 
+# The forecast's terms per line and month, as the snapshot's demand section stores them.
+DEMAND_TERMS = ("baseline", "uplift", "dip", "taken", "firm", "adjustment", "final")
 _SCENARIO_KEYS = ("capacity_hours", "hours_used", "shortage_units", "prebuild_units")

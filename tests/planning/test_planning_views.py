@@ -8,6 +8,7 @@ import io
 import pytest
 from django.urls import reverse
 
+from coordination.weeks import add_weeks, current_week
 from demand.models import DemandForecast
 from planning import services
 from planning.models import CycleDecision, CycleSignOff, PlanningCycle, PlanningScenario
@@ -343,3 +344,53 @@ def test_cycle_actions_from_the_page(client, cycle, production_user, admin_user)
     assert "only an agreed cycle can be closed" in early.content.decode()
     cycle.refresh_from_db()
     assert cycle.status == "in_review"
+
+
+def test_the_demand_table_shows_the_dip_and_what_siblings_take(
+    client, admin_user, sales_user, quality_user
+):
+    world = build_world(sales_user)
+    this_week = current_week()
+    # After the promotion of week 8, a dip of 30 in week 9; a sibling's promotion takes 20
+    # from week 12. final = 60 + dip + taken.
+    DemandForecast.objects.filter(product=world["product"], week=add_weeks(this_week, 9)).update(
+        promotion_dip=-30.0, final=30.0
+    )
+    DemandForecast.objects.filter(product=world["product"], week=add_weeks(this_week, 12)).update(
+        cannibalization=-20.0, cannibalized_by="TEA-PEA-05", final=40.0
+    )
+    cycle = services.planning_cycle_open(actor=admin_user, period_start=dt.date(2026, 12, 1))
+    rows = selectors.latest_snapshot(cycle).data["demand"]["rows"]
+    assert (sum(r["dip"] for r in rows), sum(r["taken"] for r in rows)) == (-30, -20)
+    assert sum(r["final"] for r in rows) == 26 * 60 + 355 - 50
+
+    client.force_login(quality_user)
+    report = client.get(reverse("planning_report", args=[cycle.pk]))
+    totals = report.context["demand_totals"]
+    assert (sum(t["dip"] for t in totals), sum(t["taken"] for t in totals)) == (-30, -20)
+    html = report.content.decode()
+    detail = client.get(reverse("planning_detail", args=[cycle.pk])).content.decode()
+    for page in (html, detail):
+        assert page.count('<th scope="col" class="num">Dip after</th>') == 1
+        assert page.count('<th scope="col" class="num">Taken by siblings</th>') == 1
+        assert '<td class="num">-30</td>' in page and '<td class="num">-20</td>' in page
+    csv_rows = list(
+        csv.reader(io.StringIO(client.get(reverse("planning_report_csv", args=[cycle.pk])).text))
+    )
+    for term, units in (("dip", -30.0), ("taken", -20.0)):
+        values = [float(r[4]) for r in csv_rows if r[0] == "demand" and r[3] == term]
+        assert (len(values), sum(values), min(values)) == (len(rows), units, units)
+
+
+def test_a_snapshot_taken_before_the_dip_terms_still_reports(client, cycle, quality_user):
+    snapshot = selectors.latest_snapshot(cycle)
+    for row in snapshot.data["demand"]["rows"]:
+        del row["dip"], row["taken"]
+    type(snapshot).objects.filter(pk=snapshot.pk).update(data=snapshot.data)
+
+    client.force_login(quality_user)
+    report = client.get(reverse("planning_report", args=[cycle.pk]))
+    assert report.status_code == 200
+    assert {(t["dip"], t["taken"]) for t in report.context["demand_totals"]} == {(0, 0)}
+    assert client.get(reverse("planning_report_csv", args=[cycle.pk])).status_code == 200
+    assert client.get(reverse("planning_detail", args=[cycle.pk])).status_code == 200

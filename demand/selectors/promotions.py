@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from coordination.weeks import current_week, outside_horizon
-from demand.models import Promotion, PromotionItem
+from coordination.weeks import add_weeks, current_week, outside_horizon
+from demand.engine.effects import DIP_WEEKS
+from demand.models import DemandForecast, Promotion, PromotionItem
 
 
 def promotion_overlaps(promotion: Promotion) -> list[str]:
@@ -63,3 +64,59 @@ def promotions_a_hold_puts_at_risk(product_ids: Iterable[int]):
         status__in=[Promotion.Status.DRAFT, *Promotion.PLANNING_STATUSES],
         end_week__gte=current_week(),
     ).distinct()
+
+
+def promotion_net_effect(promotion: Promotion) -> list[dict]:
+    """What the promotion does to the demand of each product line it touches, from the
+    current forecast: the uplift of its products during it, their dip in the DIP_WEEKS
+    weeks after it, and what it takes from the line's other products during it
+    (forecast rows whose `cannibalized_by` names one of its products). net = uplift + dip
+    + taken; `kept_pct` is the share of the uplift the line keeps (None without uplift).
+
+    A cancelled promotion has no effect: the forecast no longer carries it."""
+    if promotion.status == Promotion.Status.CANCELLED:
+        return []
+    items = list(promotion.items.select_related("product__product_line"))
+    promoted = {item.product_id for item in items}
+    skus = {item.product.sku for item in items}
+    lines = {item.product.product_line_id: item.product.product_line for item in items}
+    dip_end = add_weeks(promotion.end_week, DIP_WEEKS)
+    effects = {
+        pk: {"product_line": line, "uplift": 0.0, "dip": 0.0, "taken": 0.0, "taken_from": {}}
+        for pk, line in lines.items()
+    }
+    rows = DemandForecast.objects.filter(
+        product__product_line_id__in=list(lines),
+        week__gte=promotion.start_week,
+        week__lte=dip_end,
+    ).values_list(
+        "product_id",
+        "product__sku",
+        "product__product_line_id",
+        "week",
+        "promotion_uplift",
+        "promotion_dip",
+        "cannibalization",
+        "cannibalized_by",
+    )
+    for product_id, sku, line_id, week, uplift, dip, taken, taken_by in rows:
+        effect = effects[line_id]
+        during = week <= promotion.end_week
+        if product_id in promoted:
+            if during:
+                effect["uplift"] += uplift
+            else:
+                effect["dip"] += dip
+        elif during and taken and skus & {s.strip() for s in taken_by.split(",")}:
+            effect["taken"] += taken
+            effect["taken_from"][sku] = effect["taken_from"].get(sku, 0.0) + taken
+    answers = []
+    for effect in sorted(effects.values(), key=lambda e: e["product_line"].name):
+        effect["net"] = effect["uplift"] + effect["dip"] + effect["taken"]
+        effect["kept_pct"] = (
+            round(100 * effect["net"] / effect["uplift"]) if effect["uplift"] >= 0.5 else None
+        )
+        effect["taken_from"] = sorted(effect["taken_from"].items(), key=lambda kv: (kv[1], kv[0]))
+        effect["dip_weeks"] = (add_weeks(promotion.end_week, 1), dip_end)
+        answers.append(effect)
+    return answers

@@ -22,6 +22,7 @@ from coordination.services.recompute import recompute_request
 from coordination.web import apply_validation_error, render_page
 from coordination.weeks import iso_label, outside_horizon, parse_week
 from demand.models import Promotion
+from demand.selectors.promotions import promotion_net_effect
 from production import forms
 from production.models import QuotaRecommendation
 from production.selectors import dashboard as selectors
@@ -376,6 +377,7 @@ def promotion_impact(request, pk):
     context = {
         "promotion": promotion,
         "answers": selectors.promotion_impact(promotion),
+        "net_effect": promotion_net_effect(promotion),
         # Production answers for the weeks it plans; later ones are planned as they come.
         "beyond_horizon": outside_horizon(promotion.start_week, promotion.end_week),
     }

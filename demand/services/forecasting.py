@@ -32,6 +32,7 @@ from django.utils import timezone
 from coordination.models import Product
 from coordination.selectors.customer_requests import firm_orders
 from coordination.weeks import add_weeks, current_week
+from demand.bulk import insert_rows
 from demand.engine import forecast_baseline, splice_predecessor
 from demand.engine.effects import DIP_WEEKS
 from demand.models import (
@@ -243,25 +244,34 @@ def forecast_products(
     taken = np.maximum(taken, -(baseline + dip))
     final = np.maximum(0.0, baseline + uplift + dip + taken + terms["firm"] + terms["adjustment"])
     methods = [str(m) for m in result.method]
-    rows = [
-        DemandForecast(
-            product_id=pk,
-            week=week,
-            run=run,
-            baseline=round(float(baseline[i, k]), 3),
-            promotion_uplift=round(float(uplift[i, k]), 3),
-            promotion_dip=min(0.0, round(float(dip[i, k]), 3)),
-            cannibalization=min(0.0, round(float(taken[i, k]), 3)),
-            cannibalized_by=taken_by.get((i, k), "")[:200],
-            firm_orders=float(terms["firm"][i, k]),
-            adjustment=float(terms["adjustment"][i, k]),
-            final=round(float(final[i, k]), 3),
-            method=methods[i],
-        )
-        for i, pk in enumerate(history.product_ids)
-        for k, week in enumerate(weeks)
-    ]
-    DemandForecast.objects.bulk_create(rows, batch_size=5000)
+    # Columns as plain Python lists (one conversion per array, not per value), streamed
+    # through COPY on PostgreSQL: a large line writes thousands of rows per recompute.
+    columns = {
+        "baseline": np.round(baseline, 3),
+        "promotion_uplift": np.round(uplift, 3),
+        "promotion_dip": np.minimum(0.0, np.round(dip, 3)),
+        "cannibalization": np.minimum(0.0, np.round(taken, 3)),
+        "firm_orders": np.asarray(terms["firm"], dtype=float),
+        "adjustment": np.asarray(terms["adjustment"], dtype=float),
+        "final": np.round(final, 3),
+    }
+    values = {name: array.tolist() for name, array in columns.items()}
+    written = insert_rows(
+        DemandForecast,
+        ("product_id", "week", "run_id", *values, "cannibalized_by", "method"),
+        (
+            (
+                pk,
+                week,
+                run.pk,
+                *(column[i][k] for column in values.values()),
+                taken_by.get((i, k), "")[:200],
+                methods[i],
+            )
+            for i, pk in enumerate(history.product_ids)
+            for k, week in enumerate(weeks)
+        ),
+    )
     history_lengths = (~np.isnan(history.units)).sum(axis=1)
     ForecastFit.objects.bulk_create(
         ForecastFit(
@@ -275,7 +285,7 @@ def forecast_products(
         for i, pk in enumerate(history.product_ids)
     )
     run.methods = result.method_counts()
-    return _finish(run, len(rows))
+    return _finish(run, written)
 
 
 def _finish(run: ForecastRun, rows: int) -> ForecastRun:

@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from coordination.models import Line
 from coordination.weeks import add_weeks
-from production.bulk import insert_rows
+from demand.bulk import insert_rows
 from production.engine import plan_quotas
 from production.engine.explain import explain
 from production.models import (

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from production.bulk import insert_rows
+from demand.bulk import insert_rows
 from production.models import QuotaRecommendation
 from production.services.planning import RECOMMENDATION_FIELDS
 from tests.factories import LineFactory, ProductFactory, RecomputeRunFactory

@@ -16,7 +16,9 @@ redis://127.0.0.1:6379/<--redis-db>, flushed before and after each run.
 Per --processes value k, on the same data: a real Celery worker (prefork, concurrency k,
 a subprocess on the bench database) is started; the nightly task's work is handed to it
 exactly as `production.nightly_recompute` does (one recompute request per line, published
-as a Celery group); the clock runs from the publish until every request is done (polled
+as a Celery group), with the shared cache of docker-compose (CACHE_URL, Redis db
+<--redis-db> + 1, flushed before each run), through which the workers split measuring the
+product lines' past promotions instead of each measuring all of them; the clock runs from the publish until every request is done (polled
 every 0.2 s). Printed per run: the wall time, the sum over lines of the runs' own stage
 timings (forecast and plan, RecomputeRun.timings), the slowest line, and the speed-up of
 each run over the first. Exits non-zero if a request fails.
@@ -60,6 +62,10 @@ def main() -> None:
     processes = [int(k) for k in args.processes.split(",")]
     broker = f"redis://127.0.0.1:6379/{args.redis_db}"
     os.environ["CELERY_BROKER_URL"] = broker
+    # The workers share what each product line's promotions taught through this cache, as
+    # in docker-compose (CACHE_URL); it is flushed before each run, so each starts cold.
+    shared_cache = f"redis://127.0.0.1:6379/{args.redis_db + 1}"
+    os.environ["CACHE_URL"] = shared_cache
 
     with bench_database("tandem_bench_nightly"), tempfile.TemporaryDirectory() as folder:
         import redis
@@ -83,6 +89,7 @@ def main() -> None:
         results = []
         for k in processes:
             redis.Redis.from_url(broker).flushdb()
+            redis.Redis.from_url(shared_cache).flushdb()
             process = worker(k, Path(folder) / f"worker-{k}.log")
             try:
                 deadline = time.monotonic() + 60
@@ -118,6 +125,7 @@ def main() -> None:
             finally:
                 stop(process, timeout=120)
                 redis.Redis.from_url(broker).flushdb()
+                redis.Redis.from_url(shared_cache).flushdb()
         first_k, first = results[0]
         for k, wall in results[1:]:
             print(f"{k} processes vs {first_k}: {first / wall:.2f}x")

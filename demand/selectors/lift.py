@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -128,8 +129,8 @@ def _each_line_measures(line_ids, *, exclude_promotion: int | None = None):
     and each line's result is cached and reused by every caller that needs that line."""
     effects: list[PastEffect] = []
     shares: dict[tuple[int, int], Cannibalization] = {}
-    for line_id in sorted(set(line_ids)):
-        line_effects, line_shares = _line_measures([line_id], exclude_promotion=exclude_promotion)
+    measured = _cached_measures(sorted(set(line_ids)), exclude_promotion=exclude_promotion)
+    for line_effects, line_shares in measured.values():
         effects.extend(line_effects)
         shares.update(line_shares)
     return effects, shares
@@ -139,17 +140,28 @@ def _each_line_measures(line_ids, *, exclude_promotion: int | None = None):
 # second for 500 products. The result depends only on what the fingerprint below reads,
 # so pages that ask again (the marketing home asks for each upcoming promotion) reuse it.
 MEASURES_CACHE_SECONDS = 3600
+# While another process measures a line (its claim in the shared cache), wait for its
+# result rather than measure the same line twice; a claim that outlives MEASURES_CLAIM_
+# SECONDS (its process died) lapses, and after MEASURES_WAIT_SECONDS the waiter measures.
+MEASURES_CLAIM_SECONDS = 120
+MEASURES_WAIT_SECONDS = 60.0
+_POLL_SECONDS = 0.05
 
 
 def _line_measures(
     line_ids, *, exclude_promotion: int | None = None
 ) -> tuple[list[PastEffect], dict[tuple[int, int], Cannibalization]]:
     """The effects as in _line_effects, and cannibalization per (promoted product id,
-    sibling id); cached under a fingerprint of everything they are measured from: the
-    week, the lines' products, their promotions (versions included) and the sales history
-    (its last import and last row)."""
-    line_ids = sorted(set(line_ids))
-    this_week = current_week()
+    sibling id), of these product lines measured together."""
+    line_ids = tuple(sorted(set(line_ids)))
+    return _cached_measures([line_ids], exclude_promotion=exclude_promotion)[line_ids]
+
+
+def _measures_key(line_ids, this_week, exclude_promotion, sales) -> tuple[str, int | None]:
+    """The cache key of these lines' measures: a fingerprint of everything they are
+    measured from — the week, the lines' products, their promotions (versions included)
+    and the sales history (its last import and last row) — and the promotion left out
+    (None where leaving it out changes nothing)."""
     promotions = list(
         PromotionItem.objects.filter(
             product__product_line_id__in=line_ids,
@@ -164,26 +176,82 @@ def _line_measures(
     # Leaving out a promotion that has not finished changes nothing: it is not measured.
     if not any(p == exclude_promotion and end < this_week for _, _, p, _, end in promotions):
         exclude_promotion = None
-    # Sales change through imports (CSV or API, each a SalesImport) or as new rows: the
-    # last of each, two index lookups whatever the size of the history.
-    sales = {
-        "import": SalesImport.objects.aggregate(last=Max("pk"))["last"],
-        "row": SalesActual.objects.aggregate(last=Max("pk"))["last"],
-    }
     products = Product.objects.filter(product_line_id__in=line_ids).aggregate(
         rows=Count("pk"), last=Max("pk")
     )
     fingerprint = repr(
-        (line_ids, this_week, exclude_promotion, promotions, sorted(sales.items()),
+        (list(line_ids), this_week, exclude_promotion, promotions, sales,
          sorted(products.items()))
     )  # fmt: skip
-    key = "lift-measures:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    return "lift-measures:" + hashlib.sha256(fingerprint.encode()).hexdigest(), exclude_promotion
+
+
+def _sales_state() -> list:
+    """Sales change through imports (CSV or API, each a SalesImport) or as new rows: the
+    last of each, two index lookups whatever the size of the history."""
+    return sorted(
+        {
+            "import": SalesImport.objects.aggregate(last=Max("pk"))["last"],
+            "row": SalesActual.objects.aggregate(last=Max("pk"))["last"],
+        }.items()
+    )
+
+
+_shared_down_until = 0.0
+SHARED_RETRY_SECONDS = 5.0
+
+
+def _shared(operation: str, *args):
+    """An operation on the shared cache (Redis where CACHE_URL names it, so every worker
+    and web process reuses a line measured once); None when that cache fails, and for
+    SHARED_RETRY_SECONDS after: a lost Redis costs a measurement, never a page or a plan."""
+    global _shared_down_until
+    if time.monotonic() < _shared_down_until:
+        return None
+    try:
+        return getattr(caches["default"], operation)(*args)
+    except Exception:
+        _shared_down_until = time.monotonic() + SHARED_RETRY_SECONDS
+        return None
+
+
+def _cached_measures(groups, *, exclude_promotion: int | None = None) -> dict:
+    """The measures of each group of product line ids (an int is a group of one): from
+    this process's cache, else the shared one, else measured here. A group another process
+    is measuring (it claimed it in the shared cache) is taken from there when it is done,
+    meanwhile this process measures the groups nobody has claimed, so workers planning at
+    once split the measuring between them instead of each doing all of it."""
+    this_week, sales = current_week(), _sales_state()
+    keys = {}
+    for group in groups:
+        line_ids = (group,) if isinstance(group, int) else tuple(group)
+        keys[group] = (line_ids, *_measures_key(line_ids, this_week, exclude_promotion, sales))
     local = caches["local"]
-    cached = local.get(key)
-    if cached is None:
-        cached = _measure_lines(line_ids, exclude_promotion=exclude_promotion)
-        local.set(key, cached, MEASURES_CACHE_SECONDS)
-    return cached
+    found, pending = {}, list(groups)
+    deadline = time.monotonic() + MEASURES_WAIT_SECONDS
+    while pending:
+        waiting = []
+        for group in pending:
+            line_ids, key, excluded = keys[group]
+            cached = local.get(key)
+            if cached is None:
+                cached = _shared("get", key)
+            if cached is None:
+                # add() is atomic: one process wins the claim (or the cache is down: None).
+                if _shared("add", key + ":claim", 1, MEASURES_CLAIM_SECONDS) is False and (
+                    time.monotonic() < deadline
+                ):
+                    waiting.append(group)
+                    continue
+                cached = _measure_lines(line_ids, exclude_promotion=excluded)
+                _shared("set", key, cached, MEASURES_CACHE_SECONDS)
+                _shared("delete", key + ":claim")
+            local.set(key, cached, MEASURES_CACHE_SECONDS)
+            found[group] = cached
+        pending = waiting
+        if pending:
+            time.sleep(_POLL_SECONDS)
+    return {group: found[group] for group in groups}
 
 
 def _measure_lines(

@@ -18,11 +18,35 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from coordination import config, roles
+
+SSO_BACKEND = "coordination.sso.SingleSignOnBackend"
+ROLE_MAP = "tandem-marketing=Marketing,tandem-sales=Sales,tandem-admins=Admin"
 CLIENT_ID = "tandem-test"
 CLIENT_SECRET = "issuer-test-secret"
 KID = "test-key-1"
 # Issuers often live under a path (Keycloak realms): discovery is found below it.
 PREFIX = "/realms/tandem"
+
+
+def sso_env(issuer_url: str, **extra: str) -> dict[str, str]:
+    return {
+        "OIDC_ISSUER": issuer_url,
+        "OIDC_CLIENT_ID": CLIENT_ID,
+        "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+        "OIDC_PROVIDER_NAME": "Brookfield ID",
+        "OIDC_ROLE_MAP": ROLE_MAP,
+        **extra,
+    }
+
+
+def configure(settings, env: dict[str, str]) -> None:
+    """What coordination/settings.py does with these variables (a test in
+    tests/coordination/test_oidc_signin.py runs the settings module to check it)."""
+    for name, value in config.sso_config(env, roles=roles.ROLES).items():
+        setattr(settings, name, value)
+    backends = [b for b in settings.AUTHENTICATION_BACKENDS if b != SSO_BACKEND]
+    settings.AUTHENTICATION_BACKENDS = [*backends[:2], SSO_BACKEND, *backends[2:]]
 
 
 def new_key():

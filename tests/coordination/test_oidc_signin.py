@@ -20,13 +20,18 @@ from django.urls import reverse
 from coordination import config, roles
 from tests.coordination.test_settings import run_python
 from tests.factories import PASSWORD
-from tests.oidc_issuer import CLIENT_ID, CLIENT_SECRET, Issuer, new_key
+from tests.oidc_issuer import (
+    CLIENT_ID,
+    SSO_BACKEND,
+    Issuer,
+    configure,
+    new_key,
+    sso_env,
+)
 
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
-SSO_BACKEND = "coordination.sso.SingleSignOnBackend"
-ROLE_MAP = "tandem-marketing=Marketing,tandem-sales=Sales,tandem-admins=Admin"
 MARIA = {
     "sub": "f3a1c2d4-0001",
     "email": "maria.lopez@brookfield.example",
@@ -44,25 +49,6 @@ NOT_VERIFIED = (
     "failing, tell your administrator."
 )
 BAD_STATE = "This sign-in was not started here, has expired or was used already. Start again."
-
-
-def sso_env(issuer_url: str, **extra: str) -> dict[str, str]:
-    return {
-        "OIDC_ISSUER": issuer_url,
-        "OIDC_CLIENT_ID": CLIENT_ID,
-        "OIDC_CLIENT_SECRET": CLIENT_SECRET,
-        "OIDC_PROVIDER_NAME": "Brookfield ID",
-        "OIDC_ROLE_MAP": ROLE_MAP,
-        **extra,
-    }
-
-
-def configure(settings, env: dict[str, str]) -> None:
-    """What coordination/settings.py does with these variables (checked below)."""
-    for name, value in config.sso_config(env, roles=roles.ROLES).items():
-        setattr(settings, name, value)
-    backends = [b for b in settings.AUTHENTICATION_BACKENDS if b != SSO_BACKEND]
-    settings.AUTHENTICATION_BACKENDS = [*backends[:2], SSO_BACKEND, *backends[2:]]
 
 
 @pytest.fixture

@@ -50,6 +50,13 @@ def _provider() -> str:
     return settings.OIDC_PROVIDER_NAME
 
 
+def _not_verified() -> SignInRefused:
+    return SignInRefused(
+        f"Tandem could not verify the sign-in from {_provider()}. Start again; if it keeps "
+        "failing, tell your administrator."
+    )
+
+
 def _unreachable() -> SignInRefused:
     return SignInRefused(
         f"Tandem could not reach {_provider()} to sign you in. Try again in a few minutes; "
@@ -116,10 +123,7 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         except (jwt.PyJWTError, SuspiciousOperation, KeyError, ValueError) as exc:
             # A bad signature, a key the provider does not publish, the wrong audience or
             # nonce, a malformed token: all from outside, none worth a 500.
-            raise SignInRefused(
-                f"Tandem could not verify the sign-in from {_provider()}. Start again; if it "
-                "keeps failing, tell your administrator."
-            ) from exc
+            raise _not_verified() from exc
 
     def get_token(self, payload):
         try:
@@ -149,7 +153,9 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
             return payload
         userinfo = super().get_userinfo(access_token, id_token, payload)
         if not isinstance(userinfo, dict) or userinfo.get("sub") != payload["sub"]:
-            raise SuspiciousOperation("The userinfo answer is about another subject.")
+            # Raised as a refusal here: the library would turn a SuspiciousOperation
+            # from this step into a failed sign-in, which axes counts as a password guess.
+            raise _not_verified()
         return {**payload, **userinfo}
 
     def get_or_create_user(self, access_token, id_token, payload):

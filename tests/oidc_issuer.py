@@ -65,6 +65,7 @@ class Issuer:
         self.issued_by: str | None = None  # another "iss" than the issuer's own
         self.signing_key = None  # another key than the published one (same kid)
         self.nonce: str | None = None  # another nonce than the one asked for
+        self.userinfo_sub: str | None = None  # userinfo about another person
         self.offers_userinfo = True  # False: no userinfo endpoint, every claim in the ID token
         self.codes: dict[str, dict] = {}
         self.access_tokens: dict[str, dict] = {}
@@ -147,7 +148,7 @@ class Issuer:
         person = self.access_tokens.get(authorization.removeprefix("Bearer "))
         if person is None:
             return 401, {"error": "invalid_token"}
-        return 200, person
+        return 200, {**person, "sub": self.userinfo_sub or person["sub"]}
 
 
 def _handler(issuer: Issuer):

@@ -334,6 +334,11 @@ def test_an_id_token_for_another_sign_in_is_refused(client, issuer):
     refused_without_writes(client, sign_in(client, issuer), 400, NOT_VERIFIED)
 
 
+def test_userinfo_about_another_person_is_refused(client, issuer):
+    issuer.userinfo_sub = "someone-else"
+    refused_without_writes(client, sign_in(client, issuer), 400, NOT_VERIFIED)
+
+
 def test_a_code_the_provider_does_not_accept_is_refused(client, issuer):
     issuer.person = MARIA
     location = go_to_issuer(client)

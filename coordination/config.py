@@ -174,3 +174,60 @@ def cache_config(environ: Mapping[str, str]) -> dict:
             "socket_timeout": CACHE_SOCKET_TIMEOUT,
         },
     }
+
+
+def sso_config(environ: Mapping[str, str], roles: tuple[str, ...]) -> dict:
+    """Single sign-on (OpenID Connect, coordination/sso.py) from OIDC_* variables; off
+    without OIDC_ISSUER. The mozilla-django-oidc names (OIDC_RP_*, OIDC_OP_*) are the
+    library's own settings; endpoints left unset come from the issuer's discovery
+    document when first needed, so an unreachable provider never stops a start."""
+    local_passwords = env_bool(environ, "LOCAL_PASSWORDS", default=True)
+    issuer = environ.get("OIDC_ISSUER", "").strip()
+    if not issuer:
+        if not local_passwords:
+            raise ImproperlyConfigured("LOCAL_PASSWORDS=off needs single sign-on: set OIDC_ISSUER.")
+        return {"OIDC_ENABLED": False, "LOCAL_PASSWORDS": True}
+    missing = [name for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not environ.get(name)]
+    if missing:
+        raise ImproperlyConfigured(f"OIDC_ISSUER is set: set {' and '.join(missing)} too.")
+    role_map: dict[str, list[str]] = {}
+    for pair in env_list(environ, "OIDC_ROLE_MAP", default=[]):
+        group, _, role = (part.strip() for part in pair.rpartition("="))
+        if not group or role not in roles:
+            raise ImproperlyConfigured(
+                f"OIDC_ROLE_MAP lists identity-provider-group=Role pairs, the role one of "
+                f"{', '.join(roles)}; got {pair!r}."
+            )
+        role_map.setdefault(group, []).append(role)
+    if not role_map:
+        raise ImproperlyConfigured(
+            "OIDC_ROLE_MAP must map at least one identity-provider group to a role, "
+            "e.g. tandem-sales=Sales: without it nobody signing in gets a role."
+        )
+    endpoints = {
+        "OIDC_OP_AUTHORIZATION_ENDPOINT": "OIDC_AUTHORIZATION_ENDPOINT",
+        "OIDC_OP_TOKEN_ENDPOINT": "OIDC_TOKEN_ENDPOINT",
+        "OIDC_OP_USER_ENDPOINT": "OIDC_USERINFO_ENDPOINT",
+        "OIDC_OP_JWKS_ENDPOINT": "OIDC_JWKS_URI",
+    }
+    return {
+        "OIDC_ENABLED": True,
+        "LOCAL_PASSWORDS": local_passwords,
+        "OIDC_ISSUER": issuer,
+        "OIDC_PROVIDER_NAME": environ.get("OIDC_PROVIDER_NAME", "").strip()
+        or issuer.split("//", 1)[-1].split("/", 1)[0],
+        "OIDC_RP_CLIENT_ID": environ["OIDC_CLIENT_ID"],
+        "OIDC_RP_CLIENT_SECRET": environ["OIDC_CLIENT_SECRET"],
+        "OIDC_RP_SIGN_ALGO": environ.get("OIDC_SIGN_ALGORITHM", "").strip() or "RS256",
+        "OIDC_RP_SCOPES": environ.get("OIDC_SCOPES", "").strip() or "openid email profile",
+        "OIDC_USE_PKCE": True,
+        "OIDC_TIMEOUT": env_int(environ, "OIDC_TIMEOUT_SECONDS", default=10),
+        "OIDC_USERNAME_CLAIM": environ.get("OIDC_USERNAME_CLAIM", "").strip() or "sub",
+        "OIDC_GROUPS_CLAIM": environ.get("OIDC_GROUPS_CLAIM", "").strip() or "groups",
+        "OIDC_ROLE_MAP": role_map,
+        **{
+            setting: environ[name].strip()
+            for setting, name in endpoints.items()
+            if environ.get(name, "").strip()
+        },
+    }

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 from coordination import config
+from coordination.roles import ROLES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = os.environ
@@ -169,11 +170,15 @@ CONTENT_SECURITY_POLICY = {
 
 # People sign in with their role permissions; API clients' service users get exactly
 # their scopes' permissions from ApiClientBackend (coordination/auth.py).
+# Single sign-on (OpenID Connect, coordination/sso.py): off unless OIDC_ISSUER is set.
+_SSO_SETTINGS = config.sso_config(ENV, roles=ROLES)
+globals().update(_SSO_SETTINGS)
 AUTHENTICATION_BACKENDS = [
-    # First: refuses any password, right or wrong, while the username or address is
-    # locked out (coordination/signin.py).
+    # First: refuses any sign-in, right or wrong, while the username or address is
+    # locked out (coordination/signin.py); single sign-on included.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    *(["coordination.sso.SingleSignOnBackend"] if _SSO_SETTINGS["OIDC_ENABLED"] else []),
     "coordination.api.auth.ApiClientBackend",
 ]
 

@@ -23,7 +23,8 @@ from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 
@@ -46,7 +47,37 @@ class _LockoutMessage:
 
 
 class SignInForm(_LockoutMessage, AuthenticationForm):
-    pass
+    def clean(self):
+        # LOCAL_PASSWORDS=off: refused before any password is checked (nor counted).
+        if not settings.LOCAL_PASSWORDS:
+            raise ValidationError(
+                f"Sign-in with a Tandem password is turned off: sign in with "
+                f"{settings.OIDC_PROVIDER_NAME}.",
+                code="passwords_off",
+            )
+        return super().clean()
+
+
+class SignInView(LoginView):
+    """The sign-in page: the single sign-on button when configured, the password form
+    unless LOCAL_PASSWORDS=off (then a posted password answers 403). /admin/login/ keeps
+    its password form for staff either way: the way in when the provider is down."""
+
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            sso_provider=settings.OIDC_PROVIDER_NAME if settings.OIDC_ENABLED else None,
+            local_passwords=settings.LOCAL_PASSWORDS,
+            **kwargs,
+        )
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, "passwords_off"):
+            response.status_code = 403
+        return response
 
 
 class AdminSignInForm(_LockoutMessage, AdminAuthenticationForm):

@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from coordination.signin import AdminSignInForm, SignInForm
-from coordination.views import customer_requests, home, products, timeline
+from coordination.signin import AdminSignInForm, SignInView
+from coordination.views import customer_requests, home, products, sso, timeline
 
 admin.site.site_header = "Tandem administration"
 admin.site.site_title = "Tandem admin"
@@ -13,13 +13,10 @@ admin.site.login_form = AdminSignInForm
 urlpatterns = [
     path("", home.home, name="home"),
     path("team/", home.team, name="team"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            authentication_form=SignInForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    path("accounts/sso/start/", sso.SignInStart.as_view(), name="sso_start"),
+    # The library's own name for it: it builds the redirect_uri from this URL.
+    path("accounts/sso/callback/", sso.sign_in_callback, name="oidc_authentication_callback"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Products and specifications
     path("products/", products.product_list, name="product_list"),

@@ -18,10 +18,11 @@ a subprocess on the bench database) is started; the nightly task's work is hande
 exactly as `production.nightly_recompute` does (one recompute request per line, published
 as a Celery group), with the shared cache of docker-compose (CACHE_URL, Redis db
 <--redis-db> + 1, flushed before each run), through which the workers split measuring the
-product lines' past promotions instead of each measuring all of them; the clock runs from the publish until every request is done (polled
-every 0.2 s). Printed per run: the wall time, the sum over lines of the runs' own stage
-timings (forecast and plan, RecomputeRun.timings), the slowest line, and the speed-up of
-each run over the first. Exits non-zero if a request fails.
+product lines' past promotions instead of each measuring all of them. The clock runs
+from the publish until every request is done (polled every 0.2 s). Printed per run: the
+wall time, the sum over lines of the runs' own stage timings (forecast and plan,
+RecomputeRun.timings), the slowest line, and the speed-up of each run over the first.
+Exits non-zero if a request fails.
 """
 
 from __future__ import annotations

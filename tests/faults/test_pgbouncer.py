@@ -80,8 +80,8 @@ class PgBouncer:
     def show(self, what: str) -> list[dict] | None:
         """SHOW <what> on pgbouncer's admin console, as rows."""
         result = subprocess.run(
-            [shutil.which("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-X", "-A",
-             "-F", "\t", "-c", f"SHOW {what}", "pgbouncer"],
+            [shutil.which("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+             "postgres", "-X", "-A", "-F", "\t", "-c", f"SHOW {what}", "pgbouncer"],
             capture_output=True, text=True, timeout=10, check=False,
         )  # fmt: skip
         if result.returncode != 0:

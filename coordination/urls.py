@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from coordination.signin import AdminSignInForm, SignInForm
-from coordination.views import customer_requests, home, products, timeline
+from coordination.views import calendar_feeds, customer_requests, home, products, timeline
 
 admin.site.site_header = "Tandem administration"
 admin.site.site_title = "Tandem admin"
@@ -21,6 +21,11 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # A person's calendar feed: the page to get its secret address, and the feed itself.
+    path("accounts/calendar/", calendar_feeds.feed_page, name="calendar_feed"),
+    path("accounts/calendar/new/", calendar_feeds.feed_new_address, name="calendar_feed_new"),
+    path("accounts/calendar/revoke/", calendar_feeds.feed_revoke, name="calendar_feed_revoke"),
+    path("calendar/<str:token>.ics", calendar_feeds.feed, name="calendar_feed_ics"),
     # Products and specifications
     path("products/", products.product_list, name="product_list"),
     path("products/new/", products.product_create, name="product_create"),

@@ -34,6 +34,7 @@ class CalendarEvent:
     description: str = ""
     status: str = CONFIRMED
     categories: tuple[str, ...] = field(default_factory=tuple)
+    location: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The planning review in a person's calendar feed (coordination/calendar.py): the open
-action items they own, on their due date."""
+"""The planning review in a person's calendar feed (coordination/calendar.py): each
+cycle's review meeting, and the open action items the person owns, on their due date."""
 
 from __future__ import annotations
 
@@ -8,7 +8,29 @@ import datetime as dt
 from django.urls import reverse
 
 from coordination import calendar
-from planning.models import CycleDecision
+from planning.models import CycleDecision, PlanningCycle
+
+
+def meetings(user, since: dt.date) -> list[calendar.CalendarEvent]:
+    cycles = PlanningCycle.objects.filter(meeting_at__date__gte=since).order_by("meeting_at", "pk")
+    return [
+        calendar.CalendarEvent(
+            uid=f"planning-meeting-{cycle.pk}",
+            summary=f"Planning review: {cycle.name}",
+            start=cycle.meeting_at,
+            end=cycle.meeting_at + dt.timedelta(minutes=cycle.meeting_minutes),
+            url=reverse("planning_detail", args=[cycle.pk]),
+            revised_at=cycle.meeting_scheduled_at or cycle.opened_at,
+            description=(
+                f"The monthly planning review of {cycle.name} "
+                f"({cycle.period_start:%d %b} to {cycle.period_end:%d %b %Y}), "
+                f"{cycle.get_status_display().lower()}: numbers, sign-offs, decisions."
+            ),
+            categories=("Tandem", "Planning review"),
+            location=cycle.meeting_place,
+        )
+        for cycle in cycles
+    ]
 
 
 def action_item_due_dates(user, since: dt.date) -> list[calendar.CalendarEvent]:
@@ -42,6 +64,7 @@ def _first_line(text: str, limit: int = 100) -> str:
 
 
 def register_calendar_events() -> None:
+    calendar.register("planning-meetings", meetings, permission="planning.view_planningcycle")
     calendar.register(
         "planning-actions", action_item_due_dates, permission="planning.view_planningcycle"
     )

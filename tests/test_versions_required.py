@@ -192,6 +192,7 @@ POST_ONLY = {
     "planning_action",
     "planning_sign",
     "planning_adjust",
+    "planning_meeting",
     "planning_decision_add",
     "planning_decision_status",
     "planning_scenario_run",

@@ -71,6 +71,8 @@ def _event(item: calendar.CalendarEvent, *, base_url: str, host: str) -> Event:
     event.add("status", item.status)
     if item.categories:
         event.add("categories", list(item.categories))
+    if item.location:
+        event.add("location", item.location)
     # An all-day event does not block the person's time; a meeting does.
     event.add("transp", "TRANSPARENT" if _all_day(item) else "OPAQUE")
     return event

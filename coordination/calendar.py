@@ -1,7 +1,7 @@
 """A person's calendar feed: each app registers the events it can list for a user.
 
 A source is a function `(user, since) -> list[CalendarEvent]`, registered with the
-permission that makes it relevant (the same permission the linked page checks); it lists
+permissions that make it relevant (those of its objects and of the pages it links); it lists
 what ends on or after `since` and loads it in a fixed number of queries, however many
 events there are. Apps register in their AppConfig.ready (their calendar_events.py), so
 coordination never imports the apps above it. The feed itself is written by
@@ -40,7 +40,7 @@ class CalendarEvent:
 @dataclass(frozen=True)
 class Source:
     name: str
-    permission: str | None
+    permissions: tuple[str, ...]  # every one needed: the events' and their pages'
     events: Callable[[object, dt.date], list[CalendarEvent]]
 
 
@@ -48,11 +48,15 @@ SOURCES: list[Source] = []
 
 
 def register(
-    name: str, events: Callable[[object, dt.date], list[CalendarEvent]], *, permission: str | None
+    name: str,
+    events: Callable[[object, dt.date], list[CalendarEvent]],
+    *,
+    permissions: tuple[str, ...],
 ) -> None:
+    """`permissions`: what the person needs to see these events and the pages they link."""
     if any(source.name == name for source in SOURCES):
         return  # ready() may run twice in tests; a source is registered once
-    SOURCES.append(Source(name, permission, events))
+    SOURCES.append(Source(name, permissions, events))
     SOURCES.sort(key=lambda source: source.name)
 
 
@@ -60,7 +64,7 @@ def events_for(user, since: dt.date) -> list[CalendarEvent]:
     """Every event the user may see that ends on or after `since`, by start then uid."""
     events: list[CalendarEvent] = []
     for source in SOURCES:
-        if source.permission is not None and not user.has_perm(source.permission):
+        if not user.has_perms(source.permissions):
             continue
         events.extend(source.events(user, since))
     return sorted(events, key=lambda event: (_as_date(event.start), event.uid))

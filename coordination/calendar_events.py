@@ -40,5 +40,5 @@ def request_due_dates(user, since: dt.date) -> list[calendar.CalendarEvent]:
 
 def register_calendar_events() -> None:
     calendar.register(
-        "customer-requests", request_due_dates, permission="coordination.view_customerrequest"
+        "customer-requests", request_due_dates, permissions=("coordination.view_customerrequest",)
     )

@@ -12,6 +12,8 @@ from coordination import calendar
 from demand.models import Promotion, PromotionItem
 
 Status = Promotion.Status
+# A promotion of a whole range names its first products only: the page lists them all.
+LISTED = 10
 # A draft or planned promotion may still move; a cancelled one stays in the feed (until it
 # would have ended) marked cancelled, so calendars that showed it say so.
 EVENT_STATUS = {
@@ -42,9 +44,10 @@ def promotion_events(user, since: dt.date) -> list[calendar.CalendarEvent]:
 
 
 def _event(promotion: Promotion) -> calendar.CalendarEvent:
-    products = ", ".join(
-        f"{item.product.sku} {item.product.name}" for item in promotion.items.all()
-    )
+    items = list(promotion.items.all())
+    products = ", ".join(f"{item.product.sku} {item.product.name}" for item in items[:LISTED])
+    if len(items) > LISTED:
+        products += f" and {len(items) - LISTED} more"
     lines = [
         f"{promotion.get_status_display()}, {promotion.get_channel_display().lower()}, "
         f"{promotion.discount_pct}% off.",
@@ -69,4 +72,4 @@ def _event(promotion: Promotion) -> calendar.CalendarEvent:
 
 
 def register_calendar_events() -> None:
-    calendar.register("promotions", promotion_events, permission="demand.view_promotion")
+    calendar.register("promotions", promotion_events, permissions=("demand.view_promotion",))

@@ -10,6 +10,8 @@ from django.urls import reverse
 from coordination import calendar
 from planning.models import CycleDecision, PlanningCycle
 
+VIEW = "planning.view_planningcycle"
+
 
 def meetings(user, since: dt.date) -> list[calendar.CalendarEvent]:
     cycles = PlanningCycle.objects.filter(meeting_at__date__gte=since).order_by("meeting_at", "pk")
@@ -64,7 +66,5 @@ def _first_line(text: str, limit: int = 100) -> str:
 
 
 def register_calendar_events() -> None:
-    calendar.register("planning-meetings", meetings, permission="planning.view_planningcycle")
-    calendar.register(
-        "planning-actions", action_item_due_dates, permission="planning.view_planningcycle"
-    )
+    calendar.register("planning-meetings", meetings, permissions=(VIEW,))
+    calendar.register("planning-actions", action_item_due_dates, permissions=(VIEW,))

@@ -46,5 +46,7 @@ def _event(exception: CapacityException) -> calendar.CalendarEvent:
 
 def register_calendar_events() -> None:
     calendar.register(
-        "capacity-exceptions", capacity_events, permission="production.view_capacityexception"
+        "capacity-exceptions",
+        capacity_events,
+        permissions=("production.view_capacityexception", "coordination.view_line"),
     )

@@ -32,4 +32,8 @@ def task_due_dates(user, since: dt.date) -> list[calendar.CalendarEvent]:
 
 
 def register_calendar_events() -> None:
-    calendar.register("recall-tasks", task_due_dates, permission="recalls.view_recalltask")
+    calendar.register(
+        "recall-tasks",
+        task_due_dates,
+        permissions=("recalls.view_recalltask", "recalls.view_recallincident"),
+    )

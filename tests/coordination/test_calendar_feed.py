@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import urllib.error
+import urllib.request
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -16,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from coordination import roles
+from coordination import config, roles
 from coordination.models import CalendarFeed
 from coordination.services import calendar_feeds
 from coordination.weeks import add_weeks, current_week
@@ -521,3 +525,93 @@ def test_someone_elses_feed_cannot_be_touched_from_the_page(client, marketing_us
     client.post(reverse("calendar_feed_revoke"))
 
     assert client.get(feed_path(token)).status_code == 200
+
+
+def test_an_event_needs_the_permissions_of_its_page_too(client, make_user, world):
+    """Capacity exceptions link to the line's page: a person who may read the exceptions
+    but not the lines gets none (the link would answer 403)."""
+    person = make_user(username="partial")
+    person.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="production", codename="view_capacityexception"
+        )
+    )
+    token = calendar_feeds.calendar_feed_new_address(user=person)
+    without_lines = events_of(read_feed(client, token))
+
+    person.user_permissions.add(
+        Permission.objects.get(content_type__app_label="coordination", codename="view_line")
+    )
+    with_lines = events_of(read_feed(client, token))
+
+    assert without_lines == {}
+    assert sorted(with_lines) == [
+        f"capacity-exception-{world['shutdown'].pk}@testserver",
+        f"capacity-exception-{world['short'].pk}@testserver",
+    ]
+
+
+def test_a_promotion_of_many_products_names_the_first_ten(client, marketing_user):
+    promotion = PromotionFactory(name="Whole range week")
+    for k in range(12):
+        PromotionItemFactory(
+            promotion=promotion, product=ProductFactory(sku=f"RNG-{k:02d}", name=f"Drink {k}")
+        )
+    token = calendar_feeds.calendar_feed_new_address(user=marketing_user)
+
+    (event,) = read_feed(client, token).walk("VEVENT")
+
+    listed = ", ".join(f"RNG-{k:02d} Drink {k}" for k in range(10))
+    assert str(event["DESCRIPTION"]).splitlines()[1] == f"Products: {listed} and 2 more."
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", ""),
+        ("https://tandem.example.com/", "https://tandem.example.com"),
+        ("http://10.0.0.5:8000", "http://10.0.0.5:8000"),
+        ("https://example.com/tandem", "https://example.com/tandem"),
+    ],
+)
+def test_site_url_comes_from_the_environment(value, expected):
+    assert config.site_url({"SITE_URL": value}) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["tandem.example.com", "ftp://tandem.example.com", "https://", "https://a b.com"]
+)
+def test_a_site_url_that_is_not_an_http_address_stops_the_start(value):
+    with pytest.raises(ImproperlyConfigured, match="SITE_URL must be an http"):
+        config.site_url({"SITE_URL": value})
+
+
+# -------------------------------------------------------------------- over real HTTP
+
+
+def test_a_calendar_app_reads_the_feed_over_http_and_revalidates_it(
+    live_server, marketing_user, world
+):
+    """What a calendar app does: GET the address with no cookies, parse it, come back
+    with If-None-Match and get 304 while nothing changed."""
+    token = calendar_feeds.calendar_feed_new_address(user=marketing_user)
+    address = live_server.url + feed_path(token)
+
+    with urllib.request.urlopen(address, timeout=10) as answer:  # noqa: S310 - the test's server
+        body = answer.read()
+        etag = answer.headers["ETag"]
+        content_type = answer.headers["Content-Type"]
+    revalidate = urllib.request.Request(address, headers={"If-None-Match": etag})  # noqa: S310
+    with pytest.raises(urllib.error.HTTPError) as not_modified:
+        urllib.request.urlopen(revalidate, timeout=10)  # noqa: S310
+    with pytest.raises(urllib.error.HTTPError) as unknown:
+        urllib.request.urlopen(live_server.url + feed_path("x" * 43), timeout=10)  # noqa: S310
+
+    feed = Calendar.from_ical(body)
+    assert content_type == "text/calendar; charset=utf-8"
+    assert len(feed.walk("VEVENT")) == 8
+    uid = f"promotion-{world['confirmed'].pk}@localhost"
+    (event,) = [e for e in feed.walk("VEVENT") if e["UID"] == uid]
+    assert str(event["URL"]) == f"{live_server.url}/promotions/{world['confirmed'].pk}/"
+    assert not_modified.value.code == 304
+    assert unknown.value.code == 404

@@ -53,7 +53,9 @@ def feed_new_address(request):
     """Make (or replace) the address and show it in this one response: it is never stored,
     not even in a message."""
     token = services.calendar_feed_new_address(user=request.user)
-    return _render_page(request, token=token)
+    response = _render_page(request, token=token)
+    patch_cache_control(response, no_store=True)  # the one page with the secret on it
+    return response
 
 
 @require_POST

@@ -415,6 +415,18 @@ def test_an_unchanged_feed_answers_304_to_its_etag_and_head_has_no_body(
     assert b"Juice shelf blitz" in changed.content
 
 
+def test_text_people_typed_cannot_break_out_of_its_event(client, marketing_user):
+    name = "Lemon\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Injected; a,b"
+    PromotionFactory(name=name)
+    token = calendar_feeds.calendar_feed_new_address(user=marketing_user)
+
+    events = read_feed(client, token).walk("VEVENT")
+
+    # One event, its summary the whole name (iCalendar text has plain line breaks).
+    expected = name.replace("\r\n", "\n")
+    assert [str(event["SUMMARY"]) for event in events] == [f"Draft promotion: {expected}"]
+
+
 def test_the_feed_refuses_writes(client, marketing_user):
     token = calendar_feeds.calendar_feed_new_address(user=marketing_user)
 
@@ -471,6 +483,7 @@ def test_the_page_makes_an_address_and_shows_it_once(client, marketing_user):
     assert first_visit.status_code == 200
     assert b"Make my calendar address" in first_visit.content
     assert made.status_code == 200
+    assert made["Cache-Control"] == "no-store"
     urls = re.findall(rb'value="(http://testserver/calendar/[A-Za-z0-9_-]{43}\.ics)"', made.content)
     assert len(urls) == 1
     url = urls[0].decode()

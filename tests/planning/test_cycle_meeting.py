@@ -149,6 +149,7 @@ def test_the_cycle_page_schedules_the_meeting(client, admin_user, cycle):
     assert b"Saved the meeting of December 2026." in response.content
     assert b"Monday 14 Dec 2026, 10:00, 45 minutes, Room 2" in response.content
     assert state(cycle)[:3] == (MEETING, 45, "Room 2")
+    assert b"<td>Mon 14 Dec, 10:00</td>" in client.get(reverse("planning_list")).content
 
 
 def test_the_page_shows_a_bad_meeting_at_its_field(client, admin_user, cycle):

@@ -18,6 +18,7 @@ from coordination.api.scopes import SCOPE_CHOICES
 from coordination.models import (
     ActivityEvent,
     ApiClient,
+    CalendarFeed,
     CustomerRequest,
     IdempotencyKey,
     Notice,
@@ -443,3 +444,23 @@ class NoticeAdmin(ReadOnlyAdmin):
     list_select_related = ("content_type",)
     date_hierarchy = "raised_at"
     ordering = ("-raised_at",)
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Who has a calendar feed and whether their calendar app reads it. The address is not
+    stored, so it cannot be shown; people make theirs at /accounts/calendar/. Deleting a
+    feed here revokes it (e.g. for someone who left)."""
+
+    list_display = ("user", "created_at", "last_fetched_at")
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "created_at", "last_fetched_at")
+    fields = readonly_fields
+    ordering = ("user__username",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

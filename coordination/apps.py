@@ -7,9 +7,10 @@ class CoordinationConfig(AppConfig):
     verbose_name = "Coordination"
 
     def ready(self):
-        from coordination import demo, home_panels
+        from coordination import calendar_events, demo, home_panels
 
         home_panels.register_panels()
+        calendar_events.register_calendar_events()
         demo.register_demo_parts()
         from coordination import roles, timeline
         from coordination.models import CustomerRequest, Line, Product, Specification

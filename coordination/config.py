@@ -231,3 +231,18 @@ def sso_config(environ: Mapping[str, str], roles: tuple[str, ...]) -> dict:
             if environ.get(name, "").strip()
         },
     }
+
+
+def site_url(environ: Mapping[str, str]) -> str:
+    """SITE_URL: the address people reach Tandem at (https://tandem.example.com), for links
+    that leave the browser (calendar feeds, e-mails). Empty: links use the address the
+    request came to."""
+    raw = environ.get("SITE_URL", "").strip()
+    if not raw:
+        return ""
+    url = raw.rstrip("/")
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[^\s?#]*)?", url):
+        raise ImproperlyConfigured(
+            f"SITE_URL must be an http(s) address such as https://tandem.example.com; got {raw!r}."
+        )
+    return url

@@ -25,6 +25,9 @@ ALLOWED_HOSTS = config.env_list(
     ENV, "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = config.env_list(ENV, "CSRF_TRUSTED_ORIGINS", default=[])
+# The address people reach Tandem at, for links read outside the browser (calendar feeds);
+# empty: the address the request came to.
+SITE_URL = config.site_url(ENV)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from coordination.signin import AdminSignInForm, SignInView
-from coordination.views import customer_requests, home, products, sso, timeline
+from coordination.views import calendar_feeds, customer_requests, home, products, sso, timeline
 
 admin.site.site_header = "Tandem administration"
 admin.site.site_title = "Tandem admin"
@@ -18,6 +18,11 @@ urlpatterns = [
     # The library's own name for it: it builds the redirect_uri from this URL.
     path("accounts/sso/callback/", sso.sign_in_callback, name="oidc_authentication_callback"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # A person's calendar feed: the page to get its secret address, and the feed itself.
+    path("accounts/calendar/", calendar_feeds.feed_page, name="calendar_feed"),
+    path("accounts/calendar/new/", calendar_feeds.feed_new_address, name="calendar_feed_new"),
+    path("accounts/calendar/revoke/", calendar_feeds.feed_revoke, name="calendar_feed_revoke"),
+    path("calendar/<str:token>.ics", calendar_feeds.feed, name="calendar_feed_ics"),
     # Products and specifications
     path("products/", products.product_list, name="product_list"),
     path("products/new/", products.product_create, name="product_create"),

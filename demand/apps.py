@@ -6,9 +6,10 @@ class DemandConfig(AppConfig):
     verbose_name = "Demand"
 
     def ready(self):
-        from demand import demo, home_panels
+        from demand import calendar_events, demo, home_panels
 
         home_panels.register_panels()
+        calendar_events.register_calendar_events()
         demo.register_demo_parts()
         self._register_planning_inputs()
         from coordination import timeline

@@ -67,6 +67,17 @@ def shoot(page: Page, base: str, path: str, out: Path, max_height: int = MAX_HEI
     return page.url
 
 
+def shoot_new_calendar_address(page: Page, base: str, out: Path) -> None:
+    """The calendar feed page as it shows a new address (only the answer to the button
+    shows it): a demo user's old address, if any, is replaced."""
+    page.goto(urljoin(base, "/accounts/calendar/"))
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("form[action$='/calendar/new/'] button")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(out), full_page=True)
+    print(f"{out.name:28} /accounts/calendar/  ({out.stat().st_size // 1024} KB)")
+
+
 def href(page: Page, base: str, path: str, selector: str) -> str:
     """The href of the first element matching `selector` on page `path`."""
     page.goto(urljoin(base, path))
@@ -135,6 +146,7 @@ def main() -> None:
         shoot(quality, base, recall, args.out / "recall-detail.png")
         notice = href(quality, base, recall, 'a[href*="/recall-notices/"]')
         shoot(session(None), base, notice, args.out / "public-notice.png")
+        shoot_new_calendar_address(pages["marketing"], base, args.out / "calendar-feed.png")
         browser.close()
 
 

@@ -6,9 +6,10 @@ class PlanningConfig(AppConfig):
     verbose_name = "Planning review"
 
     def ready(self):
-        from planning import demo, home_panels
+        from planning import calendar_events, demo, home_panels
 
         home_panels.register_panels()
+        calendar_events.register_calendar_events()
         demo.register_demo_parts()
         from coordination import timeline
         from planning.models import PlanningCycle

@@ -218,6 +218,10 @@ def _backdate(cycle: PlanningCycle, period_start: dt.date) -> None:
         opened_at=opened,
         review_started_at=opened + dt.timedelta(days=1),
         agreed_at=opened + dt.timedelta(days=3),
+        meeting_at=opened + dt.timedelta(days=2, hours=1),
+        meeting_minutes=90,
+        meeting_place="Board room",
+        meeting_scheduled_at=opened,
     )
     PlanningSnapshot.objects.filter(cycle=cycle).update(taken_at=opened)
     CycleSignOff.objects.filter(cycle=cycle).update(signed_at=opened + dt.timedelta(days=3))
@@ -234,6 +238,16 @@ def _backdate(cycle: PlanningCycle, period_start: dt.date) -> None:
 def _seed_in_review(period_start: dt.date) -> None:
     people = _people()
     cycle = _open_and_review(period_start, people)
+    # The review meets in three days, so it is in everyone's calendar feed.
+    meeting_day = timezone.localdate() + dt.timedelta(days=3)
+    cycle = services.planning_cycle_schedule_meeting(
+        actor=people["admin"],
+        cycle_id=cycle.pk,
+        expected_version=cycle.version,
+        meeting_at=timezone.make_aware(dt.datetime.combine(meeting_day, dt.time(10, 0))),
+        meeting_minutes=90,
+        meeting_place="Board room",
+    )
     services.cycle_sign_off(
         actor=people["marketing"],
         cycle_id=cycle.pk,

@@ -7,7 +7,13 @@ import datetime as dt
 from django import forms
 from django.conf import settings
 
-from coordination.forms import DateInput, ShowsHiddenFieldErrors, VersionedForm, WeekField
+from coordination.forms import (
+    DateInput,
+    DateTimeInput,
+    ShowsHiddenFieldErrors,
+    VersionedForm,
+    WeekField,
+)
 from coordination.input_limits import validate_date
 from coordination.models import Department, Line, Product
 from coordination.selectors.people import people_with_a_role
@@ -15,6 +21,7 @@ from coordination.services.locking import version_number
 from demand.csv_import import file_too_large_message
 from demand.models import Promotion
 from planning.budget_input import parse_revenue, parse_units
+from planning.models import MEETING_MINUTES
 from planning.services.budgets import BudgetCell
 
 
@@ -62,6 +69,22 @@ class CycleOpenForm(forms.Form):
     )
     name = forms.CharField(
         required=False, max_length=80, help_text="Defaults to the month, e.g. “December 2026”."
+    )
+
+
+class CycleMeetingForm(VersionedForm):
+    meeting_at = forms.DateTimeField(
+        required=False,
+        widget=DateTimeInput,
+        label="Starts",
+        help_text="Leave empty to remove the meeting.",
+        validators=[validate_date],
+    )
+    meeting_minutes = forms.IntegerField(
+        label="Minutes", min_value=MEETING_MINUTES[0], max_value=MEETING_MINUTES[-1], initial=60
+    )
+    meeting_place = forms.CharField(
+        label="Where", max_length=200, required=False, help_text="A room or a video call link."
     )
 
 

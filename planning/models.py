@@ -18,6 +18,9 @@ from coordination.models import Department, Line, Product, ProductLine
 from coordination.weeks import validate_monday
 from demand.models import Promotion
 
+# A review meeting lasts from a quarter of an hour to a working day.
+MEETING_MINUTES = range(15, 481)
+
 
 class PlanningCycle(models.Model):
     """The monthly planning review (sales and operations) in which production, marketing
@@ -59,6 +62,19 @@ class PlanningCycle(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The review meeting, in every participant's calendar feed (planning/calendar_events.py).
+    meeting_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the review meeting starts."
+    )
+    meeting_minutes = models.PositiveSmallIntegerField(
+        default=60, help_text="How long the meeting lasts."
+    )
+    meeting_place = models.CharField(
+        max_length=200, blank=True, help_text="A room, or the video call's address."
+    )
+    meeting_scheduled_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the meeting was last set or moved."
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -84,6 +100,11 @@ class PlanningCycle(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="closed") | Q(closed_at__isnull=False),
                 name="planning_cycle_closed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(meeting_minutes__gte=MEETING_MINUTES[0])
+                & Q(meeting_minutes__lte=MEETING_MINUTES[-1]),
+                name="planning_cycle_meeting_length",
             ),
         ]
 

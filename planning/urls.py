@@ -33,5 +33,6 @@ urlpatterns = [
         planning.decision_status,
         name="planning_decision_status",
     ),
+    path("planning/<int:pk>/meeting/", planning.cycle_meeting, name="planning_meeting"),
     path("planning/<int:pk>/<slug:action>/", planning.cycle_action, name="planning_action"),
 ]

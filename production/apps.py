@@ -6,9 +6,10 @@ class ProductionConfig(AppConfig):
     verbose_name = "Production"
 
     def ready(self):
-        from production import demo, home_panels
+        from production import calendar_events, demo, home_panels
 
         home_panels.register_panels()
+        calendar_events.register_calendar_events()
         demo.register_demo_parts()
         self._register_planning_inputs()
         from production import tasks  # noqa: F401 - registers the pipeline's tasks by name

@@ -6,9 +6,10 @@ class RecallsConfig(AppConfig):
     verbose_name = "Recalls"
 
     def ready(self):
-        from recalls import demo, home_panels
+        from recalls import calendar_events, demo, home_panels
 
         home_panels.register_panels()
+        calendar_events.register_calendar_events()
         demo.register_demo_parts()
         from coordination import timeline
         from recalls.models import RecallIncident

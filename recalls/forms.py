@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django import forms
 
-from coordination.forms import DateInput, ShowsHiddenFieldErrors, VersionedForm, WeekField
+from coordination.forms import (
+    DateInput,
+    DateTimeInput,
+    ShowsHiddenFieldErrors,
+    VersionedForm,
+    WeekField,
+)
 from coordination.input_limits import validate_date
 from coordination.models import CustomerRequest, Department, Product
 from coordination.selectors.people import people_with_a_role
@@ -12,13 +18,6 @@ from recalls import selectors
 from recalls.models import CustomerNotification, RecallIncident
 
 Status = RecallIncident.Status
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
 class BoardFilterForm(forms.Form):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from coordination.models import (
     ActivityEvent,
+    CalendarFeed,
     CustomerRequest,
     IdempotencyKey,
     Line,
@@ -27,7 +28,7 @@ from coordination.models import (
     RecomputeRequest,
     Specification,
 )
-from coordination.services import api_clients
+from coordination.services import api_clients, calendar_feeds
 from coordination.weeks import add_weeks, current_week
 from demand.models import (
     DemandForecast,
@@ -98,12 +99,19 @@ def _endpoint(user):
     )
 
 
+def _calendar_feed():
+    person = f.UserFactory()
+    calendar_feeds.calendar_feed_new_address(user=person)
+    return CalendarFeed.objects.get(user=person)
+
+
 MAKERS = {
     # coordination
     "coordination.User": lambda user: f.UserFactory(),
     "coordination.ApiClient": lambda user: api_clients.client_create(
         name=f"ERP client {next(_seq)}", scopes=["schedules:read"], created_by=user
     )[0],
+    "coordination.CalendarFeed": lambda user: _calendar_feed(),
     "coordination.ProductLine": lambda user: f.ProductLineFactory(),
     "coordination.Product": lambda user: f.ProductFactory(),
     "coordination.ProductPrice": lambda user: ProductPrice.objects.create(

@@ -29,9 +29,11 @@ ORDER = list(reversed(CONTRACT["contracts"][0]["layers"]))
 # run, shelf life) with the check production registers for them. And by issue 17 (9,528
 # then): the economics inputs of the master data it owns (a product's price history and
 # channel prices, a line's holding rate, the currency), with their forms, API and admin.
-# And by issue 20 (10,067 then): single sign-on, which belongs with the people and roles
-# (its settings, the OpenID Connect backend and pages, the service mapping a provider's
-# groups to roles, the sign-in page without passwords).
+# And by issue 20: single sign-on, which belongs with the people and roles (its settings,
+# the OpenID Connect backend and pages, the service mapping a provider's groups to roles,
+# the sign-in page without passwords), and the calendar feed every app adds its events to
+# (coordination/calendar.py), its secret address (model, services, page, admin) and the
+# feed written from the registered events.
 COORDINATION_LINE_BUDGET = 10_100
 
 

@@ -178,6 +178,8 @@ PAGES = {
         )
     ],
     "sales_import_preview": lambda: [{"pk": i.pk} for i in SalesImport.objects.all()[:1]],
+    # Not a page: a calendar app's feed, whose address is a secret (an unknown one is 404).
+    "calendar_feed_ics": lambda: [{"token": "x" * 43}],
     "recall_public_notice": lambda: [
         {"code": r.code} for r in RecallIncident.objects.exclude(status="open")
     ],
@@ -190,6 +192,7 @@ POST_ONLY = {
     "planning_action",
     "planning_sign",
     "planning_adjust",
+    "planning_meeting",
     "planning_decision_add",
     "planning_decision_status",
     "planning_scenario_run",

@@ -8,6 +8,7 @@ coordination/services/. Import them from here: `from coordination.models import 
 
 from coordination.models.activity import ActivityEvent, Notice
 from coordination.models.api_clients import ApiClient, IdempotencyKey
+from coordination.models.calendar_feeds import CalendarFeed
 from coordination.models.people import Department, User
 from coordination.models.products import (
     SKU_VALIDATOR,
@@ -25,6 +26,7 @@ __all__ = [
     "SKU_VALIDATOR",
     "ActivityEvent",
     "ApiClient",
+    "CalendarFeed",
     "CustomerRequest",
     "Department",
     "IdempotencyKey",

@@ -22,6 +22,7 @@ from planning.services.cycles import (
     planning_cycle_close,
     planning_cycle_open,
     planning_cycle_refresh,
+    planning_cycle_schedule_meeting,
     planning_cycle_start_review,
 )
 from planning.services.meeting import (
@@ -55,6 +56,7 @@ __all__ = [
     "planning_cycle_close",
     "planning_cycle_open",
     "planning_cycle_refresh",
+    "planning_cycle_schedule_meeting",
     "planning_cycle_start_review",
     "planning_scenario_run",
 ]

@@ -11,11 +11,12 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from coordination.input_limits import check_date
 from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import save_new_version
 from coordination.weeks import current_week
-from planning.models import PlanningCycle, PlanningSnapshot
+from planning.models import MEETING_MINUTES, PlanningCycle, PlanningSnapshot
 from planning.selectors import cycles as selectors
 from planning.selectors.snapshot import build_snapshot
 from planning.services._common import (
@@ -134,4 +135,56 @@ def planning_cycle_close(*, actor, cycle_id: int, expected_version) -> PlanningC
     transition(
         cycle, actor, PlanningCycle.Status.CLOSED, "Closed the cycle.", ["closed_at", "closed_by"]
     )
+    return cycle
+
+
+@transaction.atomic
+def planning_cycle_schedule_meeting(
+    *,
+    actor,
+    cycle_id: int,
+    expected_version,
+    meeting_at: dt.datetime | None,
+    meeting_minutes: int | None = None,
+    meeting_place: str = "",
+) -> PlanningCycle:
+    """Set, move or remove (meeting_at None) the cycle's review meeting; it reaches every
+    participant's calendar feed."""
+    require_permission(actor, MANAGE, "Only an admin schedules the review meeting.")
+    cycle = lock_cycle(cycle_id, expected_version)
+    if cycle.status == PlanningCycle.Status.CLOSED:
+        raise ValidationError(f"{cycle} is closed: its meeting is over.")
+    errors = {}
+    minutes = 60 if meeting_minutes is None else meeting_minutes
+    if minutes not in MEETING_MINUTES:
+        errors["meeting_minutes"] = (
+            f"A meeting lasts {MEETING_MINUTES[0]} to {MEETING_MINUTES[-1]} minutes."
+        )
+    place = " ".join((meeting_place or "").split())
+    if len(place) > 200:
+        errors["meeting_place"] = f"At most 200 characters ({len(place)})."
+    if meeting_at is not None:
+        if timezone.is_naive(meeting_at):
+            meeting_at = timezone.make_aware(meeting_at)
+        try:
+            check_date(timezone.localtime(meeting_at).date())
+        except ValidationError as exc:
+            errors["meeting_at"] = exc.messages[0]
+    if errors:
+        raise ValidationError(errors)
+    cycle.meeting_at = meeting_at
+    cycle.meeting_minutes = minutes
+    cycle.meeting_place = place if meeting_at is not None else ""
+    cycle.meeting_scheduled_at = timezone.now()
+    save_new_version(
+        cycle, ["meeting_at", "meeting_minutes", "meeting_place", "meeting_scheduled_at"]
+    )
+    if meeting_at is None:
+        message = "Removed the review meeting."
+    else:
+        when = timezone.localtime(meeting_at).strftime("%d %b %Y %H:%M")
+        message = f"Set the review meeting: {when}, {minutes} minutes" + (
+            f", {place}." if place else "."
+        )
+    activity_record(target=cycle, actor=actor, verb="updated", message=message)
     return cycle

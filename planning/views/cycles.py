@@ -132,6 +132,15 @@ def _detail_context(request, cycle, **forms_given) -> dict:
         "can_try": cycle.status != PlanningCycle.Status.CLOSED
         and request.user.has_perm(services.SCENARIO),
         "can_manage": request.user.has_perm(services.MANAGE),
+        "meeting_form": forms_given.get("meeting_form")
+        or forms.CycleMeetingForm(
+            initial={
+                "version": cycle.version,
+                "meeting_at": cycle.meeting_at and timezone.localtime(cycle.meeting_at),
+                "meeting_minutes": cycle.meeting_minutes,
+                "meeting_place": cycle.meeting_place,
+            }
+        ),
         "status_form": forms.ActionStatusForm(),
         "today": timezone.localdate(),
         "events": activity_selectors.timeline_for(cycle, limit=30),
@@ -177,6 +186,29 @@ def cycle_action(request, pk, action):
     else:
         messages.success(request, done.format(cycle=cycle))
     return redirect("planning_detail", pk=cycle.pk)
+
+
+@require_POST
+@permission_required(services.MANAGE)
+def cycle_meeting(request, pk):
+    cycle = _cycle_or_404(pk)
+    form = forms.CycleMeetingForm(request.POST)
+    if form.is_valid():
+        try:
+            services.planning_cycle_schedule_meeting(
+                actor=request.user,
+                cycle_id=cycle.pk,
+                expected_version=form.cleaned_data.pop("version"),
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except StaleEditError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Saved the meeting of {cycle}.")
+            return redirect("planning_detail", pk=cycle.pk)
+    return cycle_detail(request, pk, status=400, meeting_form=form)
 
 
 @require_POST

@@ -12,6 +12,25 @@
     }
   });
 
+  // <button data-copy="#feed-url">: copy the named field's value (and select it, so it
+  // can be copied by hand where the clipboard is not available).
+  document.addEventListener("click", function (event) {
+    var control = event.target.closest("[data-copy]");
+    if (!control) {
+      return;
+    }
+    var field = document.querySelector(control.getAttribute("data-copy"));
+    if (!field) {
+      return;
+    }
+    field.select();
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(field.value).then(function () {
+        control.textContent = "Copied";
+      });
+    }
+  });
+
   // hx-get with data-params-from='{"sku": "#id_items-0-product"}': each parameter is the
   // current value of the element the selector names (what hx-vals="js:..." did, without
   // eval, which the policy forbids).

@@ -19,6 +19,8 @@ from coordination.models import (
     ActivityEvent,
     ApiClient,
     CustomerRequest,
+    EmailNotification,
+    EmailPreference,
     IdempotencyKey,
     Notice,
     Product,
@@ -443,3 +445,27 @@ class NoticeAdmin(ReadOnlyAdmin):
     list_select_related = ("content_type",)
     date_hierarchy = "raised_at"
     ordering = ("-raised_at",)
+
+
+@admin.register(EmailNotification)
+class EmailNotificationAdmin(ReadOnlyAdmin):
+    """Read-only: the e-mail outbox, written with the event (or by the daily digest) and
+    sent by workers; a hand edit would send a message twice or never."""
+
+    list_display = ("created_at", "user", "kind", "subject", "status", "attempts", "sent_at")
+    list_filter = ("status", "kind")
+    search_fields = ("subject", "key", "user__username", "user__email")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+
+
+@admin.register(EmailPreference)
+class EmailPreferenceAdmin(ReadOnlyAdmin):
+    """Read-only: each person chooses on their profile page or by an unsubscribe link."""
+
+    list_display = ("user", "kind", "enabled", "updated_at")
+    list_filter = ("kind", "enabled")
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user",)

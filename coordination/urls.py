@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from coordination.signin import AdminSignInForm, SignInForm
-from coordination.views import customer_requests, home, products, timeline
+from coordination.views import customer_requests, home, products, profile, timeline
 
 admin.site.site_header = "Tandem administration"
 admin.site.site_title = "Tandem admin"
@@ -13,6 +13,8 @@ admin.site.login_form = AdminSignInForm
 urlpatterns = [
     path("", home.home, name="home"),
     path("team/", home.team, name="team"),
+    path("profile/", profile.profile, name="profile"),
+    path("e-mails/unsubscribe/<str:token>/", profile.unsubscribe, name="email_unsubscribe"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

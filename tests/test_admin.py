@@ -18,6 +18,8 @@ from django.utils import timezone
 from coordination.models import (
     ActivityEvent,
     CustomerRequest,
+    EmailNotification,
+    EmailPreference,
     IdempotencyKey,
     Line,
     Notice,
@@ -118,6 +120,18 @@ MAKERS = {
     "coordination.ActivityEvent": lambda user: f.ActivityEventFactory(),
     "coordination.RecomputeRequest": lambda user: f.RecomputeRequestFactory(requested_by=user),
     "coordination.Notice": lambda user: f.NoticeFactory(),
+    "coordination.EmailPreference": lambda user: EmailPreference.objects.create(
+        user=f.UserFactory(), kind="daily_digest", enabled=False
+    ),
+    "coordination.EmailNotification": lambda user: EmailNotification.objects.create(
+        user=f.UserFactory(),
+        kind="stop_ship",
+        key=f"RC-2026-{next(_seq):04d}",
+        subject="Stop-ship",
+        body_text="Held.",
+        body_html="<p>Held.</p>",
+        link="https://tandem.example.com/recalls/",
+    ),
     "coordination.IdempotencyKey": lambda user: IdempotencyKey.objects.create(
         user=user,
         key=f"key-{next(_seq)}",
@@ -184,6 +198,8 @@ MAKERS = {
 # Derived, imported, audit or workflow-owned: looked at in the admin, never changed there.
 READ_ONLY = [
     ActivityEvent,
+    EmailNotification,
+    EmailPreference,
     IdempotencyKey,
     RecomputeRequest,
     Notice,

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 import pytest
 from django.core import signing
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -294,3 +296,36 @@ def test_the_profile_needs_a_sign_in(client):
     response = client.get(reverse("profile"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_another_worker_is_sending_is_skipped_not_sent_twice(
+    smtp_server, people, inbox_request, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks; one process sends there")
+    monkeypatch.setattr(notifications, "enqueue", lambda pk: False)  # written, not sent
+    [pk] = queue_daily_digests.delay().get()
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        # Another worker in the middle of sending the row: it holds the row's lock.
+        with transaction.atomic():
+            EmailNotification.objects.select_for_update().get(pk=pk)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        assert send_email_notification.delay(pk).get() is None  # skipped, not waited for
+        assert send_pending_email_notifications.delay().get() == []
+    finally:
+        release.set()
+        thread.join()
+    assert smtp_server.received == []
+    assert EmailNotification.objects.get(pk=pk).status == Status.PENDING
+    assert send_email_notification.delay(pk).get() == Status.SENT
+    assert len(smtp_server.received) == 1

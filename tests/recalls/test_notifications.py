@@ -4,6 +4,7 @@ promotions it puts at risk reach marketing, at once, through a real SMTP server.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.db import transaction
@@ -20,6 +21,8 @@ from tests.factories import ProductFactory, PromotionFactory, PromotionItemFacto
 
 pytestmark = pytest.mark.django_db
 
+# From the stop-ship's commit to the last of its four e-mails in the SMTP server.
+LATENCY_SECONDS = 5.0
 UNSUBSCRIBE = re.compile(rf"^<{re.escape(SITE_URL)}/e-mails/unsubscribe/([^/]+)/>$")
 
 
@@ -161,3 +164,34 @@ def test_a_stop_ship_rolled_back_sends_nothing(
         raise RuntimeError("the request failed after the stop-ship")
     assert EmailNotification.objects.count() == 0
     assert smtp_server.received == []
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_stop_ship_reaches_the_inboxes_through_the_broker_and_a_worker(
+    smtp_server, people, tea, celery_worker
+):
+    started = time.monotonic()
+    incident = incidents.recall_open(  # commits: the rows go to the broker
+        actor=people["quinn"],
+        title="Caps may not seal",
+        classification="class_ii",
+        hazard="The drink may ferment.",
+        source="internal_test",
+        product_ids=[tea[0].pk],
+        stop_ship=True,
+    )
+    while len(smtp_server.received) < 4 and time.monotonic() - started < LATENCY_SECONDS:
+        time.sleep(0.02)
+    latency = time.monotonic() - started
+    assert len(smtp_server.received) == 4, f"{len(smtp_server.received)} after {latency:.2f} s"
+    assert latency < LATENCY_SECONDS
+    assert sorted(
+        (m.rcpt_tos[0], m.subject) for m in smtp_server.received if "Stop-ship" in m.subject
+    ) == [
+        (f"{name}@example.com", f"Stop-ship {incident.code}: Caps may not seal")
+        for name in ("mara", "petra", "sam")
+    ]
+    time.sleep(0.5)  # nothing else is on its way
+    assert len(smtp_server.received) == 4
+    assert set(EmailNotification.objects.values_list("status", flat=True)) == {"sent"}

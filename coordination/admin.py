@@ -30,7 +30,7 @@ from coordination.models import (
     Specification,
     User,
 )
-from coordination.services import api_clients, products
+from coordination.services import api_clients, notifications, products
 
 
 @admin.register(User)
@@ -450,7 +450,8 @@ class NoticeAdmin(ReadOnlyAdmin):
 @admin.register(EmailNotification)
 class EmailNotificationAdmin(ReadOnlyAdmin):
     """Read-only: the e-mail outbox, written with the event (or by the daily digest) and
-    sent by workers; a hand edit would send a message twice or never."""
+    sent by workers; a hand edit would send a message twice or never. One action: send
+    failed ones again, once what made them fail is fixed."""
 
     list_display = ("created_at", "user", "kind", "subject", "status", "attempts", "sent_at")
     list_filter = ("status", "kind")
@@ -459,6 +460,19 @@ class EmailNotificationAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     show_full_result_count = False
+
+    def get_actions(self, request):
+        return admin.ModelAdmin.get_actions(self, request)  # ReadOnlyAdmin has none
+
+    actions = ("send_again",)
+
+    @admin.action(description="Send the selected failed e-mails again")
+    def send_again(self, request, queryset):
+        retried = notifications.emails_retry(notification_ids=queryset.values_list("pk", flat=True))
+        skipped = queryset.count() - len(retried)
+        messages.success(request, f"{len(retried)} failed e-mail(s) queued to send again.")
+        if skipped:
+            messages.warning(request, f"{skipped} not failed: left as they are.")
 
 
 @admin.register(EmailPreference)

@@ -282,6 +282,23 @@ def email_send(notification_id: int) -> str | None:
         return row.status
 
 
+@transaction.atomic
+def emails_retry(*, notification_ids) -> list[int]:
+    """Send failed rows again (e.g. once the SMTP settings are fixed): pending, due now,
+    with a fresh set of attempts. Rows sent, skipped or pending are left alone."""
+    ids = sorted(
+        EmailNotification.objects.select_for_update()
+        .filter(pk__in=list(notification_ids), status=Status.FAILED)
+        .values_list("pk", flat=True)
+    )
+    EmailNotification.objects.filter(pk__in=ids).update(
+        status=Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    for pk in ids:
+        transaction.on_commit(partial(enqueue, pk))
+    return ids
+
+
 def pending_send(limit: int = 500) -> list[int]:
     """Every minute: send the rows that are due (retries, and rows whose task was lost).
     Returns the ids sent."""

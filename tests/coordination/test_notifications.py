@@ -329,3 +329,48 @@ def test_a_row_another_worker_is_sending_is_skipped_not_sent_twice(
     assert EmailNotification.objects.get(pk=pk).status == Status.PENDING
     assert send_email_notification.delay(pk).get() == Status.SENT
     assert len(smtp_server.received) == 1
+
+
+def test_failed_emails_are_sent_again_from_the_admin_once_the_server_is_back(
+    smtp_server, people, inbox_request, admin_client, django_capture_on_commit_callbacks
+):
+    smtp_server.stop()
+    _digest(django_capture_on_commit_callbacks)  # Petra's, and the signed-in admin's
+    failed = EmailNotification.objects.get(user=people["petra"])
+    EmailNotification.objects.filter(pk=failed.pk).update(
+        status=Status.FAILED, attempts=notifications.MAX_ATTEMPTS
+    )
+    sent = EmailNotification.objects.create(
+        user=people["mara"],
+        kind=EmailKind.STOP_SHIP,
+        key="RC-2026-0001",
+        subject="Stop-ship",
+        body_text="Held.",
+        body_html="<p>Held.</p>",
+        link=SITE_URL,
+        status=Status.SENT,
+        sent_at=timezone.now(),
+    )
+    smtp_server.start()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:coordination_emailnotification_changelist"),
+            {"action": "send_again", "_selected_action": [failed.pk, sent.pk]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [
+        "1 failed e-mail(s) queued to send again.",
+        "1 not failed: left as they are.",
+    ]
+    [mail] = smtp_server.received
+    assert mail.rcpt_tos == ["petra@example.com"]
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == (Status.SENT, 1)
+    assert EmailNotification.objects.get(pk=sent.pk).status == Status.SENT
+
+
+def test_the_home_box_says_when_there_is_no_address(client, people):
+    client.force_login(people["nomail"])
+    page = client.get(reverse("home")).content.decode()
+    assert "Tandem has no e-mail address for you: ask an administrator to add one." in page

@@ -50,8 +50,10 @@ def test_two_promotions_put_at_risk_are_one_email_to_each_marketer_naming_both(
     with django_capture_on_commit_callbacks(execute=True):
         promotions_flag_at_risk(product_ids=[product.pk], reason="Second recall")
     assert len(smtp_server.received) == 2
-    assert smtp_server.received[1].part("text/plain").startswith(
-        "Hello Mara,\n\n2 promotions are at risk: Second recall\n"
+    assert (
+        smtp_server.received[1]
+        .part("text/plain")
+        .startswith("Hello Mara,\n\n2 promotions are at risk: Second recall\n")
     )
 
 

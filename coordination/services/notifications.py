@@ -21,7 +21,6 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -183,34 +182,44 @@ def notify_now(
     return _write(kind, key, rows)
 
 
-@transaction.atomic
 def digests_queue(day: dt.date | None = None) -> list[int]:
     """One digest per person for `day`, listing their non-zero home-page items; none for
-    a person with nothing waiting or who already has that day's digest."""
+    a person with nothing waiting or who already has that day's digest. Each person's is
+    committed (and handed to a worker) on its own, so the first go out while the rest
+    are counted, and a run that stops is finished by the next without repeats."""
     day = day or timezone.localdate()
     kind, key = EmailKind.DAILY_DIGEST, day.isoformat()
     done = EmailNotification.objects.filter(kind=kind, key=key).values("user_id")
-    rows = []
-    for user in _recipients(kind).exclude(pk__in=done).filter(Q(groups__isnull=False)).distinct():
-        panels = [
-            {
-                "title": panel["title"],
-                "todos": [
-                    {"label": t.label, "count": t.count, "url": absolute(t.url), "hint": t.hint}
-                    for t in panel["todos"]
-                ],
-            }
-            for panel in home.panels_for(user)
-            if panel["todos"]
-        ]
-        if not panels:
-            continue
-        total = sum(todo["count"] for panel in panels for todo in panel["todos"])
-        waiting = "1 thing needs" if total == 1 else f"{total:,} things need"
-        subject = f"Tandem: {waiting} you ({day:%a %d %b})"
-        context = {"panels": panels, "day": day}
-        rows.append(_render(user, kind, key, subject, "coordination/email/digest", context, "/"))
-    return _write(kind, key, rows)
+    people = _recipients(kind).exclude(pk__in=done).filter(groups__isnull=False).distinct()
+    ids = []
+    for user in people:
+        try:
+            with transaction.atomic():
+                ids += _write(kind, key, _digest_of(user, kind, key, day))
+        except Exception:  # one person's failing panel costs the others nothing
+            logger.exception("The digest of user %s was not written", user.pk)
+    return ids
+
+
+def _digest_of(user, kind: str, key: str, day: dt.date) -> list[EmailNotification]:
+    panels = [
+        {
+            "title": panel["title"],
+            "todos": [
+                {"label": t.label, "count": t.count, "url": absolute(t.url), "hint": t.hint}
+                for t in panel["todos"]
+            ],
+        }
+        for panel in home.panels_for(user)
+        if panel["todos"]
+    ]
+    if not panels:
+        return []
+    total = sum(todo["count"] for panel in panels for todo in panel["todos"])
+    waiting = "1 thing needs" if total == 1 else f"{total:,} things need"
+    subject = f"Tandem: {waiting} you ({day:%a %d %b})"
+    context = {"panels": panels, "day": day}
+    return [_render(user, kind, key, subject, "coordination/email/digest", context, "/")]
 
 
 # --- sending ---------------------------------------------------------------------------

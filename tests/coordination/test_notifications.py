@@ -374,3 +374,26 @@ def test_the_home_box_says_when_there_is_no_address(client, people):
     client.force_login(people["nomail"])
     page = client.get(reverse("home")).content.decode()
     assert "Tandem has no e-mail address for you: ask an administrator to add one." in page
+
+
+def test_a_panel_that_fails_for_one_person_costs_the_others_nothing(
+    smtp_server, people, inbox_request, monkeypatch, django_capture_on_commit_callbacks
+):
+    real_panels_for = home.panels_for
+
+    def panels_for(user):
+        if user.username == "petra":
+            raise RuntimeError("a broken panel")
+        return real_panels_for(user)
+
+    monkeypatch.setattr(home, "panels_for", panels_for)
+    people["sam"].groups.add(*people["petra"].groups.all())  # Sam is in production too
+    ids = _digest(django_capture_on_commit_callbacks)
+    assert [row.user.username for row in EmailNotification.objects.filter(pk__in=ids)] == ["sam"]
+    assert [mail.rcpt_tos for mail in smtp_server.received] == [["sam@example.com"]]
+    monkeypatch.setattr(home, "panels_for", real_panels_for)
+    assert len(_digest(django_capture_on_commit_callbacks)) == 1  # the next run: Petra's
+    assert sorted(mail.rcpt_tos[0] for mail in smtp_server.received) == [
+        "petra@example.com",
+        "sam@example.com",
+    ]

@@ -9,6 +9,7 @@ import re
 import threading
 
 import pytest
+from celery.schedules import crontab
 from django.core import signing
 from django.db import connection, transaction
 from django.urls import reverse
@@ -397,3 +398,17 @@ def test_a_panel_that_fails_for_one_person_costs_the_others_nothing(
         "petra@example.com",
         "sam@example.com",
     ]
+
+
+def test_beat_sends_the_digest_daily_at_its_hour_and_retries_every_minute(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    digest = schedule["daily-digests"]
+    assert digest["task"] == "coordination.queue_daily_digests"
+    assert digest["schedule"] == crontab(hour=settings.EMAIL_DIGEST_HOUR, minute=0)
+    assert settings.EMAIL_DIGEST_HOUR == 7
+    pending = schedule["send-pending-email-notifications"]
+    assert (pending["task"], pending["schedule"], pending["options"]) == (
+        "coordination.send_pending_email_notifications",
+        60.0,
+        {"expires": 60},
+    )

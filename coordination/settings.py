@@ -211,8 +211,15 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = ENV.get("DEFAULT_FROM_EMAIL", "").strip() or "Tandem <tandem@localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Links in e-mails are absolute: the address people open Tandem at.
-SITE_URL = (ENV.get("SITE_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
+# Links in e-mails are absolute: the address people open Tandem at. Unless told, the
+# first host name Tandem answers to (runserver's address in development).
+_SITE_HOSTS = [h for h in ALLOWED_HOSTS if h not in {"127.0.0.1", "localhost", "[::1]", "*"}]
+_SITE_HOSTS = [h for h in _SITE_HOSTS if not h.startswith(".")]
+SITE_URL = (
+    ENV.get("SITE_URL", "").strip()
+    or (f"{'https' if _HTTPS else 'http'}://{_SITE_HOSTS[0]}" if _SITE_HOSTS else "")
+    or "http://127.0.0.1:8000"
+).rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL must start with https:// or http://; got {SITE_URL!r}.")
 # The daily digest goes out at this hour (TIME_ZONE), to people with something waiting.

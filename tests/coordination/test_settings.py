@@ -282,6 +282,24 @@ def test_smtp_settings_come_from_the_environment():
 
 
 @pytest.mark.parametrize(
+    ("env", "site_url"),
+    [
+        ({"ALLOWED_HOSTS": ".example.com,tandem.example.com"}, "https://tandem.example.com"),
+        ({"ALLOWED_HOSTS": "tandem.internal", "SECURE_COOKIES": "0"}, "http://tandem.internal"),
+        ({"ALLOWED_HOSTS": "*"}, "http://127.0.0.1:8000"),
+        (
+            {"ALLOWED_HOSTS": "a.example.com", "SITE_URL": "https://b.example.com"},
+            "https://b.example.com",
+        ),
+    ],
+)
+def test_email_links_default_to_the_first_host_tandem_answers_to(env, site_url):
+    result = run_email_settings(DATABASE_URL="postgres://t@db/t", SECRET_KEY="x" * 50, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|")[-1] == site_url
+
+
+@pytest.mark.parametrize(
     ("env", "message"),
     [
         ({"EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}, "Set EMAIL_USE_TLS"),

@@ -17,7 +17,9 @@ from coordination.services import notifications
 @require_http_methods(["GET", "POST"])
 def profile(request):
     preferences = notifications.preferences_of(request.user)
-    form = EmailPreferencesForm(request.POST or None, kinds=list(preferences), initial=preferences)
+    # Bound on every POST: all boxes unticked sends no field at all.
+    data = request.POST if request.method == "POST" else None
+    form = EmailPreferencesForm(data, kinds=list(preferences), initial=preferences)
     if request.method == "POST" and form.is_valid():
         notifications.email_preferences_set(user=request.user, enabled=form.cleaned_data)
         messages.success(request, "Your e-mail choices are saved.")

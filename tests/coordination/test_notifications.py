@@ -417,3 +417,13 @@ def test_beat_sends_the_digest_daily_at_its_hour_and_retries_every_minute(settin
         60.0,
         {"expires": 60},
     )
+
+
+def test_unticking_every_box_switches_every_kind_off(client, people):
+    client.force_login(people["mara"])
+    assert client.post(reverse("profile"), {}).status_code == 302
+    assert notifications.preferences_of(people["mara"]) == {
+        "stop_ship": False,
+        "promotion_at_risk": False,
+        "daily_digest": False,
+    }

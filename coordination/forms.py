@@ -343,9 +343,17 @@ class DateInput(forms.DateInput):
 
 
 class EmailPreferencesForm(forms.Form):
-    """A checkbox per kind of e-mail the person may get."""
+    """A checkbox per kind of e-mail the person may get, and per home panel the digest
+    lists."""
 
-    def __init__(self, *args, kinds: list[str], **kwargs):
+    def __init__(self, *args, kinds: list[str], panels: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         for kind in kinds:
             self.fields[kind] = forms.BooleanField(label=EmailKind(kind).label, required=False)
+        if EmailKind.DAILY_DIGEST in kinds and panels:
+            self.fields["digest_panels"] = forms.MultipleChoiceField(
+                label="The digest lists",
+                choices=[(title, title) for title in panels],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+            )

@@ -23,6 +23,11 @@ class EmailPreference(models.Model):
     )
     kind = models.CharField(max_length=24, choices=EmailKind.choices)
     enabled = models.BooleanField(default=True)
+    panels_off = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Daily digest only: the titles of the home panels it leaves out.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -73,14 +73,31 @@ def preferences_of(user) -> dict[str, bool]:
     return {kind: kind not in off for kind in kinds_for(user)}
 
 
+def digest_panels_off(user) -> list[str]:
+    """The home panels the person's digest leaves out."""
+    row = EmailPreference.objects.filter(user=user, kind=EmailKind.DAILY_DIGEST).first()
+    return list(row.panels_off) if row else []
+
+
 @transaction.atomic
-def email_preferences_set(*, user, enabled: dict[str, bool]) -> dict[str, bool]:
+def email_preferences_set(
+    *, user, enabled: dict[str, bool], digest_panels_off: list[str] | None = None
+) -> dict[str, bool]:
     allowed = kinds_for(user)
     unknown = sorted(set(enabled) - set(allowed))
     if unknown:
         raise ValidationError(f"Unknown kind of e-mail: {', '.join(unknown)}.")
     for kind, on in enabled.items():
         EmailPreference.objects.update_or_create(user=user, kind=kind, defaults={"enabled": on})
+    if digest_panels_off is not None:
+        panels = home.titles_for(user)
+        if set(digest_panels_off) - set(panels):
+            raise ValidationError({"digest_panels": "Choose panels of your home page."})
+        EmailPreference.objects.update_or_create(
+            user=user,
+            kind=EmailKind.DAILY_DIGEST,
+            defaults={"panels_off": [title for title in panels if title in digest_panels_off]},
+        )
     return preferences_of(user)
 
 
@@ -202,6 +219,7 @@ def digests_queue(day: dt.date | None = None) -> list[int]:
 
 
 def _digest_of(user, kind: str, key: str, day: dt.date) -> list[EmailNotification]:
+    leave_out = frozenset(digest_panels_off(user))
     panels = [
         {
             "title": panel["title"],
@@ -210,7 +228,7 @@ def _digest_of(user, kind: str, key: str, day: dt.date) -> list[EmailNotificatio
                 for t in panel["todos"]
             ],
         }
-        for panel in home.panels_for(user)
+        for panel in home.panels_for(user, leave_out)
         if panel["todos"]
     ]
     if not panels:

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from coordination import home
 from coordination.forms import EmailPreferencesForm
 from coordination.models import EmailKind
 from coordination.services import notifications
@@ -17,11 +18,23 @@ from coordination.services import notifications
 @require_http_methods(["GET", "POST"])
 def profile(request):
     preferences = notifications.preferences_of(request.user)
+    panels = home.titles_for(request.user)
+    off = notifications.digest_panels_off(request.user)
     # Bound on every POST: all boxes unticked sends no field at all.
     data = request.POST if request.method == "POST" else None
-    form = EmailPreferencesForm(data, kinds=list(preferences), initial=preferences)
+    form = EmailPreferencesForm(
+        data,
+        kinds=list(preferences),
+        panels=panels,
+        initial={**preferences, "digest_panels": [title for title in panels if title not in off]},
+    )
     if request.method == "POST" and form.is_valid():
-        notifications.email_preferences_set(user=request.user, enabled=form.cleaned_data)
+        chosen = form.cleaned_data.pop("digest_panels", None)
+        notifications.email_preferences_set(
+            user=request.user,
+            enabled=form.cleaned_data,
+            digest_panels_off=None if chosen is None else [t for t in panels if t not in chosen],
+        )
         messages.success(request, "Your e-mail choices are saved.")
         return redirect("profile")
     return render(

@@ -387,10 +387,10 @@ def test_a_panel_that_fails_for_one_person_costs_the_others_nothing(
 ):
     real_panels_for = home.panels_for
 
-    def panels_for(user):
+    def panels_for(user, leave_out=frozenset()):
         if user.username == "petra":
             raise RuntimeError("a broken panel")
-        return real_panels_for(user)
+        return real_panels_for(user, leave_out)
 
     monkeypatch.setattr(home, "panels_for", panels_for)
     people["sam"].groups.add(*people["petra"].groups.all())  # Sam is in production too
@@ -427,3 +427,53 @@ def test_unticking_every_box_switches_every_kind_off(client, people):
         "promotion_at_risk": False,
         "daily_digest": False,
     }
+
+
+def test_the_digest_leaves_out_the_panels_the_person_unticked(
+    client, smtp_server, people, inbox_request, django_capture_on_commit_callbacks
+):
+    petra = people["petra"]
+    client.force_login(petra)
+    page = client.get(reverse("profile")).content.decode()
+    titles = home.titles_for(petra)
+    assert "Customer requests" in titles
+    for title in titles:
+        assert f'value="{title}"' in page
+    assert page.count('name="digest_panels"') == len(titles)
+    assert page.count('name="digest_panels" value=') == len(titles)
+
+    kept = [title for title in titles if title != "Customer requests"]
+    response = client.post(
+        reverse("profile"),
+        {"stop_ship": "on", "daily_digest": "on", "digest_panels": kept},
+    )
+    assert response.status_code == 302
+    assert notifications.digest_panels_off(petra) == ["Customer requests"]
+    # Her only items were in that panel: no digest at all.
+    assert _digest(django_capture_on_commit_callbacks) == []
+    assert smtp_server.received == []
+
+    response = client.post(
+        reverse("profile"),
+        {"stop_ship": "on", "daily_digest": "on", "digest_panels": titles},
+    )
+    assert notifications.digest_panels_off(petra) == []
+    assert len(_digest(django_capture_on_commit_callbacks)) == 1
+
+
+def test_a_panel_the_person_does_not_see_is_refused_at_the_field(client, people):
+    client.force_login(people["sam"])
+    response = client.post(
+        reverse("profile"), {"daily_digest": "on", "digest_panels": ["Promotions"]}
+    )
+    assert response.status_code == 200
+    assert (
+        "Select a valid choice. Promotions is not one of the available choices."
+        in response.content.decode()
+    )
+    assert EmailPreference.objects.count() == 0
+    with pytest.raises(Exception, match="Choose panels of your home page"):
+        notifications.email_preferences_set(
+            user=people["sam"], enabled={}, digest_panels_off=["Promotions"]
+        )
+    assert EmailPreference.objects.count() == 0

@@ -20,6 +20,8 @@ from coordination.models import (
     ApiClient,
     CalendarFeed,
     CustomerRequest,
+    EmailNotification,
+    EmailPreference,
     IdempotencyKey,
     Notice,
     Product,
@@ -29,7 +31,7 @@ from coordination.models import (
     Specification,
     User,
 )
-from coordination.services import api_clients, products
+from coordination.services import api_clients, notifications, products
 
 
 @admin.register(User)
@@ -464,3 +466,41 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(EmailNotification)
+class EmailNotificationAdmin(ReadOnlyAdmin):
+    """Read-only: the e-mail outbox, written with the event (or by the daily digest) and
+    sent by workers; a hand edit would send a message twice or never. One action: send
+    failed ones again, once what made them fail is fixed."""
+
+    list_display = ("created_at", "user", "kind", "subject", "status", "attempts", "sent_at")
+    list_filter = ("status", "kind")
+    search_fields = ("subject", "key", "user__username", "user__email")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+
+    def get_actions(self, request):
+        return admin.ModelAdmin.get_actions(self, request)  # ReadOnlyAdmin has none
+
+    actions = ("send_again",)
+
+    @admin.action(description="Send the selected failed e-mails again")
+    def send_again(self, request, queryset):
+        retried = notifications.emails_retry(notification_ids=queryset.values_list("pk", flat=True))
+        skipped = queryset.count() - len(retried)
+        messages.success(request, f"{len(retried)} failed e-mail(s) queued to send again.")
+        if skipped:
+            messages.warning(request, f"{skipped} not failed: left as they are.")
+
+
+@admin.register(EmailPreference)
+class EmailPreferenceAdmin(ReadOnlyAdmin):
+    """Read-only: each person chooses on their profile page or by an unsubscribe link."""
+
+    list_display = ("user", "kind", "enabled", "updated_at")
+    list_filter = ("kind", "enabled")
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user",)

@@ -7,7 +7,8 @@ class CoordinationConfig(AppConfig):
     verbose_name = "Coordination"
 
     def ready(self):
-        from coordination import calendar_events, demo, home_panels
+        # tasks: registers the e-mail tasks by name, for the outbox to hand rows over.
+        from coordination import calendar_events, demo, home_panels, tasks  # noqa: F401
 
         home_panels.register_panels()
         calendar_events.register_calendar_events()

@@ -9,7 +9,14 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from coordination.models import CustomerRequest, Department, Product, ProductLine, Specification
+from coordination.models import (
+    CustomerRequest,
+    Department,
+    EmailKind,
+    Product,
+    ProductLine,
+    Specification,
+)
 from coordination.services.locking import MAX_VERSION
 from coordination.weeks import iso_label, parse_week
 
@@ -342,3 +349,20 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class EmailPreferencesForm(forms.Form):
+    """A checkbox per kind of e-mail the person may get, and per home panel the digest
+    lists."""
+
+    def __init__(self, *args, kinds: list[str], panels: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in kinds:
+            self.fields[kind] = forms.BooleanField(label=EmailKind(kind).label, required=False)
+        if EmailKind.DAILY_DIGEST in kinds and panels:
+            self.fields["digest_panels"] = forms.MultipleChoiceField(
+                label="The digest lists",
+                choices=[(title, title) for title in panels],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+            )

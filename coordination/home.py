@@ -41,12 +41,20 @@ def register(
     PANELS.sort(key=lambda panel: (panel.order, panel.title))
 
 
-def panels_for(user) -> list[dict]:
-    """Panels the user may see, each with its non-zero items, most urgent first."""
+def titles_for(user) -> list[str]:
+    """The titles of the panels the user may see, without counting anything."""
+    return [p.title for p in PANELS if p.permission is None or user.has_perm(p.permission)]
+
+
+def panels_for(user, leave_out=frozenset()) -> list[dict]:
+    """Panels the user may see, each with its non-zero items, most urgent first; none of
+    the titles in `leave_out` (not counted at all)."""
     rank = {"err": 0, "warn": 1, "info": 2}
     shown = []
     for panel in PANELS:
         if panel.permission is not None and not user.has_perm(panel.permission):
+            continue
+        if panel.title in leave_out:
             continue
         todos = [todo for todo in panel.todos(user) if todo.count]
         todos.sort(key=lambda todo: rank.get(todo.level, 3))

@@ -25,8 +25,8 @@ ALLOWED_HOSTS = config.env_list(
     ENV, "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = config.env_list(ENV, "CSRF_TRUSTED_ORIGINS", default=[])
-# The address people reach Tandem at, for links read outside the browser (calendar feeds);
-# empty: the address the request came to.
+# The address people reach Tandem at, for links read outside the browser (calendar feeds,
+# e-mails); empty: the address the request came to, or in e-mails DEFAULT_SITE_URL.
 SITE_URL = config.site_url(ENV)
 
 INSTALLED_APPS = [
@@ -200,6 +200,37 @@ AXES_VERBOSE = False
 TRUSTED_PROXIES = config.env_networks(ENV, "TRUSTED_PROXIES")
 CLIENT_IP_HEADER = ENV.get("CLIENT_IP_HEADER", "X-Forwarded-For").strip() or "X-Forwarded-For"
 
+# E-mail (coordination/services/notifications.py): printed on the console unless
+# EMAIL_HOST names an SMTP server. A hung server holds a worker EMAIL_TIMEOUT seconds at
+# most; the message stays in the outbox and is tried again.
+EMAIL_HOST = ENV.get("EMAIL_HOST", "").strip()
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = config.env_int(ENV, "EMAIL_PORT", default=25, maximum=65535)
+EMAIL_HOST_USER = ENV.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = ENV.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = config.env_bool(ENV, "EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = config.env_bool(ENV, "EMAIL_USE_SSL", default=False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS, port 587) or EMAIL_USE_SSL, not both.")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = ENV.get("DEFAULT_FROM_EMAIL", "").strip() or "Tandem <tandem@localhost>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in e-mails are absolute: SITE_URL, or unless told the first host name Tandem
+# answers to (runserver's address in development); coordination.services.notifications.
+_SITE_HOSTS = [h for h in ALLOWED_HOSTS if h not in {"127.0.0.1", "localhost", "[::1]", "*"}]
+_SITE_HOSTS = [h for h in _SITE_HOSTS if not h.startswith(".")]
+DEFAULT_SITE_URL = (
+    f"{'https' if _HTTPS else 'http'}://{_SITE_HOSTS[0]}"
+    if _SITE_HOSTS
+    else "http://127.0.0.1:8000"
+)
+# The daily digest goes out at this hour (TIME_ZONE), to people with something waiting.
+EMAIL_DIGEST_HOUR = config.env_int(ENV, "EMAIL_DIGEST_HOUR", default=7, minimum=0, maximum=23)
+
 # Quoting a customization (coordination/services/customer_requests.py): a price whose
 # margin over unit cost + the customization's extra cost is below this percentage (or a
 # price below cost) needs an explicit confirmation with a reason, kept on the timeline.
@@ -317,10 +348,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 # Two queues, so that a burst of webhook deliveries (each may wait seconds on a slow
 # receiver) never delays a re-plan: "planning" (recomputes, the nightly re-plan, the
-# reconcilers, housekeeping) and "webhooks" (deliveries and their reconciler). A worker
-# started without -Q consumes both; at scale, run workers per queue (README, "Production
-# setup"). Every task is routed by name: tests/coordination/test_celery.py checks that
-# none is left to a default.
+# reconcilers, housekeeping, the daily digest) and "webhooks" (deliveries, e-mails and
+# their reconcilers). A worker started without -Q consumes both; at scale, run workers
+# per queue (README, "Production setup"). Every task is routed by name:
+# tests/coordination/test_celery.py checks that none is left to a default.
 CELERY_TASK_QUEUES = (Queue("planning"), Queue("webhooks"))
 CELERY_TASK_DEFAULT_QUEUE = "planning"
 CELERY_TASK_ROUTES = {
@@ -331,6 +362,10 @@ CELERY_TASK_ROUTES = {
     "production.nightly_recompute": {"queue": "planning"},
     "coordination.ping": {"queue": "planning"},
     "coordination.expire_idempotency_keys": {"queue": "planning"},
+    "coordination.queue_daily_digests": {"queue": "planning"},
+    # Sending e-mail waits on an SMTP server, as a delivery waits on its receiver.
+    "coordination.send_email_notification": {"queue": "webhooks"},
+    "coordination.send_pending_email_notifications": {"queue": "webhooks"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -395,6 +430,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     "expire-idempotency-keys": {
         "task": "coordination.expire_idempotency_keys",
         "schedule": crontab(minute=17),
+    },
+    # Messages whose send failed (or whose task a broker outage lost) go out again.
+    "send-pending-email-notifications": {
+        "task": "coordination.send_pending_email_notifications",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "daily-digests": {
+        "task": "coordination.queue_daily_digests",
+        "schedule": crontab(hour=EMAIL_DIGEST_HOUR, minute=0),
     },
     "nightly-recompute": {
         "task": "production.nightly_recompute",

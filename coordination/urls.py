@@ -4,7 +4,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from coordination.signin import AdminSignInForm, SignInView
-from coordination.views import calendar_feeds, customer_requests, home, products, sso, timeline
+from coordination.views import (
+    calendar_feeds,
+    customer_requests,
+    home,
+    products,
+    profile,
+    sso,
+    timeline,
+)
 
 admin.site.site_header = "Tandem administration"
 admin.site.site_title = "Tandem admin"
@@ -13,6 +21,8 @@ admin.site.login_form = AdminSignInForm
 urlpatterns = [
     path("", home.home, name="home"),
     path("team/", home.team, name="team"),
+    path("profile/", profile.profile, name="profile"),
+    path("e-mails/unsubscribe/<str:token>/", profile.unsubscribe, name="email_unsubscribe"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/sso/start/", sso.SignInStart.as_view(), name="sso_start"),
     # The library's own name for it: it builds the redirect_uri from this URL.

@@ -122,6 +122,7 @@ def main() -> None:
             marketing, base, f"/production{blitz}economics/", args.out / "promotion-economics.png"
         )
         shoot(marketing, base, f"/forecasts/{FORECAST_SKU}/", args.out / "forecast-detail.png")
+        shoot(marketing, base, "/profile/", args.out / "profile.png")
 
         production = pages["production"]
         shoot(production, base, "/production/", args.out / "production-dashboard.png")

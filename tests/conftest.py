@@ -158,3 +158,24 @@ def celery_worker():
         celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30
     ) as worker:
         yield worker
+
+
+SITE_URL = "https://tandem.example.com"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1, and Tandem sending to it (links to SITE_URL)."""
+    from tests.mailserver import MailServer
+
+    server = MailServer()
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    settings.DEFAULT_FROM_EMAIL = "Tandem <tandem@tandem.example.com>"
+    settings.SITE_URL = SITE_URL
+    yield server
+    server.stop()

@@ -19,6 +19,8 @@ from coordination.models import (
     ActivityEvent,
     CalendarFeed,
     CustomerRequest,
+    EmailNotification,
+    EmailPreference,
     IdempotencyKey,
     Line,
     Notice,
@@ -126,6 +128,18 @@ MAKERS = {
     "coordination.ActivityEvent": lambda user: f.ActivityEventFactory(),
     "coordination.RecomputeRequest": lambda user: f.RecomputeRequestFactory(requested_by=user),
     "coordination.Notice": lambda user: f.NoticeFactory(),
+    "coordination.EmailPreference": lambda user: EmailPreference.objects.create(
+        user=f.UserFactory(), kind="daily_digest", enabled=False
+    ),
+    "coordination.EmailNotification": lambda user: EmailNotification.objects.create(
+        user=f.UserFactory(),
+        kind="stop_ship",
+        key=f"RC-2026-{next(_seq):04d}",
+        subject="Stop-ship",
+        body_text="Held.",
+        body_html="<p>Held.</p>",
+        link="https://tandem.example.com/recalls/",
+    ),
     "coordination.IdempotencyKey": lambda user: IdempotencyKey.objects.create(
         user=user,
         key=f"key-{next(_seq)}",
@@ -192,6 +206,8 @@ MAKERS = {
 # Derived, imported, audit or workflow-owned: looked at in the admin, never changed there.
 READ_ONLY = [
     ActivityEvent,
+    EmailNotification,
+    EmailPreference,
     IdempotencyKey,
     RecomputeRequest,
     Notice,
@@ -210,6 +226,8 @@ READ_ONLY = [
     ScheduleRevision,
     ScheduleEntry,
 ]
+# The one thing staff do to read-only rows: send failed e-mails again (through a service).
+READ_ONLY_ACTIONS = {EmailNotification: {"send_again"}}
 # Changed through their services in the admin; deleting them is refused (PROTECT).
 SERVICE_BACKED = [ProductLine, Product, Line, RunRate, MarketingAdjustment]
 
@@ -372,7 +390,8 @@ def test_read_only_refuses_add_change_and_delete(model, admin_user, admin_client
     assert model._default_manager.count() == rows_before
     page = admin_client.get(url(model, "changelist"))
     assert page.context["has_add_permission"] is False
-    assert page.context["cl"].model_admin.get_actions(page.wsgi_request) == {}
+    actions = page.context["cl"].model_admin.get_actions(page.wsgi_request)
+    assert set(actions) == READ_ONLY_ACTIONS.get(model, set())
 
 
 @pytest.mark.parametrize("model", SERVICE_BACKED, ids=lambda m: m._meta.label)

@@ -28,7 +28,11 @@ INLINE_CODE = {
 
 
 def sources() -> list[Path]:
-    templates = sorted((ROOT / "templates").rglob("*.html"))
+    # E-mail bodies (templates/<app>/email/) are never served under the policy, and mail
+    # programs honour only inline styles: they are the one place style attributes belong.
+    templates = sorted(
+        path for path in (ROOT / "templates").rglob("*.html") if "email" not in path.parts
+    )
     modules = sorted(path for app in APPS for path in (ROOT / app).rglob("*.py"))
     return templates + modules
 

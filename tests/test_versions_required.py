@@ -37,7 +37,15 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
-from coordination.models import CustomerRequest, Line, Product, Specification, User
+from coordination.models import (
+    CustomerRequest,
+    EmailKind,
+    Line,
+    Product,
+    Specification,
+    User,
+)
+from coordination.services.notifications import unsubscribe_token
 from coordination.services.specifications import specification_create
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.models import Promotion, SalesImport
@@ -122,6 +130,9 @@ def _cells():
 
 # URL name -> the keyword arguments of the pages to visit (GET pages with parameters).
 PAGES = {
+    "email_unsubscribe": lambda: [
+        {"token": unsubscribe_token(User.objects.get(username="sales"), EmailKind.DAILY_DIGEST)}
+    ],
     "product_detail": lambda: [{"sku": p.sku} for p in Product.objects.order_by("sku")[:2]],
     "product_edit": lambda: [{"sku": Product.objects.order_by("sku").first().sku}],
     "specification_new": lambda: [{"sku": Product.objects.order_by("sku").first().sku}],

@@ -3,8 +3,10 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 
 from coordination import home as home_panels
+from coordination.models import EmailKind
 from coordination.permissions import permission_required
 from coordination.selectors import people as people_selectors
+from coordination.services import notifications
 
 
 @login_required
@@ -13,7 +15,14 @@ def home(request):
     return render(
         request,
         "coordination/home.html",
-        {"section": "home", "panels": home_panels.panels_for(request.user)},
+        {
+            "section": "home",
+            "panels": home_panels.panels_for(request.user),
+            "email_choices": [
+                (EmailKind(kind).label, on)
+                for kind, on in notifications.preferences_of(request.user).items()
+            ],
+        },
     )
 
 

@@ -16,11 +16,13 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 
-from coordination.models import Product, RecomputeRequest
+from coordination.models import EmailKind, Product, RecomputeRequest
 from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
+from coordination.services.notifications import absolute, notify_now
 from coordination.services.recompute import recompute_request
 from coordination.weeks import current_week, iso_label, weeks_between
 from demand.models import Promotion, PromotionItem
@@ -341,7 +343,39 @@ def promotions_flag_at_risk(*, product_ids, reason: str, actor=None) -> list[Pro
         promotion.at_risk_reason = reason[:300]
         save_new_version(promotion, ["at_risk_reason"])
         activity_record(target=promotion, actor=actor, verb="updated", message=f"At risk: {reason}")
+    if promotions:
+        _email_at_risk(promotions, reason, actor)
     return promotions
+
+
+def _email_at_risk(promotions: list[Promotion], reason: str, actor) -> None:
+    """Marketing hears at once (one message per event, listing every promotion)."""
+    one = len(promotions) == 1
+    notify_now(
+        kind=EmailKind.PROMOTION_AT_RISK,
+        # Each flagging is a new version of the promotions: a new event, a new message.
+        key="at-risk:" + ",".join(f"{p.pk}v{p.version}" for p in promotions),
+        subject=f"Promotion at risk: {promotions[0].name}"
+        if one
+        else f"{len(promotions)} promotions at risk",
+        template="demand/email/promotion_at_risk",
+        context={
+            "reason": reason,
+            "promotions": [
+                {
+                    "name": p.name,
+                    "weeks": f"{iso_label(p.start_week)} to {iso_label(p.end_week)}",
+                    "status": p.get_status_display(),
+                    "url": absolute(reverse("promotion_detail", args=[p.pk])),
+                }
+                for p in promotions
+            ],
+        },
+        link=reverse("promotion_detail", args=[promotions[0].pk])
+        if one
+        else reverse("promotion_calendar"),
+        actor=actor,
+    )
 
 
 @transaction.atomic

@@ -19,11 +19,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from coordination.models import CustomerRequest, Notice, Product
+from coordination.models import CustomerRequest, EmailKind, Notice, Product
 from coordination.permissions import require_permission
 from coordination.services.activity import activity_record
 from coordination.services.locking import lock_for_edit, save_new_version
 from coordination.services.notices import notices_clear, notices_raise
+from coordination.services.notifications import notify_now
 from coordination.weeks import current_week, iso_label
 from demand.services.promotions import promotions_clear_at_risk, promotions_flag_at_risk
 from production.services.holds import hold_place, hold_release
@@ -267,6 +268,20 @@ def _place_stop_ship(incident: RecallIncident, actor) -> None:
         actor,
         f"Stop-ship placed: production held for {len(product_ids)} product(s), "
         f"{len(promotions)} promotion(s) put at risk.",
+    )
+    notify_now(
+        kind=EmailKind.STOP_SHIP,
+        # Placed again after a release is a new event: a new message.
+        key=f"{incident.code}@{incident.stop_ship_since.isoformat()}",
+        subject=f"Stop-ship {incident.code}: {incident.title}",
+        template="recalls/email/stop_ship",
+        context={
+            "incident": incident,
+            "products": list(incident.products.order_by("sku")),
+            "promotions": promotions,
+        },
+        link=reverse("recall_detail", args=[incident.code]),
+        actor=actor,
     )
 
 

@@ -35,6 +35,9 @@ def test_nothing_waits_for_a_result_and_a_web_publish_gives_up_within_a_second()
     assert sorted(ours) == [
         "coordination.expire_idempotency_keys",
         "coordination.ping",
+        "coordination.queue_daily_digests",
+        "coordination.send_email_notification",
+        "coordination.send_pending_email_notifications",
         "production.deliver_webhook",
         "production.nightly_recompute",
         "production.process_recompute_request",
@@ -89,6 +92,9 @@ def test_every_task_is_routed_to_a_declared_queue_webhooks_apart_from_planning()
     assert {name: route["queue"] for name, route in routes.items()} == {
         "coordination.expire_idempotency_keys": "planning",
         "coordination.ping": "planning",
+        "coordination.queue_daily_digests": "planning",
+        "coordination.send_email_notification": "webhooks",
+        "coordination.send_pending_email_notifications": "webhooks",
         "production.deliver_webhook": "webhooks",
         "production.nightly_recompute": "planning",
         "production.process_recompute_request": "planning",
@@ -162,6 +168,7 @@ def test_web_code_publishes_only_through_outbox_enqueues_that_never_raise():
     callers = calls_in_app_code({"publish"})
     assert set(callers) == {
         ("coordination/services/recompute.py", "enqueue"),
+        ("coordination/services/notifications.py", "enqueue"),
         ("production/services/webhooks.py", "enqueue"),
     }
     root = Path(__file__).resolve().parents[2]

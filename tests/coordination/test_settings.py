@@ -221,3 +221,94 @@ def test_the_company_name_comes_from_the_environment(value, expected):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+EMAIL_SETTINGS = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, "
+    "s.EMAIL_USE_TLS, s.DEFAULT_FROM_EMAIL, s.SITE_URL or s.DEFAULT_SITE_URL, sep='|')"
+)
+EMAIL_ENV = (
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "DEFAULT_FROM_EMAIL",
+    "SITE_URL",
+)
+
+
+def run_email_settings(**env: str) -> subprocess.CompletedProcess:
+    cleared = dict.fromkeys(EMAIL_ENV, "")
+    return run_python(EMAIL_SETTINGS, **{**cleared, **env})
+
+
+def test_email_goes_to_the_console_unless_an_smtp_server_is_named():
+    result = run_email_settings()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == [
+        "django.core.mail.backends.console.EmailBackend",
+        "",
+        "25",
+        "",
+        "False",
+        "Tandem <tandem@localhost>",
+        "http://127.0.0.1:8000",
+    ]
+
+
+def test_smtp_settings_come_from_the_environment():
+    result = run_email_settings(
+        EMAIL_HOST="smtp.example.com",
+        EMAIL_PORT="587",
+        EMAIL_HOST_USER="tandem",
+        EMAIL_HOST_PASSWORD="secret",
+        EMAIL_USE_TLS="1",
+        DEFAULT_FROM_EMAIL="Tandem <tandem@example.com>",
+        SITE_URL="https://tandem.example.com/",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.example.com",
+        "587",
+        "tandem",
+        "True",
+        "Tandem <tandem@example.com>",
+        "https://tandem.example.com",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "site_url"),
+    [
+        ({"ALLOWED_HOSTS": ".example.com,tandem.example.com"}, "https://tandem.example.com"),
+        ({"ALLOWED_HOSTS": "tandem.internal", "SECURE_COOKIES": "0"}, "http://tandem.internal"),
+        ({"ALLOWED_HOSTS": "*"}, "http://127.0.0.1:8000"),
+        (
+            {"ALLOWED_HOSTS": "a.example.com", "SITE_URL": "https://b.example.com"},
+            "https://b.example.com",
+        ),
+    ],
+)
+def test_email_links_default_to_the_first_host_tandem_answers_to(env, site_url):
+    result = run_email_settings(DATABASE_URL="postgres://t@db/t", SECRET_KEY="x" * 50, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|")[-1] == site_url
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}, "Set EMAIL_USE_TLS"),
+        ({"EMAIL_PORT": "70000"}, "EMAIL_PORT must be a whole number from 1 to 65535"),
+        ({"SITE_URL": "tandem.example.com"}, "SITE_URL must be an http(s) address"),
+        ({"EMAIL_DIGEST_HOUR": "24"}, "EMAIL_DIGEST_HOUR must be a whole number from 0 to 23"),
+    ],
+)
+def test_bad_email_settings_stop_the_start_with_a_clear_message(env, message):
+    result = run_email_settings(**env)
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from coordination.models import EmailKind
+from coordination.services.notifications import unsubscribe_token
 from coordination.weeks import add_weeks, current_week
 from demand.models import Promotion
 from demand.services.promotions import promotion_create
@@ -79,6 +81,8 @@ def test_every_kind_of_page_runs_under_the_policy(page, login, admin_user, every
     pages = [
         "/",
         "/team/",
+        "/profile/",
+        f"/e-mails/unsubscribe/{unsubscribe_token(admin_user, EmailKind.DAILY_DIGEST)}/",
         "/products/",
         f"/products/{SKU}/",
         f"/products/{SKU}/specifications/1/",

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from coordination import demo, demo_registry
+from coordination.models import EmailNotification
 
 
 class Command(BaseCommand):
@@ -26,8 +28,15 @@ class Command(BaseCommand):
         results = demo.seed_users()
         created = sum(1 for _, was_created in results if was_created)
         self.stdout.write(f"Demo users: {created} created, {len(results) - created} refreshed.")
-        # Every app's part, in dependency order (coordination.demo_registry).
-        demo_registry.seed_all(self.stdout.write)
+        # Every app's part, in dependency order (coordination.demo_registry). The e-mails
+        # the demo's events write (its stop-ship) stay in memory: demo addresses are not
+        # real, and the console would fill with them.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            demo_registry.seed_all(self.stdout.write)
+        self.stdout.write(
+            f"E-mails: {EmailNotification.objects.count()} in the outbox (admin, "
+            "“Email notifications”), kept in memory, not sent."
+        )
         self.stdout.write("")
         # Not a fixed address: runserver may be given any port, and prints the one it uses.
         self.stdout.write(

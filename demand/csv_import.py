@@ -487,7 +487,7 @@ def _csv_rows(reader) -> Iterator[tuple[int, list[str]]]:
 
 
 def open_table(
-    source, *, filename: str = "", sheet: str | None = None, max_rows: int = xlsx.MAX_ROWS
+    source, *, filename: str = "", sheet: str | None = None, max_rows: int | None = None
 ) -> Table | RowError:
     """A CSV file or a workbook's sheet, told apart by content (a workbook is a zip),
     as one Table. Raises WorkbookRefused for a file neither CSV nor a readable .xlsx

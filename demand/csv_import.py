@@ -33,9 +33,10 @@ from django.core.exceptions import ValidationError
 from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 
-from coordination import boundary, xlsx
+from coordination import boundary
 from coordination.models import Product
-from coordination.xlsx import Formula, Table, UnreadableRow
+from demand import xlsx
+from demand.xlsx import Formula, Table, UnreadableRow
 
 MAX_ERRORS = 1000
 # Largest value a PositiveIntegerField holds on every database Tandem supports.

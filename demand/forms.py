@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 
 from coordination.forms import ShowsHiddenFieldErrors, VersionedForm, WeekField
 from coordination.models import Product, ProductLine
-from coordination.xlsx import XLSX_CONTENT_TYPE
 from demand.csv_import import file_too_large_message
 from demand.models import Promotion, PromotionItem
 from demand.services.promotions import check_period
+from demand.xlsx import XLSX_CONTENT_TYPE
 
 
 class PromotionForm(ShowsHiddenFieldErrors, forms.Form):

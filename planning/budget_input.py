@@ -26,7 +26,6 @@ from django.core.exceptions import ValidationError
 from coordination import boundary
 from coordination.input_limits import check_date
 from coordination.models import ProductLine
-from coordination.xlsx import Table
 from demand.csv_import import (
     MAX_ERRORS,
     Column,
@@ -37,6 +36,7 @@ from demand.csv_import import (
     open_table,
     quote,
 )
+from demand.xlsx import Table
 from planning.models import BUDGET_CEILING
 
 _NUMBER = re.compile(r"^-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from coordination import xlsx
+from demand import xlsx
 from demand.csv_import import ImportRejected, import_actor
 
 

@@ -9,11 +9,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils.html import escape
 
-from coordination import xlsx
-from coordination.xlsx import WorkbookRefused
+from demand import xlsx
 from demand.csv_import import ImportRejected
 from demand.models import SalesActual, SalesImport
 from demand.services import sales_import as services
+from demand.xlsx import WorkbookRefused
 from tests.factories import ProductFactory
 from tests.workbooks import XLSX, full_height_sheet, macro_workbook, workbook, zip_bomb
 

@@ -22,12 +22,13 @@ import datetime as dt
 import io
 import os
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils import timezone
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -249,6 +250,7 @@ MONEY_FORMAT = "#,##0.00"
 DECIMAL_FORMAT = "#,##0.0##"
 PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "yyyy-mm-dd"
+MONTH_FORMAT = "mmm yyyy"
 _NUMBER_FORMATS = {
     "units": UNITS_FORMAT,
     "money": MONEY_FORMAT,
@@ -256,6 +258,7 @@ _NUMBER_FORMATS = {
     "percent": PERCENT_FORMAT,
     "date": DATE_FORMAT,
     "week": DATE_FORMAT,
+    "month": MONTH_FORMAT,
 }
 
 
@@ -263,7 +266,8 @@ _NUMBER_FORMATS = {
 class XlsxColumn:
     """One column of a downloaded sheet. `kind`: text, units (whole numbers), money
     (two decimals), decimal, percent (a fraction), date, week (its Monday, as a date;
-    pair it with a text column of the ISO week where people read weeks by number)."""
+    pair it with a text column of the ISO week where people read weeks by number), month
+    (its first day, shown as Nov 2026)."""
 
     header: str
     kind: str = "text"
@@ -277,7 +281,7 @@ class XlsxColumn:
     def display_width(self) -> float:
         if self.width:
             return self.width
-        minimum = {"date": 12, "week": 12, "money": 14, "units": 11}.get(self.kind, 10)
+        minimum = {"date": 12, "week": 12, "month": 10, "money": 14, "units": 11}.get(self.kind, 10)
         return max(minimum, len(self.header) + 2)
 
 
@@ -309,8 +313,12 @@ def _value_cell(worksheet, value, column: XlsxColumn):
 
     if isinstance(value, str):
         return text_cell(worksheet, value)
-    if isinstance(value, dt.datetime):
-        value = value.replace(tzinfo=None) if column.kind != "date" else value.date()
+    if isinstance(value, dt.datetime):  # Excel has no time zones: the local time
+        value = (
+            timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+        )
+        if column.kind in {"date", "week", "month"}:
+            value = value.date()
     if isinstance(value, Decimal) and column.kind in {"units", "money", "decimal", "percent"}:
         value = float(value)  # Excel numbers are doubles; the format shows the places
     cell = WriteOnlyCell(worksheet, value)
@@ -371,6 +379,9 @@ def week_columns(header: str = "Week") -> tuple[XlsxColumn, XlsxColumn]:
     return XlsxColumn(header, "week"), XlsxColumn("ISO week", "text", 10)
 
 
-def rows_of(items: Iterable, *getters: Callable) -> Iterator[list]:
-    for item in items:
-        yield [getter(item) for getter in getters]
+def download_name(*parts: str) -> str:
+    """A file name for a download: the parts joined by "-", only letters, digits, dots,
+    dashes and underscores kept (a SKU or name may hold anything), ending .xlsx."""
+    text = "-".join(part for part in parts if part)
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in text)
+    return f"{safe.strip('._') or 'download'}.xlsx"

@@ -1,4 +1,4 @@
-"""coordination.xlsx: real workbooks written with openpyxl and read back; hostile files
+"""demand.xlsx: real workbooks written with openpyxl and read back; hostile files
 built as the zip archives they are."""
 
 import datetime as dt
@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from openpyxl.styles.numbers import FORMAT_GENERAL
 
-from coordination import xlsx
-from coordination.xlsx import Formula, UnreadableRow, WorkbookRefused, XlsxColumn, XlsxSheet
+from demand import xlsx
+from demand.xlsx import Formula, UnreadableRow, WorkbookRefused, XlsxColumn, XlsxSheet
 from tests.workbooks import (
     full_height_sheet,
     macro_workbook,

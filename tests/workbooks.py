@@ -101,3 +101,8 @@ def full_height_sheet(rows: int = 1_048_576) -> bytes:
 def read_back(content: bytes):
     """A downloaded workbook, opened as Excel would (formulas as written)."""
     return openpyxl.load_workbook(io.BytesIO(content))
+
+
+def row_values(sheet, row: int) -> list:
+    """The values of a sheet's row (1 = the header), as openpyxl reads them back."""
+    return [cell.value for cell in sheet[row]]

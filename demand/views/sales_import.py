@@ -90,6 +90,7 @@ def _preview_context(record: SalesImport, **extra) -> dict:
         "more_errors": more,
         "error_total": len(errors) + more_count,
         "position_label": label,
+        "position_class": "where" if label == "Sheet, row" else "num",
         "sample": services.sales_import_sample(record),
         "sample_size": services.SAMPLE_ROWS,
         "recompute": _recompute_of(record),

@@ -188,8 +188,8 @@ def test_a_workbook_with_bad_rows_shows_each_by_sheet_and_row(client, marketing_
     record = SalesImport.objects.get()
     assert record.status == "rejected"
     page = client.get(response["Location"]).content.decode()
-    assert '<th scope="col" class="num">Sheet, row</th>' in page
-    assert '<td class="num">Sales, row 2</td><td>units</td>' in page
+    assert '<th scope="col" class="where">Sheet, row</th>' in page
+    assert '<td class="where">Sales, row 2</td><td>units</td>' in page
     assert escape(BAD_ERRORS[0][2]) in page
     assert SalesActual.objects.count() == 0
 

@@ -90,8 +90,8 @@ def test_import_page_lists_bad_rows_by_sheet_and_row(client, production_user, li
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert '<th scope="col" class="num">Sheet, row</th>' in html
-    assert '<td class="num">B, row 2</td><td>revenue</td>' in html
+    assert '<th scope="col" class="where">Sheet, row</th>' in html
+    assert '<td class="where">B, row 2</td><td>revenue</td>' in html
     assert escape("The revenue must be a number, e.g. 125000.00; got 'x'.") in html
     assert Budget.objects.count() == 0
 

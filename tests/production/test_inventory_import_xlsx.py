@@ -63,7 +63,7 @@ def test_import_page_names_a_formula_by_sheet_and_row(client, production_user, p
     data = workbook(("sku", "as_of", "on_hand"), ("BEV-1001", "2024-03-01", "=SUM(1,2)"))
     response = post(client, data)
     html = response.content.decode()
-    assert '<td class="num">Sheet1, row 2</td><td>on_hand</td>' in html
+    assert '<td class="where">Sheet1, row 2</td><td>on_hand</td>' in html
     assert (
         escape(
             "The units on hand cell holds a formula ('=SUM(1,2)'), not a value; type the "

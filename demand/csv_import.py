@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -756,18 +757,21 @@ def item_list_problem(items, parser: RowParser, *, max_items: int) -> tuple[str,
 def bulk_import_response(items, *, parser: RowParser, max_items: int, run, serializer_class):
     """The answer of a bulk import endpoint: 400 with the shared error body for a body
     that is not a list of at most `max_items`, or for rejected rows (each key of `fields`
-    is "<item index>.<field>"); otherwise `run(items)`'s result, serialized, with 201."""
+    is "<item index>.<field>", or "<row>.<column>" for a workbook); otherwise the result
+    of `run(items)` (a workbook: `run(its bytes, sheet=...)`), serialized, with 201."""
     from coordination.api.support import error_response
 
-    problem = item_list_problem(items, parser, max_items=max_items)
+    workbook = isinstance(items, WorkbookUpload)
+    problem = None if workbook else item_list_problem(items, parser, max_items=max_items)
     if problem:
         return error_response(*problem, status.HTTP_400_BAD_REQUEST)
     try:
-        result = run(items)
+        result = run(items.data, sheet=items.sheet) if workbook else run(items)
     except ImportRejected as exc:
+        keys = f"<row>.<column> of the sheet {exc.sheet!r}" if exc.sheet else "<item index>.<field>"
         return error_response(
             "invalid",
-            f"{exc.summary} Each key in fields is <item index>.<field>.",
+            f"{exc.summary} Each key in fields is {keys}.",
             status.HTTP_400_BAD_REQUEST,
             fields={
                 ("non_field_errors" if key == "__all__" else key): messages
@@ -781,6 +785,66 @@ class BodyTooLarge(exceptions.APIException):
     status_code = 413
     default_code = "too_large"
     default_detail = "The request body is too large."
+
+
+@dataclass(frozen=True)
+class WorkbookUpload:
+    """An .xlsx request body of a bulk import endpoint, and the sheet to read (?sheet=)."""
+
+    data: bytes
+    sheet: str | None = None
+
+    def __str__(self) -> str:  # what an Idempotency-Key's fingerprint of the body sees
+        return f"xlsx {hashlib.sha256(self.data).hexdigest()} {self.sheet or ''}"
+
+
+class BulkXlsxParser(parsers.BaseParser):
+    """An .xlsx workbook as the body of a bulk import endpoint (Content-Type
+    application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), up to `max_bytes`
+    (413 beyond). A body that is not a workbook is refused here (400)."""
+
+    media_type = xlsx.XLSX_CONTENT_TYPE
+    max_bytes = 20_000_000  # as the browser's upload
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = stream.read(self.max_bytes + 1) if stream is not None else b""
+        if len(data) > self.max_bytes:
+            raise BodyTooLarge(
+                f"The workbook is over {self.max_bytes // 1_000_000} MB; split it, or send "
+                "the rows as JSON."
+            )
+        if not xlsx.is_workbook(data):
+            raise xlsx.WorkbookRefused(
+                "The body is not an .xlsx workbook. Send the workbook's bytes as they are, "
+                "or the rows as a JSON list.",
+                code="not_a_workbook",
+            )
+        request = (parser_context or {}).get("request")
+        sheet = request.query_params.get("sheet", "").strip() if request is not None else ""
+        return WorkbookUpload(data=data, sheet=sheet[:31] or None)
+
+
+def bulk_import_schema(row_serializer, result_serializer) -> dict:
+    """extend_schema arguments of a bulk import endpoint: a JSON list of rows or an .xlsx
+    workbook (the sheet named by ?sheet=, else the first) as the body."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    return {
+        "request": {
+            "application/json": row_serializer(many=True),
+            xlsx.XLSX_CONTENT_TYPE: OpenApiTypes.BINARY,
+        },
+        "responses": {201: result_serializer},
+        "parameters": [
+            OpenApiParameter(
+                "sheet",
+                str,
+                description="With an .xlsx body: the sheet to read (default: the first). "
+                "Its first row names the columns, as in a CSV file.",
+            )
+        ],
+    }
 
 
 class BulkJSONParser(parsers.BaseParser):

@@ -281,3 +281,105 @@ def test_the_command_refuses_a_renamed_csv(tmp_path, admin_user, products):
         call_command("import_sales", str(path))
     assert str(raised.value) == f"{path} was refused: {RENAMED_CSV}"
     assert SalesImport.objects.count() == 0
+
+
+# ----------------------------------------------------------------------------- API
+
+API = "/api/v1/sales-actuals/"
+
+
+def api_post(client, content: bytes, query: str = "", **headers):
+    return client.post(API + query, data=content, content_type=XLSX, **headers)
+
+
+def test_the_api_imports_a_workbook_body(client, sales_user, products):
+    client.force_login(sales_user)
+    data = workbook(("x",), sheets={"Sales": GOOD_ROWS})
+    response = api_post(client, data, "?sheet=Sales")
+    assert response.status_code == 201
+    record = SalesImport.objects.get()
+    assert response.json() == {
+        "id": record.pk,
+        "status": "applied",
+        "rows": 3,
+        "created": 3,
+        "updated": 0,
+        "products": 2,
+        "first_week": "2024-01-01",
+        "last_week": "2024-01-15",
+        "seconds": record.seconds,
+    }
+    assert (record.source, record.filename) == ("api", "API request")
+    assert history() == GOOD_HISTORY
+
+
+def test_the_api_lists_a_workbooks_bad_rows_by_row_and_column(client, marketing_user, products):
+    client.force_login(marketing_user)
+    response = api_post(client, workbook(*BAD_ROWS, title="Sales"))
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "code": "invalid",
+            "message": "Nothing was imported: 4 errors. Each key in fields is "
+            "<row>.<column> of the sheet 'Sales'.",
+            "fields": {f"{row}.{column}": [message] for row, column, message in BAD_ERRORS},
+        }
+    }
+    assert SalesActual.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "query", "message"),
+    [
+        (
+            b"sku,week,units\nBEV-1001,2024-W01,1\n",
+            "",
+            "The body is not an .xlsx workbook. Send the workbook's bytes as they are, or "
+            "the rows as a JSON list.",
+        ),
+        (b"", "", None),
+        (macro_workbook(), "", MACROS),
+        (
+            workbook(*GOOD_ROWS),
+            "?sheet=Nope",
+            "The workbook has no sheet called 'Nope'; its sheets are 'Sheet1'.",
+        ),
+    ],
+    ids=["csv-as-xlsx", "empty", "macros", "unknown-sheet"],
+)
+def test_the_api_refuses_a_body_that_is_no_workbook(
+    client, marketing_user, products, content, query, message
+):
+    client.force_login(marketing_user)
+    response = api_post(client, content, query)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    expected = message or (
+        "The body is not an .xlsx workbook. Send the workbook's bytes as they are, or the "
+        "rows as a JSON list."
+    )
+    if content:
+        assert error["fields"] == {"file": [expected]}
+    else:  # no body at all: no parser runs, and the list the endpoint wants is asked for
+        assert (error["message"], error["fields"]) == (
+            "Send a JSON list of objects with sku, week and units.",
+            {},
+        )
+    assert SalesImport.objects.count() == 0
+    assert SalesActual.objects.count() == 0
+
+
+def test_the_api_replays_a_workbook_post_with_the_same_idempotency_key(
+    client, sales_user, products
+):
+    client.force_login(sales_user)
+    data = workbook(*GOOD_ROWS)
+    first = api_post(client, data, HTTP_IDEMPOTENCY_KEY="import-1")
+    again = api_post(client, data, HTTP_IDEMPOTENCY_KEY="import-1")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert SalesImport.objects.count() == 1
+    other = api_post(client, workbook(*GOOD_ROWS[:2]), HTTP_IDEMPOTENCY_KEY="import-1")
+    assert other.status_code == 422

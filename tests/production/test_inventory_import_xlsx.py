@@ -105,3 +105,13 @@ def test_the_command_refuses_an_old_xls(tmp_path, admin_user, products):
         "or as CSV UTF-8."
     )
     assert positions() == []
+
+
+def test_the_api_imports_a_workbook_body(client, production_user, products):
+    client.force_login(production_user)
+    response = client.post(
+        "/api/v1/inventory-positions/", data=workbook(*GOOD_ROWS), content_type=XLSX
+    )
+    assert response.status_code == 201
+    assert (response.json()["rows"], response.json()["created"]) == (3, 3)
+    assert positions() == GOOD_POSITIONS

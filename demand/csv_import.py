@@ -567,6 +567,9 @@ class TableWalk:
                         sink.error(position, column.name, formula_message(column, value))
                     continue
                 yield position, values
+        except xlsx.TooManyRows as exc:
+            # About the file, not a row: said at the file field even after 1,000 row errors.
+            raise xlsx.WorkbookRefused(exc.message, code="too_many_rows") from exc
         except UnreadableRow as exc:
             sink.error(exc.position, "", exc.message)
 

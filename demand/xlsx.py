@@ -38,6 +38,10 @@ SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb")
 # What a workbook may unpack to. 1,000,000 rows of an import's few columns are about
 # 100 MB of sheet XML; a zip bomb is gigabytes.
 MAX_UNPACKED_BYTES = 300_000_000
+# A sheet is streamed, but openpyxl loads every other part whole (the shared strings of
+# all sheets, the styles): each may unpack to this much. (A zip member's declared size is
+# also what zipfile unpacks at most, so a member lying about its size gains nothing.)
+MAX_LOADED_PART_BYTES = 50_000_000
 MAX_MEMBERS = 10_000
 # Data rows an import reads from one sheet (as many as an API request may send); past it
 # the file is refused. CSV has no row limit: a workbook reads at about 40 µs a row with
@@ -68,6 +72,11 @@ class UnreadableRow(Exception):
         super().__init__(message)
         self.position = position
         self.message = message
+
+
+class TooManyRows(UnreadableRow):
+    """The sheet goes on past the rows a workbook import reads: the whole file is refused
+    (WorkbookRefused), whatever its first rows hold."""
 
 
 @dataclass
@@ -144,6 +153,20 @@ def _check_zip(data: bytes) -> None:
                 "This file is a zip archive but not an Excel workbook (.xlsx). Upload the "
                 "workbook itself, or the data as CSV UTF-8.",
                 code="not_a_workbook",
+            )
+        loaded = [
+            member
+            for member in members
+            if not member.filename.lower().startswith("xl/worksheets/")
+            and member.file_size > MAX_LOADED_PART_BYTES
+        ]
+        if loaded:
+            raise WorkbookRefused(
+                f"This workbook's part {loaded[0].filename} unpacks to "
+                f"{loaded[0].file_size / 1_000_000:,.0f} MB; the limit is "
+                f"{MAX_LOADED_PART_BYTES // 1_000_000:,} MB. Save the sheet alone as a new "
+                "workbook, or as CSV UTF-8.",
+                code="too_large",
             )
         unpacked = sum(member.file_size for member in members)
         if unpacked > MAX_UNPACKED_BYTES:
@@ -226,7 +249,7 @@ def _sheet_rows(workbook, worksheet, max_rows: int) -> Iterator[tuple[int, list[
     try:
         for number, row in enumerate(worksheet.iter_rows(), start=1):
             if number > last_row:
-                raise UnreadableRow(
+                raise TooManyRows(
                     number,
                     f"The sheet goes on past row {last_row:,}: at most {max_rows:,} rows "
                     "are imported from a workbook. Split it into several files, or save it "

@@ -42,8 +42,8 @@ def with_member(data: bytes, name: str, content: bytes, *, compresslevel: int = 
     return out.getvalue()
 
 
-def zip_bomb(unpacked_bytes: int) -> bytes:
-    """A real workbook carrying a member of `unpacked_bytes` zeros (a few hundred KB
+def zip_bomb(unpacked_bytes: int, member: str = "xl/worksheets/sheet9.xml") -> bytes:
+    """A real workbook carrying a `member` of `unpacked_bytes` zeros (a few hundred KB
     packed): what a zip bomb looks like to the reader."""
     base = workbook(("sku", "week", "units"), ("BEV-1001", "2024-W01", 1))
     source = zipfile.ZipFile(io.BytesIO(base))
@@ -51,10 +51,10 @@ def zip_bomb(unpacked_bytes: int) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
         for info in source.infolist():
             target.writestr(info, source.read(info.filename))
-        with target.open("xl/media/padding.bin", "w", force_zip64=True) as member:
+        with target.open(member, "w", force_zip64=True) as padding:
             block = bytes(1_000_000)
             for _ in range(unpacked_bytes // len(block)):
-                member.write(block)
+                padding.write(block)
     return out.getvalue()
 
 

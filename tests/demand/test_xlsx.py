@@ -165,6 +165,15 @@ def test_a_zip_bomb_is_refused_before_anything_is_unpacked():
     assert peak < 5_000_000  # the 301 MB were never unpacked
 
 
+def test_a_huge_part_that_openpyxl_would_load_whole_is_refused():
+    bomb = zip_bomb(51_000_000, member="xl/sharedStrings.xml")
+    assert refusal(lambda: xlsx.workbook_table(bomb)) == (
+        "too_large",
+        "This workbook's part xl/sharedStrings.xml unpacks to 51 MB; the limit is 50 MB. "
+        "Save the sheet alone as a new workbook, or as CSV UTF-8.",
+    )
+
+
 def test_a_sheet_of_1048576_rows_stops_at_the_row_limit_without_loading_the_sheet():
     data = full_height_sheet()
     sheet_xml = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml")

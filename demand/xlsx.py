@@ -44,8 +44,9 @@ MAX_UNPACKED_BYTES = 300_000_000
 MAX_LOADED_PART_BYTES = 50_000_000
 MAX_MEMBERS = 10_000
 # Data rows an import reads from one sheet (as many as an API request may send); past it
-# the file is refused. CSV has no row limit: a workbook reads at about 40 µs a row with
-# shared strings (Excel's own files), 90 µs with inline strings, CSV ten times faster.
+# the file is refused (CSV has no row limit). Reading and checking take 35 µs a row with
+# shared strings (Excel's own files) and 47 µs with inline strings: a 1,048,576-row sheet
+# is refused after 3.5 to 4.7 s, with 9 MB of peak Python memory.
 MAX_ROWS = 100_000
 
 

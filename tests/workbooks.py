@@ -64,9 +64,10 @@ def macro_workbook() -> bytes:
     return with_member(base, "xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + bytes(508))
 
 
-def full_height_sheet(rows: int = 1_048_576) -> bytes:
+def full_height_sheet(rows: int = 1_048_576, *, dimension: bool = True) -> bytes:
     """A workbook whose first sheet has `rows` rows (Excel's maximum by default): header
-    sku, week, units, then BEV-1001, 2024-W01, 1 on every row. The sheet's XML is streamed
+    sku, week, units, then BEV-1001, 2024-W01, 1 on every row; with its <dimension>
+    record (as Excel writes it) unless `dimension` is false. The sheet's XML is streamed
     into the zip, so building it takes seconds and little memory."""
     base = workbook(("sku", "week", "units"))
     source = zipfile.ZipFile(io.BytesIO(base))
@@ -79,10 +80,11 @@ def full_height_sheet(rows: int = 1_048_576) -> bytes:
             with target.open(info.filename, "w", force_zip64=True) as sheet:
                 sheet.write(
                     b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
-                    b'openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:C%d"/>'
-                    b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>sku</t></is></c>'
+                    b'openxmlformats.org/spreadsheetml/2006/main">'
+                    + (b'<dimension ref="A1:C%d"/>' % rows if dimension else b"")
+                    + b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>sku</t></is></c>'
                     b'<c r="B1" t="inlineStr"><is><t>week</t></is></c><c r="C1" '
-                    b't="inlineStr"><is><t>units</t></is></c></row>' % rows
+                    b't="inlineStr"><is><t>units</t></is></c></row>'
                 )
                 chunk = []
                 for n in range(2, rows + 1):

@@ -197,6 +197,33 @@ def test_a_sheet_of_1048576_rows_stops_at_the_row_limit_without_loading_the_shee
     assert peak < 20_000_000
 
 
+def test_a_big_sheet_without_a_dimension_record_is_refused_before_openpyxl_reads_it():
+    data = full_height_sheet(dimension=False)
+    tracemalloc.start()
+    try:
+        code, message = refusal(lambda: xlsx.workbook_table(data))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (code, message) == (
+        "no_dimension",
+        "The sheet xl/worksheets/sheet1.xml has no size record (<dimension>), so it would "
+        "be read whole before its first row. Save the workbook again from Excel or "
+        "LibreOffice (which write one), or as CSV UTF-8.",
+    )
+    assert peak < 5_000_000  # openpyxl never opened it
+
+
+def test_a_small_sheet_without_a_dimension_record_is_read():
+    data = full_height_sheet(rows=3, dimension=False)
+    assert b"<dimension" not in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert rows_of(data)[1] == [
+        (1, ["sku", "week", "units"]),
+        (2, ["BEV-1001", "2024-W01", "1"]),
+        (3, ["BEV-1001", "2024-W01", "1"]),
+    ]
+
+
 def test_a_sheet_claiming_a_huge_dimension_reads_only_its_cells():
     data = workbook(("sku", "week"), ("BEV-1001", "2024-W01"))
     source = zipfile.ZipFile(io.BytesIO(data))

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +36,8 @@ from rest_framework.response import Response
 
 from coordination import boundary
 from coordination.models import Product
+from demand import xlsx
+from demand.xlsx import Formula, Table, UnreadableRow
 
 MAX_ERRORS = 1000
 # Largest value a PositiveIntegerField holds on every database Tandem supports.
@@ -52,10 +56,17 @@ class ImportRejected(ValidationError):
     does. `errors` keeps the RowErrors, `error_count` the total (errors may be capped),
     and `record` whatever the service saved about the rejected import, if anything."""
 
-    def __init__(self, errors: Sequence[RowError], error_count: int, position_label: str):
+    def __init__(
+        self,
+        errors: Sequence[RowError],
+        error_count: int,
+        position_label: str,
+        sheet: str = "",
+    ):
         self.row_errors = list(errors)
         self.error_count = error_count
         self.position_label = position_label
+        self.sheet = sheet  # the workbook's sheet the rows are of; "" for CSV or JSON
         self.record = None
         messages: dict[str, list[str]] = {}
         for error in self.row_errors:
@@ -68,6 +79,23 @@ class ImportRejected(ValidationError):
     def summary(self) -> str:
         noun = "error" if self.error_count == 1 else "errors"
         return f"Nothing was imported: {self.error_count:,} {noun}."
+
+    @property
+    def position_title(self) -> str:
+        """The heading of the errors' position column: Line, Item, or Sheet, row."""
+        return "Sheet, row" if self.sheet else self.position_label.capitalize()
+
+    def listed(self) -> list[dict]:
+        """The kept errors, each with `where`: the line (CSV) or "Sheet1, row 7"."""
+        return [
+            {
+                "where": f"{self.sheet}, row {e.position}" if self.sheet else e.position,
+                "column": e.column,
+                "message": e.message,
+                "place": e.place(self.position_label, self.sheet),
+            }
+            for e in self.row_errors
+        ]
 
 
 def more_errors_message(total: int, shown: int) -> str:
@@ -84,8 +112,16 @@ class RowError:
     def key(self) -> str:
         return f"{self.position}.{self.column}" if self.column else str(self.position)
 
-    def as_dict(self, position_label: str = "line") -> dict:
-        return {position_label: self.position, "column": self.column, "message": self.message}
+    def as_dict(self, position_label: str = "line", sheet: str = "") -> dict:
+        found = {position_label: self.position, "column": self.column, "message": self.message}
+        if sheet:
+            found["sheet"] = sheet
+        return found
+
+    def place(self, position_label: str = "line", sheet: str = "") -> str:
+        """Where, in words: "line 7", "item 3", or "Sheet1, row 7, units"."""
+        where = f"{sheet}, row {self.position}" if sheet else f"{position_label} {self.position}"
+        return f"{where}, {self.column}" if self.column else where
 
 
 @dataclass(frozen=True)
@@ -153,7 +189,8 @@ class ParsedImport:
     """The outcome of reading a file or list: its rows if valid, its errors if not."""
 
     parser: RowParser
-    position_label: str  # "line" or "item"
+    position_label: str  # "line" (CSV), "row" (a workbook's sheet) or "item" (JSON)
+    sheet: str = ""  # the sheet read, for a workbook
     # (sku, date) -> quantity, in file order; `positions` holds each row's line/index.
     rows: dict[tuple[str, dt.date], int] = field(default_factory=dict)
     positions: list[int] = field(default_factory=list)
@@ -201,7 +238,7 @@ class ParsedImport:
 
     def error_dicts(self) -> list[dict]:
         """The kept errors as JSON-ready dicts, plus a note if more were found."""
-        listed = [error.as_dict(self.position_label) for error in self.errors]
+        listed = [error.as_dict(self.position_label, self.sheet) for error in self.errors]
         if self.error_count > len(self.errors):
             listed.append(
                 {
@@ -214,7 +251,23 @@ class ParsedImport:
         return listed
 
     def rejection(self) -> ImportRejected:
-        return ImportRejected(self.errors, self.error_count, self.position_label)
+        return ImportRejected(self.errors, self.error_count, self.position_label, self.sheet)
+
+    def as_csv(self) -> str:
+        """The valid rows as CSV text that reads back the same, each on the line of its
+        row (blank lines between), so a workbook's rows keep their numbers when the
+        previewed import is read again from this text."""
+        parser = self.parser
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([column.name for column in parser.columns])
+        line = 1
+        for position, ((sku, day), quantity) in zip(self.positions, self.rows.items(), strict=True):
+            if position > line + 1:
+                buffer.write("\n" * (position - line - 1))
+            writer.writerow([sku, parser.format_date(day), quantity])
+            line = max(position, line + 1)
+        return buffer.getvalue()
 
 
 class _Collector:
@@ -400,73 +453,178 @@ def text_lines(source) -> Iterator[str] | RowError:
     return iter(source)
 
 
-def parse_csv(
-    source, parser: RowParser, *, limit: int | None = None, max_errors: int = MAX_ERRORS
-) -> ParsedImport:
-    """Read and check a CSV file. `limit` stops after that many data rows (a preview)."""
-    collector = _Collector(parser, "line", max_errors)
+def csv_table(source) -> Table | RowError:
+    """The lines of a CSV file (text, bytes or a file) as a Table, or the RowError that
+    stops it being read at all (not UTF-8)."""
     lines = text_lines(source)
     if isinstance(lines, RowError):
-        collector.error(lines.position, lines.column, lines.message)
-        return collector.finish()
+        return lines
     try:
         first = next(lines)
     except StopIteration:
         first = ""
     except UnicodeDecodeError:
-        collector.error(1, "", "This line is not UTF-8 text; save the file as CSV UTF-8.")
-        return collector.finish()
+        return RowError(1, "", "This line is not UTF-8 text; save the file as CSV UTF-8.")
     delimiter = max(DELIMITERS, key=first.count)
     reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
-    previous_line = 0
-    try:
-        header: list[str] = []
-        while not any(cell.strip() for cell in header):
-            header = next(reader)
-            header_line, previous_line = previous_line + 1, reader.line_num
-    except StopIteration:
-        collector.error(
-            1, "", f"The file is empty: the first line must name the columns {parser.header_hint}."
-        )
-        return collector.finish()
-    except (csv.Error, UnicodeDecodeError) as exc:
-        collector.error(reader.line_num or 1, "", unreadable(exc))
-        return collector.finish()
+    return Table(rows=_csv_rows(reader), delimiter=delimiter)
 
-    indexes = header_indexes(header, header_line, parser, collector)
-    if indexes is None:
-        return collector.finish()
-    i_sku, i_date, i_quantity = indexes
-    width = len(header)
-    needed = max(indexes) + 1
-    add = collector.add
-    try:
-        for cells in reader:
-            line = previous_line + 1
-            previous_line = reader.line_num
-            if len(cells) >= needed:
-                sku, day, quantity = cells[i_sku], cells[i_date], cells[i_quantity]
+
+def _csv_rows(reader) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) per record; a record's line is where it starts (a quoted value may
+    span lines). Raises UnreadableRow where the csv module gives up."""
+    previous_line = 0
+    started = False
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as exc:
+            position = previous_line + 1 if started else (reader.line_num or 1)
+            raise UnreadableRow(position, unreadable(exc)) from exc
+        line, previous_line = previous_line + 1, reader.line_num
+        started = started or any(cell.strip() for cell in cells)
+        yield line, cells
+
+
+def open_table(
+    source, *, filename: str = "", sheet: str | None = None, max_rows: int | None = None
+) -> Table | RowError:
+    """A CSV file or a workbook's sheet, told apart by content (a workbook is a zip),
+    as one Table. Raises WorkbookRefused for a file neither CSV nor a readable .xlsx
+    (a renamed CSV, an .xls, macros, a zip bomb)."""
+    if hasattr(source, "read") and isinstance(source.read(0), bytes):
+        source = source.read()
+    if isinstance(source, bytes | bytearray | memoryview) and xlsx.is_workbook(source, filename):
+        return xlsx.workbook_table(source, sheet=sheet, max_rows=max_rows)
+    if filename and not isinstance(source, bytes | bytearray | memoryview):
+        xlsx.is_workbook(b"", filename)  # a text file named .xlsx: refused
+    return csv_table(source)
+
+
+class TableWalk:
+    """Walks a Table for an import: finds the header row (the first non-blank one) and
+    the import's columns in it, then yields (position, [cell per column]) for each data
+    row, skipping blank rows. Problems go to `sink.error(position, column, message)`:
+    a missing column, more cells than the header (CSV), a formula where a value belongs
+    (workbook: that row is not yielded), a file that stops being readable."""
+
+    def __init__(self, table: Table, columns, sink):
+        self.table = table
+        self.columns = columns  # has .columns and .header_hint, as RowParser
+        self.sink = sink
+        self.header_line = 0
+        self.row_count = 0  # non-blank data rows, yielded or not
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        table, sink = self.table, self.sink
+        rows = table.rows
+        try:
+            for position, cells in rows:
+                if any(cell.strip() for cell in cells):
+                    self.header_line, header = position, cells
+                    break
             else:
-                padded = cells + [""] * (needed - len(cells))
-                sku, day, quantity = padded[i_sku], padded[i_date], padded[i_quantity]
-            if not (sku or day or quantity) and not any(cell.strip() for cell in cells):
-                continue  # a blank line
-            if len(cells) > width and any(cell.strip() for cell in cells[width:]):
-                collector.error(
-                    line,
+                sink.error(
+                    1,
                     "",
-                    f"This line has {len(cells)} values but the header has {width}; "
-                    f"quote values that contain {delimiter!r}.",
+                    f"The file is empty: the first line must name the columns "
+                    f"{self.columns.header_hint}.",
                 )
-            add(line, sku, day, quantity)
-            if limit is not None and collector.result.row_count >= limit:
-                break
-    except (csv.Error, UnicodeDecodeError) as exc:
-        collector.error(previous_line + 1, "", unreadable(exc))
+                return
+        except UnreadableRow as exc:
+            sink.error(exc.position, "", exc.message)
+            return
+        indexes = header_indexes(header, self.header_line, self.columns, sink)
+        if indexes is None:
+            return
+        width, needed = len(header), max(indexes) + 1
+        columns = self.columns.columns
+        try:
+            for position, cells in rows:
+                if len(cells) < needed:
+                    cells = cells + [""] * (needed - len(cells))
+                values = [cells[i] for i in indexes]
+                if not any(values) and not any(cell.strip() for cell in cells):
+                    continue  # a blank line
+                self.row_count += 1
+                overflow = table.delimiter and len(cells) > width
+                if overflow and any(cell.strip() for cell in cells[width:]):
+                    sink.error(
+                        position,
+                        "",
+                        f"This line has {len(cells)} values but the header has "
+                        f"{width}; quote values that contain {table.delimiter!r}.",
+                    )
+                formulas = [
+                    (column, value)
+                    for column, value in zip(columns, values, strict=True)
+                    if isinstance(value, Formula)
+                ]
+                if formulas:
+                    for column, value in formulas:
+                        sink.error(position, column.name, formula_message(column, value))
+                    continue
+                yield position, values
+        except xlsx.TooManyRows as exc:
+            # About the file, not a row: said at the file field even after 1,000 row errors.
+            raise xlsx.WorkbookRefused(exc.message, code="too_many_rows") from exc
+        except UnreadableRow as exc:
+            sink.error(exc.position, "", exc.message)
+
+
+def formula_message(column: Column, formula: str) -> str:
+    return (
+        f"The {column.label} cell holds a formula ({quote(formula)}), not a value; type "
+        "the value, or copy the column and paste it as values only."
+    )
+
+
+def parse_table(
+    table: Table | RowError,
+    parser: RowParser,
+    *,
+    limit: int | None = None,
+    max_errors: int = MAX_ERRORS,
+) -> ParsedImport:
+    """Read and check a Table's rows. `limit` stops after that many data rows (a preview)."""
+    label = table.position_label if isinstance(table, Table) else "line"
+    collector = _Collector(parser, label, max_errors)
+    if isinstance(table, RowError):
+        collector.error(table.position, table.column, table.message)
         return collector.finish()
-    if collector.result.row_count == 0:
-        collector.error(header_line + 1, "", "The file has no rows below the header.")
+    collector.result.sheet = table.sheet
+    walk = TableWalk(table, parser, collector)
+    add = collector.add
+    for position, (sku, day, quantity) in walk.rows():
+        add(position, sku, day, quantity)
+        if limit is not None and walk.row_count >= limit:
+            break
+    collector.result.row_count = walk.row_count
+    if walk.header_line and not walk.row_count and collector.result.error_count == 0:
+        collector.error(walk.header_line + 1, "", "The file has no rows below the header.")
     return collector.finish()
+
+
+def parse_csv(
+    source, parser: RowParser, *, limit: int | None = None, max_errors: int = MAX_ERRORS
+) -> ParsedImport:
+    """Read and check a CSV file. `limit` stops after that many data rows (a preview)."""
+    return parse_table(csv_table(source), parser, limit=limit, max_errors=max_errors)
+
+
+def parse_file(
+    source,
+    parser: RowParser,
+    *,
+    filename: str = "",
+    sheet: str | None = None,
+    limit: int | None = None,
+) -> ParsedImport:
+    """Read and check a CSV file or a workbook (told apart by content). Raises
+    WorkbookRefused for a file that is neither (nothing read)."""
+    return parse_table(open_table(source, filename=filename, sheet=sheet), parser, limit=limit)
 
 
 def unreadable(exc: Exception) -> str:
@@ -543,10 +701,13 @@ def parse_items(
     return collector.finish()
 
 
-def parse_rows(rows, parser: RowParser) -> ParsedImport:
-    """CSV content (text, bytes or a file) or a list of objects, whichever `rows` is."""
+def parse_rows(
+    rows, parser: RowParser, *, filename: str = "", sheet: str | None = None
+) -> ParsedImport:
+    """CSV or workbook content (text, bytes or a file) or a list of objects, whichever
+    `rows` is. Raises WorkbookRefused for a file that is neither CSV nor a readable .xlsx."""
     if isinstance(rows, str | bytes | bytearray | memoryview) or hasattr(rows, "read"):
-        return parse_csv(rows, parser)
+        return parse_file(rows, parser, filename=filename, sheet=sheet)
     return parse_items(rows, parser)
 
 
@@ -599,18 +760,21 @@ def item_list_problem(items, parser: RowParser, *, max_items: int) -> tuple[str,
 def bulk_import_response(items, *, parser: RowParser, max_items: int, run, serializer_class):
     """The answer of a bulk import endpoint: 400 with the shared error body for a body
     that is not a list of at most `max_items`, or for rejected rows (each key of `fields`
-    is "<item index>.<field>"); otherwise `run(items)`'s result, serialized, with 201."""
+    is "<item index>.<field>", or "<row>.<column>" for a workbook); otherwise the result
+    of `run(items)` (a workbook: `run(its bytes, sheet=...)`), serialized, with 201."""
     from coordination.api.support import error_response
 
-    problem = item_list_problem(items, parser, max_items=max_items)
+    workbook = isinstance(items, WorkbookUpload)
+    problem = None if workbook else item_list_problem(items, parser, max_items=max_items)
     if problem:
         return error_response(*problem, status.HTTP_400_BAD_REQUEST)
     try:
-        result = run(items)
+        result = run(items.data, sheet=items.sheet) if workbook else run(items)
     except ImportRejected as exc:
+        keys = f"<row>.<column> of the sheet {exc.sheet!r}" if exc.sheet else "<item index>.<field>"
         return error_response(
             "invalid",
-            f"{exc.summary} Each key in fields is <item index>.<field>.",
+            f"{exc.summary} Each key in fields is {keys}.",
             status.HTTP_400_BAD_REQUEST,
             fields={
                 ("non_field_errors" if key == "__all__" else key): messages
@@ -624,6 +788,66 @@ class BodyTooLarge(exceptions.APIException):
     status_code = 413
     default_code = "too_large"
     default_detail = "The request body is too large."
+
+
+@dataclass(frozen=True)
+class WorkbookUpload:
+    """An .xlsx request body of a bulk import endpoint, and the sheet to read (?sheet=)."""
+
+    data: bytes
+    sheet: str | None = None
+
+    def __str__(self) -> str:  # what an Idempotency-Key's fingerprint of the body sees
+        return f"xlsx {hashlib.sha256(self.data).hexdigest()} {self.sheet or ''}"
+
+
+class BulkXlsxParser(parsers.BaseParser):
+    """An .xlsx workbook as the body of a bulk import endpoint (Content-Type
+    application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), up to `max_bytes`
+    (413 beyond). A body that is not a workbook is refused here (400)."""
+
+    media_type = xlsx.XLSX_CONTENT_TYPE
+    max_bytes = 20_000_000  # as the browser's upload
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = stream.read(self.max_bytes + 1) if stream is not None else b""
+        if len(data) > self.max_bytes:
+            raise BodyTooLarge(
+                f"The workbook is over {self.max_bytes // 1_000_000} MB; split it, or send "
+                "the rows as JSON."
+            )
+        if not xlsx.is_workbook(data):
+            raise xlsx.WorkbookRefused(
+                "The body is not an .xlsx workbook. Send the workbook's bytes as they are, "
+                "or the rows as a JSON list.",
+                code="not_a_workbook",
+            )
+        request = (parser_context or {}).get("request")
+        sheet = request.query_params.get("sheet", "").strip() if request is not None else ""
+        return WorkbookUpload(data=data, sheet=sheet[:31] or None)
+
+
+def bulk_import_schema(row_serializer, result_serializer) -> dict:
+    """extend_schema arguments of a bulk import endpoint: a JSON list of rows or an .xlsx
+    workbook (the sheet named by ?sheet=, else the first) as the body."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    return {
+        "request": {
+            "application/json": row_serializer(many=True),
+            xlsx.XLSX_CONTENT_TYPE: OpenApiTypes.BINARY,
+        },
+        "responses": {201: result_serializer},
+        "parameters": [
+            OpenApiParameter(
+                "sheet",
+                str,
+                description="With an .xlsx body: the sheet to read (default: the first). "
+                "Its first row names the columns, as in a CSV file.",
+            )
+        ],
+    }
 
 
 class BulkJSONParser(parsers.BaseParser):

@@ -7,8 +7,10 @@ from django.core.exceptions import ValidationError
 
 from coordination.forms import ShowsHiddenFieldErrors, VersionedForm, WeekField
 from coordination.models import Product, ProductLine
+from demand.csv_import import file_too_large_message
 from demand.models import Promotion, PromotionItem
 from demand.services.promotions import check_period
+from demand.xlsx import XLSX_CONTENT_TYPE
 
 
 class PromotionForm(ShowsHiddenFieldErrors, forms.Form):
@@ -114,3 +116,44 @@ class ForecastFilterForm(forms.Form):
         initial=13,
         required=False,
     )
+
+
+# Files the imports take: CSV, or an Excel workbook (.xlsx), told apart by content.
+IMPORT_FILE_ACCEPT = ",".join(
+    (".csv", ".xlsx", "text/csv", "text/plain", "application/vnd.ms-excel", XLSX_CONTENT_TYPE)
+)
+
+
+class ImportFileForm(forms.Form):
+    """An import's upload: a CSV or .xlsx file of at most `max_bytes()`, and which sheet
+    of a workbook to read. Subclasses set `file_help` (the columns) and `max_bytes`."""
+
+    file_help = ""
+    file = forms.FileField(
+        label="CSV or Excel file",
+        widget=forms.ClearableFileInput(attrs={"accept": IMPORT_FILE_ACCEPT}),
+    )
+    sheet = forms.CharField(
+        label="Sheet (Excel only)",
+        required=False,
+        max_length=31,  # Excel's longest sheet name
+        help_text="Leave empty to read the workbook's first sheet.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = self.file_help
+
+    def max_bytes(self) -> int:
+        """Read when a file is checked (not at import), so tests may lower the limit."""
+        raise NotImplementedError
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = self.max_bytes()
+        if upload.size > limit:
+            raise ValidationError(file_too_large_message(upload.size, limit))
+        return upload
+
+    def clean_sheet(self):
+        return self.cleaned_data["sheet"].strip() or None

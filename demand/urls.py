@@ -5,6 +5,7 @@ from demand.views import sales_import as sales_import_views
 
 urlpatterns = [
     path("promotions/", promotions.promotion_calendar, name="promotion_calendar"),
+    path("promotions.xlsx", promotions.promotion_list_xlsx, name="promotion_list_xlsx"),
     path("promotions/new/", promotions.promotion_create, name="promotion_create"),
     path("promotions/lift-suggestion/", promotions.lift_suggestion, name="lift_suggestion"),
     path("promotions/<int:pk>/", promotions.promotion_detail, name="promotion_detail"),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("forecasts/", forecasts.forecast_list, name="forecast_list"),
     path("forecasts/accuracy/", forecasts.accuracy, name="forecast_accuracy"),
     path("forecasts/<str:sku>/", forecasts.forecast_detail, name="forecast_detail"),
+    path("forecasts/<str:sku>/forecast.xlsx", forecasts.forecast_xlsx, name="forecast_xlsx"),
     path("forecasts/<str:sku>/adjust/", forecasts.adjust, name="forecast_adjust"),
     # --- sales history import (kept in this block) ---
     path("sales/import/", sales_import_views.sales_import, name="sales_import"),

@@ -15,9 +15,7 @@ Nothing here writes: planning.services.budgets does, all-or-nothing.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import itertools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,16 +27,16 @@ from coordination import boundary
 from coordination.input_limits import check_date
 from coordination.models import ProductLine
 from demand.csv_import import (
-    DELIMITERS,
     MAX_ERRORS,
     Column,
     ImportRejected,
     RowError,
-    header_indexes,
+    TableWalk,
+    csv_table,
+    open_table,
     quote,
-    text_lines,
-    unreadable,
 )
+from demand.xlsx import Table
 from planning.models import BUDGET_CEILING
 
 _NUMBER = re.compile(r"^-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$")
@@ -86,6 +84,8 @@ def parse_month(raw: str) -> dt.date | str:
     text = (raw or "").strip()
     if not text:
         return "Enter the month."
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-01", text):
+        text = text[:7]  # the month's first day: how a workbook's date cell reads
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
         return f"Write the month as YYYY-MM, e.g. 2027-01; got {quote(text)}."
     try:
@@ -135,6 +135,8 @@ class BudgetRow:
 class ParsedBudgets:
     rows: list[BudgetRow] = field(default_factory=list)
     row_count: int = 0
+    sheet: str = ""  # the sheet read, for a workbook
+    position_label: str = "line"
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
 
@@ -148,69 +150,35 @@ class ParsedBudgets:
             self.errors.append(RowError(position, column, message))
 
     def rejection(self) -> ImportRejected:
-        return ImportRejected(self.errors, self.error_count, "line")
+        return ImportRejected(self.errors, self.error_count, self.position_label, self.sheet)
 
 
 def parse_budget_csv(source) -> ParsedBudgets:
-    """Read and check a budget file (text, bytes or a file). Valid: `rows` holds every
-    row; otherwise `errors` says what is wrong, by line, and `rows` is empty."""
+    """Read and check a budget CSV file (text, bytes or a file)."""
+    return parse_budget_table(csv_table(source))
+
+
+def parse_budget_file(source, *, filename: str = "", sheet: str | None = None) -> ParsedBudgets:
+    """Read and check a budget file, CSV or a workbook's sheet (told apart by content).
+    Valid: `rows` holds every row; otherwise `errors` says what is wrong, by line (or
+    sheet and row), and `rows` is empty. Raises WorkbookRefused for a file that is
+    neither CSV nor a readable .xlsx."""
+    return parse_budget_table(open_table(source, filename=filename, sheet=sheet))
+
+
+def parse_budget_table(table: Table | RowError) -> ParsedBudgets:
     result = ParsedBudgets()
-    lines = text_lines(source)
-    if isinstance(lines, RowError):
-        result.error(lines.position, lines.column, lines.message)
+    if isinstance(table, RowError):
+        result.error(table.position, table.column, table.message)
         return result
-    try:
-        first = next(lines)
-    except StopIteration:
-        first = ""
-    except UnicodeDecodeError:
-        result.error(1, "", "This line is not UTF-8 text; save the file as CSV UTF-8.")
-        return result
-    delimiter = max(DELIMITERS, key=first.count)
-    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
-    previous_line = 0
-    header: list[str] = []
-    try:
-        while not any(cell.strip() for cell in header):
-            header = next(reader)
-            header_line, previous_line = previous_line + 1, reader.line_num
-    except StopIteration:
-        result.error(
-            1,
-            "",
-            f"The file is empty: the first line must name the columns "
-            f"{BUDGET_COLUMNS.header_hint}.",
-        )
-        return result
-    except (csv.Error, UnicodeDecodeError) as exc:
-        result.error(reader.line_num or 1, "", unreadable(exc))
-        return result
-    indexes = header_indexes(header, header_line, BUDGET_COLUMNS, result)
-    if indexes is None:
-        return result
-    width, needed = len(header), max(indexes) + 1
-    raw_rows: list[tuple[int, list[str]]] = []
-    try:
-        for cells in reader:
-            line = previous_line + 1
-            previous_line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue  # a blank line
-            if len(cells) > width and any(cell.strip() for cell in cells[width:]):
-                result.error(
-                    line,
-                    "",
-                    f"This line has {len(cells)} values but the header has {width}; "
-                    f"quote values that contain {delimiter!r}.",
-                )
-            padded = cells + [""] * (needed - len(cells))
-            raw_rows.append((line, [padded[i] for i in indexes]))
-    except (csv.Error, UnicodeDecodeError) as exc:
-        result.error(previous_line + 1, "", unreadable(exc))
-        return result
-    if not raw_rows and not result.error_count:
-        result.error(header_line + 1, "", "The file has no rows below the header.")
+    result.sheet = table.sheet
+    result.position_label = table.position_label
+    walk = TableWalk(table, BUDGET_COLUMNS, result)
+    raw_rows = list(walk.rows())
+    if walk.header_line and not walk.row_count and not result.error_count:
+        result.error(walk.header_line + 1, "", "The file has no rows below the header.")
     _check_rows(raw_rows, result)
+    result.row_count = walk.row_count
     if not result.is_valid:
         result.rows = []
     result.errors.sort(key=lambda e: (e.position, BUDGET_COLUMNS.column_rank(e.column)))

@@ -18,7 +18,7 @@ from coordination.input_limits import validate_date
 from coordination.models import Department, Line, Product
 from coordination.selectors.people import people_with_a_role
 from coordination.services.locking import version_number
-from demand.csv_import import file_too_large_message
+from demand.forms import ImportFileForm
 from demand.models import Promotion
 from planning.budget_input import parse_revenue, parse_units
 from planning.models import MEETING_MINUTES
@@ -289,18 +289,12 @@ class BudgetGridForm(ShowsHiddenFieldErrors, forms.Form):
         return data
 
 
-class BudgetFileForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="Columns product_line, month (YYYY-MM), revenue and units; comma, "
-        "semicolon or tab separated, UTF-8. At most 2 MB.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
+class BudgetFileForm(ImportFileForm):
+    file_help = (
+        "Columns product_line, month (YYYY-MM, or a date on the 1st), revenue and units. "
+        "CSV: comma, semicolon or tab separated, UTF-8; Excel: an .xlsx workbook, header "
+        "in row 1. At most 2 MB."
     )
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_BUDGET_UPLOAD_BYTES:
-            raise forms.ValidationError(
-                file_too_large_message(upload.size, MAX_BUDGET_UPLOAD_BYTES)
-            )
-        return upload
+    def max_bytes(self) -> int:
+        return MAX_BUDGET_UPLOAD_BYTES

@@ -14,6 +14,7 @@ urlpatterns = [
     path("planning/<int:pk>/", planning.cycle_detail, name="planning_detail"),
     path("planning/<int:pk>/report/", planning.cycle_report, name="planning_report"),
     path("planning/<int:pk>/report.csv", planning.cycle_report_csv, name="planning_report_csv"),
+    path("planning/<int:pk>/report.xlsx", planning.cycle_report_xlsx, name="planning_report_xlsx"),
     path("planning/<int:pk>/sign/<slug:part>/", planning.cycle_sign, name="planning_sign"),
     path("planning/<int:pk>/adjust/", planning.adjustment_add, name="planning_adjust"),
     path("planning/<int:pk>/items/", planning.decision_add, name="planning_decision_add"),

@@ -5,6 +5,7 @@ from production.views import inventory as inventory_views
 
 urlpatterns = [
     path("production/", dashboard.dashboard, name="production_dashboard"),
+    path("production/quotas.xlsx", dashboard.quota_grid_xlsx, name="quota_grid_xlsx"),
     path("production/accept-range/", dashboard.accept_range, name="quota_accept_range"),
     path("production/recompute/", dashboard.recompute_now, name="recompute_now"),
     path("production/quota/<str:sku>/<str:week>/", dashboard.explain, name="quota_explain"),

@@ -158,6 +158,7 @@ PAGES = {
     "planning_detail": lambda: [{"pk": c.pk} for c in PlanningCycle.objects.all()],
     "planning_report": lambda: [{"pk": PlanningCycle.objects.first().pk}],
     "planning_report_csv": lambda: [{"pk": PlanningCycle.objects.first().pk}],
+    "planning_report_xlsx": lambda: [{"pk": PlanningCycle.objects.first().pk}],
     "planning_scenario": lambda: [
         {"pk": s.cycle_id, "scenario_pk": s.pk} for s in PlanningScenario.objects.all()[:1]
     ],
@@ -172,6 +173,7 @@ PAGES = {
     "promotion_impact": lambda: [{"pk": Promotion.objects.first().pk}],
     "promotion_economics": lambda: [{"pk": Promotion.objects.first().pk}],
     "forecast_detail": lambda: [{"sku": Product.objects.order_by("sku").first().sku}],
+    "forecast_xlsx": lambda: [{"sku": Product.objects.order_by("sku").first().sku}],
     "quota_explain": _cells,
     "line_detail": lambda: [{"pk": line.pk} for line in Line.objects.all()[:1]],
     "recall_detail": lambda: [{"code": r.code} for r in RecallIncident.objects.all()],

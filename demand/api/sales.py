@@ -2,10 +2,11 @@
 
 GET  /api/v1/sales-actuals/?product=BEV-1001&from=2026-W01&to=2026-W48
 POST /api/v1/sales-actuals/  [{"sku": "BEV-1001", "week": "2026-W48", "units": 12}, ...]
+POST /api/v1/sales-actuals/?sheet=Sales  an .xlsx workbook (its Content-Type), as uploaded
 
 A POST is all-or-nothing: any bad item rejects the request with every error keyed
-"<index>.<field>" in `fields`; a product and week already imported is replaced, so
-re-sending the same list changes nothing.
+"<index>.<field>" (a workbook: "<row>.<column>") in `fields`; a product and week already
+imported is replaced, so re-sending the same list changes nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from rest_framework import serializers, viewsets
 
 from coordination.api.support import idempotent
 from coordination.weeks import iso_label, parse_week
-from demand.csv_import import BulkJSONParser, bulk_import_response
+from demand.csv_import import (
+    BulkJSONParser,
+    BulkXlsxParser,
+    bulk_import_response,
+    bulk_import_schema,
+)
 from demand.models import SalesActual, SalesImport
 from demand.services import sales_import as services
 
@@ -79,7 +85,7 @@ class SalesActualViewSet(viewsets.GenericViewSet):
     }
     serializer_class = SalesActualSerializer
     filter_backends: list = []
-    parser_classes = [BulkJSONParser]
+    parser_classes = [BulkJSONParser, BulkXlsxParser]
 
     def get_queryset(self):
         return services.sales_actuals()
@@ -100,17 +106,15 @@ class SalesActualViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(actuals)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(
-        request=SalesRowSerializer(many=True), responses={201: SalesImportResultSerializer}
-    )
+    @extend_schema(**bulk_import_schema(SalesRowSerializer, SalesImportResultSerializer))
     @idempotent
     def create(self, request):
         return bulk_import_response(
             request.data,
             parser=services.SALES_ROWS,
             max_items=MAX_ITEMS,
-            run=lambda items: services.sales_import_rows(
-                actor=request.user, rows=items, source="api", filename="API request"
+            run=lambda rows, sheet=None: services.sales_import_rows(
+                actor=request.user, rows=rows, source="api", filename="API request", sheet=sheet
             ),
             serializer_class=SalesImportResultSerializer,
         )

@@ -31,6 +31,7 @@ from demand.csv_import import (
     ParsedImport,
     RowParser,
     parse_csv,
+    parse_file,
     parse_rows,
     text_of,
 )
@@ -83,21 +84,23 @@ def _summarize(record: SalesImport, parsed: ParsedImport) -> None:
 # ------------------------------------------------------------------------- browser
 
 
-def sales_import_preview(*, actor, filename: str, content) -> SalesImport:
-    """Check an uploaded file (bytes, text or a file) and keep it for `sales_import_apply`.
+def sales_import_preview(*, actor, filename: str, content, sheet: str | None = None) -> SalesImport:
+    """Check an uploaded file (bytes, text or a file; CSV or .xlsx, whose first sheet or
+    `sheet` is read) and keep it for `sales_import_apply`. A workbook is kept as the CSV
+    text of its rows (on the same line numbers), so the apply step reads it as CSV.
 
     Saved as "previewed" with its summary when valid, or "rejected" with every error by
     line (the file itself is not kept then). Nothing is written to the sales history."""
     _check_permission(actor)
     data = content.read() if hasattr(content, "read") else content
-    parsed = parse_csv(data, SALES_ROWS)
+    parsed = parse_file(data, SALES_ROWS, filename=filename, sheet=sheet)
     record = SalesImport(
         filename=_clean_filename(filename, "upload.csv"), source="browser", uploaded_by=actor
     )
     _summarize(record, parsed)
     if parsed.is_valid:
         record.status = SalesImport.Status.PREVIEWED
-        record.content = text_of(data)
+        record.content = parsed.as_csv() if parsed.sheet else text_of(data)
     else:
         record.status = SalesImport.Status.REJECTED
     record.save()
@@ -143,17 +146,24 @@ def sales_import_apply(*, actor, import_id: int) -> SalesImport:
 
 
 def sales_import_rows(
-    *, actor, rows, source: str, filename: str = "", dry_run: bool = False
+    *,
+    actor,
+    rows,
+    source: str,
+    filename: str = "",
+    dry_run: bool = False,
+    sheet: str | None = None,
 ) -> SalesImport:
-    """Check and import in one go: `rows` is CSV content (text, bytes or an open file;
-    errors by line) or a list of {"sku", "week", "units"} objects (errors by index).
+    """Check and import in one go: `rows` is CSV or .xlsx content (text, bytes or an open
+    file; errors by line, or by sheet and row) or a list of {"sku", "week", "units"}
+    objects (errors by index). A workbook is read from its first sheet, or `sheet`.
 
     Raises ImportRejected (a ValidationError) listing every error; the rejected import
     is recorded (its `record`) unless `dry_run`. With `dry_run`, a valid input returns
     an unsaved "previewed" SalesImport with the summary and nothing is written."""
     _check_permission(actor)
     started = time.monotonic()
-    parsed = parse_rows(rows, SALES_ROWS)
+    parsed = parse_rows(rows, SALES_ROWS, filename=filename, sheet=sheet)
     record = SalesImport(
         filename=_clean_filename(filename, f"{source} import"),
         source=source[:16],

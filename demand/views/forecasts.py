@@ -25,6 +25,8 @@ from demand import forms
 from demand.selectors import forecasts as selectors
 from demand.selectors.accuracy import forecast_accuracy
 from demand.services.adjustments import adjustment_set
+from demand.spreadsheets import forecast_sheet
+from demand.xlsx import download_name, xlsx_response
 
 
 def _product_or_404(sku: str) -> Product:
@@ -106,6 +108,14 @@ def forecast_detail(request, sku, adjustment_form=None, status=200):
         "notices": notices_for([product]),
     }
     return render_page(request, "demand/forecast_detail.html", context, status=status)
+
+
+@permission_required("demand.view_demandforecast")
+def forecast_xlsx(request, sku):
+    """The forecast page's weeks, with every term of the forecast, as .xlsx."""
+    product = _product_or_404(sku)
+    sheet = forecast_sheet(product, selectors.product_forecast(product))
+    return xlsx_response(download_name("forecast", product.sku), [sheet])
 
 
 @require_POST

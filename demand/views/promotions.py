@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from coordination.errors import StaleEditError
@@ -26,6 +27,8 @@ from demand.selectors import promotions_view as selectors
 from demand.selectors.lift import suggest_lift
 from demand.selectors.promotions import promotion_warnings
 from demand.services import promotions as services
+from demand.spreadsheets import promotions_sheet
+from demand.xlsx import download_name, xlsx_response
 
 VERSION_MISSING = (
     "The form did not say which version of the promotion you edited. "
@@ -54,6 +57,17 @@ def promotion_calendar(request):
         "page": paginate(request, selectors.promotion_list(line_id=line_id), per_page=20),
     }
     return render_page(request, "demand/promotion_calendar.html", context, partial="calendar")
+
+
+@permission_required("demand.view_promotion")
+def promotion_list_xlsx(request):
+    """Every promotion (of one product line with ?line=), as the page lists them, .xlsx."""
+    line_id = request.GET.get("line")
+    line_id = int(line_id) if line_id and line_id.isdigit() else None
+    promotions = selectors.promotion_list(line_id=line_id)
+    line = ProductLine.objects.filter(pk=line_id).first() if line_id else None
+    filename = download_name("promotions", line.name if line else "", str(timezone.localdate()))
+    return xlsx_response(filename, [promotions_sheet(promotions)])
 
 
 def _skus():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
@@ -13,7 +12,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from coordination.permissions import permission_required
 from coordination.selectors.recompute import latest_request_about
 from coordination.web import apply_validation_error, paginate, render_page
-from demand.csv_import import ImportRejected, file_too_large_message
+from demand.csv_import import ImportRejected
+from demand.forms import ImportFileForm
 from demand.models import SalesImport
 from demand.services import sales_import as services
 
@@ -24,19 +24,15 @@ PREVIEW_TEMPLATE = "demand/sales_import_preview.html"
 RECOMPUTE_STATUS = "import-recompute"
 
 
-class SalesFileForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="Columns sku, week (2026-W48 or a date in that week) and units; "
-        "comma or semicolon separated, UTF-8. At most 20 MB.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
+class SalesFileForm(ImportFileForm):
+    file_help = (
+        "Columns sku, week (2026-W48 or a date in that week) and units. CSV: comma or "
+        "semicolon separated, UTF-8; Excel: an .xlsx workbook, header in row 1. "
+        "At most 20 MB."
     )
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(file_too_large_message(upload.size, MAX_UPLOAD_BYTES))
-        return upload
+    def max_bytes(self) -> int:
+        return MAX_UPLOAD_BYTES
 
 
 def _recent_imports(request):
@@ -51,7 +47,10 @@ def sales_import(request):
         upload = form.cleaned_data["file"]
         try:
             record = services.sales_import_preview(
-                actor=request.user, filename=upload.name, content=upload.read()
+                actor=request.user,
+                filename=upload.name,
+                content=upload.read(),
+                sheet=form.cleaned_data["sheet"],
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -70,15 +69,18 @@ def sales_import(request):
 
 
 def _preview_context(record: SalesImport, **extra) -> dict:
-    # Stored errors are {"line"|"item": n, "column", "message"}; a last entry without a
-    # position says how many more were found than kept.
+    # Stored errors are {"line"|"row"|"item": n, "column", "message"} ("sheet" too for a
+    # workbook's row); a last entry without a position says how many more were found.
     errors, more, more_count, label = [], "", 0, "Line"
     for item in record.errors or []:
         if "item" in item:
             label = "Item"
-        position = item.get("line", item.get("item"))
+        position = item.get("line", item.get("row", item.get("item")))
         if position is None:
             more, more_count = item["message"], item.get("more", 0)
+        elif "sheet" in item:
+            label = "Sheet, row"
+            errors.append({**item, "position": f"{item['sheet']}, row {position}"})
         else:
             errors.append({"position": position, **item})
     return {
@@ -88,6 +90,7 @@ def _preview_context(record: SalesImport, **extra) -> dict:
         "more_errors": more,
         "error_total": len(errors) + more_count,
         "position_label": label,
+        "position_class": "where" if label == "Sheet, row" else "num",
         "sample": services.sales_import_sample(record),
         "sample_size": services.SAMPLE_ROWS,
         "recompute": _recompute_of(record),
@@ -118,7 +121,9 @@ def sales_import_apply(request, pk):
     try:
         record = services.sales_import_apply(actor=request.user, import_id=pk)
     except ImportRejected as exc:
-        details = "; ".join(f"line {e.position}: {e.message}" for e in exc.row_errors[:5])
+        details = "; ".join(
+            f"{e.place(exc.position_label, exc.sheet)}: {e.message}" for e in exc.row_errors[:5]
+        )
         error = f"{exc.summary} The products changed since the preview ({details})"
     except ValidationError as exc:
         error = " ".join(exc.messages)

@@ -133,6 +133,17 @@ def report_csv_rows(cycle: PlanningCycle) -> list[list]:
     found = _report_tables(cycle)  # the report's tables, without its charts
     if found["snapshot"] is None:
         return []
+    return _figure_rows(found)
+
+
+def report_download(cycle: PlanningCycle) -> dict:
+    """What the report's workbook holds: its tables (demand, supply and order rows,
+    plan against budget, decisions) and every figure as the CSV has it (`figures`)."""
+    found = _report_tables(cycle)
+    return {**found, "figures": _figure_rows(found) if found["snapshot"] else []}
+
+
+def _figure_rows(found: dict) -> list[list]:
     data = found["data"]
     rows: list[list] = []
     for row in found["demand_rows"]:

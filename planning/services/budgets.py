@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from coordination.errors import StaleEditError
 from coordination.models import ProductLine
-from planning.budget_input import parse_budget_csv
+from planning.budget_input import parse_budget_file
 from planning.models import BUDGET_CEILING, Budget
 
 EDIT_BUDGETS = "planning.change_budget"
@@ -169,15 +169,18 @@ class BudgetImported:
     last_month: dt.date
 
 
-def budget_import(*, actor, rows, filename: str = "", dry_run: bool = False) -> BudgetImported:
-    """Import a budget file (columns product_line, month, revenue, units). Every row is
+def budget_import(
+    *, actor, rows, filename: str = "", dry_run: bool = False, sheet: str | None = None
+) -> BudgetImported:
+    """Import a budget file, CSV or .xlsx (its first sheet, or `sheet`), with columns
+    product_line, month, revenue, units. Every row is
     checked first: any error raises ImportRejected listing them all, and nothing is saved.
     A row replaces the stored budget of its product line and month (its version moves on,
     so a grid loaded before the import cannot overwrite it unnoticed). `dry_run` checks
     the file and counts what it would change, saving nothing."""
     if not actor.has_perm(IMPORT_BUDGETS):
         raise PermissionDenied
-    parsed = parse_budget_csv(rows)
+    parsed = parse_budget_file(rows, filename=filename, sheet=sheet)
     if not parsed.is_valid:
         raise parsed.rejection()
     wanted = {(r.product_line_id, r.month): r for r in parsed.rows}

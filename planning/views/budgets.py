@@ -145,7 +145,10 @@ def budget_import(request):
             upload = form.cleaned_data["file"]
             try:
                 result = services.budget_import(
-                    actor=request.user, rows=upload.read(), filename=upload.name
+                    actor=request.user,
+                    rows=upload.read(),
+                    filename=upload.name,
+                    sheet=form.cleaned_data["sheet"],
                 )
             except ImportRejected as exc:
                 rejection = exc

@@ -23,10 +23,12 @@ from coordination.web import (
     querystring_without_page,
     render_page,
 )
+from demand.xlsx import download_name, xlsx_response
 from planning import forms, services
 from planning.models import CycleDecision, PlanningCycle, PlanningScenario, SignedPart
 from planning.selectors import cycles as selectors
 from planning.selectors import report as planning_report
+from planning.spreadsheets import report_sheets
 from production.renderers import csv_cell
 
 VIEW = "planning.view_planningcycle"
@@ -437,6 +439,14 @@ def cycle_report(request, pk):
     cycle = _cycle_or_404(pk)
     context = {"section": "planning", "cycle": cycle, **planning_report.report(cycle)}
     return render_page(request, "planning/report.html", context)
+
+
+@permission_required(VIEW)
+def cycle_report_xlsx(request, pk):
+    """The report as a workbook: a sheet per table and every figure, formatted."""
+    cycle = _cycle_or_404(pk)
+    sheets = report_sheets(planning_report.report_download(cycle))
+    return xlsx_response(download_name("planning", f"{cycle.period_start:%Y-%m}"), sheets)
 
 
 @permission_required(VIEW)

@@ -2,9 +2,11 @@
 
 GET  /api/v1/inventory-positions/?product=BEV-1001&from=2026-01-01&to=2026-11-30
 POST /api/v1/inventory-positions/  [{"sku": "BEV-1001", "as_of": "2026-11-23", "on_hand": 40}]
+POST /api/v1/inventory-positions/?sheet=Counts  an .xlsx workbook (its Content-Type)
 
 A POST is all-or-nothing: any bad item rejects the request with every error keyed
-"<index>.<field>" in `fields`; a product counted again on the same date replaces the
+"<index>.<field>" (a workbook: "<row>.<column>") in `fields`; a product counted again
+on the same date replaces the
 earlier count, so re-sending the same list changes nothing.
 """
 
@@ -18,7 +20,12 @@ from rest_framework import serializers, viewsets
 
 from coordination.api.support import idempotent
 from coordination.input_limits import check_date
-from demand.csv_import import BulkJSONParser, bulk_import_response
+from demand.csv_import import (
+    BulkJSONParser,
+    BulkXlsxParser,
+    bulk_import_response,
+    bulk_import_schema,
+)
 from production.models import InventoryPosition
 from production.services import inventory_import as services
 
@@ -71,7 +78,7 @@ class InventoryPositionViewSet(viewsets.GenericViewSet):
     }
     serializer_class = InventoryPositionSerializer
     filter_backends: list = []
-    parser_classes = [BulkJSONParser]
+    parser_classes = [BulkJSONParser, BulkXlsxParser]
 
     def get_queryset(self):
         return services.inventory_positions()
@@ -92,18 +99,15 @@ class InventoryPositionViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(positions)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(
-        request=InventoryRowSerializer(many=True),
-        responses={201: InventoryImportResultSerializer},
-    )
+    @extend_schema(**bulk_import_schema(InventoryRowSerializer, InventoryImportResultSerializer))
     @idempotent
     def create(self, request):
         return bulk_import_response(
             request.data,
             parser=services.INVENTORY_ROWS,
             max_items=MAX_ITEMS,
-            run=lambda items: services.inventory_import(
-                actor=request.user, rows=items, source="api", filename="API request"
+            run=lambda rows, sheet=None: services.inventory_import(
+                actor=request.user, rows=rows, source="api", filename="API request", sheet=sheet
             ),
             serializer_class=InventoryImportResultSerializer,
         )

@@ -139,6 +139,26 @@ def quota_grid(
     return list(rows.values())
 
 
+def quota_grid_rows(
+    line: Line, weeks: list[dt.date]
+) -> list[tuple[QuotaRecommendation, int | None]]:
+    """Every recommendation of the line in the weeks (all products, by SKU then week)
+    with the units accepted for it (None: not accepted): the grid as a download."""
+    in_weeks = {"line": line, "week__gte": weeks[0], "week__lte": weeks[-1]}
+    accepted = {
+        (pid, week): units
+        for pid, week, units in ScheduleEntry.objects.filter(
+            superseded_at__isnull=True, **in_weeks
+        ).values_list("product_id", "week", "units")
+    }
+    recommendations = (
+        QuotaRecommendation.objects.filter(**in_weeks)
+        .select_related("product")
+        .order_by("product__sku", "week")
+    )
+    return [(rec, accepted.get((rec.product_id, rec.week))) for rec in recommendations]
+
+
 def _prebuild_alerts(weeks: list[dt.date], overview: dict) -> list[dict]:
     """One alert per run of consecutive full weeks that build ahead, not one per week."""
     stretches: list[list[int]] = []

@@ -64,17 +64,24 @@ class InventoryImportResult:
 
 
 def inventory_import(
-    *, actor, rows, source: str, filename: str = "", dry_run: bool = False
+    *,
+    actor,
+    rows,
+    source: str,
+    filename: str = "",
+    dry_run: bool = False,
+    sheet: str | None = None,
 ) -> InventoryImportResult:
-    """Check and import counts: `rows` is CSV content (text, bytes or an open file;
-    errors by line) or a list of {"sku", "as_of", "on_hand"} objects (errors by index).
+    """Check and import counts: `rows` is CSV or .xlsx content (text, bytes or an open
+    file; errors by line, or by sheet and row) or a list of {"sku", "as_of", "on_hand"}
+    objects (errors by index). A workbook is read from its first sheet, or `sheet`.
 
     Raises ImportRejected (a ValidationError) listing every error; nothing is saved.
     With `dry_run`, a valid input is only checked."""
     require_permission(actor, PERMISSION, "Your role may not import inventory counts.")
     started = time.monotonic()
     filename = (filename or f"{source} import")[:200]
-    parsed = parse_rows(rows, INVENTORY_ROWS)
+    parsed = parse_rows(rows, INVENTORY_ROWS, filename=filename, sheet=sheet)
     if not parsed.is_valid:
         raise parsed.rejection()
     summary = {

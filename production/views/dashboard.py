@@ -23,6 +23,7 @@ from coordination.web import apply_validation_error, render_page
 from coordination.weeks import iso_label, outside_horizon, parse_week
 from demand.models import Promotion
 from demand.selectors.promotions import promotion_net_effect
+from demand.xlsx import download_name, xlsx_response
 from production import forms
 from production.models import QuotaRecommendation
 from production.selectors import dashboard as selectors
@@ -30,6 +31,7 @@ from production.selectors import schedule as schedule_selectors
 from production.selectors.economics import line_money
 from production.selectors.schedule import schedule_version
 from production.services import schedule as schedule_services
+from production.spreadsheets import quota_grid_sheet
 
 
 def _line(request) -> Line | None:
@@ -127,6 +129,18 @@ def dashboard(request):
             money=line_money(line),
         )
     return render_page(request, "production/dashboard.html", context, partial="grid")
+
+
+@permission_required("production.view_quotarecommendation")
+def quota_grid_xlsx(request):
+    """The chosen line's quota grid, every product and week of the dashboard, as .xlsx."""
+    line = _line(request)
+    if line is None:
+        raise Http404("No production line.")
+    weeks = selectors.weeks_from_now()
+    sheet = quota_grid_sheet(line, selectors.quota_grid_rows(line, weeks))
+    filename = download_name("quotas", line.name, iso_label(weeks[0]))
+    return xlsx_response(filename, [sheet])
 
 
 def _grid_page(request, line: Line, weeks) -> dict:

@@ -9,7 +9,8 @@ from django.shortcuts import redirect
 
 from coordination.permissions import permission_required
 from coordination.web import apply_validation_error, paginate, querystring_without_page, render_page
-from demand.csv_import import ImportRejected, file_too_large_message
+from demand.csv_import import ImportRejected
+from demand.forms import ImportFileForm
 from production.services import inventory_import as services
 
 MAX_UPLOAD_BYTES = 20_000_000  # 20 MB; bigger files: manage.py import_inventory or the API
@@ -19,20 +20,16 @@ class InventorySearchForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=80)
 
 
-class InventoryFileForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="Columns sku, as_of (the date counted, 2026-11-23) and on_hand; comma or "
-        "semicolon separated, UTF-8. At most 20 MB.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
+class InventoryFileForm(ImportFileForm):
+    file_help = (
+        "Columns sku, as_of (the date counted, 2026-11-23) and on_hand. CSV: comma or "
+        "semicolon separated, UTF-8; Excel: an .xlsx workbook, header in row 1. "
+        "At most 20 MB."
     )
     check_only = forms.BooleanField(label="Only check the file; save nothing", required=False)
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(file_too_large_message(upload.size, MAX_UPLOAD_BYTES))
-        return upload
+    def max_bytes(self) -> int:
+        return MAX_UPLOAD_BYTES
 
 
 @permission_required("production.view_inventoryposition")
@@ -61,6 +58,7 @@ def inventory_import(request):
                 source="browser",
                 filename=upload.name,
                 dry_run=form.cleaned_data["check_only"],
+                sheet=form.cleaned_data["sheet"],
             )
         except ImportRejected as exc:
             rejection = exc

@@ -9,15 +9,14 @@ from demand.services.sales_import import sales_import_rows
 
 class Command(CsvImportCommand):
     help = (
-        "Import weekly sales from a CSV file with columns sku, week (2026-W48 or a date) "
+        "Import weekly sales from a CSV file or .xlsx workbook "
+        "with columns sku, week (2026-W48 or a date) "
         "and units. One bad row rejects the file; every error is listed by line. "
         "Re-importing a file replaces the same product-weeks, so it changes nothing."
     )
 
-    def run_import(self, *, actor, rows, filename, dry_run) -> ImportSummary:
-        record = sales_import_rows(
-            actor=actor, rows=rows, source="command", filename=filename, dry_run=dry_run
-        )
+    def run_import(self, **arguments) -> ImportSummary:
+        record = sales_import_rows(source="command", **arguments)
         weeks = "no weeks"
         if record.first_week:
             weeks = f"weeks {iso_label(record.first_week)} to {iso_label(record.last_week)}"

@@ -8,15 +8,14 @@ from production.services.inventory_import import inventory_import
 
 class Command(CsvImportCommand):
     help = (
-        "Import units on hand from a CSV file with columns sku, as_of (the date counted, "
+        "Import units on hand from a CSV file or .xlsx workbook "
+        "with columns sku, as_of (the date counted, "
         "2026-11-23) and on_hand. One bad row rejects the file; every error is listed by "
         "line. A product counted again on the same date replaces the earlier count."
     )
 
-    def run_import(self, *, actor, rows, filename, dry_run) -> ImportSummary:
-        result = inventory_import(
-            actor=actor, rows=rows, source="command", filename=filename, dry_run=dry_run
-        )
+    def run_import(self, **arguments) -> ImportSummary:
+        result = inventory_import(source="command", **arguments)
         dates = "no dates"
         if result.first_date:
             dates = f"counted {result.first_date} to {result.last_date}"

@@ -24,12 +24,16 @@ class DemandConfig(AppConfig):
             DemandForecast,
             ForecastFit,
             ForecastRun,
+            LaunchPlan,
+            LikeProduct,
             MarketingAdjustment,
             Promotion,
             PromotionItem,
             SalesActual,
             SalesImport,
+            Succession,
         )
+        from demand.selectors.launches import products_forecast_with
 
         Source = RecomputeRequest.Source
         planning_inputs.register(
@@ -46,6 +50,18 @@ class DemandConfig(AppConfig):
         planning_inputs.register(
             SalesActual, source=Source.SALES_IMPORT, products=planning_inputs.product_of
         )
+        for model in (LaunchPlan, LikeProduct):
+            planning_inputs.register(
+                model, source=Source.PRODUCT, products=planning_inputs.product_of
+            )
+        planning_inputs.register(
+            Succession,
+            source=Source.PRODUCT,
+            products=lambda succession: [succession.product_id, succession.successor_id],
+        )
+        # A new product is forecast from its likes, a successor with the product it
+        # replaces: a change to one recomputes the others.
+        planning_inputs.register_related(products_forecast_with)
         for model in (DemandForecast, ForecastFit, ForecastRun):
             planning_inputs.register_derived(model, "the forecaster's own output")
         # Read only as the sales history's change marker in the key of what a product

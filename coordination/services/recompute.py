@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from coordination.celery import publish
 from coordination.models import Product, RecomputeRequest
+from coordination.planning_inputs import with_related
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def recompute_request(
 ) -> RecomputeRequest | None:
     """`also_line_ids`: lines to re-plan besides those the products are made on now
     (the line a product just left)."""
-    ids = sorted({int(pk) for pk in product_ids})
+    ids = sorted(with_related(product_ids))
     if not ids:
         return None
     line_ids = sorted(

@@ -18,6 +18,15 @@ the planning pipeline writes forecasts and quotas together or not at all.
                        stack (the deepest counts). A dip is at least -100 %, so
                        baseline + dip is never below 0; the final is clipped at 0 only
                        by a negative marketing adjustment.
+    baseline         = the engine's baseline, except for a new product with a launch
+                       plan (blended with its like products' demand and ramped up,
+                       demand.engine.launch; from_likes is the likes' part) and for the
+                       products of a succession (from the switch week the replaced
+                       product's baseline moves to its successor; successor_transfer).
+
+The like products of a new product are forecast in the same run (their rows are not
+written), and succession partners are always forecast together, so a succession never
+moves demand that one side of it no longer has.
 """
 
 from __future__ import annotations
@@ -34,6 +43,15 @@ from coordination.selectors.customer_requests import firm_orders
 from coordination.weeks import add_weeks, current_week
 from demand.engine import forecast_baseline, splice_predecessor
 from demand.engine.effects import DIP_WEEKS
+from demand.engine.launch import (
+    apply_successions,
+    chain_order,
+    launch_baseline,
+    likes_profile,
+    own_weight,
+    ramp_up,
+    usable_level,
+)
 from demand.models import (
     DemandForecast,
     ForecastFit,
@@ -42,6 +60,12 @@ from demand.models import (
     Promotion,
     PromotionItem,
     SalesActual,
+)
+from demand.selectors.launches import (
+    launch_inputs,
+    own_history_weeks,
+    succession_partners,
+    successions_among,
 )
 from demand.selectors.lift import learned_cannibalization, learned_dips
 
@@ -214,6 +238,7 @@ def forecast_products(
     planning horizon unless `horizon` weeks are asked for)."""
     horizon = settings.PLANNING_HORIZON_WEEKS if horizon is None else horizon
     this_week = current_week()
+    product_ids = succession_partners(product_ids)
     products = list(
         Product.objects.filter(pk__in=list(product_ids))
         .exclude(lifecycle=Product.Lifecycle.DISCONTINUED)
@@ -230,19 +255,39 @@ def forecast_products(
     DemandForecast.objects.filter(product_id__in=list(product_ids), week__gte=this_week).delete()
     if not products:
         return _finish(run, 0)
-    history = load_history(products, end_week=this_week, weeks=history_weeks)
+    launches = launch_inputs([p.pk for p in products])
+    n = len(products)
+    # The like products are forecast with these (appended rows, not written).
+    like_ids = {like for plan in launches.values() for like, _ in plan.likes} - {
+        p.pk for p in products
+    }
+    likes = list(Product.objects.filter(pk__in=like_ids).order_by("pk"))
+    history = load_history(products + likes, end_week=this_week, weeks=history_weeks)
     result = forecast_baseline(
         history.units, horizon, season_length=SEASON_LENGTH, promo_mask=history.promo_mask
     )
     weeks = [add_weeks(this_week, k) for k in range(horizon)]
+    baseline = np.array(result.mean, dtype=float)
+    sigma = np.array(result.sigma, dtype=float)
+    from_likes, likes_weight = _launch_terms(
+        launches, history, baseline, sigma, this_week=this_week, weeks=weeks
+    )
+    baseline, sigma, from_likes = baseline[:n], sigma[:n], from_likes[:n]
+    history = History(
+        history.product_ids[:n],
+        history.weeks,
+        history.units[:n],
+        history.promo_mask[:n],
+        history.used_predecessor[:n],
+    )
+    baseline, transfer, transferred_with = _succession_terms(history.product_ids, baseline, weeks)
     terms = future_terms(history.product_ids, weeks)
-    baseline = np.asarray(result.mean, dtype=float)
     uplift = baseline * terms["lift"]
     dip = baseline * terms["dip"]
     taken, taken_by = cannibalization_terms(history.product_ids, weeks, uplift)
     taken = np.maximum(taken, -(baseline + dip))
     final = np.maximum(0.0, baseline + uplift + dip + taken + terms["firm"] + terms["adjustment"])
-    methods = [str(m) for m in result.method]
+    methods = [str(m) for m in result.method[:n]]
     rows = [
         DemandForecast(
             product_id=pk,
@@ -253,6 +298,9 @@ def forecast_products(
             promotion_dip=min(0.0, round(float(dip[i, k]), 3)),
             cannibalization=min(0.0, round(float(taken[i, k]), 3)),
             cannibalized_by=taken_by.get((i, k), "")[:200],
+            from_likes=round(float(from_likes[i, k]), 3),
+            successor_transfer=round(float(transfer[i, k]), 3),
+            transferred_with=transferred_with.get(i, "") if transfer[i, k] else "",
             firm_orders=float(terms["firm"][i, k]),
             adjustment=float(terms["adjustment"][i, k]),
             final=round(float(final[i, k]), 3),
@@ -268,14 +316,75 @@ def forecast_products(
             run=run,
             product_id=pk,
             method=methods[i],
-            sigma=float(result.sigma[i]),
+            sigma=float(sigma[i]),
             history_weeks=int(history_lengths[i]),
             used_predecessor=bool(history.used_predecessor[i]),
+            likes_weight=likes_weight.get(pk, 0.0),
         )
         for i, pk in enumerate(history.product_ids)
     )
-    run.methods = result.method_counts()
+    names, counts = np.unique(np.asarray(methods, dtype=str), return_counts=True)
+    run.methods = {str(name): int(count) for name, count in zip(names, counts, strict=True)}
     return _finish(run, len(rows))
+
+
+def _launch_terms(
+    launches, history: History, baseline: np.ndarray, sigma: np.ndarray, *, this_week, weeks
+) -> tuple[np.ndarray, dict[int, float]]:
+    """Blend each launch product's own baseline with its likes' (in place, with its
+    sigma); returns the likes' part per row and week, and the likes' weight per product."""
+    from_likes = np.zeros_like(baseline)
+    weights: dict[int, float] = {}
+    if not launches:
+        return from_likes, weights
+    row = {pk: i for i, pk in enumerate(history.product_ids)}
+    levels = usable_level(history.units, history.promo_mask)
+    engine = baseline.copy()  # likes are read as the engine forecast them
+    own_weeks = own_history_weeks(list(launches), end_week=this_week)
+    for product_id, plan in launches.items():
+        i = row[product_id]
+        like_rows = [row[like] for like, _ in plan.likes]
+        like_weights = np.array([weight for _, weight in plan.likes], dtype=float)
+        profile = likes_profile(
+            engine[like_rows], levels[like_rows], like_weights, plan.launch_volume
+        )
+        since = np.array([(week - plan.launch_week).days // 7 for week in weeks])
+        weight = float(own_weight(own_weeks[product_id]))
+        baseline[i], from_likes[i] = launch_baseline(
+            baseline[i], profile, ramp_up(since, plan.ramp_weeks, plan.ramp_shape), weight
+        )
+        # The likes' one-week error, scaled as their demand is; at least Poisson
+        # variation of the launch volume when the likes say nothing.
+        combined = float((like_weights @ engine[like_rows]).mean()) if like_rows else 0.0
+        scale = float(profile.mean()) / combined if combined > 0 else 0.0
+        likes_sigma = max(
+            float(like_weights @ sigma[like_rows]) * scale if like_rows else 0.0,
+            float(np.sqrt(max(profile.mean(), 0.0))),
+        )
+        sigma[i] = weight * sigma[i] + (1 - weight) * likes_sigma
+        weights[product_id] = 1.0 - weight
+    return from_likes, weights
+
+
+def _succession_terms(
+    product_ids: list[int], baseline: np.ndarray, weeks: list[dt.date]
+) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """Move replaced products' baselines to their successors from the switch weeks:
+    (baseline, transfer, the other SKUs per row)."""
+    pairs = {old: (new, week) for old, new, week in successions_among(product_ids)}
+    if not pairs:
+        return baseline, np.zeros_like(baseline), {}
+    row = {pk: i for i, pk in enumerate(product_ids)}
+    order = chain_order({old: new for old, (new, _) in pairs.items()})
+    moves = [(row[old], row[pairs[old][0]], (pairs[old][1] - weeks[0]).days // 7) for old in order]
+    moved, transfer = apply_successions(baseline, moves)
+    skus = dict(Product.objects.filter(pk__in=list(row)).values_list("pk", "sku"))
+    others: dict[int, list[str]] = {}
+    for old in order:
+        new = pairs[old][0]
+        others.setdefault(row[new], []).append(skus[old])
+        others.setdefault(row[old], []).append(skus[new])
+    return moved, transfer, {i: ", ".join(names)[:200] for i, names in others.items()}
 
 
 def _finish(run: ForecastRun, rows: int) -> ForecastRun:

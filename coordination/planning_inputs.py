@@ -44,25 +44,6 @@ def register_derived(model: type[models.Model], why: str) -> None:
     DERIVED[model] = why
 
 
-# Products whose forecast reads other products' rows (a new product's like products, a
-# succession's partner): ids -> the products to recompute with them. Registered by demand.
-RELATED: list[Callable[[set[int]], Iterable[int]]] = []
-
-
-def register_related(find: Callable[[set[int]], Iterable[int]]) -> None:
-    if find not in RELATED:
-        RELATED.append(find)
-
-
-def with_related(product_ids: Iterable[int]) -> set[int]:
-    """These products and those whose forecast reads them (one level is enough: the
-    finders return the whole group)."""
-    ids = {int(pk) for pk in product_ids}
-    for find in RELATED if ids else ():
-        ids |= {int(pk) for pk in find(ids)}
-    return ids
-
-
 def register_outcome(describe: Callable) -> None:
     if describe not in OUTCOMES:
         OUTCOMES.append(describe)

@@ -34,8 +34,6 @@ _READ_PLANNING = {
     "demand.view_demandforecast",
     "demand.view_forecastrun",
     "demand.view_marketingadjustment",
-    "demand.view_launchplan",
-    "demand.view_succession",
     "production.view_capacityexception",
     "production.view_inventoryposition",
     "production.view_productionhold",

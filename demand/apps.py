@@ -20,6 +20,7 @@ class DemandConfig(AppConfig):
     def _register_planning_inputs():
         from coordination import planning_inputs
         from coordination.models import RecomputeRequest
+        from coordination.services import recompute
         from demand.models import (
             DemandForecast,
             ForecastFit,
@@ -61,7 +62,8 @@ class DemandConfig(AppConfig):
         )
         # A new product is forecast from its likes, a successor with the product it
         # replaces: a change to one recomputes the others.
-        planning_inputs.register_related(products_forecast_with)
+        if products_forecast_with not in recompute.RELATED:  # ready() may run twice
+            recompute.RELATED.append(products_forecast_with)
         for model in (DemandForecast, ForecastFit, ForecastRun):
             planning_inputs.register_derived(model, "the forecaster's own output")
         # Read only as the sales history's change marker in the key of what a product

@@ -24,6 +24,7 @@ from coordination.weeks import iso_label
 from demand import forms
 from demand.selectors import forecasts as selectors
 from demand.selectors.accuracy import forecast_accuracy
+from demand.selectors.launches import launch_page
 from demand.services.adjustments import adjustment_set
 
 
@@ -104,6 +105,7 @@ def forecast_detail(request, sku, adjustment_form=None, status=200):
         or forms.AdjustmentForm(initial={"seen": selectors.adjustment_versions(product)}),
         "can_adjust": request.user.has_perm("demand.add_marketingadjustment"),
         "notices": notices_for([product]),
+        "launch": launch_page(product),
     }
     return render_page(request, "demand/forecast_detail.html", context, status=status)
 

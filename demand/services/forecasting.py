@@ -84,11 +84,16 @@ class History:
     used_predecessor: np.ndarray  # bool per product
 
 
-def load_history(products: list[Product], *, end_week: dt.date, weeks: int) -> History:
+def load_history(
+    products: list[Product], *, end_week: dt.date, weeks: int, unspliced=frozenset()
+) -> History:
+    """`unspliced`: products that do not inherit their predecessor's history."""
     first = add_weeks(end_week, -weeks)
     week_list = [add_weeks(first, k) for k in range(weeks)]
     ids = [p.pk for p in products]
-    predecessor = {p.pk: p.predecessor_id for p in products if p.predecessor_id}
+    predecessor = {
+        p.pk: p.predecessor_id for p in products if p.predecessor_id and p.pk not in unspliced
+    }
     wanted = sorted(set(ids) | set(predecessor.values()))
     row = {pk: i for i, pk in enumerate(wanted)}
     units = np.full((len(wanted), weeks), np.nan)
@@ -256,13 +261,22 @@ def forecast_products(
     if not products:
         return _finish(run, 0)
     launches = launch_inputs([p.pk for p in products])
+    predecessor_of = {p.pk: p.predecessor_id for p in products}
     n = len(products)
     # The like products are forecast with these (appended rows, not written).
     like_ids = {like for plan in launches.values() for like, _ in plan.likes} - {
         p.pk for p in products
     }
     likes = list(Product.objects.filter(pk__in=like_ids).order_by("pk"))
-    history = load_history(products + likes, end_week=this_week, weeks=history_weeks)
+    successions = successions_among([p.pk for p in products])
+    # A successor that takes over its predecessor's demand through a succession does not
+    # also inherit its history: that would count the demand twice.
+    history = load_history(
+        products + likes,
+        end_week=this_week,
+        weeks=history_weeks,
+        unspliced={new for old, new, _ in successions if predecessor_of.get(new) == old},
+    )
     result = forecast_baseline(
         history.units, horizon, season_length=SEASON_LENGTH, promo_mask=history.promo_mask
     )
@@ -280,7 +294,9 @@ def forecast_products(
         history.promo_mask[:n],
         history.used_predecessor[:n],
     )
-    baseline, transfer, transferred_with = _succession_terms(history.product_ids, baseline, weeks)
+    baseline, transfer, transferred_with = _succession_terms(
+        history.product_ids, successions, baseline, sigma, weeks
+    )
     terms = future_terms(history.product_ids, weeks)
     uplift = baseline * terms["lift"]
     dip = baseline * terms["dip"]
@@ -367,17 +383,21 @@ def _launch_terms(
 
 
 def _succession_terms(
-    product_ids: list[int], baseline: np.ndarray, weeks: list[dt.date]
+    product_ids: list[int], successions, baseline: np.ndarray, sigma, weeks: list[dt.date]
 ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     """Move replaced products' baselines to their successors from the switch weeks:
-    (baseline, transfer, the other SKUs per row)."""
-    pairs = {old: (new, week) for old, new, week in successions_among(product_ids)}
+    (baseline, transfer, the other SKUs per row). A successor taking over within the
+    horizon takes over the uncertainty too: sigma = sqrt(own^2 + replaced^2) (in place)."""
+    pairs = {old: (new, week) for old, new, week in successions}
     if not pairs:
         return baseline, np.zeros_like(baseline), {}
     row = {pk: i for i, pk in enumerate(product_ids)}
     order = chain_order({old: new for old, (new, _) in pairs.items()})
     moves = [(row[old], row[pairs[old][0]], (pairs[old][1] - weeks[0]).days // 7) for old in order]
     moved, transfer = apply_successions(baseline, moves)
+    for old, new, first in moves:
+        if first < len(weeks):
+            sigma[new] = float(np.hypot(sigma[new], sigma[old]))
     skus = dict(Product.objects.filter(pk__in=list(row)).values_list("pk", "sku"))
     others: dict[int, list[str]] = {}
     for old in order:

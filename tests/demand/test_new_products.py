@@ -168,6 +168,18 @@ def test_a_succession_moves_the_old_baseline_to_the_successor_from_the_switch_we
     assert forecast(peach, 4, "transferred_with") == ["", "", "", "TEA-LEM-05"]
 
 
+def test_a_successor_does_not_also_inherit_the_history_it_takes_over(family):
+    # The new recipe names the old one as predecessor (its history would seed the
+    # forecast) and takes its demand over by succession: counted once, from the switch.
+    lemon = family["lemon"]
+    recipe = ProductFactory(sku="TEA-LEMV2-05", product_line=family["line"], predecessor=lemon)
+    Succession.objects.create(product=lemon, successor=recipe, switch_week=week(2))
+    forecast_products(product_ids=[recipe.pk], trigger="test", horizon=4)
+    assert forecast(recipe, 4) == [0, 0, 100, 100]
+    assert forecast(lemon, 4) == [100, 100, 0, 0]
+    assert ForecastFit.objects.get(product=recipe).used_predecessor is False
+
+
 def test_a_chain_of_successions_hands_demand_on(family):
     lemon, peach, mint = family["lemon"], family["peach"], family["mint"]
     Succession.objects.create(product=lemon, successor=peach, switch_week=week(1))

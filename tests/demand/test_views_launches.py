@@ -164,6 +164,6 @@ def test_the_forecast_page_shows_the_likes_and_the_successor(client, marketing_u
     )
     html = client.get(reverse("forecast_detail", args=["TEA-PEA-05"])).content.decode()
     assert "takes over the demand of <a" in html
-    assert "Takes over the demand of TEA-LEM-05." in html
+    assert "Takes over TEA-LEM-05." in html
     html = client.get(reverse("forecast_detail", args=["TEA-LEM-05"])).content.decode()
-    assert "Demand moved to successor TEA-PEA-05." in html
+    assert "Moved to successor TEA-PEA-05." in html

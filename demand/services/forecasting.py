@@ -43,15 +43,7 @@ from coordination.selectors.customer_requests import firm_orders
 from coordination.weeks import add_weeks, current_week
 from demand.engine import forecast_baseline, splice_predecessor
 from demand.engine.effects import DIP_WEEKS
-from demand.engine.launch import (
-    apply_successions,
-    chain_order,
-    launch_baseline,
-    likes_profile,
-    own_weight,
-    ramp_up,
-    usable_level,
-)
+from demand.engine.launch import apply_successions, chain_order, launch_forecast, usable_level
 from demand.models import (
     DemandForecast,
     ForecastFit,
@@ -361,13 +353,16 @@ def _launch_terms(
         i = row[product_id]
         like_rows = [row[like] for like, _ in plan.likes]
         like_weights = np.array([weight for _, weight in plan.likes], dtype=float)
-        profile = likes_profile(
-            engine[like_rows], levels[like_rows], like_weights, plan.launch_volume
-        )
-        since = np.array([(week - plan.launch_week).days // 7 for week in weeks])
-        weight = float(own_weight(own_weeks[product_id]))
-        baseline[i], from_likes[i] = launch_baseline(
-            baseline[i], profile, ramp_up(since, plan.ramp_weeks, plan.ramp_shape), weight
+        baseline[i], from_likes[i], profile, weight = launch_forecast(
+            baseline[i],
+            engine[like_rows],
+            levels[like_rows],
+            like_weights,
+            launch_volume=plan.launch_volume,
+            weeks_since_launch=np.array([(week - plan.launch_week).days // 7 for week in weeks]),
+            ramp_weeks=plan.ramp_weeks,
+            ramp_shape=plan.ramp_shape,
+            own_history_weeks=own_weeks[product_id],
         )
         # The likes' one-week error, scaled as their demand is; at least Poisson
         # variation of the launch volume when the likes say nothing.

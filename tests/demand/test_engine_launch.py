@@ -45,7 +45,7 @@ def test_bad_ramp_is_refused(weeks, shape, message):
 def test_own_weight_grows_with_weeks_of_history_to_one():
     weeks = np.array([0, 1, 4, 13, 20])
     assert own_weight(weeks, blend_weeks=13).tolist() == [0.0, 1 / 13, 4 / 13, 1.0, 1.0]
-    assert BLEND_WEEKS == 13
+    assert BLEND_WEEKS == 52
 
 
 def test_level_skips_unknown_and_promotion_weeks_and_reads_the_last_year():

@@ -137,7 +137,7 @@ def test_own_history_takes_over_by_weeks_of_history(family):
     sell(mint, 60, weeks=4)
     plan(mint, likes=[(family["lemon"], "1")], launch=-4, volume=400)
     forecast_products(product_ids=[mint.pk], trigger="test", horizon=5)
-    own = 4 / 13
+    own = 4 / 52
     likes = [400 * min(1, (4 + k + 1) / 8) for k in range(5)]
     assert forecast(mint, 5, "baseline") == [
         round(own * 60 + (1 - own) * value, 3) for value in likes
@@ -148,8 +148,8 @@ def test_own_history_takes_over_by_weeks_of_history(family):
 
 def test_after_the_blend_weeks_the_likes_no_longer_count(family):
     mint = family["mint"]
-    sell(mint, 60, weeks=13)
-    plan(mint, likes=[(family["lemon"], "1")], launch=-13, volume=400)
+    sell(mint, 60, weeks=52)
+    plan(mint, likes=[(family["lemon"], "1")], launch=-52, volume=400)
     forecast_products(product_ids=[mint.pk], trigger="test", horizon=3)
     assert forecast(mint, 3) == [60, 60, 60]
     assert forecast(mint, 3, "from_likes") == [0, 0, 0]

@@ -7,10 +7,11 @@ runs before anything is written: a refused change saves nothing."""
 
 from __future__ import annotations
 
+import zlib
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from coordination import planning_inputs
 from coordination.errors import StaleEditError
@@ -196,6 +197,19 @@ def launch_plan_remove(*, actor, product: Product, expected_version) -> None:
     )
 
 
+# Successions are changed one at a time (PostgreSQL; SQLite writes one at a time
+# already): two concurrent changes, each fine alone, could close a loop together
+# (A -> B and B -> A), which row locks of the two products cannot prevent for longer
+# chains.
+SUCCESSION_LOCK_KEY = zlib.crc32(b"tandem successions") - 2**31
+
+
+def _lock_successions() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SUCCESSION_LOCK_KEY])
+
+
 def _chain_loop(product: Product, successor: Product) -> list[str] | None:
     """The SKUs of the loop that naming `successor` would close, or None."""
     chain = [product.sku, successor.sku]
@@ -220,6 +234,7 @@ def succession_set(
     """From `switch_week` on, `product`'s demand moves to the product with
     `successor_sku` (on its forecast and so on the production plan)."""
     require_permission(actor, PERMISSION, REFUSED)
+    _lock_successions()
     product = Product.objects.select_for_update().get(pk=product.pk)
     existing = Succession.objects.select_for_update().filter(product=product).first()
     errors: dict[str, list[str]] = {}

@@ -11,6 +11,7 @@ from demand.engine.launch import (
     apply_successions,
     chain_order,
     launch_baseline,
+    launch_forecast,
     likes_profile,
     own_weight,
     ramp_up,
@@ -143,3 +144,33 @@ def test_successions_conserve_total_demand(old, new, switch):
     baseline = np.array([old, new])
     moved, _ = apply_successions(baseline, [(0, 1, switch)])
     assert moved.sum(axis=0) == pytest.approx(baseline.sum(axis=0))
+
+
+@given(
+    st.lists(st.floats(0, 1e6), min_size=5, max_size=5),
+    st.integers(52, 400),
+    st.floats(1, 1e5),
+)
+def test_with_a_year_of_history_the_own_model_is_the_forecast_exactly(own, weeks, volume):
+    baseline, from_likes, _, weight = launch_forecast(
+        np.array(own),
+        np.full((2, 5), 70.0),
+        np.array([60.0, 80.0]),
+        np.array([1.0, 0.5]),
+        launch_volume=volume,
+        weeks_since_launch=np.arange(weeks, weeks + 5),
+        ramp_weeks=8,
+        ramp_shape="s_curve",
+        own_history_weeks=weeks,
+    )
+    assert weight == 1.0
+    assert baseline.tolist() == own
+    assert from_likes.tolist() == [0.0] * 5
+
+
+@given(st.lists(st.lists(st.floats(0, 1e6), min_size=3, max_size=3), min_size=1, max_size=4))
+def test_without_successions_the_baseline_is_unchanged(rows):
+    baseline = np.array(rows)
+    moved, transfer = apply_successions(baseline, [])
+    assert moved.tolist() == baseline.tolist()
+    assert not transfer.any()

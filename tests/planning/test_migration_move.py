@@ -127,8 +127,10 @@ def test_a_database_from_before_the_move_migrates_forward_with_every_row_kept():
     assert after_counts.pop("django_migrations") == before_counts.pop("django_migrations") + forward
     # The price history (coordination 0012) starts with one row per product.
     assert after_counts.pop("coordination_productprice") == before_counts["coordination_product"]
-    # Budgets (planning 0002) came after the move: the table is new and empty.
-    assert after_counts.pop("planning_budget") == 0
+    # Budgets (planning 0002) and launch plans and successions (demand 0003) came after
+    # the move: the tables are new and empty.
+    new_tables = ("planning_budget", "demand_launchplan", "demand_likeproduct", "demand_succession")
+    assert [after_counts.pop(table) for table in new_tables] == [0, 0, 0, 0]
     assert after_counts == before_counts
     assert all(before_counts[table] for table in MOVED_TABLES)  # the demo filled each one
     assert fingerprint(columns) == before_print

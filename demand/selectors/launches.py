@@ -170,6 +170,20 @@ def launch_page(product: Product) -> dict:
     }
 
 
+def launch_notes(plan: LaunchPlan | None, weeks) -> dict[dt.date, str]:
+    """Per forecast week of a launch product: 'Before the launch', 'Ramp-up week 3 of 8'."""
+    if plan is None:
+        return {}
+    notes = {}
+    for week in weeks:
+        since = (week - plan.launch_week).days // 7
+        if since < 0:
+            notes[week] = "Before the launch"
+        elif since < plan.ramp_weeks:
+            notes[week] = f"Ramp-up week {since + 1} of {plan.ramp_weeks}"
+    return notes
+
+
 def launch_summary(plan: LaunchPlan | None, likes: list[LikeProduct], fit, week=None) -> str:
     """'Forecast from likes: A, B x0.5 scaled to 400/week, ramp-up week 3 of 8; own
     model 23 %' — how the forecast of `week` (the run's first) was made."""

@@ -162,6 +162,8 @@ def test_the_forecast_page_shows_the_likes_and_the_successor(client, marketing_u
         "<strong>Forecast from likes: TEA-LEM-05 scaled to 400/week, ramp-up week 1 of 8</strong>"
         in html
     )
+    assert "<td>Ramp-up week 1 of 8. </td>" in html
+    assert "<td>Ramp-up week 4 of 8. </td>" in html
     html = client.get(reverse("forecast_detail", args=["TEA-PEA-05"])).content.decode()
     assert "takes over the demand of <a" in html
     assert "Takes over TEA-LEM-05." in html

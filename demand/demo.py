@@ -14,7 +14,7 @@ import numpy as np
 from django.db import transaction
 
 from coordination import demo_registry, roles
-from coordination.demo import demo_user
+from coordination.demo import demo_user, seed_price_history
 from coordination.models import Product
 from coordination.selectors.products import current_specification
 from coordination.services.products import product_create
@@ -353,6 +353,7 @@ def seed_launches() -> list[str]:
             shelf_life_weeks=like.shelf_life_weeks,
             min_remaining_life_weeks=like.min_remaining_life_weeks,
         )
+        seed_price_history()  # the same price rows as every product (a re-run adds none)
         like_spec = current_specification(like)
         specification_record_initial(
             actor=production,

@@ -89,8 +89,8 @@ def succession_partners(product_ids) -> set[int]:
 
 def products_forecast_with(product_ids) -> set[int]:
     """The products whose forecast reads these: succession partners and the new products
-    naming one of these as a like (their forecast is made from it). One query when
-    there are neither."""
+    naming one of these as a like (their forecast is made from it). Two cheap queries
+    when there are neither."""
     if not (
         Succession.objects.exists() or LikeProduct.objects.filter(like_id__in=product_ids).exists()
     ):

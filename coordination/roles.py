@@ -98,6 +98,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "demand.add_marketingadjustment",
         "demand.change_marketingadjustment",
         "demand.delete_marketingadjustment",
+        "demand.change_launchplan",
         "coordination.propose_specification",
         "coordination.view_all_requests",
         "coordination.add_customerrequest",

@@ -23,11 +23,14 @@ from demand.models import (
     DemandForecast,
     ForecastFit,
     ForecastRun,
+    LaunchPlan,
+    LikeProduct,
     MarketingAdjustment,
     Promotion,
     PromotionItem,
     SalesActual,
     SalesImport,
+    Succession,
 )
 from demand.services.adjustments import MAX_ABS_UNITS, adjustment_set
 
@@ -279,3 +282,50 @@ class MarketingAdjustmentAdmin(ServiceAdmin):
             # one someone else made meanwhile is refused, not a silent overwrite.
             expected_version=data["expected_version"] if change else 0,
         )
+
+
+def _launch_page(product) -> str | None:
+    return safe_reverse("product_launch", product.sku)
+
+
+class _OnTheLaunchPage(ReadOnlyAdmin):
+    """Rows changed on the product's launch page, linked from here."""
+
+    readonly_fields = ("tandem_page",)
+
+    def view_on_site(self, obj):
+        return _launch_page(obj.product)
+
+    @admin.display(description="Changed on")
+    def tandem_page(self, obj):
+        return app_page_link(_launch_page(obj.product), "the product's launch page")
+
+
+@admin.register(LaunchPlan)
+class LaunchPlanAdmin(_OnTheLaunchPage):
+    """Read-only: a launch plan is set on the product's launch page, through the service
+    that checks the like products and asks for a recompute."""
+
+    list_display = ("product", "launch_week", "launch_volume", "ramp_weeks", "ramp_shape")
+    list_filter = ("ramp_shape",)
+    search_fields = ("product__sku", "product__name")
+    list_select_related = ("product",)
+
+
+@admin.register(LikeProduct)
+class LikeProductAdmin(ReadOnlyAdmin):
+    """Read-only: the like products of a launch plan, set with the plan."""
+
+    list_display = ("product", "like", "weight")
+    search_fields = ("product__sku", "like__sku")
+    list_select_related = ("product", "like")
+
+
+@admin.register(Succession)
+class SuccessionAdmin(_OnTheLaunchPage):
+    """Read-only: a succession is set on the replaced product's launch page, through the
+    service that refuses loops and asks for a recompute of both products."""
+
+    list_display = ("product", "successor", "switch_week", "updated_at")
+    search_fields = ("product__sku", "successor__sku")
+    list_select_related = ("product", "successor")

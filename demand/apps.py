@@ -21,16 +21,21 @@ class DemandConfig(AppConfig):
     def _register_planning_inputs():
         from coordination import planning_inputs
         from coordination.models import RecomputeRequest
+        from coordination.services import recompute
         from demand.models import (
             DemandForecast,
             ForecastFit,
             ForecastRun,
+            LaunchPlan,
+            LikeProduct,
             MarketingAdjustment,
             Promotion,
             PromotionItem,
             SalesActual,
             SalesImport,
+            Succession,
         )
+        from demand.selectors.launches import products_forecast_with
 
         Source = RecomputeRequest.Source
         planning_inputs.register(
@@ -47,6 +52,19 @@ class DemandConfig(AppConfig):
         planning_inputs.register(
             SalesActual, source=Source.SALES_IMPORT, products=planning_inputs.product_of
         )
+        for model in (LaunchPlan, LikeProduct):
+            planning_inputs.register(
+                model, source=Source.PRODUCT, products=planning_inputs.product_of
+            )
+        planning_inputs.register(
+            Succession,
+            source=Source.PRODUCT,
+            products=lambda succession: [succession.product_id, succession.successor_id],
+        )
+        # A new product is forecast from its likes, a successor with the product it
+        # replaces: a change to one recomputes the others.
+        if products_forecast_with not in recompute.RELATED:  # ready() may run twice
+            recompute.RELATED.append(products_forecast_with)
         for model in (DemandForecast, ForecastFit, ForecastRun):
             planning_inputs.register_derived(model, "the forecaster's own output")
         # Read only as the sales history's change marker in the key of what a product

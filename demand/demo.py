@@ -14,19 +14,25 @@ import numpy as np
 from django.db import transaction
 
 from coordination import demo_registry, roles
-from coordination.demo import demo_user
+from coordination.demo import demo_user, seed_price_history
 from coordination.models import Product
+from coordination.selectors.products import current_specification
+from coordination.services.products import product_create
+from coordination.services.specifications import specification_record_initial
 from coordination.weeks import add_weeks, current_week
 from demand.engine import forecast_baseline
 from demand.models import (
     DemandForecast,
     ForecastRun,
+    LaunchPlan,
     MarketingAdjustment,
     Promotion,
     PromotionItem,
     SalesActual,
+    Succession,
 )
 from demand.services.forecasting import SEASON_LENGTH, load_history
+from demand.services.launches import launch_plan_set, succession_set
 
 HISTORY_WEEKS = 156
 BACKTEST_WEEKS = 13
@@ -317,6 +323,77 @@ def seed_promotions_part(say) -> None:
     say(f"Upcoming promotions: {len(seed_upcoming_promotions())} new.")
 
 
+# A new flavour forecast from two like products, and the new peach recipe taking over the
+# old one's demand.
+LAUNCH_SKU = "TEA-WAT-05"
+LAUNCH_LIKES = [("TEA-MAN-05", "0.6"), ("TEA-HIB-05", "0.4")]
+
+
+@transaction.atomic
+def seed_launches() -> list[str]:
+    """The launch of a new flavour and the successor of the old peach recipe."""
+    done = []
+    marketing, production = demo_user(roles.MARKETING), demo_user(roles.PRODUCTION)
+    this_week = current_week()
+    like = Product.objects.filter(sku=LAUNCH_LIKES[0][0]).first()
+    if like is not None and not Product.objects.filter(sku=LAUNCH_SKU).exists():
+        product = product_create(
+            actor=demo_user(roles.ADMIN),
+            sku=LAUNCH_SKU,
+            name="Iced Tea Watermelon 500 ml bottle",
+            product_line=like.product_line,
+            lifecycle=Product.Lifecycle.CONCEPT,
+            quality_tier=like.quality_tier,
+            unit_price=like.unit_price,
+            unit_cost=like.unit_cost,
+            production_line=like.production_line,
+            lead_time_weeks=like.lead_time_weeks,
+            minimum_batch=like.minimum_batch,
+            batch_size=like.batch_size,
+            shelf_life_weeks=like.shelf_life_weeks,
+            min_remaining_life_weeks=like.min_remaining_life_weeks,
+        )
+        seed_price_history()  # the same price rows as every product (a re-run adds none)
+        like_spec = current_specification(like)
+        specification_record_initial(
+            actor=production,
+            product_id=product.pk,
+            effective_from=this_week,
+            rationale="Launch specification: a summer flavour.",
+            colours=["Watermelon label", "White cap"],
+            package_sizes=list(like_spec.package_sizes) if like_spec else [],
+            features=["Less sugar", "Vegan"],
+            materials=["PET bottle, 50% recycled", "Paper label"],
+        )
+        launch_plan_set(
+            actor=marketing,
+            product=product,
+            launch_week=add_weeks(this_week, 4),
+            launch_volume=1500,
+            ramp_weeks=8,
+            ramp_shape=LaunchPlan.RampShape.S_CURVE,
+            likes=LAUNCH_LIKES,
+            expected_version=0,
+        )
+        done.append(f"{LAUNCH_SKU} launches in 4 weeks")
+    old = Product.objects.filter(sku="TEA-PEA-05").first()
+    if old is not None and not Succession.objects.filter(product=old).exists():
+        succession_set(
+            actor=marketing,
+            product=old,
+            successor_sku="TEA-PEAV2-05",
+            switch_week=add_weeks(this_week, 6),
+            expected_version=0,
+        )
+        done.append("TEA-PEA-05 hands over to TEA-PEAV2-05 in 6 weeks")
+    return done
+
+
+def seed_launches_part(say) -> None:
+    say(f"Launches and successors: {'; '.join(seed_launches()) or 'already there'}.")
+
+
 def register_demo_parts() -> None:
     demo_registry.register("demand: sales history", seed_history_part, order=20)
+    demo_registry.register("demand: launches and successors", seed_launches_part, order=25)
     demo_registry.register("demand: upcoming promotions", seed_promotions_part, order=40)

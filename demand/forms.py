@@ -5,10 +5,16 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from coordination.forms import ShowsHiddenFieldErrors, VersionedForm, WeekField
+from coordination.forms import (
+    LinesField,
+    ShowsHiddenFieldErrors,
+    VersionedForm,
+    VersionField,
+    WeekField,
+)
 from coordination.models import Product, ProductLine
 from demand.csv_import import file_too_large_message
-from demand.models import Promotion, PromotionItem
+from demand.models import LaunchPlan, Promotion, PromotionItem
 from demand.services.promotions import check_period
 from demand.xlsx import XLSX_CONTENT_TYPE
 
@@ -157,3 +163,55 @@ class ImportFileForm(forms.Form):
 
     def clean_sheet(self):
         return self.cleaned_data["sheet"].strip() or None
+
+
+class LaunchPlanForm(ShowsHiddenFieldErrors, forms.Form):
+    # The launch plan's version the editor saw (0: there was none).
+    version = VersionField(min_value=0)
+    launch_week = WeekField(help_text="The first week on sale, e.g. 2027-W10.")
+    launch_volume = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=100_000_000,
+        label="Launch volume (units a week at maturity)",
+        help_text="On an average week of the year; the likes' season shapes the weeks. "
+        "Blank: the likes' own level times their weights.",
+    )
+    ramp_weeks = forms.IntegerField(
+        min_value=1,
+        max_value=104,
+        initial=8,
+        label="Weeks to full volume",
+        help_text="1: full volume from the launch week.",
+    )
+    ramp_shape = forms.ChoiceField(choices=LaunchPlan.RampShape.choices, label="Ramp-up")
+    likes = LinesField(
+        required=False,
+        label="Like products",
+        help_text="One per line: a SKU and its weight, e.g. TEA-LEM-05 0.5 (weight 1 when "
+        "left out).",
+    )
+
+    def clean_likes(self):
+        pairs = []
+        for number, line in enumerate(self.cleaned_data["likes"], start=1):
+            parts = line.replace(",", " ").split()
+            if len(parts) > 2:
+                raise forms.ValidationError(
+                    f"Line {number}: write a SKU and a weight, e.g. TEA-LEM-05 0.5."
+                )
+            pairs.append((parts[0], parts[1].removeprefix("x") if len(parts) == 2 else "1"))
+        return pairs
+
+
+class SuccessionForm(ShowsHiddenFieldErrors, forms.Form):
+    # The succession's version the editor saw (0: there was none).
+    version = VersionField(min_value=0)
+    successor = forms.CharField(
+        max_length=32, label="Successor SKU", help_text="The product that takes over its demand."
+    )
+    switch_week = WeekField(help_text="The first week the successor sells instead.")
+
+
+class RemoveForm(VersionedForm):
+    """Removing a launch plan or a succession: only the version the editor saw."""

@@ -226,6 +226,12 @@ class ForecastFit(models.Model):
     sigma = models.FloatField(help_text="Std. deviation of one-step-ahead errors, units/week.")
     history_weeks = models.PositiveIntegerField()
     used_predecessor = models.BooleanField(default=False)
+    likes_weight = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        help_text="Share of the baseline taken from the like products (1 - the own "
+        "model's weight); 0 without a launch plan.",
+    )
 
     class Meta:
         constraints = [
@@ -249,7 +255,11 @@ class DemandForecast(models.Model):
     promotions of siblings (cannibalized_by) take.
     promotion_dip (<= 0) is the learned dip in the weeks after a planned or confirmed
     promotion; baseline + promotion_dip is never below 0 (a dip is at most -100 % of the
-    baseline). Rows for past weeks are kept as they were last forecast, so accuracy can
+    baseline). For a new product the baseline blends its own model with its like
+    products' demand (from_likes is that part); a succession moves the baseline of a
+    replaced product to its successor from the switch week (successor_transfer, with
+    the other SKUs in transferred_with). Both are parts of the baseline, not added to
+    it. Rows for past weeks are kept as they were last forecast, so accuracy can
     be measured."""
 
     product = models.ForeignKey(
@@ -272,6 +282,25 @@ class DemandForecast(models.Model):
     cannibalized_by = models.CharField(
         max_length=200, blank=True, default="", db_default="", help_text="Promoted SKUs."
     )
+    from_likes = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        help_text="Part of the baseline taken from the like products of a new product "
+        "(>= 0; already in the baseline).",
+    )
+    successor_transfer = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        help_text="Baseline moved by a succession from the switch week: + on the "
+        "successor, - on the product it replaces (already in the baseline).",
+    )
+    transferred_with = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The SKUs the succession moves demand from (or to).",
+    )
     firm_orders = models.FloatField(default=0)
     adjustment = models.FloatField(default=0)
     final = models.FloatField()
@@ -290,6 +319,9 @@ class DemandForecast(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(cannibalization__lte=0), name="forecast_cannibalization_not_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(from_likes__gte=0), name="forecast_from_likes_not_negative"
             ),
         ]
         indexes = [models.Index(fields=["week"])]
@@ -335,3 +367,113 @@ class MarketingAdjustment(models.Model):
 
     def __str__(self):
         return f"{self.product_id} {iso_label(self.week)}: {self.units:+d}"
+
+
+class LaunchPlan(models.Model):
+    """How a new product (concept or just launched) is forecast until its own history
+    speaks: the demand of its "like" products (LikeProduct), scaled to a planner-set
+    launch volume, times a ramp-up from the launch week (demand/engine/launch.py)."""
+
+    class RampShape(models.TextChoices):
+        LINEAR = "linear", "Linear"
+        S_CURVE = "s_curve", "S-curve (slow start, fast middle, slow finish)"
+
+    product = models.OneToOneField(
+        "coordination.Product", on_delete=models.CASCADE, related_name="launch_plan"
+    )
+    launch_week = models.DateField(
+        validators=[validate_monday], help_text="Monday of the first week on sale."
+    )
+    launch_volume = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000_000)],
+        help_text="Weekly units at maturity, on an average week of the year. Blank: the "
+        "likes' own level times their weights.",
+    )
+    ramp_weeks = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(104)],
+        help_text="Weeks from the launch to full volume (1: full volume from the start).",
+    )
+    ramp_shape = models.CharField(max_length=8, choices=RampShape.choices, default="linear")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ramp_weeks__gte=1) & Q(ramp_weeks__lte=104),
+                name="launch_ramp_weeks_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(launch_volume__isnull=True)
+                | (Q(launch_volume__gte=1) & Q(launch_volume__lte=100_000_000)),
+                name="launch_volume_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} launches {iso_label(self.launch_week)}"
+
+
+class LikeProduct(models.Model):
+    """An existing product whose demand a new one is expected to resemble, with the
+    weight its forecast counts with (0.5: half of its units)."""
+
+    product = models.ForeignKey(
+        "coordination.Product", on_delete=models.CASCADE, related_name="like_products"
+    )
+    like = models.ForeignKey(
+        "coordination.Product", on_delete=models.PROTECT, related_name="liked_by"
+    )
+    weight = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+
+    class Meta:
+        ordering = ["product", "like"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "like"], name="like_product_once"),
+            models.CheckConstraint(condition=~Q(product=F("like")), name="like_product_not_itself"),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0) & Q(weight__lte=100), name="like_product_weight_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} like {self.like_id} x{self.weight}"
+
+
+class Succession(models.Model):
+    """A phased-out product's demand moves to its successor from the switch week: the
+    old product's forecast goes to 0 and the successor's grows by the old baseline."""
+
+    product = models.OneToOneField(
+        "coordination.Product", on_delete=models.CASCADE, related_name="succession"
+    )
+    successor = models.ForeignKey(
+        "coordination.Product", on_delete=models.PROTECT, related_name="successions_taken"
+    )
+    switch_week = models.DateField(
+        validators=[validate_monday], help_text="Monday of the first week the successor sells."
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(product=F("successor")), name="succession_not_itself"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} -> {self.successor_id} from {iso_label(self.switch_week)}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from demand.views import forecasts, promotions
+from demand.views import forecasts, launches, promotions
 from demand.views import sales_import as sales_import_views
 
 urlpatterns = [
@@ -17,6 +17,12 @@ urlpatterns = [
     path("forecasts/<str:sku>/", forecasts.forecast_detail, name="forecast_detail"),
     path("forecasts/<str:sku>/forecast.xlsx", forecasts.forecast_xlsx, name="forecast_xlsx"),
     path("forecasts/<str:sku>/adjust/", forecasts.adjust, name="forecast_adjust"),
+    path("forecasts/<str:sku>/launch/", launches.product_launch, name="product_launch"),
+    path(
+        "forecasts/<str:sku>/launch/save/",
+        launches.product_launch_save,
+        name="product_launch_save",
+    ),
     # --- sales history import (kept in this block) ---
     path("sales/import/", sales_import_views.sales_import, name="sales_import"),
     path(

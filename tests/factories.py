@@ -393,3 +393,30 @@ class RecomputeRequestFactory(factory.django.DjangoModelFactory):
     source = "manual"
     reason = factory.Sequence(lambda n: f"Test recompute {n}")
     product_ids = factory.LazyFunction(list)
+
+
+class LaunchPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "demand.LaunchPlan"
+
+    product = factory.SubFactory(ProductFactory, lifecycle="concept")
+    launch_week = factory.LazyFunction(current_week)
+    launch_volume = 100
+
+
+class LikeProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "demand.LikeProduct"
+
+    product = factory.SubFactory(ProductFactory, lifecycle="concept")
+    like = factory.SubFactory(ProductFactory)
+    weight = Decimal("1.00")
+
+
+class SuccessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "demand.Succession"
+
+    product = factory.SubFactory(ProductFactory, lifecycle="phase_out")
+    successor = factory.SubFactory(ProductFactory)
+    switch_week = factory.LazyFunction(lambda: add_weeks(current_week(), 4))

@@ -158,6 +158,9 @@ MAKERS = {
     "demand.ForecastFit": lambda user: f.ForecastFitFactory(),
     "demand.DemandForecast": lambda user: f.DemandForecastFactory(),
     "demand.MarketingAdjustment": lambda user: f.MarketingAdjustmentFactory(),
+    "demand.LaunchPlan": lambda user: f.LaunchPlanFactory(),
+    "demand.LikeProduct": lambda user: f.LikeProductFactory(),
+    "demand.Succession": lambda user: f.SuccessionFactory(),
     # production
     "coordination.Line": lambda user: f.CapacityExceptionFactory().line,
     "production.RunRate": lambda user: f.RunRateFactory(),

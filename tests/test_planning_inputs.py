@@ -19,7 +19,7 @@ from coordination.services import customer_requests, products
 from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.models import MarketingAdjustment, SalesActual
-from demand.services import adjustments, promotions, sales_import
+from demand.services import adjustments, launches, promotions, sales_import
 from demand.services.forecasting import forecast_products
 from production.models import (
     CapacityException,
@@ -177,6 +177,46 @@ def change_production_hold(w):
     return "recall", [w["B"].pk], [w["b1"].pk]
 
 
+def change_launch_plan(w):
+    launches.launch_plan_set(
+        actor=w["admin"],
+        product=w["a2"],
+        launch_week=week(2),
+        launch_volume=300,
+        ramp_weeks=4,
+        ramp_shape="linear",
+        likes=[],
+        expected_version=0,
+    )
+    return "product", [w["A"].pk], [w["a2"].pk]
+
+
+def change_like_product(w):
+    launches.launch_plan_set(
+        actor=w["admin"],
+        product=w["b1"],
+        launch_week=week(2),
+        launch_volume=None,
+        ramp_weeks=4,
+        ramp_shape="linear",
+        likes=[("BEV-A1", "1")],
+        expected_version=0,
+    )
+    return "product", [w["B"].pk], [w["b1"].pk]
+
+
+def change_succession(w):
+    launches.succession_set(
+        actor=w["admin"],
+        product=w["a1"],
+        successor_sku="BEV-B1",
+        switch_week=week(3),
+        expected_version=0,
+    )
+    # The demand leaves one line for the other: both are re-planned.
+    return "product", [w["A"].pk, w["B"].pk], [w["a1"].pk, w["b1"].pk]
+
+
 CHANGES = {
     "coordination.Product": change_product,
     "coordination.Line": change_line,
@@ -184,6 +224,9 @@ CHANGES = {
     "demand.Promotion": change_promotion,
     "demand.PromotionItem": change_promotion_item,
     "demand.MarketingAdjustment": change_marketing_adjustment,
+    "demand.LaunchPlan": change_launch_plan,
+    "demand.LikeProduct": change_like_product,
+    "demand.Succession": change_succession,
     "demand.SalesActual": change_sales_actual,
     "production.CapacityException": change_capacity_exception,
     "production.RunRate": change_run_rate,
@@ -274,11 +317,14 @@ def test_every_model_the_forecaster_and_the_planner_read_is_registered(planned_w
         "coordination.Product",
         "demand.DemandForecast",
         "demand.ForecastFit",
+        "demand.LaunchPlan",
+        "demand.LikeProduct",
         "demand.MarketingAdjustment",
         "demand.Promotion",
         "demand.PromotionItem",
         "demand.SalesActual",
         "demand.SalesImport",
+        "demand.Succession",
         "production.CapacityException",
         "production.InventoryPosition",
         "production.ProductionHold",

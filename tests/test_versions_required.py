@@ -174,6 +174,7 @@ PAGES = {
     "promotion_economics": lambda: [{"pk": Promotion.objects.first().pk}],
     "forecast_detail": lambda: [{"sku": Product.objects.order_by("sku").first().sku}],
     "forecast_xlsx": lambda: [{"sku": Product.objects.order_by("sku").first().sku}],
+    "product_launch": lambda: [{"sku": Product.objects.order_by("sku").first().sku}],
     "quota_explain": _cells,
     "line_detail": lambda: [{"pk": line.pk} for line in Line.objects.all()[:1]],
     "recall_detail": lambda: [{"code": r.code} for r in RecallIncident.objects.all()],
@@ -217,6 +218,7 @@ POST_ONLY = {
     "recall_action",
     "recall_item_action",
     "sales_import_apply",
+    "product_launch_save",
 }
 # Views whose forms carry a version: the crawl must find (and prove) each at least once,
 # so it cannot pass by finding nothing.
@@ -237,6 +239,7 @@ VERSIONED_VIEWS = {
     "line_detail",
     "recall_action",
     "recall_item_action",
+    "product_launch_save",
 }
 
 

@@ -21,8 +21,10 @@ from coordination.models import Product, RecomputeRequest
 logger = logging.getLogger(__name__)
 
 # The worker task, registered by the production app; looked up by name so this app
-# (which every other one builds on) never imports the planner.
+# (which every other one builds on) never imports the planner. RELATED: ids -> the
+# products whose forecast reads theirs (a launch's likes, a succession; demand's).
 PROCESS_TASK = "production.process_recompute_request"
+RELATED: list = []
 
 
 def recompute_request(
@@ -37,17 +39,13 @@ def recompute_request(
 ) -> RecomputeRequest | None:
     """`also_line_ids`: lines to re-plan besides those the products are made on now
     (the line a product just left)."""
-    ids = sorted({int(pk) for pk in product_ids})
+    ids = {int(pk) for pk in product_ids}
+    ids = sorted(ids.union(*(find(ids) for find in RELATED)) if ids else ids)
     if not ids:
         return None
-    line_ids = sorted(
-        set(
-            Product.objects.filter(pk__in=ids, production_line__isnull=False).values_list(
-                "production_line_id", flat=True
-            )
-        )
-        | {int(pk) for pk in also_line_ids}
-    )
+    made_on = Product.objects.filter(pk__in=ids, production_line__isnull=False)
+    line_ids = set(made_on.values_list("production_line_id", flat=True))
+    line_ids = sorted(line_ids | {int(pk) for pk in also_line_ids})
     request = RecomputeRequest.objects.create(
         source=source,
         reason=reason[:300],

@@ -18,6 +18,15 @@ the planning pipeline writes forecasts and quotas together or not at all.
                        stack (the deepest counts). A dip is at least -100 %, so
                        baseline + dip is never below 0; the final is clipped at 0 only
                        by a negative marketing adjustment.
+    baseline         = the engine's baseline, except for a new product with a launch
+                       plan (blended with its like products' demand and ramped up,
+                       demand.engine.launch; from_likes is the likes' part) and for the
+                       products of a succession (from the switch week the replaced
+                       product's baseline moves to its successor; successor_transfer).
+
+The like products of a new product are forecast in the same run (their rows are not
+written), and succession partners are always forecast together, so a succession never
+moves demand that one side of it no longer has.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from coordination.weeks import add_weeks, current_week
 from demand.bulk import insert_rows
 from demand.engine import forecast_baseline, splice_predecessor
 from demand.engine.effects import DIP_WEEKS
+from demand.engine.launch import apply_successions, chain_order, launch_forecast, usable_level
 from demand.models import (
     DemandForecast,
     ForecastFit,
@@ -43,6 +53,12 @@ from demand.models import (
     Promotion,
     PromotionItem,
     SalesActual,
+)
+from demand.selectors.launches import (
+    launch_inputs,
+    own_history_weeks,
+    succession_partners,
+    successions_among,
 )
 from demand.selectors.lift import learned_cannibalization, learned_dips
 
@@ -61,11 +77,16 @@ class History:
     used_predecessor: np.ndarray  # bool per product
 
 
-def load_history(products: list[Product], *, end_week: dt.date, weeks: int) -> History:
+def load_history(
+    products: list[Product], *, end_week: dt.date, weeks: int, unspliced=frozenset()
+) -> History:
+    """`unspliced`: products that do not inherit their predecessor's history."""
     first = add_weeks(end_week, -weeks)
     week_list = [add_weeks(first, k) for k in range(weeks)]
     ids = [p.pk for p in products]
-    predecessor = {p.pk: p.predecessor_id for p in products if p.predecessor_id}
+    predecessor = {
+        p.pk: p.predecessor_id for p in products if p.predecessor_id and p.pk not in unspliced
+    }
     wanted = sorted(set(ids) | set(predecessor.values()))
     row = {pk: i for i, pk in enumerate(wanted)}
     units = np.full((len(wanted), weeks), np.nan)
@@ -215,6 +236,7 @@ def forecast_products(
     planning horizon unless `horizon` weeks are asked for)."""
     horizon = settings.PLANNING_HORIZON_WEEKS if horizon is None else horizon
     this_week = current_week()
+    product_ids = succession_partners(product_ids)
     products = list(
         Product.objects.filter(pk__in=list(product_ids))
         .exclude(lifecycle=Product.Lifecycle.DISCONTINUED)
@@ -231,19 +253,50 @@ def forecast_products(
     DemandForecast.objects.filter(product_id__in=list(product_ids), week__gte=this_week).delete()
     if not products:
         return _finish(run, 0)
-    history = load_history(products, end_week=this_week, weeks=history_weeks)
+    launches = launch_inputs([p.pk for p in products])
+    predecessor_of = {p.pk: p.predecessor_id for p in products}
+    n = len(products)
+    # The like products are forecast with these (appended rows, not written).
+    like_ids = {like for plan in launches.values() for like, _ in plan.likes} - {
+        p.pk for p in products
+    }
+    likes = list(Product.objects.filter(pk__in=like_ids).order_by("pk"))
+    successions = successions_among([p.pk for p in products])
+    # A successor that takes over its predecessor's demand through a succession does not
+    # also inherit its history: that would count the demand twice.
+    history = load_history(
+        products + likes,
+        end_week=this_week,
+        weeks=history_weeks,
+        unspliced={new for old, new, _ in successions if predecessor_of.get(new) == old},
+    )
     result = forecast_baseline(
         history.units, horizon, season_length=SEASON_LENGTH, promo_mask=history.promo_mask
     )
     weeks = [add_weeks(this_week, k) for k in range(horizon)]
+    baseline = np.array(result.mean, dtype=float)
+    sigma = np.array(result.sigma, dtype=float)
+    from_likes, likes_weight = _launch_terms(
+        launches, history, baseline, sigma, this_week=this_week, weeks=weeks
+    )
+    baseline, sigma, from_likes = baseline[:n], sigma[:n], from_likes[:n]
+    history = History(
+        history.product_ids[:n],
+        history.weeks,
+        history.units[:n],
+        history.promo_mask[:n],
+        history.used_predecessor[:n],
+    )
+    baseline, transfer, transferred_with = _succession_terms(
+        history.product_ids, successions, baseline, sigma, weeks
+    )
     terms = future_terms(history.product_ids, weeks)
-    baseline = np.asarray(result.mean, dtype=float)
     uplift = baseline * terms["lift"]
     dip = baseline * terms["dip"]
     taken, taken_by = cannibalization_terms(history.product_ids, weeks, uplift)
     taken = np.maximum(taken, -(baseline + dip))
     final = np.maximum(0.0, baseline + uplift + dip + taken + terms["firm"] + terms["adjustment"])
-    methods = [str(m) for m in result.method]
+    methods = [str(m) for m in result.method[:n]]
     # Columns as plain Python lists (one conversion per array, not per value), streamed
     # through COPY on PostgreSQL: a large line writes thousands of rows per recompute.
     columns = {
@@ -251,6 +304,8 @@ def forecast_products(
         "promotion_uplift": np.round(uplift, 3),
         "promotion_dip": np.minimum(0.0, np.round(dip, 3)),
         "cannibalization": np.minimum(0.0, np.round(taken, 3)),
+        "from_likes": np.round(from_likes, 3),
+        "successor_transfer": np.round(transfer, 3),
         "firm_orders": np.asarray(terms["firm"], dtype=float),
         "adjustment": np.asarray(terms["adjustment"], dtype=float),
         "final": np.round(final, 3),
@@ -258,7 +313,7 @@ def forecast_products(
     values = {name: array.tolist() for name, array in columns.items()}
     written = insert_rows(
         DemandForecast,
-        ("product_id", "week", "run_id", *values, "cannibalized_by", "method"),
+        ("product_id", "week", "run_id", *values, "cannibalized_by", "transferred_with", "method"),
         (
             (
                 pk,
@@ -266,6 +321,7 @@ def forecast_products(
                 run.pk,
                 *(column[i][k] for column in values.values()),
                 taken_by.get((i, k), "")[:200],
+                transferred_with.get(i, "") if transfer[i, k] else "",
                 methods[i],
             )
             for i, pk in enumerate(history.product_ids)
@@ -278,14 +334,82 @@ def forecast_products(
             run=run,
             product_id=pk,
             method=methods[i],
-            sigma=float(result.sigma[i]),
+            sigma=float(sigma[i]),
             history_weeks=int(history_lengths[i]),
             used_predecessor=bool(history.used_predecessor[i]),
+            likes_weight=likes_weight.get(pk, 0.0),
         )
         for i, pk in enumerate(history.product_ids)
     )
-    run.methods = result.method_counts()
+    names, counts = np.unique(np.asarray(methods, dtype=str), return_counts=True)
+    run.methods = {str(name): int(count) for name, count in zip(names, counts, strict=True)}
     return _finish(run, written)
+
+
+def _launch_terms(
+    launches, history: History, baseline: np.ndarray, sigma: np.ndarray, *, this_week, weeks
+) -> tuple[np.ndarray, dict[int, float]]:
+    """Blend each launch product's own baseline with its likes' (in place, with its
+    sigma); returns the likes' part per row and week, and the likes' weight per product."""
+    from_likes = np.zeros_like(baseline)
+    weights: dict[int, float] = {}
+    if not launches:
+        return from_likes, weights
+    row = {pk: i for i, pk in enumerate(history.product_ids)}
+    levels = usable_level(history.units, history.promo_mask)
+    engine = baseline.copy()  # likes are read as the engine forecast them
+    own_weeks = own_history_weeks(list(launches), end_week=this_week)
+    for product_id, plan in launches.items():
+        i = row[product_id]
+        like_rows = [row[like] for like, _ in plan.likes]
+        like_weights = np.array([weight for _, weight in plan.likes], dtype=float)
+        baseline[i], from_likes[i], profile, weight = launch_forecast(
+            baseline[i],
+            engine[like_rows],
+            levels[like_rows],
+            like_weights,
+            launch_volume=plan.launch_volume,
+            weeks_since_launch=np.array([(week - plan.launch_week).days // 7 for week in weeks]),
+            ramp_weeks=plan.ramp_weeks,
+            ramp_shape=plan.ramp_shape,
+            own_history_weeks=own_weeks[product_id],
+        )
+        # The likes' one-week error, scaled as their demand is; at least Poisson
+        # variation of the launch volume when the likes say nothing.
+        combined = float((like_weights @ engine[like_rows]).mean()) if like_rows else 0.0
+        scale = float(profile.mean()) / combined if combined > 0 else 0.0
+        likes_sigma = max(
+            float(like_weights @ sigma[like_rows]) * scale if like_rows else 0.0,
+            float(np.sqrt(max(profile.mean(), 0.0))),
+        )
+        sigma[i] = weight * sigma[i] + (1 - weight) * likes_sigma
+        weights[product_id] = 1.0 - weight
+    return from_likes, weights
+
+
+def _succession_terms(
+    product_ids: list[int], successions, baseline: np.ndarray, sigma, weeks: list[dt.date]
+) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """Move replaced products' baselines to their successors from the switch weeks:
+    (baseline, transfer, the other SKUs per row). A successor taking over within the
+    horizon takes over the uncertainty too: sigma = sqrt(own^2 + replaced^2) (in place)."""
+    pairs = {old: (new, week) for old, new, week in successions}
+    if not pairs:
+        return baseline, np.zeros_like(baseline), {}
+    row = {pk: i for i, pk in enumerate(product_ids)}
+    order = chain_order({old: new for old, (new, _) in pairs.items()})
+    moves = [(row[old], row[pairs[old][0]], (pairs[old][1] - weeks[0]).days // 7) for old in order]
+    moved, transfer = apply_successions(baseline, moves)
+    for old, new, first in moves:
+        if first < len(weeks):
+            sigma[new] = float(np.hypot(sigma[new], sigma[old]))
+    skus = dict(Product.objects.filter(pk__in=list(row)).values_list("pk", "sku"))
+    others: dict[int, list[str]] = {}
+    for old in order:
+        new = pairs[old][0]
+        others.setdefault(row[new], []).append(skus[old])
+        others.setdefault(row[old], []).append(skus[new])
+    return moved, transfer, {i: ", ".join(names)[:200] for i, names in others.items()}
 
 
 def _finish(run: ForecastRun, rows: int) -> ForecastRun:

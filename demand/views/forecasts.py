@@ -24,6 +24,7 @@ from coordination.weeks import iso_label
 from demand import forms
 from demand.selectors import forecasts as selectors
 from demand.selectors.accuracy import forecast_accuracy
+from demand.selectors.launches import launch_notes, launch_page
 from demand.services.adjustments import adjustment_set
 from demand.spreadsheets import forecast_sheet
 from demand.xlsx import download_name, xlsx_response
@@ -96,6 +97,10 @@ def forecast_chart(product: Product, data: dict) -> dict:
 def forecast_detail(request, sku, adjustment_form=None, status=200):
     product = _product_or_404(sku)
     data = selectors.product_forecast(product)
+    launch = launch_page(product)
+    notes = launch_notes(launch["plan"], [row["week"] for row in data["rows"] if not row["past"]])
+    for row in data["rows"]:
+        row["launch_note"] = notes.get(row["week"], "")
     context = {
         "section": "forecasts",
         "product": product,
@@ -106,6 +111,7 @@ def forecast_detail(request, sku, adjustment_form=None, status=200):
         or forms.AdjustmentForm(initial={"seen": selectors.adjustment_versions(product)}),
         "can_adjust": request.user.has_perm("demand.add_marketingadjustment"),
         "notices": notices_for([product]),
+        "launch": launch,
     }
     return render_page(request, "demand/forecast_detail.html", context, status=status)
 

@@ -175,7 +175,8 @@ def test_seed_demo_twice_leaves_the_same_rows(capsys):
     call_command("seed_demo", allow_production=True)
     second = sorted(get_user_model().objects.values_list("username", "groups__name"))
     assert counts() == first_counts
-    assert first_counts[0] == 40
+    # 40 master data products and the new flavour the demand demo launches (TEA-WAT-05).
+    assert first_counts[0] == 41
     # 150 logged by sales, the rush order (production demo) and the quality issue the
     # live recall was escalated from (recalls demo).
     assert first_counts[2] == 152

@@ -218,6 +218,7 @@ def test_the_detail_table_shows_how_each_week_is_built(client, sales_user, forec
     assert table.count('<th scope="row">') == 26  # this week and 25 more
     assert (
         f'<th scope="row">{iso_label(week(0))}</th><td class="num">100</td>'
+        '<td class="num">—</td><td class="num">—</td>'
         '<td class="num">+20</td><td class="num">—</td><td class="num">—</td>'
         '<td class="num">+5</td><td class="num">10</td>'
         '<td class="num"><strong>135</strong></td>'
@@ -225,12 +226,13 @@ def test_the_detail_table_shows_how_each_week_is_built(client, sales_user, forec
     ) in table
     assert (
         f'<th scope="row">{iso_label(week(1))}</th><td class="num">110</td>'
+        '<td class="num">—</td><td class="num">—</td>'
         '<td class="num">—</td><td class="num">—</td><td class="num">—</td><td class="num">—</td>'
         '<td class="num">—</td>'
         '<td class="num"><strong>110</strong></td><td>Summer</td></tr>'
     ) in table
     assert (
-        f'<th scope="row">{iso_label(week(2))}</th><td colspan="7" class="muted">—</td>'
+        f'<th scope="row">{iso_label(week(2))}</th><td colspan="9" class="muted">—</td>'
         "<td>Summer</td></tr>"
     ) in table
     # The history table: last week's sale is missing, its forecast then was 999.
@@ -275,7 +277,7 @@ def test_a_product_never_forecast_says_so(client, marketing_user, catalogue):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Not forecast yet. Forecasts are computed when" in html
-    assert _next_weeks_table(html).count('<td colspan="7" class="muted">—</td>') == 26
+    assert _next_weeks_table(html).count('<td colspan="9" class="muted">—</td>') == 26
     assert "Promotions in view" not in html
 
 

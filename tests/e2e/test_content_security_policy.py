@@ -97,6 +97,7 @@ def test_every_kind_of_page_runs_under_the_policy(page, login, admin_user, every
         "/forecasts/",
         "/forecasts/accuracy/",
         f"/forecasts/{SKU}/",
+        f"/forecasts/{SKU}/launch/",
         "/sales/import/",
         "/production/",
         f"/production/quota/{SKU}/{week(8)}/",

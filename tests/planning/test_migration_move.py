@@ -127,13 +127,19 @@ def test_a_database_from_before_the_move_migrates_forward_with_every_row_kept():
     assert after_counts.pop("django_migrations") == before_counts.pop("django_migrations") + forward
     # The price history (coordination 0012) starts with one row per product.
     assert after_counts.pop("coordination_productprice") == before_counts["coordination_product"]
-    # Budgets (planning 0002) came after the move: the table is new and empty.
-    assert after_counts.pop("planning_budget") == 0
-    # Calendar feeds (coordination 0013) came after the move too.
-    assert after_counts.pop("coordination_calendarfeed") == 0
-    # And the e-mail outbox and choices (coordination 0014).
-    assert after_counts.pop("coordination_emailnotification") == 0
-    assert after_counts.pop("coordination_emailpreference") == 0
+    # Budgets (planning 0002), launch plans and successions (demand 0003), calendar feeds
+    # (coordination 0013) and the e-mail outbox and choices (coordination 0014) came after
+    # the move: the tables are new and empty.
+    new_tables = (
+        "planning_budget",
+        "demand_launchplan",
+        "demand_likeproduct",
+        "demand_succession",
+        "coordination_calendarfeed",
+        "coordination_emailnotification",
+        "coordination_emailpreference",
+    )
+    assert [after_counts.pop(table) for table in new_tables] == [0] * len(new_tables)
     assert after_counts == before_counts
     assert all(before_counts[table] for table in MOVED_TABLES)  # the demo filled each one
     assert fingerprint(columns) == before_print

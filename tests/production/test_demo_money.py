@@ -30,8 +30,10 @@ def test_the_demo_has_one_promotion_that_loses_money_and_one_that_pays():
     lime_can = Product.objects.get(sku="SPW-LIM-33")
     assert "(0.85 EUR − 0.50 EUR)" in lime.terms[0].explanation
     assert lime_can.unit_price == Decimal("0.90")
-    # Every product has last year's price and this one's; waters an online price too.
-    assert ProductPrice.objects.filter(channel="").count() == 2 * Product.objects.count()
+    # Every product has last year's price and this one's (the flavour launching soon,
+    # TEA-WAT-05, also its launch price); waters an online price too.
+    assert ProductPrice.objects.filter(channel="").count() == 2 * Product.objects.count() + 1
+    assert ProductPrice.objects.filter(product__sku="TEA-WAT-05").count() == 3
     assert (
         ProductPrice.objects.filter(channel="online").count()
         == Product.objects.filter(sku__startswith="SPW-").count()

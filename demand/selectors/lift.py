@@ -157,33 +157,54 @@ def _line_measures(
     return _cached_measures([line_ids], exclude_promotion=exclude_promotion)[line_ids]
 
 
-def _measures_key(line_ids, this_week, exclude_promotion, sales) -> tuple[str, int | None]:
-    """The cache key of these lines' measures: a fingerprint of everything they are
-    measured from — the week, the lines' products, their promotions (versions included)
-    and the sales history (its last import and last row) — and the promotion left out
-    (None where leaving it out changes nothing)."""
-    promotions = list(
+def _measures_keys(groups, this_week, exclude_promotion, sales) -> dict:
+    """Per group of product line ids: the cache key of its measures, a fingerprint of
+    everything they are measured from — the week, the lines' products, their promotions
+    (versions included) and the sales history (its last import and last row) — and the
+    promotion left out (None where leaving it out changes nothing). Two queries for all
+    the groups: a forecast asks for every product line its products' siblings are in."""
+    all_lines = sorted({line for group in groups for line in group})
+    promotions: dict[int, list] = defaultdict(list)
+    for line_id, *item in (
         PromotionItem.objects.filter(
-            product__product_line_id__in=line_ids,
+            product__product_line_id__in=all_lines,
             promotion__status__in=Promotion.PLANNING_STATUSES,
             promotion__start_week__lt=this_week,
         )
         .order_by("pk")
         .values_list(
-            "pk", "product_id", "promotion_id", "promotion__version", "promotion__end_week"
+            "product__product_line_id",
+            "pk",
+            "product_id",
+            "promotion_id",
+            "promotion__version",
+            "promotion__end_week",
         )
-    )
-    # Leaving out a promotion that has not finished changes nothing: it is not measured.
-    if not any(p == exclude_promotion and end < this_week for _, _, p, _, end in promotions):
-        exclude_promotion = None
-    products = Product.objects.filter(product_line_id__in=line_ids).aggregate(
-        rows=Count("pk"), last=Max("pk")
-    )
-    fingerprint = repr(
-        (list(line_ids), this_week, exclude_promotion, promotions, sales,
-         sorted(products.items()))
-    )  # fmt: skip
-    return "lift-measures:" + hashlib.sha256(fingerprint.encode()).hexdigest(), exclude_promotion
+    ):
+        promotions[line_id].append(tuple(item))
+    products = {
+        row["product_line_id"]: (row["rows"], row["last"])
+        for row in Product.objects.filter(product_line_id__in=all_lines)
+        .values("product_line_id")
+        .annotate(rows=Count("pk"), last=Max("pk"))
+        .order_by()
+    }
+    keys = {}
+    for group in groups:
+        items = sorted(item for line in group for item in promotions[line])
+        # Leaving out a promotion that has not finished changes nothing: it is not measured.
+        excluded = exclude_promotion
+        if not any(p == exclude_promotion and end < this_week for _, _, p, _, end in items):
+            excluded = None
+        counts = [products.get(line, (0, None)) for line in group]
+        product_state = (
+            sum(rows for rows, _ in counts),
+            max((last for _, last in counts if last is not None), default=None),
+        )
+        fingerprint = repr((list(group), this_week, excluded, items, sales, product_state))
+        digest = hashlib.sha256(fingerprint.encode()).hexdigest()
+        keys[group] = ("lift-measures:" + digest, excluded)
+    return keys
 
 
 def _sales_state() -> list:
@@ -222,10 +243,11 @@ def _cached_measures(groups, *, exclude_promotion: int | None = None) -> dict:
     meanwhile this process measures the groups nobody has claimed, so workers planning at
     once split the measuring between them instead of each doing all of it."""
     this_week, sales = current_week(), _sales_state()
-    keys = {}
-    for group in groups:
-        line_ids = (group,) if isinstance(group, int) else tuple(group)
-        keys[group] = (line_ids, *_measures_key(line_ids, this_week, exclude_promotion, sales))
+    lines_of = {
+        group: (group,) if isinstance(group, int) else tuple(sorted(set(group))) for group in groups
+    }
+    found = _measures_keys(set(lines_of.values()), this_week, exclude_promotion, sales)
+    keys = {group: (lines, *found[lines]) for group, lines in lines_of.items()}
     local = caches["local"]
     found, pending = {}, list(groups)
     deadline = time.monotonic() + MEASURES_WAIT_SECONDS

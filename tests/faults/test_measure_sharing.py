@@ -46,7 +46,8 @@ def line():
 
 
 def key_of(line_id: int) -> str:
-    return lift._measures_key((line_id,), current_week(), None, lift._sales_state())[0]
+    keys = lift._measures_keys([(line_id,)], current_week(), None, lift._sales_state())
+    return keys[(line_id,)][0]
 
 
 def test_a_line_measured_by_one_process_is_reused_by_another(shared, line):

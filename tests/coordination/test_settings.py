@@ -312,3 +312,26 @@ def test_bad_email_settings_stop_the_start_with_a_clear_message(env, message):
     result = run_email_settings(**env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+BLAS_THREADS = (
+    "import os, coordination, numpy; "
+    "print(*(os.environ[k] for k in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', "
+    "'MKL_NUM_THREADS')), sep='|')"
+)
+
+
+def test_every_process_computes_on_one_blas_thread_unless_told_otherwise():
+    unset = {"OPENBLAS_NUM_THREADS": "", "OMP_NUM_THREADS": "", "MKL_NUM_THREADS": ""}
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
+    quiet = subprocess.run(
+        [sys.executable, "-c", BLAS_THREADS],
+        cwd=ROOT, env=environ, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert (quiet.returncode, quiet.stdout.strip()) == (0, "1|1|1"), quiet.stderr
+    told = subprocess.run(
+        [sys.executable, "-c", BLAS_THREADS],
+        cwd=ROOT, env={**environ, "OPENBLAS_NUM_THREADS": "2"}, capture_output=True,
+        text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert told.stdout.strip() == "2|1|1", told.stderr

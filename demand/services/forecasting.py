@@ -287,11 +287,17 @@ def forecast_products(
         history.promo_mask[:n],
         history.used_predecessor[:n],
     )
-    baseline, transfer, transferred_with = _succession_terms(
+    before_successions = baseline
+    baseline, transfer, transferred_with, moves = _succession_terms(
         history.product_ids, successions, baseline, sigma, weeks
     )
     terms = future_terms(history.product_ids, weeks)
     uplift = baseline * terms["lift"]
+    if moves:
+        # A promotion of a replaced product lifts the demand its successor took over:
+        # its uplift moves with the baseline (promotions do not stack: the larger counts).
+        carried, _ = apply_successions(before_successions * terms["lift"], moves)
+        uplift = np.maximum(uplift, carried)
     dip = baseline * terms["dip"]
     taken, taken_by = cannibalization_terms(history.product_ids, weeks, uplift)
     taken = np.maximum(taken, -(baseline + dip))
@@ -391,11 +397,12 @@ def _succession_terms(
     product_ids: list[int], successions, baseline: np.ndarray, sigma, weeks: list[dt.date]
 ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     """Move replaced products' baselines to their successors from the switch weeks:
-    (baseline, transfer, the other SKUs per row). A successor taking over within the
-    horizon takes over the uncertainty too: sigma = sqrt(own^2 + replaced^2) (in place)."""
+    (baseline, transfer, the other SKUs per row, the moves as apply_successions takes
+    them). A successor taking over within the horizon takes over the uncertainty too:
+    sigma = sqrt(own^2 + replaced^2) (in place)."""
     pairs = {old: (new, week) for old, new, week in successions}
     if not pairs:
-        return baseline, np.zeros_like(baseline), {}
+        return baseline, np.zeros_like(baseline), {}, []
     row = {pk: i for i, pk in enumerate(product_ids)}
     order = chain_order({old: new for old, (new, _) in pairs.items()})
     moves = [(row[old], row[pairs[old][0]], (pairs[old][1] - weeks[0]).days // 7) for old in order]
@@ -409,7 +416,8 @@ def _succession_terms(
         new = pairs[old][0]
         others.setdefault(row[new], []).append(skus[old])
         others.setdefault(row[old], []).append(skus[new])
-    return moved, transfer, {i: ", ".join(names)[:200] for i, names in others.items()}
+    others_text = {i: ", ".join(names)[:200] for i, names in others.items()}
+    return moved, transfer, others_text, moves
 
 
 def _finish(run: ForecastRun, rows: int) -> ForecastRun:

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from coordination.models import Line, RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
-from demand.models import Promotion, PromotionItem
+from demand.models import Promotion, PromotionItem, Succession
 from production.engine.explain import NEGLIGIBLE, whole_units
 from production.models import (
     ProductionHold,
@@ -425,6 +425,17 @@ def promotion_impact(promotion: Promotion) -> list[dict]:
                     and (prebuild and r.week >= prebuild[0].week)
                 ],
                 "unplannable": next((r.unplannable for r in recs if r.unplannable), ""),
+                # Replaced before the promotion ends: its demand, and the promotion's
+                # lift from the switch on, belong to the successor (demand's forecast).
+                "replaced_by": next(
+                    (
+                        (found.successor, found.switch_week)
+                        for found in Succession.objects.filter(
+                            product=product, switch_week__lte=promotion.end_week
+                        ).select_related("successor")
+                    ),
+                    None,
+                ),
             }
         )
     return answers

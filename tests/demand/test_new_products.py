@@ -35,7 +35,13 @@ from demand.services.launches import (
     succession_remove,
     succession_set,
 )
-from tests.factories import ProductFactory, ProductLineFactory, SpecificationFactory
+from tests.factories import (
+    ProductFactory,
+    ProductLineFactory,
+    PromotionFactory,
+    PromotionItemFactory,
+    SpecificationFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -166,6 +172,23 @@ def test_a_succession_moves_the_old_baseline_to_the_successor_from_the_switch_we
     assert forecast(peach, 6, "successor_transfer") == [0, 0, 0, 100, 100, 100]
     assert forecast(lemon, 4, "transferred_with") == ["", "", "", "TEA-PEA-05"]
     assert forecast(peach, 4, "transferred_with") == ["", "", "", "TEA-LEM-05"]
+
+
+def test_a_promotion_of_the_replaced_product_lifts_the_demand_its_successor_took(family):
+    lemon, peach = family["lemon"], family["peach"]
+    Succession.objects.create(product=lemon, successor=peach, switch_week=week(3))
+    promotion = PromotionFactory(status="planned", start_week=week(2), end_week=week(4))
+    PromotionItemFactory(promotion=promotion, product=lemon, expected_lift_pct=Decimal("30"))
+    forecast_products(product_ids=[lemon.pk], trigger="test", horizon=6)
+    # Week 2 lifts lemon itself; from the switch, the 100 lemon hands over, lifted 30 %.
+    assert forecast(lemon, 6, "promotion_uplift") == [0, 0, 30, 0, 0, 0]
+    assert forecast(peach, 6, "promotion_uplift") == [0, 0, 0, 30, 30, 0]
+    assert forecast(peach, 6) == [50, 50, 50, 180, 180, 150]
+    # Peach's own, larger promotion counts on all its demand, not both.
+    own = PromotionFactory(status="planned", start_week=week(4), end_week=week(4))
+    PromotionItemFactory(promotion=own, product=peach, expected_lift_pct=Decimal("40"))
+    forecast_products(product_ids=[lemon.pk], trigger="test", horizon=6)
+    assert forecast(peach, 6, "promotion_uplift") == [0, 0, 0, 30, 60, 0]
 
 
 def test_a_successor_does_not_also_inherit_the_history_it_takes_over(family):

@@ -4,7 +4,9 @@ uplift of its products, their dip after it and what it takes from their siblings
 import pytest
 from django.urls import reverse
 
+from coordination.models import Product
 from coordination.weeks import add_weeks, current_week, iso_label
+from demand.models import Succession
 from demand.selectors.promotions import promotion_net_effect
 from tests.factories import (
     DemandForecastFactory,
@@ -93,3 +95,18 @@ def test_production_s_answer_states_the_net_effect(client, marketing_user, promo
         "the line keeps the whole uplift.</p>"
     ) in html
     assert html.count("Net effect on") == 2
+
+
+def test_production_s_answer_names_the_successor_of_a_replaced_product(
+    client, marketing_user, promotion
+):
+    lemon = Product.objects.get(sku="TEA-LEM")
+    successor = ProductFactory(sku="TEA-LEM-V2", product_line=lemon.product_line)
+    Succession.objects.create(product=lemon, successor=successor, switch_week=week(3))
+    client.force_login(marketing_user)
+    html = client.get(reverse("promotion_impact", args=[promotion.pk])).content.decode()
+    assert html.count('<span class="badge badge-warn">Replaced</span>') == 1
+    assert (
+        f"TEA-LEM-V2 takes over its demand from {iso_label(week(3))}, and with it this "
+        "promotion's lift from then on: see TEA-LEM-V2's forecast and plan."
+    ) in html

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from coordination.models import Line, RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
-from demand.models import Promotion, PromotionItem, Succession
+from demand.models import DemandForecast, Promotion, PromotionItem, Succession
 from production.engine.explain import NEGLIGIBLE, whole_units
 from production.models import (
     ProductionHold,
@@ -495,6 +495,37 @@ def _rest_label(rec: QuotaRecommendation, value: float) -> str:
             return f"Made in one run for later weeks ({rule})"
         return f"Left to another run ({rule})"
     return "Made now for later weeks' demand" if value > 0 else "Left to other weeks"
+
+
+def baseline_note(rec: QuotaRecommendation) -> str:
+    """What the week's baseline owes to a launch plan or a succession (demand's forecast
+    keeps them as parts of the baseline), in words; "" when nothing."""
+    row = (
+        DemandForecast.objects.filter(product=rec.product, week=rec.covers_week)
+        .values_list("from_likes", "successor_transfer", "transferred_with")
+        .first()
+    )
+    if row is None:
+        return ""
+    from_likes, transfer, others = row
+    parts = []
+    if from_likes >= NEGLIGIBLE:
+        parts.append(
+            f"{_as_shown(from_likes):,} units of the baseline are forecast from its like "
+            "products (its launch plan), until its own sales history takes over"
+        )
+    if transfer >= NEGLIGIBLE:
+        parts.append(
+            f"{_as_shown(transfer):,} units are taken over from {others}, which it replaces"
+        )
+    elif transfer <= -NEGLIGIBLE:
+        parts.append(
+            f"its demand of {_as_shown(-transfer):,} units has moved to {others}, its successor"
+        )
+    if not parts:
+        return ""
+    text = ". ".join(parts) + "."
+    return text[0].upper() + text[1:]
 
 
 def shelf_life_note(rec: QuotaRecommendation) -> str:

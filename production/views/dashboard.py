@@ -212,6 +212,7 @@ def explain(request, sku, week, override_form=None, status=200, over_capacity=No
         "entry": entry,
         "steps": selectors.explanation_steps(rec),
         "shelf_life_note": selectors.shelf_life_note(rec),
+        "baseline_note": selectors.baseline_note(rec),
         "runs_rule": selectors.runs_rule(rec.product),
         "accepted_units": entry.units if entry else None,
         "whole_units": schedule_services.whole_units(rec.recommended_units),

@@ -5,6 +5,7 @@ ramp-up reaches its quotas."""
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from coordination.models import RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
@@ -50,7 +51,7 @@ def quotas(product, count=6):
 
 
 def test_the_plan_follows_a_succession_on_both_lines(
-    marketing_user, world, django_capture_on_commit_callbacks
+    client, marketing_user, world, django_capture_on_commit_callbacks
 ):
     old, new = world["old"], world["new"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -73,6 +74,19 @@ def test_the_plan_follows_a_succession_on_both_lines(
     moved = QuotaRecommendation.objects.get(product=new, week=week(3))
     assert (moved.baseline, moved.demand) == (80.0, 80.0)
     assert DemandForecast.objects.get(product=new, week=week(3)).successor_transfer == 60.0
+
+    # Its explanation says where the baseline came from, on both products.
+    client.force_login(marketing_user)
+    new_page = client.get(reverse("quota_explain", args=["TEA-NEW-05", iso_label(week(3))]))
+    assert (
+        '<p id="baseline-note">60 units are taken over from TEA-OLD-05, which it replaces.</p>'
+    ) in new_page.content.decode()
+    old_page = client.get(reverse("quota_explain", args=["TEA-OLD-05", iso_label(week(3))]))
+    assert (
+        '<p id="baseline-note">Its demand of 60 units has moved to TEA-NEW-05, its successor.</p>'
+    ) in old_page.content.decode()
+    before = client.get(reverse("quota_explain", args=["TEA-NEW-05", iso_label(week(2))]))
+    assert 'id="baseline-note"' not in before.content.decode()
 
 
 def test_a_sales_import_of_the_old_product_replans_the_successor_too(
@@ -99,7 +113,7 @@ def test_a_sales_import_of_the_old_product_replans_the_successor_too(
 
 
 def test_a_launch_ramp_up_reaches_the_quotas(
-    marketing_user, world, django_capture_on_commit_callbacks
+    client, marketing_user, world, django_capture_on_commit_callbacks
 ):
     launch = ProductFactory(
         sku="TEA-MIN-05",
@@ -128,3 +142,9 @@ def test_a_launch_ramp_up_reaches_the_quotas(
     first = QuotaRecommendation.objects.filter(product=launch).order_by("week").first()
     assert round(first.safety_stock, 2) == 10.40
     assert quotas(launch) == [11, 10, 20, 30, 40, 40]
+    client.force_login(marketing_user)
+    page = client.get(reverse("quota_explain", args=["TEA-MIN-05", iso_label(week(2))]))
+    assert (
+        '<p id="baseline-note">20 units of the baseline are forecast from its like products '
+        "(its launch plan), until its own sales history takes over.</p>"
+    ) in page.content.decode()

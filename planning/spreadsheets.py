@@ -32,6 +32,8 @@ def _part_sheet(title: str, rows: list[dict], figures: list[tuple[str, str, str]
 DEMAND_FIGURES = [
     ("baseline", "Baseline", "units"),
     ("uplift", "Promotion uplift", "units"),
+    ("dip", "Dip after promotions", "units"),
+    ("taken", "Taken by siblings", "units"),
     ("firm", "Firm orders", "units"),
     ("adjustment", "Marketing adjustment", "units"),
     ("final", "Forecast", "units"),

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from planning import services
 from planning.selectors import cycles as selectors
-from planning.selectors.report import report_csv_rows
+from planning.selectors.report import DEMAND_TERMS, report_csv_rows
+from planning.spreadsheets import DEMAND_FIGURES
 from tests.planning.planning_world import build_world
 from tests.workbooks import XLSX, read_back, row_values
 
@@ -56,6 +57,8 @@ def test_the_report_downloads_as_a_formatted_workbook(client, cycle, quality_use
         "Month",
         "Baseline",
         "Promotion uplift",
+        "Dip after promotions",
+        "Taken by siblings",
         "Firm orders",
         "Marketing adjustment",
         "Forecast",
@@ -70,14 +73,16 @@ def test_the_report_downloads_as_a_formatted_workbook(client, cycle, quality_use
         dt.datetime.fromisoformat(first["month"]),
         first["baseline"],
         first["uplift"],
+        first["dip"],
+        first["taken"],
         first["firm"],
         first["adjustment"],
         first["final"],
         0,
         first["final"],
     ]
-    assert [cell.number_format for cell in demand[2]] == ["General", "mmm yyyy"] + ["#,##0"] * 7
-    assert sum(demand.cell(row=r, column=7).value for r in range(2, demand.max_row + 1)) == (
+    assert [cell.number_format for cell in demand[2]] == ["General", "mmm yyyy"] + ["#,##0"] * 9
+    assert sum(demand.cell(row=r, column=9).value for r in range(2, demand.max_row + 1)) == (
         26 * 60 + 355
     )
     supply = book["Supply"]
@@ -126,3 +131,7 @@ def test_a_decision_text_never_becomes_a_formula(client, cycle, marketing_user):
 def test_the_report_download_needs_the_planning_view_permission(client, cycle):
     response = client.get(reverse("planning_report_xlsx", args=[cycle.pk]))
     assert response.status_code == 302  # signed out: to sign in
+
+
+def test_the_demand_sheet_has_every_term_of_the_report_s_demand_table():
+    assert {key for key, _, _ in DEMAND_FIGURES} >= set(DEMAND_TERMS)

@@ -246,8 +246,8 @@ def _cached_measures(groups, *, exclude_promotion: int | None = None) -> dict:
     lines_of = {
         group: (group,) if isinstance(group, int) else tuple(sorted(set(group))) for group in groups
     }
-    found = _measures_keys(set(lines_of.values()), this_week, exclude_promotion, sales)
-    keys = {group: (lines, *found[lines]) for group, lines in lines_of.items()}
+    group_keys = _measures_keys(set(lines_of.values()), this_week, exclude_promotion, sales)
+    keys = {group: (lines, *group_keys[lines]) for group, lines in lines_of.items()}
     local = caches["local"]
     found, pending = {}, list(groups)
     deadline = time.monotonic() + MEASURES_WAIT_SECONDS
@@ -258,17 +258,17 @@ def _cached_measures(groups, *, exclude_promotion: int | None = None) -> dict:
             cached = local.get(key)
             if cached is None:
                 cached = _shared("get", key)
-            if cached is None:
-                # add() is atomic: one process wins the claim (or the cache is down: None).
-                if _shared("add", key + ":claim", 1, MEASURES_CLAIM_SECONDS) is False and (
-                    time.monotonic() < deadline
-                ):
-                    waiting.append(group)
-                    continue
-                cached = _measure_lines(line_ids, exclude_promotion=excluded)
-                _shared("set", key, cached, MEASURES_CACHE_SECONDS)
-                _shared("delete", key + ":claim")
-            local.set(key, cached, MEASURES_CACHE_SECONDS)
+                if cached is None:
+                    # add() is atomic: one process wins the claim (or the cache is down).
+                    claimed = _shared("add", key + ":claim", 1, MEASURES_CLAIM_SECONDS)
+                    if claimed is False and time.monotonic() < deadline:
+                        waiting.append(group)
+                        continue
+                    cached = _measure_lines(line_ids, exclude_promotion=excluded)
+                    _shared("set", key, cached, MEASURES_CACHE_SECONDS)
+                    _shared("delete", key + ":claim")
+                # Kept here only when it came from elsewhere: a hit needs no rewrite.
+                local.set(key, cached, MEASURES_CACHE_SECONDS)
             found[group] = cached
         pending = waiting
         if pending:

@@ -61,6 +61,8 @@ class CSVTable:
     rows: Sequence[Sequence] = ()
     # Or the lines already written as the csv module would ("\r\n" after each).
     text: str = ""
+    # Or those lines already encoded (written by the database: selectors.schedule_csv).
+    body: bytes = b""
 
 
 class CSVRenderer(BaseRenderer):
@@ -78,7 +80,7 @@ class CSVRenderer(BaseRenderer):
             writer.writerow(table.columns)
             writer.writerows(table.rows)
             out.write(table.text)
-            return out.getvalue().encode(self.charset)
+            return out.getvalue().encode(self.charset) + table.body
         rows = data.get("results", []) if isinstance(data, dict) else data
         flat_rows = [_flatten(row) for row in rows]
         columns = self._columns(flat_rows, renderer_context or {})

@@ -82,14 +82,59 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> d
     ex = explain(
         inputs, production, prebuild, stock_cap=result.stock_cap, cap_binding=result.cap_binding
     )
+    # Every (product, week) array as nested Python lists, one conversion per array:
+    # indexing numpy per cell cost more than the rest of the re-plan's row building.
+    # The values are the same floats, rounded by the same round() as before.
+    cells = {
+        name: np.asarray(ex[name], dtype=float).tolist()
+        for name in (
+            "baseline",
+            "uplift",
+            "dip",
+            "cannibalization",
+            "firm",
+            "adjustment",
+            "demand",
+            "safety_stock",
+            "stock_before",
+            "net_requirement",
+            "capacity_cut",
+            "shortage",
+            "on_hand",
+            "stock_cap",
+        )
+    }
+    units_of = production.tolist()
+    prebuilt = prebuild.tolist()
+    frozen = (~np.isnan(inputs.frozen)).tolist()
+    binding = np.asarray(ex["cap_binding"], dtype=bool).tolist()
+    cannibalized_by = [[str(name)[:200] for name in row] for row in ex["cannibalized_by"]]
+    columns = list(cells.values())
     rows = []
     changed = 0
     for i, pid in enumerate(ids):
         reason = inputs.hold_reason.get(pid, "")
         unplannable = (result.unplannable[i] or "")[:300]
+        lead = int(inputs.lead_time[i])
+        (
+            baseline,
+            uplift,
+            dip,
+            cannibalization,
+            firm,
+            adjustment,
+            demand,
+            safety,
+            stock_before,
+            net,
+            capacity_cut,
+            shortage,
+            on_hand,
+            stock_cap,
+        ) = (column[i] for column in columns)
         for k, week in enumerate(weeks):
-            units = max(0.0, round(float(production[i, k]), 3))
-            cap = float(ex["stock_cap"][i, k])
+            units = max(0.0, round(units_of[i][k], 3))
+            cap = stock_cap[k]
             if not math.isclose(previous.pop((pid, week), -1.0), units, abs_tol=0.5):
                 changed += 1
             rows.append(
@@ -98,27 +143,27 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> d
                     pid,
                     line.pk,
                     week,
-                    add_weeks(week, int(inputs.lead_time[i])),
+                    add_weeks(week, lead),
                     units,
-                    _r(ex["baseline"][i, k]),
-                    _r(ex["uplift"][i, k]),
-                    _r(ex["dip"][i, k]),
-                    _r(ex["cannibalization"][i, k]),
-                    str(ex["cannibalized_by"][i, k])[:200],
-                    _r(ex["firm"][i, k]),
-                    _r(ex["adjustment"][i, k]),
-                    _r(ex["demand"][i, k]),
-                    _r(ex["safety_stock"][i, k]),
-                    _r(ex["stock_before"][i, k]),
-                    _r(ex["net_requirement"][i, k]),
-                    _r(prebuild[i, k]),
-                    _r(ex["capacity_cut"][i, k]),
-                    _r(ex["shortage"][i, k]),
-                    _r(ex["on_hand"][i, k]),
+                    _r(baseline[k]),
+                    _r(uplift[k]),
+                    _r(dip[k]),
+                    _r(cannibalization[k]),
+                    cannibalized_by[i][k],
+                    _r(firm[k]),
+                    _r(adjustment[k]),
+                    _r(demand[k]),
+                    _r(safety[k]),
+                    _r(stock_before[k]),
+                    _r(net[k]),
+                    _r(prebuilt[i][k]),
+                    _r(capacity_cut[k]),
+                    _r(shortage[k]),
+                    _r(on_hand[k]),
                     reason,
-                    not np.isnan(inputs.frozen[i, k]),
-                    _r(cap) if np.isfinite(cap) else None,
-                    bool(ex["cap_binding"][i, k]),
+                    frozen[i][k],
+                    _r(cap) if math.isfinite(cap) else None,
+                    binding[i][k],
                     unplannable,
                 )
             )

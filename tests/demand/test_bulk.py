@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
-from demand.bulk import insert_rows
+from demand.bulk import _column_text, _copy_text, insert_rows
 from production.models import QuotaRecommendation
 from production.services.planning import RECOMMENDATION_FIELDS
 from tests.factories import LineFactory, ProductFactory, RecomputeRunFactory
@@ -41,3 +42,21 @@ def test_values_come_back_exactly_text_escapes_included():
 def test_nothing_to_write_writes_nothing():
     assert insert_rows(QuotaRecommendation, RECOMMENDATION_FIELDS, []) == 0
     assert QuotaRecommendation.objects.count() == 0
+
+
+def test_a_column_is_written_as_each_of_its_values_would_be():
+    """insert_rows formats a column of one type with one map: the text must be what the
+    per-value formatter writes, for every type and for mixed columns."""
+    columns = [
+        [1.5, 1e16, -0.0, float("inf"), 1e-07, 2.0],
+        [1, -2, 0, 10**20, 7, 8],
+        ["a\tb", "", "x\\y", "ü\nz\r", "plain", "'q'"],
+        [MONDAY] * 6,
+        [dt.datetime(2027, 1, 4, 9, 30, 0, 7), dt.datetime(2027, 1, 4)] * 3,
+        [None, 1.0, None, 2.5, "", 3],
+        [True, False, True, False, True, False],
+        [np.float64(1.5), np.float64(-0.25)] * 3,
+        [None] * 6,
+    ]
+    for column in columns:
+        assert list(_column_text(column)) == [_copy_text(value) for value in column]

@@ -427,6 +427,27 @@ def _promo_mask(n_weeks: int, spans: Sequence[PromotionSpan]) -> np.ndarray:
     return mask
 
 
+_BEFORE = np.arange(-LOCAL_WEEKS, 0)
+_AFTER = np.arange(LOCAL_WEEKS)
+
+
+def line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(slope, intercept) of np.polyfit(x, y, 1), the same operations on the same arrays
+    (so the same bits) without its argument checks: measuring a line's promotions fits
+    one per promotion and sibling, tens of thousands a night. x: at least 2 distinct
+    values (polyfit would warn of a poor fit otherwise; measure callers have them)."""
+    x = x + 0.0
+    y = y + 0.0
+    lhs = np.empty((x.size, 2))  # np.vander(x, 2): [x, 1]
+    lhs[:, 0] = x
+    lhs[:, 1] = 1.0
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    coef = np.linalg.lstsq(lhs, y, x.size * np.finfo(np.float64).eps)[0]
+    coef = (coef.T / scale).T
+    return coef[0], coef[1]
+
+
 def _measure_one(units, season, deseasoned, multiplicative, span, promo_weeks):
     """One promotion against season + the local level (and slope, with clean weeks on
     both sides) of the deseasoned clean weeks around it."""
@@ -437,22 +458,18 @@ def _measure_one(units, season, deseasoned, multiplicative, span, promo_weeks):
     if not np.all(np.isfinite(units[during])):
         return None
     after_dip = span.end + 1 + DIP_WEEKS
-    near = [
-        w
-        for w in (
-            *range(span.start - LOCAL_WEEKS, span.start),
-            *range(after_dip, after_dip + LOCAL_WEEKS),
-        )
-        if 0 <= w < n_weeks and np.isfinite(deseasoned[w])
-    ]
+    # The clean weeks within LOCAL_WEEKS before the promotion and after its dip window.
+    near = np.concatenate((span.start + _BEFORE, after_dip + _AFTER))
+    near = near[(near >= 0) & (near < n_weeks)]
+    near = near[np.isfinite(deseasoned[near])]
     if len(near) < MIN_CLEAN_WEEKS:
         return None
-    weeks = np.asarray(near, dtype=np.float64)
+    weeks = near.astype(np.float64)
     values = deseasoned[near]
     before, after = (weeks < span.start).sum(), (weeks > span.end).sum()
     center = (span.start + span.end) / 2
     if before >= 2 and after >= 2:
-        slope, level = np.polyfit(weeks - center, values, 1)
+        slope, level = line_fit(weeks - center, values)
     else:
         slope, level = 0.0, float(values.mean())
     local = level + slope * (np.arange(n_weeks) - center)

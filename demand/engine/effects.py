@@ -431,6 +431,15 @@ _BEFORE = np.arange(-LOCAL_WEEKS, 0)
 _AFTER = np.arange(LOCAL_WEEKS)
 
 
+def near_weeks(span: PromotionSpan, deseasoned: np.ndarray) -> np.ndarray:
+    """The weeks (indices, in order) within LOCAL_WEEKS before the promotion and after its
+    dip window where `deseasoned` is known: what its local level is fitted to."""
+    after_dip = span.end + 1 + DIP_WEEKS
+    near = np.concatenate((span.start + _BEFORE, after_dip + _AFTER))
+    near = near[(near >= 0) & (near < len(deseasoned))]
+    return near[np.isfinite(deseasoned[near])]
+
+
 def line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(slope, intercept) of np.polyfit(x, y, 1), the same operations on the same arrays
     (so the same bits) without its argument checks: measuring a line's promotions fits
@@ -457,11 +466,7 @@ def _measure_one(units, season, deseasoned, multiplicative, span, promo_weeks):
     during = slice(span.start, span.end + 1)
     if not np.all(np.isfinite(units[during])):
         return None
-    after_dip = span.end + 1 + DIP_WEEKS
-    # The clean weeks within LOCAL_WEEKS before the promotion and after its dip window.
-    near = np.concatenate((span.start + _BEFORE, after_dip + _AFTER))
-    near = near[(near >= 0) & (near < n_weeks)]
-    near = near[np.isfinite(deseasoned[near])]
+    near = near_weeks(span, deseasoned)
     if len(near) < MIN_CLEAN_WEEKS:
         return None
     weeks = near.astype(np.float64)

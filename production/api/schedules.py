@@ -66,12 +66,7 @@ from production.api.schedule_rows import FIELDS, csv_table, json_rows
 from production.renderers import CSVErrorsAsJSON, CSVRenderer, CSVTable, RowsAsJSONText
 from production.selectors import schedule as selectors
 from production.selectors.load import line_week_loads
-from production.selectors.schedule_csv import (
-    copy_available,
-    copy_csv_lines,
-    one_snapshot,
-    page_keys,
-)
+from production.selectors.schedule_csv import CopiedRows, copy_available
 
 VERSION_HEADER = "X-Schedule-Version"
 MAX_PAGE_SIZE = 10_000
@@ -111,7 +106,10 @@ class ScheduleCursorPagination(CursorPagination):
         return super().get_page_size(request)
 
     def _get_position_from_instance(self, instance, ordering):
-        # Pages are tuples of selectors.schedule.SCHEDULE_ROW_COLUMNS; the id comes first.
+        # Pages are tuples of selectors.schedule.SCHEDULE_ROW_COLUMNS, or CSV lines
+        # (selectors.schedule_csv.CopiedRows); the id comes first in both.
+        if isinstance(instance, bytes):
+            return instance[: instance.index(b",")].decode()
         return str(instance[0])
 
     def get_schema_operation_parameters(self, view):
@@ -338,7 +336,13 @@ class ScheduleViewSet(CSVErrorsAsJSON, viewsets.GenericViewSet):
             if not isinstance(request.accepted_renderer, CSVRenderer):
                 results = json_rows(self.paginate_queryset(queryset))
             elif copy_available():
-                results = self._csv_by_copy(queryset)
+                # One COPY per page (selectors.schedule_csv): CSV lines, or rows where
+                # COPY would not write them as csv_table does.
+                page = self.paginate_queryset(CopiedRows(queryset))
+                if page and isinstance(page[0], bytes):
+                    results = CSVTable(FIELDS, body=b"\r\n".join(page) + b"\r\n")
+                else:
+                    results = csv_table(page)
             else:
                 results = csv_table(self.paginate_queryset(queryset))
             response = self.get_paginated_response(results)
@@ -349,20 +353,6 @@ class ScheduleViewSet(CSVErrorsAsJSON, viewsets.GenericViewSet):
                 response["Link"] = f'<{next_link}>; rel="next"'
         patch_vary_headers(response, ["Accept", "Authorization"])
         return response
-
-    def _csv_by_copy(self, queryset) -> CSVTable:
-        """The page's CSV written by PostgreSQL (selectors.schedule_csv): the cursor pages
-        through the ids, then COPY writes those rows, both in one snapshot. A page with
-        text COPY does not write as csv_table does is formatted here instead."""
-        with one_snapshot():
-            keys = self.paginate_queryset(page_keys(queryset))
-            if not keys:
-                return csv_table(())
-            first, last = keys[0][0], keys[-1][0]
-            body = copy_csv_lines(queryset, first, last)
-            if body is None:
-                return csv_table(queryset.filter(id__gte=first, id__lte=last))
-            return CSVTable(FIELDS, body=body)
 
     @extend_schema(
         summary="Accepted load per line and week, with the hours over capacity",

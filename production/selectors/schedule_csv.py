@@ -27,9 +27,8 @@ pages both ways and compares the bytes.
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -55,25 +54,6 @@ _FLOAT_PATTERN = (
 def copy_available() -> bool:
     """Whether pages can be written by COPY here (PostgreSQL, timestamps in UTC)."""
     return connection.vendor == "postgresql" and timezone.get_current_timezone_name() == "UTC"
-
-
-@contextmanager
-def one_snapshot():
-    """The block's queries see one snapshot (REPEATABLE READ), so a page's keys and its
-    COPY read the same rows; inside an outer transaction, that transaction's."""
-    if connection.in_atomic_block:
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        yield
-
-
-def page_keys(rows: QuerySet) -> QuerySet:
-    """The ids of `rows` (selectors.schedule.schedule_rows) as 1-tuples, for the cursor
-    to page through without reading (or joining) the rest."""
-    return rows.values_list("id")
 
 
 # csv_cell in SQL, with its parameters. ascii() of the first character comes first: the
@@ -139,16 +119,19 @@ _SELECT = ", ".join(
 )
 
 
-def copy_csv_lines(rows: QuerySet, first_id: int, last_id: int) -> bytes | None:
-    """The CSV lines (no header) of the rows of `rows` (selectors.schedule.schedule_rows)
-    with ids first_id..last_id, byte for byte what csv_table writes for them; None where
-    a cell is one COPY does not write alike (the caller formats that page in Python)."""
+def _annotated(rows: QuerySet) -> QuerySet:
+    """schedule_rows as c0..c12 (SCHEDULE_ROW_COLUMNS) and c13 (c7 as text), the names
+    _SELECT reads."""
     columns = {f"c{k}": F(column) for k, column in enumerate(SCHEDULE_ROW_COLUMNS)}
     columns["c13"] = Cast("recommended_units", TextField())
-    page = rows.filter(id__gte=first_id, id__lte=last_id).annotate(**columns)
-    inner, params = page.values_list(*columns).query.sql_with_params()
+    return rows.annotate(**columns).values_list(*columns)
+
+
+def _copy(query: QuerySet, *, descending: bool = False) -> list[bytes] | None:
+    inner, params = query.query.sql_with_params()
+    order = "DESC" if descending else "ASC"
     # Only constant SQL of this module around Django's own query; values are bound.
-    sql = f"SELECT {_SELECT} FROM ({inner}) AS r ORDER BY r.c0"  # noqa: S608
+    sql = f"SELECT {_SELECT} FROM ({inner}) AS r ORDER BY r.c0 {order}"  # noqa: S608
     out = io.BytesIO()
     with connection.cursor() as cursor:
         query = cursor.mogrify(sql, (*_TEXT_PARAMS * 5, *params))
@@ -156,4 +139,36 @@ def copy_csv_lines(rows: QuerySet, first_id: int, last_id: int) -> bytes | None:
     body = out.getvalue()
     if MARKER.encode() in body:
         return None
-    return body.replace(b"\n", b"\r\n")
+    # No cell holds a "\n" (the marker would): each one ends a row.
+    return body.split(b"\n")[:-1]
+
+
+def copy_lines(rows: QuerySet) -> list[bytes] | None:
+    """The CSV line of each row of `rows` (selectors.schedule.schedule_rows, filtered as
+    wanted) by id, without its line end: byte for byte what csv_table writes before
+    its "\r\n". None where a cell is one COPY does not write alike."""
+    return _copy(_annotated(rows))
+
+
+class CopiedRows:
+    """schedule_rows for the cursor pagination: ordered, filtered and sliced as a query
+    set, the slice read by one COPY. The slice is a list of CSV lines (bytes, without
+    the line end) or, where COPY would not write the page as csv_table does, of the rows
+    (tuples in SCHEDULE_ROW_COLUMNS order) for csv_table to format."""
+
+    def __init__(self, rows: QuerySet, *, descending: bool = False):
+        self.rows = rows
+        self.descending = descending
+
+    def order_by(self, *ordering: str) -> CopiedRows:
+        return CopiedRows(self.rows.order_by(*ordering), descending=ordering[0].startswith("-"))
+
+    def filter(self, **lookups) -> CopiedRows:
+        return CopiedRows(self.rows.filter(**lookups), descending=self.descending)
+
+    def __getitem__(self, window: slice) -> list:
+        query = _annotated(self.rows)[window]
+        lines = _copy(query, descending=self.descending)
+        if lines is None:
+            return [row[: len(SCHEDULE_ROW_COLUMNS)] for row in query]
+        return lines

@@ -283,60 +283,57 @@ def test_setting_a_launch_plan_saves_it_asks_for_a_recompute_and_notes_it(market
     ]
 
 
-@pytest.mark.parametrize(
-    ("overrides", "errors"),
-    [
-        (
-            {"likes": [("TEA-MIN-05", "1")]},
-            {"likes": ["TEA-MIN-05 cannot be a like of itself: name products that already sell."]},
-        ),
-        (
-            {"likes": [("TEA-OLD-05", "1")]},
-            {
-                "likes": [
-                    "TEA-OLD-05 is discontinued: its demand says nothing about a launch today."
-                ]
-            },
-        ),
-        ({"likes": [("NOPE-1", "1")]}, {"likes": ["No product with SKU NOPE-1."]}),
-        (
-            {"likes": [("TEA-LEM-05", "1"), ("TEA-LEM-05", "2")]},
-            {"likes": ["TEA-LEM-05 is named twice."]},
-        ),
-        (
-            {"likes": [("TEA-LEM-05", "0")]},
-            {"likes": ["The weight of TEA-LEM-05 must be a number from 0.01 to 100."]},
-        ),
-        (
-            {"likes": [("TEA-LEM-05", "abc")]},
-            {"likes": ["The weight of TEA-LEM-05 must be a number from 0.01 to 100."]},
-        ),
-        (
-            {"likes": [], "launch_volume": None},
-            {
-                "likes": [
-                    "Name at least one like product, or set a launch volume: a forecast needs one."
-                ]
-            },
-        ),
-        ({"ramp_weeks": 0}, {"ramp_weeks": ["The ramp-up lasts 1 to 104 weeks."]}),
-        ({"ramp_shape": "cubic"}, {"ramp_shape": ["Choose a linear or an S-curve ramp-up."]}),
-        ({"launch_week": None}, {"launch_week": ["Choose the week the product goes on sale."]}),
-        (
-            {"launch_volume": 0},
-            {
-                "launch_volume": [
-                    "A launch volume is from 1 to 100,000,000 units a week (blank: the likes' "
-                    "own level)."
-                ]
-            },
-        ),
-        (
-            {"expected_version": None},
-            {"version": ["Send the version you read: without it a stale edit would go unnoticed."]},
-        ),
-    ],
-)
+# The refusals of the service, also asked of the REST API (tests/demand/test_api_launches.py).
+BAD_LAUNCH_PLANS = [
+    (
+        {"likes": [("TEA-MIN-05", "1")]},
+        {"likes": ["TEA-MIN-05 cannot be a like of itself: name products that already sell."]},
+    ),
+    (
+        {"likes": [("TEA-OLD-05", "1")]},
+        {"likes": ["TEA-OLD-05 is discontinued: its demand says nothing about a launch today."]},
+    ),
+    ({"likes": [("NOPE-1", "1")]}, {"likes": ["No product with SKU NOPE-1."]}),
+    (
+        {"likes": [("TEA-LEM-05", "1"), ("TEA-LEM-05", "2")]},
+        {"likes": ["TEA-LEM-05 is named twice."]},
+    ),
+    (
+        {"likes": [("TEA-LEM-05", "0")]},
+        {"likes": ["The weight of TEA-LEM-05 must be a number from 0.01 to 100."]},
+    ),
+    (
+        {"likes": [("TEA-LEM-05", "abc")]},
+        {"likes": ["The weight of TEA-LEM-05 must be a number from 0.01 to 100."]},
+    ),
+    (
+        {"likes": [], "launch_volume": None},
+        {
+            "likes": [
+                "Name at least one like product, or set a launch volume: a forecast needs one."
+            ]
+        },
+    ),
+    ({"ramp_weeks": 0}, {"ramp_weeks": ["The ramp-up lasts 1 to 104 weeks."]}),
+    ({"ramp_shape": "cubic"}, {"ramp_shape": ["Choose a linear or an S-curve ramp-up."]}),
+    ({"launch_week": None}, {"launch_week": ["Choose the week the product goes on sale."]}),
+    (
+        {"launch_volume": 0},
+        {
+            "launch_volume": [
+                "A launch volume is from 1 to 100,000,000 units a week (blank: the likes' "
+                "own level)."
+            ]
+        },
+    ),
+    (
+        {"expected_version": None},
+        {"version": ["Send the version you read: without it a stale edit would go unnoticed."]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "errors"), BAD_LAUNCH_PLANS)
 def test_bad_launch_plans_are_refused_and_save_nothing(marketing_user, family, overrides, errors):
     ProductFactory(sku="TEA-OLD-05", product_line=family["line"], lifecycle="discontinued")
     with pytest.raises(ValidationError) as refused:
@@ -401,44 +398,45 @@ def test_a_succession_is_saved_on_both_timelines_and_recomputes_both(marketing_u
     assert Succession.objects.count() == 0
 
 
-@pytest.mark.parametrize(
-    ("successor", "switch", "errors"),
-    [
-        ("TEA-LEM-05", 3, {"successor": ["TEA-LEM-05 cannot succeed itself."]}),
-        ("", 3, {"successor": ["Give the SKU of the product that takes over."]}),
-        ("NOPE-1", 3, {"successor": ["No product with SKU NOPE-1."]}),
-        (
-            "TEA-OLD-05",
-            3,
-            {"successor": ["TEA-OLD-05 is discontinued: it cannot take over demand."]},
-        ),
-        (
-            "TEA-PEA-05",
-            -1,
-            {
-                "switch_week": [
-                    f"{iso_label(add_weeks(current_week(), -1))} is in the past: switch this "
-                    f"week ({iso_label(current_week())}) or later."
-                ]
-            },
-        ),
-        (
-            "TEA-MIN-05",
-            1,
-            {
-                "switch_week": [
-                    f"TEA-MIN-05 launches in {iso_label(add_weeks(current_week(), 2))}: the "
-                    "switch cannot come before it is on sale."
-                ]
-            },
-        ),
-        (
-            "TEA-PEA-05",
-            None,
-            {"switch_week": ["Choose the first week the successor sells instead."]},
-        ),
-    ],
-)
+# Also asked of the REST API (tests/demand/test_api_launches.py).
+BAD_SUCCESSIONS = [
+    ("TEA-LEM-05", 3, {"successor": ["TEA-LEM-05 cannot succeed itself."]}),
+    ("", 3, {"successor": ["Give the SKU of the product that takes over."]}),
+    ("NOPE-1", 3, {"successor": ["No product with SKU NOPE-1."]}),
+    (
+        "TEA-OLD-05",
+        3,
+        {"successor": ["TEA-OLD-05 is discontinued: it cannot take over demand."]},
+    ),
+    (
+        "TEA-PEA-05",
+        -1,
+        {
+            "switch_week": [
+                f"{iso_label(add_weeks(current_week(), -1))} is in the past: switch this "
+                f"week ({iso_label(current_week())}) or later."
+            ]
+        },
+    ),
+    (
+        "TEA-MIN-05",
+        1,
+        {
+            "switch_week": [
+                f"TEA-MIN-05 launches in {iso_label(add_weeks(current_week(), 2))}: the "
+                "switch cannot come before it is on sale."
+            ]
+        },
+    ),
+    (
+        "TEA-PEA-05",
+        None,
+        {"switch_week": ["Choose the first week the successor sells instead."]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("successor", "switch", "errors"), BAD_SUCCESSIONS)
 def test_bad_successions_are_refused(marketing_user, family, successor, switch, errors):
     ProductFactory(sku="TEA-OLD-05", product_line=family["line"], lifecycle="discontinued")
     LaunchPlan.objects.create(product=family["mint"], launch_week=week(2), launch_volume=10)

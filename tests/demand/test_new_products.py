@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from coordination.models import ActivityEvent, Product, RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.engine import forecast_baseline
+from demand.engine.effects import DipEstimate
 from demand.models import (
     DemandForecast,
     ForecastFit,
@@ -22,7 +23,10 @@ from demand.models import (
     SalesActual,
     Succession,
 )
+from demand.selectors import promotions as promotion_selectors
 from demand.selectors.launches import launch_page, suggested_likes
+from demand.selectors.promotions import promotion_net_effect
+from demand.services import forecasting
 from demand.services.forecasting import (
     HISTORY_WEEKS,
     SEASON_LENGTH,
@@ -189,6 +193,63 @@ def test_a_promotion_of_the_replaced_product_lifts_the_demand_its_successor_took
     PromotionItemFactory(promotion=own, product=peach, expected_lift_pct=Decimal("40"))
     forecast_products(product_ids=[lemon.pk], trigger="test", horizon=6)
     assert forecast(peach, 6, "promotion_uplift") == [0, 0, 0, 30, 60, 0]
+
+
+@pytest.fixture
+def replaced_promotion(family, monkeypatch):
+    """Lemon (100 a week) hands over to a new recipe from week 3; a +30 % promotion of
+    lemon runs in weeks 2 to 4. Lemon dips 20 % for 2 weeks after a promotion and peach,
+    its sibling, loses a fifth of lemon's extra units (learned, here given)."""
+    lemon, peach = family["lemon"], family["peach"]
+    recipe = ProductFactory(sku="TEA-LEMV2-05", product_line=family["line"])
+    Succession.objects.create(product=lemon, successor=recipe, switch_week=week(3))
+    promotion = PromotionFactory(status="planned", start_week=week(2), end_week=week(4))
+    PromotionItemFactory(promotion=promotion, product=lemon, expected_lift_pct=Decimal("30"))
+    dips = lambda ids: {lemon.pk: DipEstimate(-20.0, 2)} if lemon.pk in set(ids) else {}  # noqa: E731
+    monkeypatch.setattr(forecasting, "learned_dips", dips)
+    monkeypatch.setattr(promotion_selectors, "learned_dips", dips)
+    monkeypatch.setattr(
+        forecasting, "learned_cannibalization", lambda lines: {(lemon.pk, peach.pk): 0.2}
+    )
+    return lemon, peach, recipe, promotion
+
+
+def test_the_successor_carries_the_dip_and_siblings_keep_losing_to_the_promotion(
+    replaced_promotion,
+):
+    lemon, peach, recipe, _ = replaced_promotion
+    forecast_products(product_ids=[lemon.pk, peach.pk], trigger="test", horizon=8)
+    assert forecast(lemon, 8, "promotion_uplift") == [0, 0, 30, 0, 0, 0, 0, 0]
+    assert forecast(lemon, 8, "promotion_dip") == [0] * 8
+    assert forecast(lemon, 8) == [100, 100, 130, 0, 0, 0, 0, 0]
+    # The uplift from the switch, and the dip after the promotion, on the new recipe.
+    assert forecast(recipe, 8, "promotion_uplift") == [0, 0, 0, 30, 30, 0, 0, 0]
+    assert forecast(recipe, 8, "promotion_dip") == [0, 0, 0, 0, 0, -20, -20, 0]
+    assert forecast(recipe, 8) == [0, 0, 0, 130, 130, 80, 80, 100]
+    # Peach loses a fifth of the 30 extra units in every week of the promotion, also
+    # those after the switch, where the recipe carries them.
+    assert forecast(peach, 8, "cannibalization") == [0, 0, -6, -6, -6, 0, 0, 0]
+    assert forecast(peach, 8, "cannibalized_by") == ["", "", *["TEA-LEM-05"] * 3, "", "", ""]
+    assert forecast(peach, 8) == [50, 50, 44, 44, 44, 50, 50, 50]
+    # Forecast alone, peach reads lemon's stored rows: the same.
+    forecast_products(product_ids=[peach.pk], trigger="sibling only", horizon=8)
+    assert forecast(peach, 8, "cannibalization") == [0, 0, -6, -6, -6, 0, 0, 0]
+
+
+def test_the_net_effect_counts_what_the_successor_carries(replaced_promotion):
+    lemon, peach, _, promotion = replaced_promotion
+    forecast_products(product_ids=[lemon.pk, peach.pk], trigger="test", horizon=8)
+    (line,) = promotion_net_effect(promotion)
+    # Uplift 30 on lemon in week 2 and 30 + 30 on the recipe; the recipe's dip 2 x -20;
+    # peach's 3 x -6.
+    assert {k: line[k] for k in ("uplift", "dip", "taken", "net", "kept_pct")} == {
+        "uplift": 90.0,
+        "dip": -40.0,
+        "taken": -18.0,
+        "net": 32.0,
+        "kept_pct": 36,
+    }
+    assert line["taken_from"] == [("TEA-PEA-05", -18.0)]
 
 
 def test_a_successor_does_not_also_inherit_the_history_it_takes_over(family):

@@ -5,9 +5,11 @@ is a 409."""
 from __future__ import annotations
 
 import pytest
+from rest_framework.test import APIClient
 
 from coordination.api.scopes import SCOPE_PERMISSIONS
 from coordination.models import ActivityEvent, RecomputeRequest
+from coordination.services.api_clients import client_create
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.models import LaunchPlan, LikeProduct, Succession
 from tests.api_errors import NOT_ALLOWED, invalid, refused
@@ -227,6 +229,21 @@ def test_reading_is_for_forecast_readers_and_writing_for_launch_planners(sales_u
         "demand.view_demandforecast",
         "demand.change_launchplan",
     }
+
+
+@pytest.mark.parametrize(
+    ("scopes", "read", "write"),
+    [(["forecasts:read"], 200, 403), (["launches:write"], 403, 201)],
+)
+def test_an_api_key_reads_with_forecasts_read_and_writes_with_launches_write(
+    family, scopes, read, write
+):
+    _, key = client_create(name="Planning sheet", scopes=scopes)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert client.get(PLANS).status_code == read
+    assert client.post(PLANS, plan_body(), format="json").status_code == write
+    assert LaunchPlan.objects.count() == (1 if write == 201 else 0)
 
 
 # ---------------------------------------------------------------------------- successions

@@ -130,16 +130,38 @@ def round_plan(problem, rows, continuous, batch, minimum_run, capacity=None) -> 
     need = np.take_along_axis(problem.need_backlog[rows], np.clip(arrives, 0, n_weeks - 1), axis=1)
     owed = np.minimum(target, np.where(arrives < n_weeks, need, -np.inf))
     return _catch_up_earlier(
-        production, owed, ceiling, allowed, hours, capacity, batch, smallest, tolerance
+        production, owed, target, ceiling, allowed, hours, capacity, batch, smallest, tolerance
     )
 
 
+def _give_back(row, relaxed, start, batch, smallest) -> np.ndarray:
+    """Take whole batches back from the runs from week `start` on (in place) while the
+    product's cumulative production stays at or above the relaxation's in every later
+    week, a run staying 0 or at least the smallest: what a larger earlier run made
+    unnecessary later. Returns the units taken per week."""
+    freed = np.zeros_like(row)
+    ahead = np.cumsum(row) - relaxed
+    slack = np.minimum.accumulate(ahead[::-1])[::-1]
+    for week in range(start, row.size):
+        if row[week] <= 0 or slack[week] < batch:
+            continue
+        take = min(np.floor(slack[week] / batch) * batch, row[week])
+        if 0 < row[week] - take < smallest:
+            take = row[week] - smallest
+        if take <= 0:
+            continue
+        row[week] -= take
+        freed[week] = take
+        slack[week:] -= take
+    return freed
+
+
 def _catch_up_earlier(
-    production, target, ceiling, allowed, hours, capacity, batch, smallest, tolerance
+    production, target, relaxed, ceiling, allowed, hours, capacity, batch, smallest, tolerance
 ):
     """Batches a product still owes the relaxation after the week-by-week rounding, made
     in the latest earlier week that can take them. `target`: the relaxation's cumulative
-    production, where it serves backlog (not safety stock).
+    production, where it serves backlog (not safety stock); `relaxed`: all of it.
 
     The rounding only looks forward: when a later run is held back (a minimum run the
     shelf-life cap has no room for, typically the last weeks before a product's demand
@@ -148,8 +170,8 @@ def _catch_up_earlier(
     batches, from the latest week at or before it whose cell is free, whose hours left
     fit them and under whose cumulative shelf-life ceiling (from that week on) they stay;
     a week without a run must take at least the smallest run. Backlog is the first
-    objective, so more stock earlier is the price of less backlog; weeks already ahead of
-    the relaxation keep what they have."""
+    objective, so more stock earlier is the price of less backlog; the later runs it
+    makes unnecessary are taken back (_give_back)."""
     spare = capacity - hours @ production
     behind_somewhere = (target - np.cumsum(production, axis=1) > tolerance[:, None]).any(axis=1)
     for i in np.flatnonzero(behind_somewhere):
@@ -190,6 +212,8 @@ def _catch_up_earlier(
             production[i, week] += amount[week]
             spare[week] -= amount[week] * hours[i]
             usable[week] &= spare[week] >= hours[i] * batch[i] * (1 - _HOURS_SLACK)
+            freed = _give_back(production[i], relaxed[i], first + 1, batch[i], smallest[i])
+            spare += freed * hours[i]
     return production
 
 

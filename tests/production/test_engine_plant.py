@@ -649,3 +649,31 @@ def test_a_run_held_back_by_the_cap_is_made_in_an_earlier_run_when_rounding(monk
         np.testing.assert_array_equal(plan.production[0], [0, 0, 1500] + [0] * 13)
         np.testing.assert_allclose(plan.shortage[0], [0] * 5 + [162.1] * 11)
         np.testing.assert_allclose(plan.relaxation_gap[0], [1783.1, 0, 1325.04])
+
+
+@pytest.mark.parametrize(
+    ("row", "relaxed", "start", "kept", "freed"),
+    [
+        # 500 ahead from week 4 on: its batch goes; weeks 2 and 3 are less ahead than one.
+        (
+            [0, 1000, 500, 500, 500],
+            [0, 800, 1200, 1600, 2000],
+            2,
+            [0, 1000, 500, 500, 0],
+            [0, 0, 0, 0, 500],
+        ),
+        # A whole run of 1,000 may go.
+        ([1500, 0, 1000], [500, 500, 1500], 1, [1500, 0, 0], [0, 0, 1000]),
+        # Half of a minimum run may not: the run would fall below it.
+        ([0, 1000], [0, 500], 1, [0, 1000], [0, 0]),
+    ],
+)
+def test_batches_a_larger_earlier_run_made_unnecessary_are_taken_back(
+    row, relaxed, start, kept, freed
+):
+    from production.engine._integral import _give_back
+
+    production = np.array(row, dtype=float)
+    taken = _give_back(production, np.array(relaxed, dtype=float), start, 500.0, 1000.0)
+    np.testing.assert_array_equal(production, kept)
+    np.testing.assert_array_equal(taken, freed)

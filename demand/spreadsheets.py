@@ -6,18 +6,26 @@ from coordination.models import Product
 from coordination.weeks import iso_label
 from demand.xlsx import XlsxColumn, XlsxSheet, week_columns
 
+# Every term of a forecast row (DemandForecast), in the forecast page's order: the field
+# and its column. A test holds this to the model's fields, so a new term reaches the sheet.
+FORECAST_TERMS = (
+    ("baseline", XlsxColumn("Baseline", "units")),
+    ("from_likes", XlsxColumn("From like products", "units", 18)),
+    ("successor_transfer", XlsxColumn("Successor transfer", "units", 18)),
+    ("transferred_with", XlsxColumn("Transferred with", "text", 16)),
+    ("promotion_uplift", XlsxColumn("Promotion uplift", "units", 16)),
+    ("promotion_dip", XlsxColumn("Dip after promotion", "units", 19)),
+    ("cannibalization", XlsxColumn("Cannibalization", "units", 16)),
+    ("cannibalized_by", XlsxColumn("Cannibalized by", "text", 16)),
+    ("firm_orders", XlsxColumn("Firm orders", "units", 12)),
+    ("adjustment", XlsxColumn("Adjustment", "units", 12)),
+    ("final", XlsxColumn("Final", "units")),
+    ("method", XlsxColumn("Method", "text", 14)),
+)
 FORECAST_COLUMNS = (
     *week_columns("Week"),
     XlsxColumn("Actual", "units"),
-    XlsxColumn("Baseline", "units"),
-    XlsxColumn("Promotion uplift", "units", 16),
-    XlsxColumn("Dip after promotion", "units", 19),
-    XlsxColumn("Cannibalization", "units", 16),
-    XlsxColumn("Cannibalized by", "text", 16),
-    XlsxColumn("Firm orders", "units", 12),
-    XlsxColumn("Adjustment", "units", 12),
-    XlsxColumn("Final", "units"),
-    XlsxColumn("Method", "text", 14),
+    *(column for _, column in FORECAST_TERMS),
     XlsxColumn("Adjustment reason", "text", 30),
     XlsxColumn("Promotions", "text", 30),
 )
@@ -25,30 +33,18 @@ FORECAST_COLUMNS = (
 
 def forecast_sheet(product: Product, data: dict) -> XlsxSheet:
     """A product's weeks as its forecast page has them (product_forecast): the actual
-    sales of past weeks, and every term of the forecast (units, unrounded)."""
+    sales of past weeks, and every term of the forecast (units, unrounded). From like
+    products is the part of the baseline a new product owes to its likes; successor
+    transfer what a succession moves into (+) or out of (-) the baseline, with the other
+    products in "Transferred with"."""
 
     def row(week: dict) -> list:
         forecast, adjustment = week["forecast"], week["adjustment"]
-        terms = (
-            [
-                forecast.baseline,
-                forecast.promotion_uplift,
-                forecast.promotion_dip,
-                forecast.cannibalization,
-                forecast.cannibalized_by,
-                forecast.firm_orders,
-                forecast.adjustment,
-                forecast.final,
-                forecast.method,
-            ]
-            if forecast
-            else [None] * 9
-        )
         return [
             week["week"],
             iso_label(week["week"]),
             week["actual"],
-            *terms,
+            *(getattr(forecast, field) if forecast else None for field, _ in FORECAST_TERMS),
             adjustment.reason if adjustment else "",
             ", ".join(promotion.name for promotion in week["promotions"]),
         ]

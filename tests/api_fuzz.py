@@ -119,6 +119,8 @@ def make_hostile(case, draw) -> None:
 def seed_data(admin) -> dict[str, list[str]]:
     """A little of everything, so cases reach real rows: returns the path parameter
     values that name them ({"sku": ["BEV-1001"], "id": [...], ...})."""
+    from coordination.weeks import add_weeks, current_week
+    from demand.models import LaunchPlan, LikeProduct, Succession
     from production.models import WebhookEndpoint
     from tests.factories import (
         CustomerRequestFactory,
@@ -144,9 +146,17 @@ def seed_data(admin) -> dict[str, list[str]]:
     endpoint = WebhookEndpoint.objects.create(
         url="https://erp.example.com/hook", created_by=admin, is_active=False
     )
+    # A new product launched like BEV-1001, which it replaces later: the launch-plan and
+    # succession endpoints then name rows that exist.
+    new = ProductFactory(sku="BEV-1002", production_line=line, lifecycle="concept")
+    LaunchPlan.objects.create(product=new, launch_week=add_weeks(current_week(), 2))
+    LikeProduct.objects.create(product=new, like=product)
+    Succession.objects.create(
+        product=product, successor=new, switch_week=add_weeks(current_week(), 6)
+    )
     ids = sorted({str(pk) for pk in (line.pk, request.pk, promotion.pk, endpoint.pk)})
     return {
-        "sku": [product.sku],
+        "sku": [product.sku, new.sku],
         "product_sku": [product.sku],
         "number": [str(specification.number)],
         "id": ids,

@@ -48,7 +48,7 @@ from coordination.models import (
 from coordination.services.notifications import unsubscribe_token
 from coordination.services.specifications import specification_create
 from coordination.weeks import add_weeks, current_week, iso_label
-from demand.models import Promotion, SalesImport
+from demand.models import LaunchPlan, Promotion, SalesImport, Succession
 from demand.services.adjustments import adjustment_set
 from planning.models import CycleDecision, PlanningCycle, PlanningScenario
 from production.models import QuotaRecommendation
@@ -545,8 +545,15 @@ def _fill(path: str) -> str:
         "press-inquiries": lambda: PressInquiry.objects.filter(incident=recall).first().pk,
     }
 
+    by_sku = {
+        "launch-plans": lambda: LaunchPlan.objects.first().product.sku,
+        "successions": lambda: Succession.objects.first().product.sku,
+    }
+
     def value(match) -> str:
         name, before = match.group(1), path[: match.start()].rstrip("/").split("/")[-1]
+        if before in by_sku:
+            return by_sku[before]()
         if name in ("code", "recall_code"):
             return recall.code
         if name in ("sku", "product_sku"):

@@ -33,6 +33,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     "inventory:read": frozenset({"production.view_inventoryposition"}),
     "inventory:write": frozenset({"production.add_inventoryposition"}),
     "forecasts:read": frozenset({"demand.view_demandforecast"}),
+    "launches:write": frozenset({"demand.view_demandforecast", "demand.change_launchplan"}),
     "promotions:read": frozenset({"demand.view_promotion"}),
     "promotions:write": frozenset(
         {

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from coordination.weeks import add_weeks, current_week, outside_horizon
 from demand.engine.effects import DIP_WEEKS
 from demand.models import DemandForecast, Promotion, PromotionItem
+from demand.selectors.lift import learned_dips
 
 
 def promotion_overlaps(promotion: Promotion) -> list[str]:
@@ -72,6 +73,8 @@ def promotion_net_effect(promotion: Promotion) -> list[dict]:
     weeks after it, and what it takes from the line's other products during it
     (forecast rows whose `cannibalized_by` names one of its products). net = uplift + dip
     + taken; `kept_pct` is the share of the uplift the line keeps (None without uplift).
+    The uplift and dip a successor carries for a promoted product it replaced count on
+    the promoted product's line (its own rows are 0 from the switch week).
 
     A cancelled promotion has no effect: the forecast no longer carries it."""
     if promotion.status == Promotion.Status.CANCELLED:
@@ -85,6 +88,7 @@ def promotion_net_effect(promotion: Promotion) -> list[dict]:
         pk: {"product_line": line, "uplift": 0.0, "dip": 0.0, "taken": 0.0, "taken_from": {}}
         for pk, line in lines.items()
     }
+    carried = _carried_by_successors(promotion, items, dip_end)
     rows = DemandForecast.objects.filter(
         product__product_line_id__in=list(lines),
         week__gte=promotion.start_week,
@@ -110,6 +114,9 @@ def promotion_net_effect(promotion: Promotion) -> list[dict]:
         elif during and taken and skus & {s.strip() for s in taken_by.split(",")}:
             effect["taken"] += taken
             effect["taken_from"][sku] = effect["taken_from"].get(sku, 0.0) + taken
+    for line_id, (uplift, dip) in carried.items():
+        effects[line_id]["uplift"] += uplift
+        effects[line_id]["dip"] += dip
     answers = []
     for effect in sorted(effects.values(), key=lambda e: e["product_line"].name):
         effect["net"] = effect["uplift"] + effect["dip"] + effect["taken"]
@@ -120,3 +127,46 @@ def promotion_net_effect(promotion: Promotion) -> list[dict]:
         effect["dip_weeks"] = (add_weeks(promotion.end_week, 1), dip_end)
         answers.append(effect)
     return answers
+
+
+def _carried_by_successors(promotion: Promotion, items, dip_end: dt.date) -> dict:
+    """{product line id: (uplift, dip)} the successors of the promotion's replaced
+    products carry for it, as the forecast moved them (demand.services.forecasting):
+    the replaced product's moved baseline (its rows' -successor_transfer) times the
+    promotion's lift during it, times the product's learned dip in the weeks after,
+    except weeks inside another of its promotions."""
+    moved = list(
+        DemandForecast.objects.filter(
+            product_id__in=[item.product_id for item in items],
+            week__gte=promotion.start_week,
+            week__lte=dip_end,
+            successor_transfer__lt=0,
+        ).values_list("product_id", "week", "successor_transfer")
+    )
+    if not moved:
+        return {}
+    item_of = {item.product_id: item for item in items}
+    replaced = {product_id for product_id, _, _ in moved}
+    dips = learned_dips(replaced)
+    promoted_after = {
+        (product_id, add_weeks(start, k))
+        for product_id, start, end in PromotionItem.objects.filter(
+            product_id__in=replaced,
+            promotion__status__in=Promotion.PLANNING_STATUSES,
+            promotion__start_week__lte=dip_end,
+            promotion__end_week__gt=promotion.end_week,
+        ).values_list("product_id", "promotion__start_week", "promotion__end_week")
+        for k in range((end - start).days // 7 + 1)
+    }
+    carried: dict[int, list[float]] = {}
+    for product_id, week, transfer in moved:
+        item = item_of[product_id]
+        total = carried.setdefault(item.product.product_line_id, [0.0, 0.0])
+        if week <= promotion.end_week:
+            total[0] += -transfer * float(item.expected_lift_pct) / 100
+            continue
+        fractions = dips[product_id].fractions() if product_id in dips else []
+        after = (week - promotion.end_week).days // 7
+        if after <= len(fractions) and (product_id, week) not in promoted_after:
+            total[1] += -transfer * fractions[after - 1]
+    return {line_id: (uplift, dip) for line_id, (uplift, dip) in carried.items()}

@@ -23,6 +23,10 @@ the planning pipeline writes forecasts and quotas together or not at all.
                        demand.engine.launch; from_likes is the likes' part) and for the
                        products of a succession (from the switch week the replaced
                        product's baseline moves to its successor; successor_transfer).
+                       A promotion of the replaced product after the switch lifts the
+                       demand the successor took over: its uplift and the dip after it
+                       move with the baseline, and its siblings lose their share of
+                       that uplift as before the switch.
 
 The like products of a new product are forecast in the same run (their rows are not
 written), and succession partners are always forecast together, so a succession never
@@ -129,17 +133,16 @@ def load_history(
     )
 
 
-def future_terms(product_ids: list[int], weeks: list[dt.date]) -> dict[str, np.ndarray]:
-    """Promotion lift and dip (fractions of the baseline), firm orders and adjustments
-    per product and week."""
+def promotion_lift(product_ids: list[int], weeks: list[dt.date]):
+    """(lift, promoted, promotions): the planned/confirmed promotions' lift (a fraction of
+    the baseline; overlapping promotions do not stack, the stronger sets it) and whether
+    a promotion runs, per product and week; and the promotions as (product id, start,
+    end, expected lift %), those whose dip may still lie in the weeks included."""
     n, h = len(product_ids), len(weeks)
     row = {pk: i for i, pk in enumerate(product_ids)}
     col = {week: k for k, week in enumerate(weeks)}
     lift = np.zeros((n, h))
-    dip = np.zeros((n, h))
     promoted = np.zeros((n, h), dtype=bool)
-    firm = np.zeros((n, h))
-    adjustment = np.zeros((n, h))
     # A promotion that ended up to DIP_WEEKS before the first week still has its dip ahead.
     promotions = list(
         PromotionItem.objects.filter(
@@ -154,10 +157,22 @@ def future_terms(product_ids: list[int], weeks: list[dt.date]) -> dict[str, np.n
     for product_id, start, end, pct in promotions:
         for week in weeks:
             if start <= week <= end:
-                # Overlapping promotions do not stack: the stronger one sets the lift.
                 k = col[week]
                 promoted[row[product_id], k] = True
                 lift[row[product_id], k] = max(lift[row[product_id], k], float(pct) / 100)
+    return lift, promoted, promotions
+
+
+def future_terms(product_ids: list[int], weeks: list[dt.date]) -> dict[str, np.ndarray]:
+    """Promotion lift and dip (fractions of the baseline), the weeks a promotion runs,
+    firm orders and adjustments per product and week."""
+    n, h = len(product_ids), len(weeks)
+    row = {pk: i for i, pk in enumerate(product_ids)}
+    col = {week: k for k, week in enumerate(weeks)}
+    dip = np.zeros((n, h))
+    firm = np.zeros((n, h))
+    adjustment = np.zeros((n, h))
+    lift, promoted, promotions = promotion_lift(product_ids, weeks)
     dips = learned_dips({product_id for product_id, *_ in promotions}) if promotions else {}
     for product_id, _, end, _ in promotions:
         learned = dips.get(product_id)
@@ -173,7 +188,13 @@ def future_terms(product_ids: list[int], weeks: list[dt.date]) -> dict[str, np.n
         product_id__in=product_ids, week__gte=weeks[0], week__lte=weeks[-1]
     ).values_list("product_id", "week", "units"):
         adjustment[row[product_id], col[week]] = units
-    return {"lift": lift, "dip": dip, "firm": firm, "adjustment": adjustment}
+    return {
+        "lift": lift,
+        "dip": dip,
+        "promoted": promoted,
+        "firm": firm,
+        "adjustment": adjustment,
+    }
 
 
 def cannibalization_terms(
@@ -182,8 +203,10 @@ def cannibalization_terms(
     """What planned/confirmed promotions of their siblings take from these products:
     (n, h) units (<= 0) and, per (row, column) taken from, the promoted SKUs.
 
-    A sibling's uplift comes from `uplift` when it is forecast in this run, else from
-    its stored forecast."""
+    `uplift`: the extra units each product's own promotions cause, by row (those of a
+    replaced product after its switch week included: its successor carries them). A
+    promoted sibling's comes from it when it is forecast in this run, else from its
+    stored forecast."""
     n, h = len(product_ids), len(weeks)
     taken = np.zeros((n, h))
     names: dict[tuple[int, int], list[str]] = {}
@@ -213,13 +236,22 @@ def cannibalization_terms(
         return taken, {}
     skus = dict(Product.objects.filter(pk__in={p for p, _ in shares}).values_list("pk", "sku"))
     stored: dict[int, np.ndarray] = {}
-    outside = {p for p, _ in shares if p not in row}
+    outside = sorted({p for p, _ in shares if p not in row})
+    moved_out = np.zeros((len(outside), h))
     for p in outside:
         stored[p] = np.zeros(h)
-    for product_id, week, units in DemandForecast.objects.filter(
+    at = {p: j for j, p in enumerate(outside)}
+    for product_id, week, units, transfer in DemandForecast.objects.filter(
         product_id__in=outside, week__gte=weeks[0], week__lte=weeks[-1]
-    ).values_list("product_id", "week", "promotion_uplift"):
+    ).values_list("product_id", "week", "promotion_uplift", "successor_transfer"):
         stored[product_id][col[week]] = units
+        moved_out[at[product_id], col[week]] = max(0.0, -transfer)
+    if moved_out.any():
+        # A replaced product's stored uplift is 0 from the switch week: its promotion
+        # lifts the demand its successor took over, and that is what siblings lose to.
+        lift, _, _ = promotion_lift(outside, weeks)
+        for p in outside:
+            stored[p] = stored[p] + moved_out[at[p]] * lift[at[p]]
     for (p, s), share in sorted(shares.items()):
         extra = uplift[row[p]] if p in row else stored[p]
         i = row[s]
@@ -293,13 +325,20 @@ def forecast_products(
     )
     terms = future_terms(history.product_ids, weeks)
     uplift = baseline * terms["lift"]
+    dip = baseline * terms["dip"]
+    # The extra units each product's own promotions cause: what siblings lose to.
+    caused = uplift
     if moves:
         # A promotion of a replaced product lifts the demand its successor took over:
-        # its uplift moves with the baseline (promotions do not stack: the larger counts).
+        # its uplift, and the dip after it, move with the baseline (promotions do not
+        # stack: the larger uplift, the deepest dip counts; no dip inside a promotion of
+        # the successor's own), and siblings lose to it as before the switch.
         carried, _ = apply_successions(before_successions * terms["lift"], moves)
         uplift = np.maximum(uplift, carried)
-    dip = baseline * terms["dip"]
-    taken, taken_by = cannibalization_terms(history.product_ids, weeks, uplift)
+        carried_dip, _ = apply_successions(before_successions * terms["dip"], moves)
+        dip = np.minimum(dip, np.where(terms["promoted"], 0.0, carried_dip))
+        caused = (baseline + np.maximum(0.0, -transfer)) * terms["lift"]
+    taken, taken_by = cannibalization_terms(history.product_ids, weeks, caused)
     taken = np.maximum(taken, -(baseline + dip))
     final = np.maximum(0.0, baseline + uplift + dip + taken + terms["firm"] + terms["adjustment"])
     methods = [str(m) for m in result.method[:n]]

@@ -14,7 +14,9 @@ its minimum run. Three ways there, cheapest first (planner._plan_line picks):
   under the minimum run), and where a week's hours are exceeded, batches are taken back
   from the products furthest ahead of the relaxation first, until the week fits; hours
   left over then go, a batch at a time, to the products furthest behind it. What is
-  still owed to the relaxation is caught up by the following weeks' rounding.
+  still owed to the relaxation is caught up by the following weeks' rounding, and what
+  they cannot catch up (a later run the cap has no room for) by a larger run in the
+  latest earlier week that can take it (_catch_up_earlier).
   Every hard constraint holds by construction; the objectives' distance to the
   relaxation is reported as the plan's relaxation gap.
 """
@@ -118,6 +120,100 @@ def round_plan(problem, rows, continuous, batch, minimum_run, capacity=None) -> 
         run = _use_spare_hours(run, hours, capacity[week], ahead, batch, smallest, room, tolerance)
         production[:, week] = run
         made += run
+    # Production arriving after the horizon has a ceiling of 0 there, which bounds that
+    # week's own production, not the cumulative production of earlier weeks.
+    arrives = np.arange(n_weeks)[None, :] + problem.lead_time[rows][:, None]
+    # (NaN, as in the weeks above, is no ceiling.)
+    ceiling = np.where((arrives < n_weeks) & ~np.isnan(ceiling), ceiling, np.inf)
+    # Only what the relaxation made to leave no backlog is caught up (not safety stock):
+    # the cumulative free production each week's arrivals need.
+    need = np.take_along_axis(problem.need_backlog[rows], np.clip(arrives, 0, n_weeks - 1), axis=1)
+    owed = np.minimum(target, np.where(arrives < n_weeks, need, -np.inf))
+    return _catch_up_earlier(
+        production, owed, target, ceiling, allowed, hours, capacity, batch, smallest, tolerance
+    )
+
+
+def _give_back(row, relaxed, start, batch, smallest) -> np.ndarray:
+    """Take whole batches back from the runs from week `start` on (in place) while the
+    product's cumulative production stays at or above the relaxation's in every later
+    week, a run staying 0 or at least the smallest: what a larger earlier run made
+    unnecessary later. Returns the units taken per week."""
+    freed = np.zeros_like(row)
+    ahead = np.cumsum(row) - relaxed
+    slack = np.minimum.accumulate(ahead[::-1])[::-1]
+    for week in range(start, row.size):
+        if row[week] <= 0 or slack[week] < batch:
+            continue
+        take = min(np.floor(slack[week] / batch) * batch, row[week])
+        if 0 < row[week] - take < smallest:
+            take = row[week] - smallest
+        if take <= 0:
+            continue
+        row[week] -= take
+        freed[week] = take
+        slack[week:] -= take
+    return freed
+
+
+def _catch_up_earlier(
+    production, target, relaxed, ceiling, allowed, hours, capacity, batch, smallest, tolerance
+):
+    """Batches a product still owes the relaxation after the week-by-week rounding, made
+    in the latest earlier week that can take them. `target`: the relaxation's cumulative
+    production, where it serves backlog (not safety stock); `relaxed`: all of it.
+
+    The rounding only looks forward: when a later run is held back (a minimum run the
+    shelf-life cap has no room for, typically the last weeks before a product's demand
+    ends), what the product is behind stays backlog, although an earlier run could have
+    been larger. Here the first week a product is behind gets its deficit, in whole
+    batches, from the latest week at or before it whose cell is free, whose hours left
+    fit them and under whose cumulative shelf-life ceiling (from that week on) they stay;
+    a week without a run must take at least the smallest run. Backlog is the first
+    objective, so more stock earlier is the price of less backlog; the later runs it
+    makes unnecessary are taken back (_give_back)."""
+    spare = capacity - hours @ production
+    behind_somewhere = (target - np.cumsum(production, axis=1) > tolerance[:, None]).any(axis=1)
+    for i in np.flatnonzero(behind_somewhere):
+        # Weeks that could take at least a batch of it at all (hours and free cells).
+        usable = allowed[i] & (spare >= hours[i] * batch[i] * (1 - _HOURS_SLACK))
+        done_through = dead = -1
+        while usable.any():
+            made = np.cumsum(production[i])
+            behind = np.flatnonzero(target[i] - made > tolerance[i])
+            behind = behind[behind > done_through]
+            if behind.size == 0:
+                break
+            first = int(behind[0])
+            deficit = target[i, first] - made[first]
+            # What each week up to `first` may add: under the ceiling of every later week,
+            # within its hours left, in whole batches; a new run at least the smallest.
+            headroom = np.minimum.accumulate((ceiling[i] - made)[::-1])[::-1][: first + 1]
+            if hours[i] > 0:
+                headroom = np.minimum(headroom, spare[: first + 1] / hours[i])
+            with np.errstate(invalid="ignore"):
+                fits = np.floor((headroom + tolerance[i]) / batch[i]) * batch[i]
+            need = np.ceil((deficit - tolerance[i]) / batch[i]) * batch[i]
+            starting = production[i, : first + 1] == 0
+            amount = np.minimum(np.where(starting, max(need, smallest[i]), need), fits)
+            ok = usable[: first + 1] & (amount > 0) & ~(starting & (amount < smallest[i]))
+            ok[: dead + 1] = False
+            if not ok.any():
+                # Nothing up to `first` can take it: left as backlog. Those weeks will not
+                # take later deficits either (what they may add only shrinks), so the
+                # next deficit worth a look lies at or after the next usable week.
+                dead = first
+                later = np.flatnonzero(usable[first + 1 :])
+                if later.size == 0:
+                    break
+                done_through = first + int(later[0])
+                continue
+            week = int(np.flatnonzero(ok)[-1])
+            production[i, week] += amount[week]
+            spare[week] -= amount[week] * hours[i]
+            usable[week] &= spare[week] >= hours[i] * batch[i] * (1 - _HOURS_SLACK)
+            freed = _give_back(production[i], relaxed[i], first + 1, batch[i], smallest[i])
+            spare += freed * hours[i]
     return production
 
 

@@ -8,6 +8,8 @@ import pytest
 from django.urls import reverse
 
 from coordination.weeks import add_weeks, current_week, iso_label
+from demand.models import DemandForecast
+from demand.spreadsheets import FORECAST_TERMS
 from tests.factories import (
     DemandForecastFactory,
     MarketingAdjustmentFactory,
@@ -38,6 +40,9 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         promotion_dip=-10.0,
         cannibalization=-5.5,
         cannibalized_by="JCE-2002",
+        from_likes=300.0,
+        successor_transfer=120.0,
+        transferred_with="BEV-0901",
         firm_orders=40.0,
         adjustment=50.0,
     )
@@ -62,6 +67,9 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         "ISO week",
         "Actual",
         "Baseline",
+        "From like products",
+        "Successor transfer",
+        "Transferred with",
         "Promotion uplift",
         "Dip after promotion",
         "Cannibalization",
@@ -78,12 +86,15 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         midnight(add_weeks(this_week, -52)),
         iso_label(add_weeks(this_week, -52)),
     ]
-    assert row_values(sheet, 53) == [midnight(last_week), iso_label(last_week), 1234] + [None] * 11
+    assert row_values(sheet, 53) == [midnight(last_week), iso_label(last_week), 1234] + [None] * 14
     assert row_values(sheet, 55) == [
         midnight(next_week),
         iso_label(next_week),
         None,
         1000.4,
+        300,
+        120,
+        "BEV-0901",
         250,
         -10,
         -5.5,
@@ -99,14 +110,16 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         "yyyy-mm-dd",
         "General",
         "General",  # no actual: an empty cell carries no format
-        *["#,##0"] * 4,
+        *["#,##0"] * 3,
+        "General",
+        *["#,##0"] * 3,
         "General",
         *["#,##0"] * 3,
         "General",
         "General",
         "General",
     ]
-    assert sheet["M55"].data_type == "s"
+    assert sheet["P55"].data_type == "s"
     assert sheet.column_dimensions["A"].width == 12
 
 
@@ -193,3 +206,13 @@ def test_the_promotion_list_downloads_one_row_per_product(client, marketing_user
     assert sheet["A2"].data_type == "s"
     assert sheet["D2"].number_format == "0.0%"
     assert sheet["E2"].number_format == "yyyy-mm-dd"
+
+
+def test_the_forecast_sheet_has_every_term_of_the_forecast():
+    terms = {field.name for field in DemandForecast._meta.concrete_fields} - {
+        "id",
+        "product",
+        "week",
+        "run",
+    }
+    assert {field for field, _ in FORECAST_TERMS} == terms

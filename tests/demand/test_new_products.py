@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from coordination.models import ActivityEvent, Product, RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.engine import forecast_baseline
+from demand.engine.effects import DipEstimate
 from demand.models import (
     DemandForecast,
     ForecastFit,
@@ -22,7 +23,10 @@ from demand.models import (
     SalesActual,
     Succession,
 )
+from demand.selectors import promotions as promotion_selectors
 from demand.selectors.launches import launch_page, suggested_likes
+from demand.selectors.promotions import promotion_net_effect
+from demand.services import forecasting
 from demand.services.forecasting import (
     HISTORY_WEEKS,
     SEASON_LENGTH,
@@ -191,6 +195,63 @@ def test_a_promotion_of_the_replaced_product_lifts_the_demand_its_successor_took
     assert forecast(peach, 6, "promotion_uplift") == [0, 0, 0, 30, 60, 0]
 
 
+@pytest.fixture
+def replaced_promotion(family, monkeypatch):
+    """Lemon (100 a week) hands over to a new recipe from week 3; a +30 % promotion of
+    lemon runs in weeks 2 to 4. Lemon dips 20 % for 2 weeks after a promotion and peach,
+    its sibling, loses a fifth of lemon's extra units (learned, here given)."""
+    lemon, peach = family["lemon"], family["peach"]
+    recipe = ProductFactory(sku="TEA-LEMV2-05", product_line=family["line"])
+    Succession.objects.create(product=lemon, successor=recipe, switch_week=week(3))
+    promotion = PromotionFactory(status="planned", start_week=week(2), end_week=week(4))
+    PromotionItemFactory(promotion=promotion, product=lemon, expected_lift_pct=Decimal("30"))
+    dips = lambda ids: {lemon.pk: DipEstimate(-20.0, 2)} if lemon.pk in set(ids) else {}  # noqa: E731
+    monkeypatch.setattr(forecasting, "learned_dips", dips)
+    monkeypatch.setattr(promotion_selectors, "learned_dips", dips)
+    monkeypatch.setattr(
+        forecasting, "learned_cannibalization", lambda lines: {(lemon.pk, peach.pk): 0.2}
+    )
+    return lemon, peach, recipe, promotion
+
+
+def test_the_successor_carries_the_dip_and_siblings_keep_losing_to_the_promotion(
+    replaced_promotion,
+):
+    lemon, peach, recipe, _ = replaced_promotion
+    forecast_products(product_ids=[lemon.pk, peach.pk], trigger="test", horizon=8)
+    assert forecast(lemon, 8, "promotion_uplift") == [0, 0, 30, 0, 0, 0, 0, 0]
+    assert forecast(lemon, 8, "promotion_dip") == [0] * 8
+    assert forecast(lemon, 8) == [100, 100, 130, 0, 0, 0, 0, 0]
+    # The uplift from the switch, and the dip after the promotion, on the new recipe.
+    assert forecast(recipe, 8, "promotion_uplift") == [0, 0, 0, 30, 30, 0, 0, 0]
+    assert forecast(recipe, 8, "promotion_dip") == [0, 0, 0, 0, 0, -20, -20, 0]
+    assert forecast(recipe, 8) == [0, 0, 0, 130, 130, 80, 80, 100]
+    # Peach loses a fifth of the 30 extra units in every week of the promotion, also
+    # those after the switch, where the recipe carries them.
+    assert forecast(peach, 8, "cannibalization") == [0, 0, -6, -6, -6, 0, 0, 0]
+    assert forecast(peach, 8, "cannibalized_by") == ["", "", *["TEA-LEM-05"] * 3, "", "", ""]
+    assert forecast(peach, 8) == [50, 50, 44, 44, 44, 50, 50, 50]
+    # Forecast alone, peach reads lemon's stored rows: the same.
+    forecast_products(product_ids=[peach.pk], trigger="sibling only", horizon=8)
+    assert forecast(peach, 8, "cannibalization") == [0, 0, -6, -6, -6, 0, 0, 0]
+
+
+def test_the_net_effect_counts_what_the_successor_carries(replaced_promotion):
+    lemon, peach, _, promotion = replaced_promotion
+    forecast_products(product_ids=[lemon.pk, peach.pk], trigger="test", horizon=8)
+    (line,) = promotion_net_effect(promotion)
+    # Uplift 30 on lemon in week 2 and 30 + 30 on the recipe; the recipe's dip 2 x -20;
+    # peach's 3 x -6.
+    assert {k: line[k] for k in ("uplift", "dip", "taken", "net", "kept_pct")} == {
+        "uplift": 90.0,
+        "dip": -40.0,
+        "taken": -18.0,
+        "net": 32.0,
+        "kept_pct": 36,
+    }
+    assert line["taken_from"] == [("TEA-PEA-05", -18.0)]
+
+
 def test_a_successor_does_not_also_inherit_the_history_it_takes_over(family):
     # The new recipe names the old one as predecessor (its history would seed the
     # forecast) and takes its demand over by succession: counted once, from the switch.
@@ -283,60 +344,57 @@ def test_setting_a_launch_plan_saves_it_asks_for_a_recompute_and_notes_it(market
     ]
 
 
-@pytest.mark.parametrize(
-    ("overrides", "errors"),
-    [
-        (
-            {"likes": [("TEA-MIN-05", "1")]},
-            {"likes": ["TEA-MIN-05 cannot be a like of itself: name products that already sell."]},
-        ),
-        (
-            {"likes": [("TEA-OLD-05", "1")]},
-            {
-                "likes": [
-                    "TEA-OLD-05 is discontinued: its demand says nothing about a launch today."
-                ]
-            },
-        ),
-        ({"likes": [("NOPE-1", "1")]}, {"likes": ["No product with SKU NOPE-1."]}),
-        (
-            {"likes": [("TEA-LEM-05", "1"), ("TEA-LEM-05", "2")]},
-            {"likes": ["TEA-LEM-05 is named twice."]},
-        ),
-        (
-            {"likes": [("TEA-LEM-05", "0")]},
-            {"likes": ["The weight of TEA-LEM-05 must be a number from 0.01 to 100."]},
-        ),
-        (
-            {"likes": [("TEA-LEM-05", "abc")]},
-            {"likes": ["The weight of TEA-LEM-05 must be a number from 0.01 to 100."]},
-        ),
-        (
-            {"likes": [], "launch_volume": None},
-            {
-                "likes": [
-                    "Name at least one like product, or set a launch volume: a forecast needs one."
-                ]
-            },
-        ),
-        ({"ramp_weeks": 0}, {"ramp_weeks": ["The ramp-up lasts 1 to 104 weeks."]}),
-        ({"ramp_shape": "cubic"}, {"ramp_shape": ["Choose a linear or an S-curve ramp-up."]}),
-        ({"launch_week": None}, {"launch_week": ["Choose the week the product goes on sale."]}),
-        (
-            {"launch_volume": 0},
-            {
-                "launch_volume": [
-                    "A launch volume is from 1 to 100,000,000 units a week (blank: the likes' "
-                    "own level)."
-                ]
-            },
-        ),
-        (
-            {"expected_version": None},
-            {"version": ["Send the version you read: without it a stale edit would go unnoticed."]},
-        ),
-    ],
-)
+# The refusals of the service, also asked of the REST API (tests/demand/test_api_launches.py).
+BAD_LAUNCH_PLANS = [
+    (
+        {"likes": [("TEA-MIN-05", "1")]},
+        {"likes": ["TEA-MIN-05 cannot be a like of itself: name products that already sell."]},
+    ),
+    (
+        {"likes": [("TEA-OLD-05", "1")]},
+        {"likes": ["TEA-OLD-05 is discontinued: its demand says nothing about a launch today."]},
+    ),
+    ({"likes": [("NOPE-1", "1")]}, {"likes": ["No product with SKU NOPE-1."]}),
+    (
+        {"likes": [("TEA-LEM-05", "1"), ("TEA-LEM-05", "2")]},
+        {"likes": ["TEA-LEM-05 is named twice."]},
+    ),
+    (
+        {"likes": [("TEA-LEM-05", "0")]},
+        {"likes": ["The weight of TEA-LEM-05 must be a number from 0.01 to 100."]},
+    ),
+    (
+        {"likes": [("TEA-LEM-05", "abc")]},
+        {"likes": ["The weight of TEA-LEM-05 must be a number from 0.01 to 100."]},
+    ),
+    (
+        {"likes": [], "launch_volume": None},
+        {
+            "likes": [
+                "Name at least one like product, or set a launch volume: a forecast needs one."
+            ]
+        },
+    ),
+    ({"ramp_weeks": 0}, {"ramp_weeks": ["The ramp-up lasts 1 to 104 weeks."]}),
+    ({"ramp_shape": "cubic"}, {"ramp_shape": ["Choose a linear or an S-curve ramp-up."]}),
+    ({"launch_week": None}, {"launch_week": ["Choose the week the product goes on sale."]}),
+    (
+        {"launch_volume": 0},
+        {
+            "launch_volume": [
+                "A launch volume is from 1 to 100,000,000 units a week (blank: the likes' "
+                "own level)."
+            ]
+        },
+    ),
+    (
+        {"expected_version": None},
+        {"version": ["Send the version you read: without it a stale edit would go unnoticed."]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "errors"), BAD_LAUNCH_PLANS)
 def test_bad_launch_plans_are_refused_and_save_nothing(marketing_user, family, overrides, errors):
     ProductFactory(sku="TEA-OLD-05", product_line=family["line"], lifecycle="discontinued")
     with pytest.raises(ValidationError) as refused:
@@ -401,44 +459,45 @@ def test_a_succession_is_saved_on_both_timelines_and_recomputes_both(marketing_u
     assert Succession.objects.count() == 0
 
 
-@pytest.mark.parametrize(
-    ("successor", "switch", "errors"),
-    [
-        ("TEA-LEM-05", 3, {"successor": ["TEA-LEM-05 cannot succeed itself."]}),
-        ("", 3, {"successor": ["Give the SKU of the product that takes over."]}),
-        ("NOPE-1", 3, {"successor": ["No product with SKU NOPE-1."]}),
-        (
-            "TEA-OLD-05",
-            3,
-            {"successor": ["TEA-OLD-05 is discontinued: it cannot take over demand."]},
-        ),
-        (
-            "TEA-PEA-05",
-            -1,
-            {
-                "switch_week": [
-                    f"{iso_label(add_weeks(current_week(), -1))} is in the past: switch this "
-                    f"week ({iso_label(current_week())}) or later."
-                ]
-            },
-        ),
-        (
-            "TEA-MIN-05",
-            1,
-            {
-                "switch_week": [
-                    f"TEA-MIN-05 launches in {iso_label(add_weeks(current_week(), 2))}: the "
-                    "switch cannot come before it is on sale."
-                ]
-            },
-        ),
-        (
-            "TEA-PEA-05",
-            None,
-            {"switch_week": ["Choose the first week the successor sells instead."]},
-        ),
-    ],
-)
+# Also asked of the REST API (tests/demand/test_api_launches.py).
+BAD_SUCCESSIONS = [
+    ("TEA-LEM-05", 3, {"successor": ["TEA-LEM-05 cannot succeed itself."]}),
+    ("", 3, {"successor": ["Give the SKU of the product that takes over."]}),
+    ("NOPE-1", 3, {"successor": ["No product with SKU NOPE-1."]}),
+    (
+        "TEA-OLD-05",
+        3,
+        {"successor": ["TEA-OLD-05 is discontinued: it cannot take over demand."]},
+    ),
+    (
+        "TEA-PEA-05",
+        -1,
+        {
+            "switch_week": [
+                f"{iso_label(add_weeks(current_week(), -1))} is in the past: switch this "
+                f"week ({iso_label(current_week())}) or later."
+            ]
+        },
+    ),
+    (
+        "TEA-MIN-05",
+        1,
+        {
+            "switch_week": [
+                f"TEA-MIN-05 launches in {iso_label(add_weeks(current_week(), 2))}: the "
+                "switch cannot come before it is on sale."
+            ]
+        },
+    ),
+    (
+        "TEA-PEA-05",
+        None,
+        {"switch_week": ["Choose the first week the successor sells instead."]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("successor", "switch", "errors"), BAD_SUCCESSIONS)
 def test_bad_successions_are_refused(marketing_user, family, successor, switch, errors):
     ProductFactory(sku="TEA-OLD-05", product_line=family["line"], lifecycle="discontinued")
     LaunchPlan.objects.create(product=family["mint"], launch_week=week(2), launch_volume=10)

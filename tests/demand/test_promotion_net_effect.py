@@ -108,5 +108,6 @@ def test_production_s_answer_names_the_successor_of_a_replaced_product(
     assert html.count('<span class="badge badge-warn">Replaced</span>') == 1
     assert (
         f"TEA-LEM-V2 takes over its demand from {iso_label(week(3))}, and with it this "
-        "promotion's lift from then on: see TEA-LEM-V2's forecast and plan."
+        "promotion's lift and the dip after it from then on (counted in the net effect "
+        "below): see TEA-LEM-V2's forecast and plan."
     ) in html

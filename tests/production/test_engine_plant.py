@@ -622,3 +622,58 @@ def test_a_huge_usable_life_is_no_limit():
 
     assert np.all(plan.stock_cap > 1e12)
     np.testing.assert_array_equal(plan.production[0], [10, 25, 25])
+
+
+def test_a_run_held_back_by_the_cap_is_made_in_an_earlier_run_when_rounding(monkeypatch):
+    # The demo's replaced product: 2,870 in stock, demand ending after week 5 (its
+    # successor takes over), batches of 500, a minimum run of 1,000, lead time 1, weeks 0
+    # and 1 frozen at 0. It needs 1,662 more units; 2,000 would leave 338 that never sell
+    # (over the cap), so the best whole plan is one run of 1,500 in week 2: 162 short. The
+    # rounding, week by week, made 1,000 in week 2 and then had no room under the cap for
+    # a second minimum run: 662 short. It now enlarges the earlier run, as the exact
+    # mixed-integer program does.
+    from production.engine import planner
+
+    demand = np.array([[831, 774.6, 778.8, 727.7, 720.8, 699.2] + [0.0] * 10])
+    frozen = np.full((1, 16), np.nan)
+    frozen[0, :2] = 0
+    args = (demand, [2870.0], [234.98], [1], [0], [0.0056], [[120.0] * 16])
+    options = {"frozen": frozen, "batch_size": [500], "minimum_run": [1000], "usable_weeks": [17]}
+
+    exact = plan_quotas(*args, **options)
+    monkeypatch.setattr(planner, "MIP_CELLS", 0)
+    rounded = plan_quotas(*args, **options)
+
+    assert (exact.methods, rounded.methods) == (("latest-first+mip",), ("latest-first+rounded",))
+    for plan in (exact, rounded):
+        np.testing.assert_array_equal(plan.production[0], [0, 0, 1500] + [0] * 13)
+        np.testing.assert_allclose(plan.shortage[0], [0] * 5 + [162.1] * 11)
+        np.testing.assert_allclose(plan.relaxation_gap[0], [1783.1, 0, 1325.04])
+
+
+@pytest.mark.parametrize(
+    ("row", "relaxed", "start", "kept", "freed"),
+    [
+        # 500 ahead from week 4 on: its batch goes; weeks 2 and 3 are less ahead than one.
+        (
+            [0, 1000, 500, 500, 500],
+            [0, 800, 1200, 1600, 2000],
+            2,
+            [0, 1000, 500, 500, 0],
+            [0, 0, 0, 0, 500],
+        ),
+        # A whole run of 1,000 may go.
+        ([1500, 0, 1000], [500, 500, 1500], 1, [1500, 0, 0], [0, 0, 1000]),
+        # Half of a minimum run may not: the run would fall below it.
+        ([0, 1000], [0, 500], 1, [0, 1000], [0, 0]),
+    ],
+)
+def test_batches_a_larger_earlier_run_made_unnecessary_are_taken_back(
+    row, relaxed, start, kept, freed
+):
+    from production.engine._integral import _give_back
+
+    production = np.array(row, dtype=float)
+    taken = _give_back(production, np.array(relaxed, dtype=float), start, 500.0, 1000.0)
+    np.testing.assert_array_equal(production, kept)
+    np.testing.assert_array_equal(taken, freed)

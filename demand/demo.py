@@ -31,6 +31,7 @@ from demand.models import (
     SalesActual,
     Succession,
 )
+from demand.selectors.sales import weekly_sales
 from demand.services.forecasting import SEASON_LENGTH, load_history
 from demand.services.launches import launch_plan_set, succession_set
 
@@ -162,11 +163,7 @@ def seed_backtest() -> int:
         result = forecast_baseline(
             history.units, 1, season_length=SEASON_LENGTH, promo_mask=history.promo_mask
         )
-        actual = dict(
-            SalesActual.objects.filter(week=week, product__in=products).values_list(
-                "product_id", "units"
-            )
-        )
+        actual = {pk: units for pk, _, units in weekly_sales(week=week, product__in=products)}
         rows = []
         for i, pk in enumerate(history.product_ids):
             baseline = float(np.asarray(result.mean)[i, 0])

@@ -21,7 +21,8 @@ import numpy as np
 
 from coordination.models import Product
 from coordination.weeks import add_weeks, current_week
-from demand.models import DemandForecast, SalesActual
+from demand.models import DemandForecast
+from demand.selectors.sales import weekly_sales
 
 SCALE_HISTORY_WEEKS = 52
 
@@ -88,9 +89,9 @@ def forecast_accuracy(*, weeks: int = 13, end: dt.date | None = None, line_id=No
     ):
         forecasts[pid][week] = (final, baseline + uplift + dip + taken + firm, adj)
     actuals: dict[int, dict[dt.date, int]] = defaultdict(dict)
-    for pid, week, units in SalesActual.objects.filter(
+    for pid, week, units in weekly_sales(
         product_id__in=info, week__gte=add_weeks(start, -SCALE_HISTORY_WEEKS), week__lt=end
-    ).values_list("product_id", "week", "units"):
+    ):
         actuals[pid][week] = units
     per_product = []
     per_line: dict[str, list] = defaultdict(lambda: [[], [], [], [], 0])

@@ -16,6 +16,7 @@ from demand.models import (
     PromotionItem,
     SalesActual,
 )
+from demand.selectors.sales import weekly_sales
 
 
 def product_forecast(product: Product, *, history_weeks: int = 52, horizon: int = 26) -> dict:
@@ -23,11 +24,12 @@ def product_forecast(product: Product, *, history_weeks: int = 52, horizon: int 
     this_week = current_week()
     start = add_weeks(this_week, -history_weeks)
     end = add_weeks(this_week, horizon - 1)
-    actuals = dict(
-        SalesActual.objects.filter(
-            product=product, week__gte=start, week__lt=this_week
-        ).values_list("week", "units")
-    )
+    actuals = {
+        week: units
+        for _, week, units in weekly_sales(
+            product_id=product.pk, week__gte=start, week__lt=this_week
+        )
+    }
     forecasts = {
         f.week: f
         for f in DemandForecast.objects.filter(product=product, week__gte=start, week__lte=end)

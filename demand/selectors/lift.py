@@ -46,6 +46,7 @@ from demand.engine.effects import (
     measure_all,
 )
 from demand.models import Promotion, PromotionItem, SalesActual, SalesImport
+from demand.selectors.sales import weekly_sales
 
 __all__ = [
     "DIP_WEEKS",
@@ -308,9 +309,9 @@ def _measure_lines(
     first = max(first, add_weeks(this_week, -MAX_HISTORY_WEEKS))
     n_weeks = (this_week - first).days // 7
     units = np.full((len(products), n_weeks), np.nan)
-    for product_id, week, sold in SalesActual.objects.filter(
+    for product_id, week, sold in weekly_sales(
         product_id__in=list(row), week__gte=first, week__lt=this_week
-    ).values_list("product_id", "week", "units"):
+    ):
         units[row[product_id], (week - first).days // 7] = sold
 
     def column(week: dt.date) -> int:

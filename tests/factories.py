@@ -148,9 +148,10 @@ class PromotionItemFactory(factory.django.DjangoModelFactory):
 class SalesActualFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "demand.SalesActual"
-        django_get_or_create = ("product", "week")
+        django_get_or_create = ("product", "channel", "week")
 
     product = factory.SubFactory(ProductFactory)
+    channel = "all"
     week = factory.LazyFunction(lambda: add_weeks(current_week(), -1))
     units = 100
 

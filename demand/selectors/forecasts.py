@@ -9,6 +9,8 @@ from django.db.models import Q, Sum
 from coordination.models import Product
 from coordination.weeks import add_weeks, current_week
 from demand.models import (
+    Channel,
+    ChannelForecast,
     DemandForecast,
     ForecastFit,
     MarketingAdjustment,
@@ -67,6 +69,40 @@ def product_forecast(product: Product, *, history_weeks: int = 52, horizon: int 
         "promotions": promotions,
         "fit": fit,
         "adjustments": adjustments,
+        "channels": channel_breakdown(product, start=this_week, end=end),
+    }
+
+
+def channel_forecasts(*, product_ids, weeks) -> list[ChannelForecast]:
+    """The channel forecasts of these products in these weeks, by product, week and
+    channel order."""
+    order = {code: rank for rank, code in enumerate(Channel.values)}
+    found = ChannelForecast.objects.filter(product_id__in=list(product_ids), week__in=list(weeks))
+    return sorted(found, key=lambda f: (f.product_id, f.week, order[f.channel]))
+
+
+def channel_breakdown(product: Product, *, start: dt.date, end: dt.date) -> dict | None:
+    """The product's forecast per sales channel for the weeks start..end: {"channels":
+    [(code, label)], "rows": [{"week", "cells": [ChannelForecast or None per channel]}]},
+    or None when it is not forecast per channel."""
+    found = list(
+        ChannelForecast.objects.filter(product=product, week__gte=start, week__lte=end).order_by(
+            "week"
+        )
+    )
+    if not found:
+        return None
+    present = {f.channel for f in found}
+    channels = [(code, label) for code, label in Channel.choices if code in present]
+    by_week: dict[dt.date, dict[str, ChannelForecast]] = {}
+    for forecast in found:
+        by_week.setdefault(forecast.week, {})[forecast.channel] = forecast
+    return {
+        "channels": channels,
+        "rows": [
+            {"week": week, "cells": [cells.get(code) for code, _ in channels]}
+            for week, cells in sorted(by_week.items())
+        ],
     }
 
 

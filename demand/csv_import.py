@@ -361,7 +361,6 @@ class _Collector:
 
         if parser.key is None:
             key = (sku, day)
-            where = ""
         else:
             extra = self.key_cache.get(key_raw)
             if extra is None:
@@ -372,7 +371,6 @@ class _Collector:
                 self.error(position, parser.key.name, " ".join(extra.messages))
                 extra = None
             key = (sku, day, extra)
-            where = "" if extra == parser.key_default else f" in the {parser.key.label} {extra}"
         if sku and not isinstance(day, str) and key[-1] is not None:
             # Checked even when the quantity is bad, so one upload lists both mistakes.
             first = self.first_position.get(key)
@@ -381,7 +379,7 @@ class _Collector:
                     position,
                     parser.date.name,
                     f"Duplicate of {self.result.position_label} {first}: {sku} already has a "
-                    f"row for {parser.format_date(day)}{where}.",
+                    f"row for {parser.format_date(day)}{self._in_key(key)}.",
                 )
             else:
                 self.first_position[key] = position
@@ -395,6 +393,13 @@ class _Collector:
             return
         self.result.rows[key] = quantity
         self.result.positions.append(position)
+
+    def _in_key(self, key: tuple) -> str:
+        """ " in the channel retail" for a row keyed on a value other than the default."""
+        parser = self.parser
+        if parser.key is None or key[2] == parser.key_default:
+            return ""
+        return f" in the {parser.key.label} {key[2]}"
 
     def _parse_key(self, raw: str) -> str | ValidationError:
         text = raw.strip()

@@ -82,7 +82,7 @@ SALES_ROWS = RowParser(
     # Optional: a row without it (or with it blank) is not attributed to a channel.
     key=Column("channel", "channel", ("sales_channel",)),
     parse_key=_parse_channel,
-    key_default=Channel.ALL,
+    key_default=Channel.ALL.value,
 )
 
 

@@ -167,6 +167,19 @@ class ForecastRunFactory(factory.django.DjangoModelFactory):
     finished_at = factory.LazyFunction(timezone.now)
 
 
+class ChannelForecastFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "demand.ChannelForecast"
+
+    product = factory.SubFactory(ProductFactory)
+    channel = "retail"
+    week = factory.LazyFunction(current_week)
+    run = factory.SubFactory(ForecastRunFactory)
+    baseline = 60.0
+    promotion_uplift = 0.0
+    final = factory.LazyAttribute(lambda f: max(0.0, f.baseline + f.promotion_uplift))
+
+
 class DemandForecastFactory(factory.django.DjangoModelFactory):
     """final defaults to baseline + uplift + dip + firm orders + adjustment (at least 0)."""
 

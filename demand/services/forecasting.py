@@ -27,6 +27,15 @@ the planning pipeline writes forecasts and quotas together or not at all.
 The like products of a new product are forecast in the same run (their rows are not
 written), and succession partners are always forecast together, so a succession never
 moves demand that one side of it no longer has.
+
+Sales channels: a product's history is the sum of its channels' rows. A product whose
+history names a channel (a row not "all") is forecast per channel too: each channel's
+series is one more series of the same engine call, the product's engine baseline is the
+sum of its channels' and its sigma sqrt(sum of sigma^2). A promotion in one of those
+channels lifts (and dips) only that channel: the product's lift and dip fractions become
+the channels' fractions weighted by their shares of the baseline. The breakdown is
+stored in ChannelForecast (each channel's share of the product's final baseline, so it
+always adds up). Products with only "all" rows are forecast exactly as without channels.
 """
 
 from __future__ import annotations

@@ -310,7 +310,8 @@ class _Collector:
         # Caches: a file repeats few distinct SKUs and dates many times.
         self.sku_cache: dict[str, str] = {}
         self.date_cache: dict[str, dt.date | str] = {}
-        self.key_cache: dict[str, str | ValidationError] = {}
+        self.keyed = parser.key is not None
+        self.key_cache: dict[str, str] = {}
         # SKUs of rows that had other errors, so an unknown SKU there is reported too.
         self.skus_of_bad_rows: dict[str, list[int]] = {}
         self.bad_rows_beyond_cap: dict[str, int] = {}
@@ -359,19 +360,16 @@ class _Collector:
         if isinstance(quantity, str):
             self.error(position, parser.quantity.name, quantity)
 
-        if parser.key is None:
-            key = (sku, day)
-        else:
+        if self.keyed:
+            # The cache holds valid values only: a file repeats a few channels.
             extra = self.key_cache.get(key_raw)
             if extra is None:
-                extra = self._parse_key(key_raw)
-                if len(self.key_cache) < 1000:
-                    self.key_cache[key_raw] = extra
-            if isinstance(extra, ValidationError):
-                self.error(position, parser.key.name, " ".join(extra.messages))
-                extra = None
+                extra = self._parse_key(position, key_raw)
             key = (sku, day, extra)
-        if sku and not isinstance(day, str) and key[-1] is not None:
+        else:
+            key = (sku, day)
+            extra = ""
+        if sku and extra is not None and not isinstance(day, str):
             # Checked even when the quantity is bad, so one upload lists both mistakes.
             first = self.first_position.get(key)
             if first is not None:
@@ -401,14 +399,19 @@ class _Collector:
             return ""
         return f" in the {parser.key.label} {key[2]}"
 
-    def _parse_key(self, raw: str) -> str | ValidationError:
+    def _parse_key(self, position: int, raw: str) -> str | None:
+        """The key column's value (cached), or None with the error said."""
         text = raw.strip()
-        if not text:
-            return self.parser.key_default
-        try:
-            return self.parser.parse_key(text)
-        except ValidationError as exc:
-            return exc
+        value = self.parser.key_default
+        if text:
+            try:
+                value = self.parser.parse_key(text)
+            except ValidationError as exc:
+                self.error(position, self.parser.key.name, " ".join(exc.messages))
+                return None
+        if len(self.key_cache) < 1000:
+            self.key_cache[raw] = value
+        return value
 
     def _parse_date(self, raw: str) -> dt.date | str:
         text = raw.strip()

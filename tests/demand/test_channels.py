@@ -42,6 +42,7 @@ from tests.factories import (
     PromotionItemFactory,
     SalesActualFactory,
 )
+from tests.workbooks import workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -245,6 +246,30 @@ def test_the_same_product_channel_and_week_twice_is_a_duplicate(marketing_user, 
         ("line 6, week", "Duplicate of line 5: BEV-1001 already has a row for 2024-W01."),
     ]
     assert not SalesActual.objects.exists()
+
+
+def test_a_workbook_with_channels_is_previewed_and_applied(marketing_user, products):
+    data = workbook(
+        ("SKU", "Week", "Units", "Channel"),
+        ("BEV-1001", W1, 60, "Retail"),
+        ("BEV-1001", W1, 40, "online"),
+        ("JCE-2002", W1, 9, None),
+    )
+    record = services.sales_import_preview(actor=marketing_user, filename="s.xlsx", content=data)
+    assert record.status == "previewed"
+    services.sales_import_apply(actor=marketing_user, import_id=record.pk)
+    assert stored() == [
+        ("BEV-1001", "online", W1, 40),
+        ("BEV-1001", "retail", W1, 60),
+        ("JCE-2002", "all", W1, 9),
+    ]
+    bad = workbook(("sku", "week", "units", "channel"), ("BEV-1001", W2, 1, "web"), title="Sales")
+    with pytest.raises(ImportRejected) as caught:
+        services.sales_import_rows(actor=marketing_user, rows=bad, source="command")
+    assert [(e["place"], e["message"]) for e in caught.value.listed()] == [
+        ("Sales, row 2, channel", f"Channel 'web' is not one of: {ALLOWED}."),
+    ]
+    assert SalesActual.objects.count() == 3
 
 
 def test_the_browser_preview_keeps_the_channels_for_the_apply(marketing_user, products):

@@ -155,7 +155,9 @@ def load_history(
     )
     sold = np.fromiter((units for *_, units in records), dtype=float, count=len(records))
     size = len(wanted) * weeks
-    units = np.bincount(cell, weights=sold, minlength=size).reshape(len(wanted), weeks)
+    # (bincount answers ints, not floats, when there are no records at all)
+    units = np.bincount(cell, weights=sold, minlength=size).astype(float)
+    units = units.reshape(len(wanted), weeks)
     units[(np.bincount(cell, minlength=size) == 0).reshape(len(wanted), weeks)] = np.nan
     _launched(units)
     promo = np.zeros((len(wanted), weeks), dtype=bool)

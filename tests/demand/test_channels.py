@@ -396,6 +396,13 @@ def test_a_promotion_of_all_channels_lifts_the_whole_product(split_product):
     assert channel_rows(split_product)[("online", week(2))] == (40.0, 20.0, 60.0)
 
 
+def test_a_product_without_any_sales_is_forecast_as_before():
+    product = ProductFactory()
+    run = forecast_products(product_ids=[product.pk], trigger="no sales")
+    assert DemandForecast.objects.filter(product=product).count() == run.horizon_weeks
+    assert not ChannelForecast.objects.exists()
+
+
 def test_a_channel_promotion_on_a_product_without_a_breakdown_lifts_it_all():
     product = ProductFactory()
     channel_history(product, {"all": 100})

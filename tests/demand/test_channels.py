@@ -22,6 +22,7 @@ from coordination.models import RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
 from demand.csv_import import ImportRejected
 from demand.engine import forecast_baseline
+from demand.engine.effects import DipEstimate
 from demand.models import (
     Channel,
     ChannelForecast,
@@ -33,6 +34,7 @@ from demand.models import (
 )
 from demand.selectors.accuracy import forecast_accuracy
 from demand.selectors.sales import mean_weekly_sales, weekly_sales
+from demand.services import forecasting
 from demand.services import sales_import as services
 from demand.services.forecasting import HISTORY_WEEKS, SEASON_LENGTH, forecast_products
 from tests.factories import (
@@ -385,6 +387,30 @@ def test_a_retail_promotion_lifts_only_retail(split_product):
     assert rows[week(1)] == rows[week(4)] == (100.0, 0.0, 100.0)
     assert channels[("retail", week(2))] == (60.0, 30.0, 90.0)
     assert channels[("online", week(2))] == (40.0, 0.0, 40.0)
+
+
+def test_the_dip_after_a_retail_promotion_scales_with_retail(split_product, monkeypatch):
+    monkeypatch.setattr(
+        forecasting, "learned_dips", lambda ids: {pid: DipEstimate(-20.0, 2) for pid in ids}
+    )
+    promotion = PromotionFactory(
+        status="planned", channel="retail", start_week=week(2), end_week=week(3)
+    )
+    PromotionItemFactory(promotion=promotion, product=split_product, expected_lift_pct=50)
+    forecast_products(product_ids=[split_product.pk], trigger="retail dip")
+    dips = {
+        f.week: (f.promotion_dip, f.final)
+        for f in DemandForecast.objects.filter(product=split_product)
+    }
+    # -20 % of retail's 60 in the two weeks after, not of the product's 100.
+    assert [dips[week(k)] for k in range(1, 7)] == [
+        (0.0, 100.0),
+        (0.0, 130.0),
+        (0.0, 130.0),
+        (-12.0, 88.0),
+        (-12.0, 88.0),
+        (0.0, 100.0),
+    ]
 
 
 def test_a_promotion_of_all_channels_lifts_the_whole_product(split_product):

@@ -81,6 +81,17 @@ def channel_forecasts(*, product_ids, weeks) -> list[ChannelForecast]:
     return sorted(found, key=lambda f: (f.product_id, f.week, order[f.channel]))
 
 
+def channel_baselines(product_ids, weeks, channels) -> dict[tuple[int, str, dt.date], float]:
+    """{(product id, channel, week): baseline} of the products forecast per channel, for
+    these channels and weeks (a promotion of one channel lifts only these units)."""
+    return {
+        (pid, channel, week): baseline
+        for pid, channel, week, baseline in ChannelForecast.objects.filter(
+            product_id__in=list(product_ids), channel__in=list(channels), week__in=list(weeks)
+        ).values_list("product_id", "channel", "week", "baseline")
+    }
+
+
 def channel_breakdown(product: Product, *, start: dt.date, end: dt.date) -> dict | None:
     """The product's forecast per sales channel for the weeks start..end: {"channels":
     [(code, label)], "rows": [{"week", "cells": [ChannelForecast or None per channel]}]},

@@ -44,7 +44,7 @@ from tests.factories import (
     PromotionItemFactory,
     SalesActualFactory,
 )
-from tests.workbooks import workbook
+from tests.workbooks import read_back, workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -603,3 +603,16 @@ def test_the_forecast_page_shows_the_channel_breakdown(client, marketing_user, s
     assert ">60</td>" in table and ">40</td>" in table
     other = client.get(reverse("forecast_detail", args=["TEA-PLAIN"])).content.decode()
     assert 'id="channel-breakdown"' not in other
+
+
+def test_the_forecast_download_has_a_sheet_per_channel(client, marketing_user, split_product):
+    forecast_products(product_ids=[split_product.pk], trigger="download")
+    client.force_login(marketing_user)
+    response = client.get(reverse("forecast_xlsx", args=["TEA-SPLIT"]))
+    book = read_back(response.content)
+    assert book.sheetnames == ["Forecast TEA-SPLIT", "By channel TEA-SPLIT"]
+    rows = list(book["By channel TEA-SPLIT"].iter_rows(values_only=True))
+    assert rows[0] == ("Week", "ISO week", "Channel", "Baseline", "Promotion uplift", "Final")
+    assert rows[1][1:] == (iso_label(week(0)), "Retail", 60, 0, 60)
+    assert rows[2][1:] == (iso_label(week(0)), "Online", 40, 0, 40)
+    assert len(rows) == 1 + 2 * 26

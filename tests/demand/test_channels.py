@@ -33,6 +33,7 @@ from demand.models import (
     SalesImport,
 )
 from demand.selectors.accuracy import forecast_accuracy
+from demand.selectors.lift import past_effects
 from demand.selectors.sales import mean_weekly_sales, weekly_sales
 from demand.services import forecasting
 from demand.services import sales_import as services
@@ -411,6 +412,30 @@ def test_the_dip_after_a_retail_promotion_scales_with_retail(split_product, monk
         (-12.0, 88.0),
         (0.0, 100.0),
     ]
+
+
+def test_a_past_retail_promotion_is_measured_as_retails_lift():
+    """Retail 60 and online 40 a week; a past retail promotion sold 90 in retail (+50 %)
+    for two weeks: +30 % of the product's 100, restated as +50 % of retail's 60 (what a
+    retail promotion's lift is applied to)."""
+    product = ProductFactory()
+    start = week(-30)
+    rows = []
+    for k in range(-104, 0):
+        promoted = start <= week(k) <= week(-29)
+        retail = 90 if promoted else 60
+        rows.append(SalesActual(product=product, channel="retail", week=week(k), units=retail))
+        rows.append(SalesActual(product=product, channel="online", week=week(k), units=40))
+    SalesActual.objects.bulk_create(rows)
+    for channel in ("retail", "all"):
+        promotion = PromotionFactory(
+            status="confirmed", channel=channel, start_week=start, end_week=week(-29)
+        )
+        PromotionItemFactory(promotion=promotion, product=product, expected_lift_pct=50)
+        (effect,) = past_effects([product.pk])
+        expected = 50.0 if channel == "retail" else 30.0  # "all": the whole product's
+        assert effect.lift_pct == pytest.approx(expected, abs=0.01), channel
+        promotion.delete()
 
 
 def test_a_promotion_of_all_channels_lifts_the_whole_product(split_product):

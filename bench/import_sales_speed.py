@@ -178,6 +178,7 @@ def run(products: int, weeks: int, repeat: int, orm_baseline: bool) -> None:
                     SalesActual,
                     date_field="week",
                     quantity_field="units",
+                    key_field="channel",
                     records=parsed.records(),
                 )
 

@@ -20,6 +20,7 @@ from coordination.admin_support import (
 )
 from coordination.weeks import current_week, iso_label
 from demand.models import (
+    ChannelForecast,
     DemandForecast,
     ForecastFit,
     ForecastRun,
@@ -40,8 +41,8 @@ class SalesActualAdmin(ReadOnlyAdmin):
     """Read-only: sales history comes in through the sales import services (all-or-
     nothing, with a recompute); a hand edit would skip both."""
 
-    list_display = ("product", "week", "units", "updated_at")
-    list_filter = ("product__product_line",)
+    list_display = ("product", "week", "channel", "units", "updated_at")
+    list_filter = ("channel", "product__product_line")
     search_fields = ("product__sku", "product__name")
     list_select_related = ("product",)
     date_hierarchy = "week"
@@ -215,6 +216,28 @@ class DemandForecastAdmin(ReadOnlyAdmin):
     list_select_related = ("product", "run")
     date_hierarchy = "week"
     ordering = ("product__sku", "week")
+    show_full_result_count = False
+
+
+@admin.register(ChannelForecast)
+class ChannelForecastAdmin(ReadOnlyAdmin):
+    """Read-only: each channel's part of a product's forecast, computed at each
+    recompute for products whose sales history names channels."""
+
+    list_display = (
+        "product",
+        "week",
+        "channel",
+        rounded("baseline"),
+        rounded("promotion_uplift", "promotion"),
+        rounded("final"),
+        "run",
+    )
+    list_filter = ("channel", "product__product_line")
+    search_fields = ("product__sku", "product__name")
+    list_select_related = ("product", "run")
+    date_hierarchy = "week"
+    ordering = ("product__sku", "week", "channel")
     show_full_result_count = False
 
 

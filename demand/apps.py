@@ -23,6 +23,7 @@ class DemandConfig(AppConfig):
         from coordination.models import RecomputeRequest
         from coordination.services import recompute
         from demand.models import (
+            ChannelForecast,
             DemandForecast,
             ForecastFit,
             ForecastRun,
@@ -65,7 +66,7 @@ class DemandConfig(AppConfig):
         # replaces: a change to one recomputes the others.
         if products_forecast_with not in recompute.RELATED:  # ready() may run twice
             recompute.RELATED.append(products_forecast_with)
-        for model in (DemandForecast, ForecastFit, ForecastRun):
+        for model in (DemandForecast, ChannelForecast, ForecastFit, ForecastRun):
             planning_inputs.register_derived(model, "the forecaster's own output")
         # Read only as the sales history's change marker in the key of what a product
         # line's promotions taught (demand/selectors/lift.py); every import writes the

@@ -142,7 +142,9 @@ def _normalize_header(name: str) -> str:
 @dataclass(frozen=True)
 class RowParser:
     """What one kind of import reads: a SKU, a date and a non-negative whole quantity
-    per row. The per-import parts are the column names and how a date is read."""
+    per row, and optionally one more column that is part of a row's key (the sales
+    channel): blank or absent is `key_default`. The per-import parts are the column
+    names and how a date (and the key column) is read."""
 
     sku: Column
     date: Column
@@ -151,17 +153,29 @@ class RowParser:
     parse_date: Callable[[str], dt.date]
     # Date -> how a user writes it (an ISO week for sales, a date for inventory).
     format_date: Callable[[dt.date], str] = dt.date.isoformat
+    # The optional key column; with it, rows are unique on (sku, date, key) and
+    # records() yields the key as a fourth value.
+    key: Column | None = None
+    # Stripped text -> the stored value; raises ValidationError with a message.
+    parse_key: Callable[[str], str] | None = None
+    key_default: str = ""
 
     @property
     def columns(self) -> tuple[Column, Column, Column]:
+        """The columns every file must have."""
         return (self.sku, self.date, self.quantity)
+
+    @property
+    def optional_columns(self) -> tuple[Column, ...]:
+        return (self.key,) if self.key else ()
 
     @property
     def header_hint(self) -> str:
         return f"{self.sku.name}, {self.date.name} and {self.quantity.name}"
 
     def column_rank(self, name: str) -> int:
-        return {column.name: rank for rank, column in enumerate(self.columns)}.get(name, -1)
+        ranked = (*self.columns, *self.optional_columns)
+        return {column.name: rank for rank, column in enumerate(ranked)}.get(name, -1)
 
     def parse_quantity(self, raw: str) -> int | str:
         """The quantity, or the message saying what is wrong with it."""
@@ -191,8 +205,9 @@ class ParsedImport:
     parser: RowParser
     position_label: str  # "line" (CSV), "row" (a workbook's sheet) or "item" (JSON)
     sheet: str = ""  # the sheet read, for a workbook
-    # (sku, date) -> quantity, in file order; `positions` holds each row's line/index.
-    rows: dict[tuple[str, dt.date], int] = field(default_factory=dict)
+    # (sku, date) -> quantity, or (sku, date, key) with a key column, in file order;
+    # `positions` holds each row's line/index.
+    rows: dict[tuple, int] = field(default_factory=dict)
     positions: list[int] = field(default_factory=list)
     product_ids: dict[str, int] = field(default_factory=dict)
     row_count: int = 0  # data rows read, valid or not (blank lines are not rows)
@@ -205,25 +220,35 @@ class ParsedImport:
 
     @property
     def products_count(self) -> int:
-        return len({sku for sku, _ in self.rows})
+        return len({key[0] for key in self.rows})
 
     @property
     def first_date(self) -> dt.date | None:
-        return min((day for _, day in self.rows), default=None)
+        return min((key[1] for key in self.rows), default=None)
 
     @property
     def last_date(self) -> dt.date | None:
-        return max((day for _, day in self.rows), default=None)
+        return max((key[1] for key in self.rows), default=None)
 
-    def records(self) -> Iterator[tuple[int, dt.date, int]]:
-        """(product_id, date, quantity) per row; only meaningful when valid."""
+    def records(self) -> Iterator[tuple]:
+        """(product_id, date, quantity) per row, and the key column's value as a fourth
+        with a key column; only meaningful when valid."""
         ids = self.product_ids
-        for (sku, day), quantity in self.rows.items():
-            yield ids[sku], day, quantity
+        if self.parser.key is None:
+            for (sku, day), quantity in self.rows.items():
+                yield ids[sku], day, quantity
+        else:
+            for (sku, day, key), quantity in self.rows.items():
+                yield ids[sku], day, quantity, key
 
     def sample(self, limit: int = 20) -> list[dict]:
-        return [
-            {
+        key_name = self.parser.key.name if self.parser.key else None
+        found = []
+        for position, (key, quantity) in zip(
+            self.positions, itertools.islice(self.rows.items(), limit), strict=False
+        ):
+            sku, day = key[0], key[1]
+            row = {
                 self.position_label: position,
                 "sku": sku,
                 "date": day,
@@ -231,10 +256,10 @@ class ParsedImport:
                 "quantity": quantity,
                 "known": sku in self.product_ids,
             }
-            for position, ((sku, day), quantity) in zip(
-                self.positions, itertools.islice(self.rows.items(), limit), strict=False
-            )
-        ]
+            if key_name:
+                row[key_name] = key[2]
+            found.append(row)
+        return found
 
     def error_dicts(self) -> list[dict]:
         """The kept errors as JSON-ready dicts, plus a note if more were found."""
@@ -260,12 +285,16 @@ class ParsedImport:
         parser = self.parser
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow([column.name for column in parser.columns])
+        # The key column only when a row gives it a value of its own.
+        keyed = parser.key is not None and any(key[2] != parser.key_default for key in self.rows)
+        columns = (*parser.columns, *parser.optional_columns) if keyed else parser.columns
+        writer.writerow([column.name for column in columns])
         line = 1
-        for position, ((sku, day), quantity) in zip(self.positions, self.rows.items(), strict=True):
+        for position, (key, quantity) in zip(self.positions, self.rows.items(), strict=True):
             if position > line + 1:
                 buffer.write("\n" * (position - line - 1))
-            writer.writerow([sku, parser.format_date(day), quantity])
+            cells = [key[0], parser.format_date(key[1]), quantity, *key[2:]]
+            writer.writerow(cells[: len(columns)])
             line = max(position, line + 1)
         return buffer.getvalue()
 
@@ -277,10 +306,12 @@ class _Collector:
         self.parser = parser
         self.max_errors = max_errors
         self.result = ParsedImport(parser=parser, position_label=position_label)
-        self.first_position: dict[tuple[str, dt.date], int] = {}
+        self.first_position: dict[tuple, int] = {}
         # Caches: a file repeats few distinct SKUs and dates many times.
         self.sku_cache: dict[str, str] = {}
         self.date_cache: dict[str, dt.date | str] = {}
+        self.keyed = parser.key is not None
+        self.key_cache: dict[str, str] = {}
         # SKUs of rows that had other errors, so an unknown SKU there is reported too.
         self.skus_of_bad_rows: dict[str, list[int]] = {}
         self.bad_rows_beyond_cap: dict[str, int] = {}
@@ -291,15 +322,17 @@ class _Collector:
         if len(result.errors) < self.max_errors:
             result.errors.append(RowError(position, column, message))
 
-    def add(self, position: int, sku_raw: str, date_raw: str, quantity_raw: str) -> None:
+    def add(
+        self, position: int, sku_raw: str, date_raw: str, quantity_raw: str, key_raw: str = ""
+    ) -> None:
         parser = self.parser
         self.result.row_count += 1
         errors_before = self.result.error_count
         nul = boundary.NUL
-        if nul in sku_raw or nul in date_raw or nul in quantity_raw:
+        if nul in sku_raw or nul in date_raw or nul in quantity_raw or nul in key_raw:
             # PostgreSQL refuses NUL in text: said at the row, never sent to a query.
-            cells = zip(parser.columns, (sku_raw, date_raw, quantity_raw), strict=True)
-            for column, raw in cells:
+            raws = (sku_raw, date_raw, quantity_raw, key_raw)
+            for column, raw in zip((*parser.columns, *parser.optional_columns), raws, strict=False):
                 if nul in raw:
                     self.error(position, column.name, boundary.NUL_MESSAGE)
             return
@@ -327,8 +360,16 @@ class _Collector:
         if isinstance(quantity, str):
             self.error(position, parser.quantity.name, quantity)
 
-        key = (sku, day)
-        if sku and not isinstance(day, str):
+        if self.keyed:
+            # The cache holds valid values only: a file repeats a few channels.
+            extra = self.key_cache.get(key_raw)
+            if extra is None:
+                extra = self._parse_key(position, key_raw)
+            key = (sku, day, extra)
+        else:
+            key = (sku, day)
+            extra = ""
+        if sku and extra is not None and not isinstance(day, str):
             # Checked even when the quantity is bad, so one upload lists both mistakes.
             first = self.first_position.get(key)
             if first is not None:
@@ -336,7 +377,7 @@ class _Collector:
                     position,
                     parser.date.name,
                     f"Duplicate of {self.result.position_label} {first}: {sku} already has a "
-                    f"row for {parser.format_date(day)}.",
+                    f"row for {parser.format_date(day)}{self._in_key(key)}.",
                 )
             else:
                 self.first_position[key] = position
@@ -350,6 +391,27 @@ class _Collector:
             return
         self.result.rows[key] = quantity
         self.result.positions.append(position)
+
+    def _in_key(self, key: tuple) -> str:
+        """ " in the channel retail" for a row keyed on a value other than the default."""
+        parser = self.parser
+        if parser.key is None or key[2] == parser.key_default:
+            return ""
+        return f" in the {parser.key.label} {key[2]}"
+
+    def _parse_key(self, position: int, raw: str) -> str | None:
+        """The key column's value (cached), or None with the error said."""
+        text = raw.strip()
+        value = self.parser.key_default
+        if text:
+            try:
+                value = self.parser.parse_key(text)
+            except ValidationError as exc:
+                self.error(position, self.parser.key.name, " ".join(exc.messages))
+                return None
+        if len(self.key_cache) < 1000:
+            self.key_cache[raw] = value
+        return value
 
     def _parse_date(self, raw: str) -> dt.date | str:
         text = raw.strip()
@@ -367,7 +429,7 @@ class _Collector:
         """Resolve SKUs (one query) and report unknown ones, in position order."""
         result = self.result
         self.first_position.clear()
-        skus = {sku for sku, _ in result.rows} | set(self.skus_of_bad_rows)
+        skus = {key[0] for key in result.rows} | set(self.skus_of_bad_rows)
         skus |= set(self.bad_rows_beyond_cap)
         result.product_ids = resolve_skus(skus)
         unknown = skus - result.product_ids.keys()
@@ -381,9 +443,9 @@ class _Collector:
                 for position in positions
             ]
             unknown_at.extend(
-                (position, sku)
-                for position, (sku, _) in zip(result.positions, result.rows, strict=True)
-                if sku in unknown
+                (position, key[0])
+                for position, key in zip(result.positions, result.rows, strict=True)
+                if key[0] in unknown
             )
             unknown_at.sort()
             for position, sku in unknown_at:
@@ -536,11 +598,11 @@ class TableWalk:
         except UnreadableRow as exc:
             sink.error(exc.position, "", exc.message)
             return
-        indexes = header_indexes(header, self.header_line, self.columns, sink)
-        if indexes is None:
+        found = header_indexes(header, self.header_line, self.columns, sink)
+        if found is None:
             return
+        indexes, columns = found
         width, needed = len(header), max(indexes) + 1
-        columns = self.columns.columns
         try:
             for position, cells in rows:
                 if len(cells) < needed:
@@ -597,8 +659,8 @@ def parse_table(
     collector.result.sheet = table.sheet
     walk = TableWalk(table, parser, collector)
     add = collector.add
-    for position, (sku, day, quantity) in walk.rows():
-        add(position, sku, day, quantity)
+    for position, values in walk.rows():
+        add(position, *values)
         if limit is not None and walk.row_count >= limit:
             break
     collector.result.row_count = walk.row_count
@@ -635,11 +697,18 @@ def unreadable(exc: Exception) -> str:
 
 def header_indexes(
     header: list[str], line: int, parser: RowParser, collector: _Collector
-) -> tuple[int, int, int] | None:
+) -> tuple[tuple[int, ...], tuple[Column, ...]] | None:
+    """The position in the header of each column read, and those columns: the required
+    ones, then the optional ones the header has. None (errors said) if one is missing
+    or given twice."""
     names = [_normalize_header(cell) for cell in header]
-    indexes = []
-    for column in parser.columns:
+    required = tuple(parser.columns)
+    optional = tuple(getattr(parser, "optional_columns", ()))
+    indexes, present, failed = [], [], False
+    for column in (*required, *optional):
         found = [i for i, name in enumerate(names) if name in column.accepted_names]
+        if not found and column in optional:
+            continue
         if not found:
             also = f" (also accepted: {', '.join(column.aliases)})" if column.aliases else ""
             collector.error(
@@ -648,14 +717,17 @@ def header_indexes(
                 f'Missing column "{column.name}"{also}. The first line must name the '
                 f"columns {parser.header_hint}.",
             )
+            failed = True
         elif len(found) > 1:
             given = " and ".join(f'"{header[i].strip()}"' for i in found)
             collector.error(
                 line, column.name, f"Columns {given} both give the {column.label}; keep one."
             )
+            failed = True
         else:
             indexes.append(found[0])
-    return tuple(indexes) if len(indexes) == len(parser.columns) else None
+            present.append(column)
+    return None if failed else (tuple(indexes), tuple(present))
 
 
 # ---------------------------------------------------------------------- JSON list
@@ -673,8 +745,9 @@ def parse_items(
     """Check a list of objects such as {"sku": ..., "week": ..., "units": ...}; errors
     are by item index (from 0). Keys accept the same aliases as CSV columns."""
     collector = _Collector(parser, "item", max_errors)
-    lookup = {name: column.name for column in parser.columns for name in column.accepted_names}
-    sku_name, date_name, quantity_name = (column.name for column in parser.columns)
+    read = (*parser.columns, *parser.optional_columns)
+    lookup = {name: column.name for column in read for name in column.accepted_names}
+    names = [column.name for column in read]
     for index, item in enumerate(items):
         if not isinstance(item, Mapping):
             collector.result.row_count += 1
@@ -690,12 +763,7 @@ def parse_items(
             name = lookup.get(_normalize_header(str(key)))
             if name is not None:
                 values[name] = _cell(value)
-        collector.add(
-            index,
-            values.get(sku_name, ""),
-            values.get(date_name, ""),
-            values.get(quantity_name, ""),
-        )
+        collector.add(index, *(values.get(name, "") for name in names))
     if collector.result.row_count == 0:
         collector.error(0, "", f"Send at least one item with {parser.header_hint}.")
     return collector.finish()

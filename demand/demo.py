@@ -31,6 +31,7 @@ from demand.models import (
     SalesActual,
     Succession,
 )
+from demand.selectors.sales import weekly_sales
 from demand.services.forecasting import SEASON_LENGTH, load_history
 from demand.services.launches import launch_plan_set, succession_set
 
@@ -90,12 +91,39 @@ def _past_promotions(rng: random.Random, products: list[Product], first_week: dt
     return created
 
 
+# Products whose sales are recorded per channel (the rest as "all"): their share of each
+# week's units per channel, so the forecast and accuracy pages show a breakdown.
+CHANNEL_SHARES = {
+    "SPW-NAT-33": {"retail": 0.65, "online": 0.35},
+    "SPW-BER-33": {"retail": 0.45, "online": 0.40, "distributor": 0.15},
+}
+
+
+def _channel_rows(product: Product, week: dt.date, units: int, rng: random.Random):
+    """The week's sales rows of a product: one "all" row, or one per channel of its
+    CHANNEL_SHARES (each share varied a little, the units adding up to `units`)."""
+    shares = CHANNEL_SHARES.get(product.sku)
+    if not shares:
+        return [SalesActual(product=product, week=week, units=units)]
+    rows, left = [], units
+    for n, (channel, share) in enumerate(shares.items()):
+        last = n == len(shares) - 1
+        part = left if last else min(left, int(units * share * rng.uniform(0.9, 1.1)))
+        rows.append(SalesActual(product=product, channel=channel, week=week, units=part))
+        left -= part
+    return rows
+
+
 @transaction.atomic
 def seed_sales() -> dict[str, int]:
-    """Three years of weekly sales per product, with the effect of past promotions."""
+    """Three years of weekly sales per product, with the effect of past promotions; a
+    few products' sales are recorded per channel (CHANNEL_SHARES)."""
     if SalesActual.objects.exists():
         return {"rows": SalesActual.objects.count(), "created": 0}
     rng = random.Random(2024)  # noqa: S311 - demo data
+    # Its own generator, so the channel split leaves every other product's sales as
+    # they were before channels.
+    split_rng = random.Random(19)  # noqa: S311 - demo data
     this_week = current_week()
     first_week = add_weeks(this_week, -HISTORY_WEEKS)
     products = list(
@@ -128,7 +156,7 @@ def seed_sales() -> dict[str, int]:
             expected = level * (1 + trend * k) * _seasonal(week, peak, amplitude)
             expected *= 1 + lift_of.get((product.pk, week), 0) + dip_of.get((product.pk, week), 0)
             units = max(0, int(rng.gauss(expected, expected * 0.08)))
-            rows.append(SalesActual(product=product, week=week, units=units))
+            rows.extend(_channel_rows(product, week, units, split_rng))
     SalesActual.objects.bulk_create(rows, batch_size=5000)
     return {"rows": len(rows), "created": len(rows)}
 
@@ -162,11 +190,7 @@ def seed_backtest() -> int:
         result = forecast_baseline(
             history.units, 1, season_length=SEASON_LENGTH, promo_mask=history.promo_mask
         )
-        actual = dict(
-            SalesActual.objects.filter(week=week, product__in=products).values_list(
-                "product_id", "units"
-            )
-        )
+        actual = {pk: units for pk, _, units in weekly_sales(week=week, product__in=products)}
         rows = []
         for i, pk in enumerate(history.product_ids):
             baseline = float(np.asarray(result.mean)[i, 0])

@@ -16,31 +16,54 @@ from coordination.weeks import iso_label, validate_monday
 from demand.engine.forecast import METHOD_LABELS
 
 
-class SalesActual(models.Model):
-    """Units sold of a product in a week."""
+class Channel(models.TextChoices):
+    """Where a product is sold. On sales history "all" means "not attributed to a
+    channel"; on a promotion it means every channel."""
 
-    # No index of its own: the unique (product, week) index serves product lookups, and
-    # one index less makes bulk imports markedly faster.
+    ALL = "all", "All channels"
+    RETAIL = "retail", "Retail"
+    ONLINE = "online", "Online"
+    DISTRIBUTOR = "distributor", "Distributors"
+    FOODSERVICE = "foodservice", "Food service"
+
+
+class SalesActual(models.Model):
+    """Units sold of a product in a week, in a channel ("all": not attributed to one).
+
+    A product's sales in a week are the SUM of its rows: readers that want the product's
+    total aggregate over channels (demand.selectors.sales.weekly_units)."""
+
+    # No index of its own: the unique (product, channel, week) index serves product
+    # lookups, and one index less makes bulk imports markedly faster.
     product = models.ForeignKey(
         "coordination.Product",
         on_delete=models.PROTECT,
         related_name="sales_actuals",
         db_index=False,
     )
+    channel = models.CharField(
+        max_length=16, choices=Channel.choices, default=Channel.ALL, db_default=Channel.ALL
+    )
     week = models.DateField(validators=[validate_monday])
     units = models.PositiveIntegerField()
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["product", "week"]
+        ordering = ["product", "week", "channel"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "week"], name="sales_actual_once_per_week"),
+            models.UniqueConstraint(
+                fields=["product", "channel", "week"], name="sales_actual_once_per_channel_week"
+            ),
             models.CheckConstraint(condition=Q(units__gte=0), name="sales_units_not_negative"),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="sales_channel_known"
+            ),
         ]
         indexes = [models.Index(fields=["week"])]
 
     def __str__(self):
-        return f"{self.product_id} {iso_label(self.week)}: {self.units}"
+        where = "" if self.channel == Channel.ALL else f" {self.channel}"
+        return f"{self.product_id} {iso_label(self.week)}{where}: {self.units}"
 
 
 class SalesImport(models.Model):
@@ -83,12 +106,7 @@ class Promotion(models.Model):
         CONFIRMED = "confirmed", "Confirmed"
         CANCELLED = "cancelled", "Cancelled"
 
-    class Channel(models.TextChoices):
-        ALL = "all", "All channels"
-        RETAIL = "retail", "Retail"
-        ONLINE = "online", "Online"
-        DISTRIBUTOR = "distributor", "Distributors"
-        FOODSERVICE = "foodservice", "Food service"
+    Channel = Channel  # kept here: promotions named it before sales had channels
 
     # Statuses whose promotions production plans for.
     PLANNING_STATUSES = (Status.PLANNED, Status.CONFIRMED)
@@ -340,6 +358,45 @@ class DemandForecast(models.Model):
             + self.cannibalization
             + self.firm_orders,
         )
+
+
+class ChannelForecast(models.Model):
+    """One channel's part of a product's forecast in a week, for a product whose sales
+    history names channels (demand.services.forecasting). The product's DemandForecast
+    baseline is the sum of its channels' baselines; a promotion of one channel lifts only
+    that channel (promotion_uplift). final = max(0, baseline + promotion_uplift). Past
+    weeks are kept as last forecast, so accuracy can be measured per channel."""
+
+    product = models.ForeignKey(
+        "coordination.Product", on_delete=models.CASCADE, related_name="channel_forecasts"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    week = models.DateField(validators=[validate_monday])
+    run = models.ForeignKey(ForecastRun, on_delete=models.PROTECT, related_name="channel_forecasts")
+    baseline = models.FloatField()
+    promotion_uplift = models.FloatField(default=0)
+    final = models.FloatField()
+
+    class Meta:
+        ordering = ["product", "week", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "channel", "week"], name="channel_forecast_once_per_week"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="channel_forecast_channel_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(baseline__gte=0), name="channel_forecast_baseline_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(final__gte=0), name="channel_forecast_final_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["week"])]
+
+    def __str__(self):
+        return f"{self.product_id} {self.channel} {iso_label(self.week)}: {self.final:.0f}"
 
 
 class MarketingAdjustment(models.Model):

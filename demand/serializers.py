@@ -14,7 +14,13 @@ from rest_framework import serializers
 from coordination.api.fields import SkuField, VersionRequired, WeekField
 from coordination.models import ProductLine, RecomputeRequest
 from coordination.services.locking import MAX_VERSION
-from demand.models import DemandForecast, MarketingAdjustment, Promotion, PromotionItem
+from demand.models import (
+    Channel,
+    DemandForecast,
+    MarketingAdjustment,
+    Promotion,
+    PromotionItem,
+)
 from demand.services import promotions as promotion_services
 
 MAX_ITEMS = 200
@@ -267,9 +273,30 @@ class LiftSuggestionSerializer(serializers.Serializer):
 # ---------------------------------------------------------------------------- forecasts
 
 
+class ChannelForecastSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    baseline = serializers.FloatField()
+    promotion_uplift = serializers.FloatField(
+        help_text="Lift of the promotions of this channel (and of all channels)."
+    )
+    final = serializers.FloatField(help_text="baseline + promotion_uplift, never below 0.")
+
+
 class DemandForecastSerializer(serializers.ModelSerializer):
+    """A forecast row; `channels` comes from the context's "channels" ({(product id,
+    week): [ChannelForecast]}, read for the whole page by the view)."""
+
     product = SkuField(read_only=True)
     week = WeekField(read_only=True)
+    channels = serializers.SerializerMethodField(
+        help_text="The forecast per sales channel, for a product whose sales history names "
+        "channels (their baselines add up to baseline); [] otherwise."
+    )
+
+    @extend_schema_field(ChannelForecastSerializer(many=True))
+    def get_channels(self, forecast) -> list:
+        found = self.context.get("channels", {}).get((forecast.product_id, forecast.week), [])
+        return ChannelForecastSerializer(found, many=True).data
 
     class Meta:
         model = DemandForecast
@@ -290,6 +317,7 @@ class DemandForecastSerializer(serializers.ModelSerializer):
             "final",
             "method",
             "run",
+            "channels",
         ]
         read_only_fields = fields
 
@@ -322,6 +350,11 @@ class AccuracyReportSerializer(serializers.Serializer):
     weeks = serializers.IntegerField()
     products = AccuracySerializer(many=True, help_text="Worst (highest WMAPE) first.")
     lines = AccuracySerializer(many=True)
+    channels = AccuracySerializer(
+        many=True,
+        help_text="Per sales channel (key: the channel code), over the products whose "
+        "sales history names channels; empty when none has. fva is null.",
+    )
 
 
 class AdjustmentWriteSerializer(serializers.Serializer):

@@ -56,6 +56,35 @@ def forecast_sheet(product: Product, data: dict) -> XlsxSheet:
     )
 
 
+def channel_sheet(product: Product, breakdown: dict) -> XlsxSheet:
+    """A product's forecast per sales channel (product_forecast's "channels"): a row per
+    week and channel, with its baseline, promotion uplift and final."""
+    labels = dict(breakdown["channels"])
+    return XlsxSheet(
+        title=f"By channel {product.sku}"[:31],
+        columns=(
+            *week_columns("Week"),
+            XlsxColumn("Channel", "text", 14),
+            XlsxColumn("Baseline", "units"),
+            XlsxColumn("Promotion uplift", "units", 16),
+            XlsxColumn("Final", "units"),
+        ),
+        rows=(
+            [
+                row["week"],
+                iso_label(row["week"]),
+                labels[cell.channel],
+                cell.baseline,
+                cell.promotion_uplift,
+                cell.final,
+            ]
+            for row in breakdown["rows"]
+            for cell in row["cells"]
+            if cell is not None
+        ),
+    )
+
+
 PROMOTION_COLUMNS = (
     XlsxColumn("Promotion", "text", 30),
     XlsxColumn("Status", "text", 11),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Avg, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from coordination import demo_registry, roles
@@ -16,6 +16,7 @@ from coordination.models import Line, Product
 from coordination.services.locking import UNCHECKED
 from coordination.weeks import add_weeks, current_week
 from demand.models import SalesActual
+from demand.selectors.sales import mean_weekly_sales
 from production.models import CapacityException, InventoryPosition, RunRate, ScheduleEntry
 from production.selectors.schedule import schedule_version
 from production.services import pipeline, schedule
@@ -36,15 +37,8 @@ def seed_capacity() -> dict[str, int]:
                 lifecycle=Product.Lifecycle.DISCONTINUED
             )
         )
-        means = dict(
-            SalesActual.objects.filter(
-                product__in=products,
-                week__gte=same_season,
-                week__lt=add_weeks(same_season, 26),
-            )
-            .values("product_id")
-            .annotate(mean=Avg("units"))
-            .values_list("product_id", "mean")
+        means = mean_weekly_sales(
+            product__in=products, week__gte=same_season, week__lt=add_weeks(same_season, 26)
         )
         weight = {p.pk: 1.6 if p.sku.split("-")[2] in ("15", "20") else 1.0 for p in products}
         load = sum((means.get(p.pk) or 0) * weight[p.pk] for p in products)
@@ -86,12 +80,7 @@ def seed_inventory() -> int:
     recent = add_weeks(current_week(), -8)
     lead_times = dict(Product.objects.values_list("pk", "lead_time_weeks"))
     created = 0
-    for product_id, mean in (
-        SalesActual.objects.filter(week__gte=recent)
-        .values("product_id")
-        .annotate(mean=Avg("units"))
-        .values_list("product_id", "mean")
-    ):
+    for product_id, mean in mean_weekly_sales(week__gte=recent).items():
         _, was_created = InventoryPosition.objects.get_or_create(
             product_id=product_id,
             as_of=today - timezone.timedelta(days=1),

@@ -148,9 +148,10 @@ class PromotionItemFactory(factory.django.DjangoModelFactory):
 class SalesActualFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "demand.SalesActual"
-        django_get_or_create = ("product", "week")
+        django_get_or_create = ("product", "channel", "week")
 
     product = factory.SubFactory(ProductFactory)
+    channel = "all"
     week = factory.LazyFunction(lambda: add_weeks(current_week(), -1))
     units = 100
 
@@ -164,6 +165,19 @@ class ForecastRunFactory(factory.django.DjangoModelFactory):
     horizon_weeks = 26
     first_week = factory.LazyFunction(current_week)
     finished_at = factory.LazyFunction(timezone.now)
+
+
+class ChannelForecastFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "demand.ChannelForecast"
+
+    product = factory.SubFactory(ProductFactory)
+    channel = "retail"
+    week = factory.LazyFunction(current_week)
+    run = factory.SubFactory(ForecastRunFactory)
+    baseline = 60.0
+    promotion_uplift = 0.0
+    final = factory.LazyAttribute(lambda f: max(0.0, f.baseline + f.promotion_uplift))
 
 
 class DemandForecastFactory(factory.django.DjangoModelFactory):

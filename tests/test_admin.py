@@ -33,6 +33,7 @@ from coordination.models import (
 from coordination.services import api_clients, calendar_feeds
 from coordination.weeks import add_weeks, current_week
 from demand.models import (
+    ChannelForecast,
     DemandForecast,
     ForecastFit,
     ForecastRun,
@@ -157,6 +158,7 @@ MAKERS = {
     "demand.ForecastRun": lambda user: f.ForecastRunFactory(),
     "demand.ForecastFit": lambda user: f.ForecastFitFactory(),
     "demand.DemandForecast": lambda user: f.DemandForecastFactory(),
+    "demand.ChannelForecast": lambda user: f.ChannelForecastFactory(),
     "demand.MarketingAdjustment": lambda user: f.MarketingAdjustmentFactory(),
     "demand.LaunchPlan": lambda user: f.LaunchPlanFactory(),
     "demand.LikeProduct": lambda user: f.LikeProductFactory(),
@@ -222,6 +224,7 @@ READ_ONLY = [
     ForecastRun,
     ForecastFit,
     DemandForecast,
+    ChannelForecast,
     InventoryPosition,
     ProductionHold,
     RecomputeRun,

@@ -29,3 +29,23 @@ def test_every_demo_row_passes_its_models_validation():
                 except ValidationError as error:
                     broken.append(f"{model._meta.label} {row.pk}: {error.message_dict}")
     assert broken == []
+
+
+def test_a_few_demo_products_sell_per_channel_and_are_forecast_so():
+    from demand.demo import CHANNEL_SHARES
+    from demand.models import ChannelForecast, DemandForecast, SalesActual
+
+    call_command("seed_demo", allow_production=True, stdout=StringIO())
+    named = SalesActual.objects.exclude(channel="all")
+    assert set(named.values_list("product__sku", flat=True)) == set(CHANNEL_SHARES)
+    for sku, shares in CHANNEL_SHARES.items():
+        assert set(named.filter(product__sku=sku).values_list("channel", flat=True)) == set(shares)
+        assert not SalesActual.objects.filter(product__sku=sku, channel="all").exists()
+        # The plan reads the product's total: the sum of its channels' forecasts.
+        forecast = DemandForecast.objects.filter(product__sku=sku).order_by("week").last()
+        channels = ChannelForecast.objects.filter(product__sku=sku, week=forecast.week)
+        assert set(channels.values_list("channel", flat=True)) == set(shares)
+        assert sum(c.baseline for c in channels) == pytest.approx(forecast.baseline, abs=0.01)
+    assert set(ChannelForecast.objects.values_list("product__sku", flat=True).distinct()) == set(
+        CHANNEL_SHARES
+    )

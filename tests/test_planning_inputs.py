@@ -315,6 +315,7 @@ def test_every_model_the_forecaster_and_the_planner_read_is_registered(planned_w
         "coordination.CustomerRequest",
         "coordination.Line",
         "coordination.Product",
+        "demand.ChannelForecast",
         "demand.DemandForecast",
         "demand.ForecastFit",
         "demand.LaunchPlan",

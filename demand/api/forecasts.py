@@ -1,6 +1,7 @@
 """REST: demand forecasts, their accuracy, and marketing's adjustments.
 
-    GET /api/v1/forecasts/?product=&from=&to=&line=   forecast rows, product then week
+    GET /api/v1/forecasts/?product=&from=&to=&line=   forecast rows, product then week,
+                                                      each with its `channels` breakdown
     PUT /api/v1/forecasts/adjustments/                set (units 0: remove) marketing's
                                                       adjustment of a product's week
     GET /api/v1/forecast-accuracy/?weeks=&line=&end=  WMAPE, bias, MASE, FVA
@@ -26,6 +27,7 @@ from demand import serializers as s
 from demand.api.promotions import ERRORS, STALE, WeekFilter, WeekRangeForm
 from demand.models import DemandForecast
 from demand.selectors.accuracy import forecast_accuracy
+from demand.selectors.forecasts import channel_forecasts
 from demand.services.adjustments import adjustment_set
 
 
@@ -73,6 +75,13 @@ class ForecastViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return DemandForecast.objects.select_related("product").order_by("product__sku", "week")
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        serializer = self.get_serializer(
+            page, many=True, context={**self.get_serializer_context(), "channels": _channels(page)}
+        )
+        return self.get_paginated_response(serializer.data)
+
     @extend_schema(
         summary="Set marketing's adjustment of a product's week (units 0 removes it)",
         request=s.AdjustmentWriteSerializer,
@@ -99,6 +108,18 @@ class ForecastViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if adjustment is None:
             return Response(status=http.HTTP_204_NO_CONTENT)
         return Response(s.AdjustmentSerializer(adjustment).data)
+
+
+def _channels(page) -> dict:
+    """{(product id, week): [ChannelForecast]} of a page of forecast rows, in one query."""
+    if not page:
+        return {}
+    found: dict = {}
+    for forecast in channel_forecasts(
+        product_ids={f.product_id for f in page}, weeks={f.week for f in page}
+    ):
+        found.setdefault((forecast.product_id, forecast.week), []).append(forecast)
+    return found
 
 
 class ForecastAccuracyView(APIView):

@@ -9,10 +9,17 @@ Over the weeks that have both a forecast and an actual:
 where statistical = baseline + promotion uplift + dip + cannibalization + firm orders
 (before marketing's
 adjustment). Worst products (highest WMAPE) first.
+
+Per channel (channel_accuracy): the same WMAPE, bias and MASE of each sales channel's
+forecast (ChannelForecast.final) against that channel's sales, over the products whose
+history names channels; a channel's MASE scale is the naive one-step error of each
+product's sales in that channel before the window, weighted by its weeks. No FVA:
+marketing adjusts a product's total, not a channel.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,7 +28,8 @@ import numpy as np
 
 from coordination.models import Product
 from coordination.weeks import add_weeks, current_week
-from demand.models import DemandForecast, SalesActual
+from demand.models import Channel, ChannelForecast, DemandForecast
+from demand.selectors.sales import channel_sales, weekly_sales
 
 SCALE_HISTORY_WEEKS = 52
 
@@ -88,9 +96,9 @@ def forecast_accuracy(*, weeks: int = 13, end: dt.date | None = None, line_id=No
     ):
         forecasts[pid][week] = (final, baseline + uplift + dip + taken + firm, adj)
     actuals: dict[int, dict[dt.date, int]] = defaultdict(dict)
-    for pid, week, units in SalesActual.objects.filter(
+    for pid, week, units in weekly_sales(
         product_id__in=info, week__gte=add_weeks(start, -SCALE_HISTORY_WEEKS), week__lt=end
-    ).values_list("product_id", "week", "units"):
+    ):
         actuals[pid][week] = units
     per_product = []
     per_line: dict[str, list] = defaultdict(lambda: [[], [], [], [], 0])
@@ -139,4 +147,52 @@ def forecast_accuracy(*, weeks: int = 13, end: dt.date | None = None, line_id=No
             )
         )
     worst_first = sorted(per_product, key=lambda a: (-(a.wmape or 0), a.key))
-    return {"start": start, "end": end, "weeks": weeks, "products": worst_first, "lines": lines}
+    return {
+        "start": start,
+        "end": end,
+        "weeks": weeks,
+        "products": worst_first,
+        "lines": lines,
+        "channels": channel_accuracy(start=start, end=end, product_ids=list(info)),
+    }
+
+
+def channel_accuracy(*, start: dt.date, end: dt.date, product_ids) -> list[Accuracy]:
+    """Accuracy per sales channel over the weeks in [start, end) that have both a channel
+    forecast and the channel's sales, in the order of the channels; [] when no product
+    has a channel forecast there."""
+    forecasts: dict[tuple[int, str], dict[dt.date, float]] = defaultdict(dict)
+    for pid, channel, week, final in ChannelForecast.objects.filter(
+        product_id__in=product_ids, week__gte=start, week__lt=end
+    ).values_list("product_id", "channel", "week", "final"):
+        forecasts[(pid, channel)][week] = final
+    if not forecasts:
+        return []
+    actuals: dict[tuple[int, str], dict[dt.date, int]] = defaultdict(dict)
+    for pid, channel, week, units in channel_sales(
+        product_id__in={pid for pid, _ in forecasts},
+        week__gte=add_weeks(start, -SCALE_HISTORY_WEEKS),
+        week__lt=end,
+    ):
+        actuals[(pid, channel)][week] = units
+    per_channel: dict[str, list] = defaultdict(lambda: [[], [], []])
+    for series, own in forecasts.items():
+        sold = actuals.get(series, {})
+        keys = sorted(w for w in own if w in sold)
+        if not keys:
+            continue
+        before = [sold[w] for w in sorted(sold) if w < start]
+        scale = float(np.abs(np.diff(before)).mean()) if len(before) > 1 else 0.0
+        bucket = per_channel[series[1]]
+        bucket[0].append(np.array([sold[w] for w in keys], dtype=float))
+        bucket[1].append(np.array([own[w] for w in keys], dtype=float))
+        bucket[2].append(scale * len(keys))
+    found = []
+    for code, label in Channel.choices:
+        if code not in per_channel:
+            continue
+        acts, finals, scales = per_channel[code]
+        actual, final = np.concatenate(acts), np.concatenate(finals)
+        summary = _summary(code, label, "", actual, final, final, sum(scales) / actual.size, 0)
+        found.append(dataclasses.replace(summary, fva=None))
+    return found

@@ -9,6 +9,8 @@ from django.db.models import Q, Sum
 from coordination.models import Product
 from coordination.weeks import add_weeks, current_week
 from demand.models import (
+    Channel,
+    ChannelForecast,
     DemandForecast,
     ForecastFit,
     MarketingAdjustment,
@@ -16,6 +18,7 @@ from demand.models import (
     PromotionItem,
     SalesActual,
 )
+from demand.selectors.sales import weekly_sales
 
 
 def product_forecast(product: Product, *, history_weeks: int = 52, horizon: int = 26) -> dict:
@@ -23,11 +26,12 @@ def product_forecast(product: Product, *, history_weeks: int = 52, horizon: int 
     this_week = current_week()
     start = add_weeks(this_week, -history_weeks)
     end = add_weeks(this_week, horizon - 1)
-    actuals = dict(
-        SalesActual.objects.filter(
-            product=product, week__gte=start, week__lt=this_week
-        ).values_list("week", "units")
-    )
+    actuals = {
+        week: units
+        for _, week, units in weekly_sales(
+            product_id=product.pk, week__gte=start, week__lt=this_week
+        )
+    }
     forecasts = {
         f.week: f
         for f in DemandForecast.objects.filter(product=product, week__gte=start, week__lte=end)
@@ -65,6 +69,51 @@ def product_forecast(product: Product, *, history_weeks: int = 52, horizon: int 
         "promotions": promotions,
         "fit": fit,
         "adjustments": adjustments,
+        "channels": channel_breakdown(product, start=this_week, end=end),
+    }
+
+
+def channel_forecasts(*, product_ids, weeks) -> list[ChannelForecast]:
+    """The channel forecasts of these products in these weeks, by product, week and
+    channel order."""
+    order = {code: rank for rank, code in enumerate(Channel.values)}
+    found = ChannelForecast.objects.filter(product_id__in=list(product_ids), week__in=list(weeks))
+    return sorted(found, key=lambda f: (f.product_id, f.week, order[f.channel]))
+
+
+def channel_baselines(product_ids, weeks, channels) -> dict[tuple[int, str, dt.date], float]:
+    """{(product id, channel, week): baseline} of the products forecast per channel, for
+    these channels and weeks (a promotion of one channel lifts only these units)."""
+    return {
+        (pid, channel, week): baseline
+        for pid, channel, week, baseline in ChannelForecast.objects.filter(
+            product_id__in=list(product_ids), channel__in=list(channels), week__in=list(weeks)
+        ).values_list("product_id", "channel", "week", "baseline")
+    }
+
+
+def channel_breakdown(product: Product, *, start: dt.date, end: dt.date) -> dict | None:
+    """The product's forecast per sales channel for the weeks start..end: {"channels":
+    [(code, label)], "rows": [{"week", "cells": [ChannelForecast or None per channel]}]},
+    or None when it is not forecast per channel."""
+    found = list(
+        ChannelForecast.objects.filter(product=product, week__gte=start, week__lte=end).order_by(
+            "week"
+        )
+    )
+    if not found:
+        return None
+    present = {f.channel for f in found}
+    channels = [(code, label) for code, label in Channel.choices if code in present]
+    by_week: dict[dt.date, dict[str, ChannelForecast]] = {}
+    for forecast in found:
+        by_week.setdefault(forecast.week, {})[forecast.channel] = forecast
+    return {
+        "channels": channels,
+        "rows": [
+            {"week": week, "cells": [cells.get(code) for code, _ in channels]}
+            for week, cells in sorted(by_week.items())
+        ],
     }
 
 

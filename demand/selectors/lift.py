@@ -16,10 +16,17 @@ toward the product line's with the line counting as 2 promotions' worth: thin hi
 leans on the line, rich history on the product. The learned dip (a depth for a number of
 weeks) is shrunk toward the line's the same way; the forecast puts it after planned and
 confirmed promotions (demand.services.forecasting).
+
+A promotion of one channel (retail, online, ...) on a product whose sales name that
+channel is measured on the product's total and restated for the channel: its extra units
+over the channel's share of the sales in the 13 weeks before it (lift, dip and noise
+divided by the share), because the forecast applies its lift to that channel's baseline
+only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import time
@@ -45,7 +52,8 @@ from demand.engine.effects import (
     learn_dip,
     measure_all,
 )
-from demand.models import Promotion, PromotionItem, SalesActual, SalesImport
+from demand.models import Channel, Promotion, PromotionItem, SalesActual, SalesImport
+from demand.selectors.sales import channel_sales, weekly_sales
 
 __all__ = [
     "DIP_WEEKS",
@@ -308,9 +316,9 @@ def _measure_lines(
     first = max(first, add_weeks(this_week, -MAX_HISTORY_WEEKS))
     n_weeks = (this_week - first).days // 7
     units = np.full((len(products), n_weeks), np.nan)
-    for product_id, week, sold in SalesActual.objects.filter(
+    for product_id, week, sold in weekly_sales(
         product_id__in=list(row), week__gte=first, week__lt=this_week
-    ).values_list("product_id", "week", "units"):
+    ):
         units[row[product_id], (week - first).days // 7] = sold
 
     def column(week: dt.date) -> int:
@@ -337,10 +345,13 @@ def _measure_lines(
     )
     ids = [pk for pk, _ in products]
     shares = {(ids[c.promoted], ids[c.sibling]): c for c in cannibal}
+    of_channel = _channel_shares([i for i in items if i.pk in measurable])
     effects = []
     for item, effect in zip(items, measured, strict=True):
         if effect is None or item.pk not in measurable:
             continue
+        if item.pk in of_channel:
+            effect = _in_channel(effect, of_channel[item.pk])
         promo = item.promotion
         effects.append(
             PastEffect(
@@ -357,6 +368,58 @@ def _measure_lines(
             )
         )
     return effects, shares
+
+
+# A channel's share of a product's sales is read over these weeks before a promotion; a
+# share below MIN_CHANNEL_SHARE is too small to scale a measured lift by.
+CHANNEL_SHARE_WEEKS = 13
+MIN_CHANNEL_SHARE = 0.1
+
+
+def _channel_shares(items) -> dict[int, float]:
+    """{promotion item id: the promotion's channel's share of the product's sales in the
+    CHANNEL_SHARE_WEEKS before it} for the items of a one-channel promotion whose product
+    sold in that channel then (products with channel history only)."""
+    wanted = [i for i in items if i.promotion.channel != Channel.ALL]
+    if not wanted:
+        return {}
+    first = add_weeks(min(i.promotion.start_week for i in wanted), -CHANNEL_SHARE_WEEKS)
+    last = max(i.promotion.start_week for i in wanted)
+    sales: dict[int, list] = defaultdict(list)
+    for product_id, channel, week, units in channel_sales(
+        product_id__in={i.product_id for i in wanted}, week__gte=first, week__lt=last
+    ):
+        sales[product_id].append((channel, week, units))
+    found = {}
+    for item in wanted:
+        start = item.promotion.start_week
+        before = [
+            (channel, units)
+            for channel, week, units in sales.get(item.product_id, ())
+            if add_weeks(start, -CHANNEL_SHARE_WEEKS) <= week < start
+        ]
+        total = sum(units for _, units in before)
+        own = sum(units for channel, units in before if channel == item.promotion.channel)
+        if total > 0 and own / total >= MIN_CHANNEL_SHARE:
+            found[item.pk] = own / total
+    return found
+
+
+def _in_channel(effect: MeasuredEffect, share: float) -> MeasuredEffect:
+    """A promotion measured on the product's total sales, restated for its channel (a
+    `share` of the product): the extra units are the channel's, so lift, dip and noise
+    are `1/share` times the product's, against `share` of its counterfactual. The
+    ratios that decide what is learned (dip against noise) do not change."""
+    return dataclasses.replace(
+        effect,
+        counterfactual=effect.counterfactual * share,
+        lift_pct=effect.lift_pct / share,
+        # A dip takes at most all of the channel's baseline.
+        dip_profile=tuple(
+            None if v is None else max(-100.0, v / share) for v in effect.dip_profile
+        ),
+        noise_pct=effect.noise_pct / share,
+    )
 
 
 def past_effects(product_ids, *, exclude_promotion: int | None = None) -> list[PastEffect]:

@@ -31,6 +31,15 @@ the planning pipeline writes forecasts and quotas together or not at all.
 The like products of a new product are forecast in the same run (their rows are not
 written), and succession partners are always forecast together, so a succession never
 moves demand that one side of it no longer has.
+
+Sales channels: a product's history is the sum of its channels' rows. A product whose
+history names a channel (a row not "all") is forecast per channel too: each channel's
+series is one more series of the same engine call, the product's engine baseline is the
+sum of its channels' and its sigma sqrt(sum of sigma^2). A promotion in one of those
+channels lifts (and dips) only that channel: the product's lift and dip fractions become
+the channels' fractions weighted by their shares of the baseline. The breakdown is
+stored in ChannelForecast (each channel's share of the product's final baseline, so it
+always adds up). Products with only "all" rows are forecast exactly as without channels.
 """
 
 from __future__ import annotations
@@ -50,13 +59,14 @@ from demand.engine import forecast_baseline, splice_predecessor
 from demand.engine.effects import DIP_WEEKS
 from demand.engine.launch import apply_successions, chain_order, launch_forecast, usable_level
 from demand.models import (
+    Channel,
+    ChannelForecast,
     DemandForecast,
     ForecastFit,
     ForecastRun,
     MarketingAdjustment,
     Promotion,
     PromotionItem,
-    SalesActual,
 )
 from demand.selectors.launches import (
     launch_inputs,
@@ -65,20 +75,67 @@ from demand.selectors.launches import (
     successions_among,
 )
 from demand.selectors.lift import learned_cannibalization, learned_dips
+from demand.selectors.sales import channel_sales
 
 HISTORY_WEEKS = 156
 SEASON_LENGTH = 52
 
 
 @dataclass(frozen=True)
+class ChannelHistory:
+    """The weekly units of each channel of the products whose history names a channel
+    (a row in a channel other than "all"); their "all" rows, if any, are a series too
+    (sales not attributed to a channel). One series per (product, channel)."""
+
+    rows: np.ndarray  # int, the History row (product) of each series
+    channels: list[str]
+    units: np.ndarray  # (series, weeks) float, NaN before the channel's first sale
+
+
+@dataclass(frozen=True)
 class History:
-    """Weekly units per product (rows) over the history window (columns)."""
+    """Weekly units per product (rows) over the history window (columns); a product's
+    units in a week are the sum over its sales channels."""
 
     product_ids: list[int]
     weeks: list[dt.date]
     units: np.ndarray  # float, NaN before a product's first recorded sale
     promo_mask: np.ndarray  # bool, weeks inside a past planned/confirmed promotion
     used_predecessor: np.ndarray  # bool per product
+    channels: ChannelHistory | None = None  # None: no product's history names a channel
+
+
+def _launched(units: np.ndarray) -> np.ndarray:
+    """A week without a record after the series' first sale sold nothing; before it, the
+    product was not on sale yet (NaN). In place; returns `units`."""
+    recorded = ~np.isnan(units)
+    launched = np.cumsum(recorded, axis=1) > 0
+    units[launched & ~recorded] = 0.0
+    return units
+
+
+def _channel_history(
+    records: list, own: set[int], row: dict[int, int], first: dt.date, weeks: int
+) -> ChannelHistory | None:
+    """The channel series of the products in `own` whose records name a channel."""
+    named = {pid for pid, channel, _, _ in records if channel != Channel.ALL and pid in own}
+    if not named:
+        return None
+    index: dict[tuple[int, str], int] = {}
+    cells: list[tuple[int, int, int]] = []
+    for pid, channel, week, sold in records:
+        if pid in named:
+            j = index.setdefault((pid, channel), len(index))
+            cells.append((j, (week - first).days // 7, sold))
+    units = np.full((len(index), weeks), np.nan)
+    for j, k, sold in cells:
+        units[j, k] = sold
+    keys = sorted(index, key=index.get)
+    return ChannelHistory(
+        rows=np.array([row[pid] for pid, _ in keys], dtype=int),
+        channels=[channel for _, channel in keys],
+        units=_launched(units),
+    )
 
 
 def load_history(
@@ -93,16 +150,20 @@ def load_history(
     }
     wanted = sorted(set(ids) | set(predecessor.values()))
     row = {pk: i for i, pk in enumerate(wanted)}
-    units = np.full((len(wanted), weeks), np.nan)
-    for product_id, week, sold in SalesActual.objects.filter(
-        product_id__in=wanted, week__gte=first, week__lt=end_week
-    ).values_list("product_id", "week", "units"):
-        units[row[product_id], (week - first).days // 7] = sold
-    # A week without a record after the product's first sale sold nothing; before it,
-    # the product was not on sale yet (NaN).
-    recorded = ~np.isnan(units)
-    launched = np.cumsum(recorded, axis=1) > 0
-    units[launched & ~recorded] = 0.0
+    # One row per product, channel and week: a product's week is the sum of its rows.
+    records = list(channel_sales(product_id__in=wanted, week__gte=first, week__lt=end_week))
+    cell = np.fromiter(
+        (row[pid] * weeks + (week - first).days // 7 for pid, _, week, _ in records),
+        dtype=np.int64,
+        count=len(records),
+    )
+    sold = np.fromiter((units for *_, units in records), dtype=float, count=len(records))
+    size = len(wanted) * weeks
+    # (bincount answers ints, not floats, when there are no records at all)
+    units = np.bincount(cell, weights=sold, minlength=size).astype(float)
+    units = units.reshape(len(wanted), weeks)
+    units[(np.bincount(cell, minlength=size) == 0).reshape(len(wanted), weeks)] = np.nan
+    _launched(units)
     promo = np.zeros((len(wanted), weeks), dtype=bool)
     for product_id, start, end in PromotionItem.objects.filter(
         product_id__in=wanted,
@@ -128,21 +189,39 @@ def load_history(
             [promo[r] if r is not None else np.zeros(weeks, dtype=bool) for r in pred_rows]
         ).reshape(len(ids), weeks),
     )
+    used_predecessor = np.asarray(spliced.used_predecessor)
+    # A product that inherits its predecessor's history is forecast as a whole: its
+    # channels' own histories would be shorter than the one its total is forecast from.
+    position = {pk: i for i, pk in enumerate(ids)}
+    by_channel = _channel_history(
+        records,
+        {pk for pk in ids if not used_predecessor[position[pk]]},
+        position,
+        first,
+        weeks,
+    )
     return History(
-        ids, week_list, spliced.history, spliced.promo_mask, np.asarray(spliced.used_predecessor)
+        ids, week_list, spliced.history, spliced.promo_mask, used_predecessor, by_channel
     )
 
 
-def promotion_lift(product_ids: list[int], weeks: list[dt.date]):
-    """(lift, promoted, promotions): the planned/confirmed promotions' lift (a fraction of
-    the baseline; overlapping promotions do not stack, the stronger sets it) and whether
-    a promotion runs, per product and week; and the promotions as (product id, start,
-    end, expected lift %), those whose dip may still lie in the weeks included."""
+def promotion_lift(
+    product_ids: list[int], weeks: list[dt.date], channels: dict[int, set[str]] | None = None
+):
+    """(lift, promoted, promotions, channel_lift): the planned/confirmed promotions' lift
+    (a fraction of the baseline; overlapping promotions do not stack, the stronger sets
+    it) and whether a promotion runs, per product and week; the promotions as (product
+    id, start, end, expected lift %, channel), those whose dip may still lie in the weeks
+    included; and the lift of the promotions of one channel of a product forecast per
+    channel (`channels`: the channels of each product, by row), {(row, channel): (h,)},
+    which is then not in `lift`."""
+    channels = channels or {}
     n, h = len(product_ids), len(weeks)
     row = {pk: i for i, pk in enumerate(product_ids)}
     col = {week: k for k, week in enumerate(weeks)}
     lift = np.zeros((n, h))
     promoted = np.zeros((n, h), dtype=bool)
+    channel_lift: dict[tuple[int, str], np.ndarray] = {}
     # A promotion that ended up to DIP_WEEKS before the first week still has its dip ahead.
     promotions = list(
         PromotionItem.objects.filter(
@@ -151,37 +230,62 @@ def promotion_lift(product_ids: list[int], weeks: list[dt.date]):
             promotion__end_week__gte=add_weeks(weeks[0], -DIP_WEEKS),
             promotion__start_week__lte=weeks[-1],
         ).values_list(
-            "product_id", "promotion__start_week", "promotion__end_week", "expected_lift_pct"
+            "product_id",
+            "promotion__start_week",
+            "promotion__end_week",
+            "expected_lift_pct",
+            "promotion__channel",
         )
     )
-    for product_id, start, end, pct in promotions:
+    for product_id, start, end, pct, channel in promotions:
+        i = row[product_id]
+        fractions = channel_row(i, channel, channels, channel_lift, lift)
         for week in weeks:
             if start <= week <= end:
                 k = col[week]
-                promoted[row[product_id], k] = True
-                lift[row[product_id], k] = max(lift[row[product_id], k], float(pct) / 100)
-    return lift, promoted, promotions
+                promoted[i, k] = True
+                fractions[k] = max(fractions[k], float(pct) / 100)
+    return lift, promoted, promotions, channel_lift
 
 
-def future_terms(product_ids: list[int], weeks: list[dt.date]) -> dict[str, np.ndarray]:
+def channel_row(i: int, channel: str, channels: dict, terms: dict, whole: np.ndarray):
+    """The row a promotion's fractions go to: its channel's, when product `i` is forecast
+    in that channel, or else the product's."""
+    if channel != Channel.ALL and channel in channels.get(i, ()):
+        return terms.setdefault((i, channel), np.zeros(whole.shape[1]))
+    return whole[i]
+
+
+def future_terms(
+    product_ids: list[int], weeks: list[dt.date], channels: dict[int, set[str]] | None = None
+) -> dict:
     """Promotion lift and dip (fractions of the baseline), the weeks a promotion runs,
-    firm orders and adjustments per product and week."""
+    firm orders and adjustments per product and week.
+
+    `channels`: the channels each product (by row) is forecast in. A promotion in one of
+    them lifts (and dips) that channel only: its fractions go to "channel_lift" and
+    "channel_dip", {(row, channel): (h,) array}, not to "lift" and "dip", which hold the
+    promotions of all channels (and those of a channel the product has no forecast in)."""
+    channels = channels or {}
     n, h = len(product_ids), len(weeks)
     row = {pk: i for i, pk in enumerate(product_ids)}
     col = {week: k for k, week in enumerate(weeks)}
     dip = np.zeros((n, h))
     firm = np.zeros((n, h))
     adjustment = np.zeros((n, h))
-    lift, promoted, promotions = promotion_lift(product_ids, weeks)
+    channel_dip: dict[tuple[int, str], np.ndarray] = {}
+    lift, promoted, promotions, channel_lift = promotion_lift(product_ids, weeks, channels)
     dips = learned_dips({product_id for product_id, *_ in promotions}) if promotions else {}
-    for product_id, _, end, _ in promotions:
+    for product_id, _, end, _, channel in promotions:
         learned = dips.get(product_id)
         if learned is None:
             continue
+        i = row[product_id]
+        fractions = channel_row(i, channel, channels, channel_dip, dip)
         for offset, fraction in enumerate(learned.fractions(), start=1):
             k = col.get(add_weeks(end, offset))
-            if k is not None and not promoted[row[product_id], k]:
-                dip[row[product_id], k] = min(dip[row[product_id], k], fraction)
+            if k is not None and not promoted[i, k]:
+                fractions[k] = min(fractions[k], fraction)
     for order in firm_orders(product_ids=product_ids, start=weeks[0], end=weeks[-1]):
         firm[row[order["product_id"]], col[order["week"]]] += order["units"]
     for product_id, week, units in MarketingAdjustment.objects.filter(
@@ -194,6 +298,8 @@ def future_terms(product_ids: list[int], weeks: list[dt.date]) -> dict[str, np.n
         "promoted": promoted,
         "firm": firm,
         "adjustment": adjustment,
+        "channel_lift": channel_lift,
+        "channel_dip": channel_dip,
     }
 
 
@@ -249,7 +355,7 @@ def cannibalization_terms(
     if moved_out.any():
         # A replaced product's stored uplift is 0 from the switch week: its promotion
         # lifts the demand its successor took over, and that is what siblings lose to.
-        lift, _, _ = promotion_lift(outside, weeks)
+        lift, *_ = promotion_lift(outside, weeks)
         for p in outside:
             stored[p] = stored[p] + moved_out[at[p]] * lift[at[p]]
     for (p, s), share in sorted(shares.items()):
@@ -302,12 +408,18 @@ def forecast_products(
         weeks=history_weeks,
         unspliced={new for old, new, _ in successions if predecessor_of.get(new) == old},
     )
-    result = forecast_baseline(
-        history.units, horizon, season_length=SEASON_LENGTH, promo_mask=history.promo_mask
-    )
+    # Each channel of a product whose history names channels is one more series of the
+    # same call; the product's baseline becomes the sum of its channels' (below).
+    series, mask = history.units, history.promo_mask
+    if history.channels is not None:
+        series = np.vstack([series, history.channels.units])
+        mask = np.vstack([mask, mask[history.channels.rows]])
+    result = forecast_baseline(series, horizon, season_length=SEASON_LENGTH, promo_mask=mask)
     weeks = [add_weeks(this_week, k) for k in range(horizon)]
-    baseline = np.array(result.mean, dtype=float)
-    sigma = np.array(result.sigma, dtype=float)
+    rows_total = len(history.product_ids)
+    baseline = np.array(result.mean[:rows_total], dtype=float)
+    sigma = np.array(result.sigma[:rows_total], dtype=float)
+    by_channel = _sum_channels(history.channels, result, baseline, sigma, products=n)
     from_likes, likes_weight = _launch_terms(
         launches, history, baseline, sigma, this_week=this_week, weeks=weeks
     )
@@ -323,7 +435,12 @@ def forecast_products(
     baseline, transfer, transferred_with, moves = _succession_terms(
         history.product_ids, successions, baseline, sigma, weeks
     )
-    terms = future_terms(history.product_ids, weeks)
+    terms = future_terms(
+        history.product_ids, weeks, by_channel.channels_of() if by_channel else None
+    )
+    lift_all_channels = terms["lift"].copy()
+    if by_channel is not None:
+        by_channel.promotion_fractions(terms)
     uplift = baseline * terms["lift"]
     dip = baseline * terms["dip"]
     # The extra units each product's own promotions cause: what siblings lose to.
@@ -386,9 +503,112 @@ def forecast_products(
         )
         for i, pk in enumerate(history.product_ids)
     )
+    ChannelForecast.objects.filter(product_id__in=list(product_ids), week__gte=this_week).delete()
+    if by_channel is not None:
+        by_channel.write(run, history.product_ids, weeks, baseline, lift_all_channels, terms)
     names, counts = np.unique(np.asarray(methods, dtype=str), return_counts=True)
     run.methods = {str(name): int(count) for name, count in zip(names, counts, strict=True)}
     return _finish(run, written)
+
+
+@dataclass
+class ChannelBaselines:
+    """The channel series of the products forecast per channel: the engine's baseline
+    of each (product, channel) series and the product's engine baseline (their sum)."""
+
+    rows: np.ndarray  # int, the product's row of each series
+    channels: list[str]
+    baseline: np.ndarray  # (series, h)
+    engine_total: np.ndarray  # (products, h): the sum of each product's channel baselines
+
+    def channels_of(self) -> dict[int, set[str]]:
+        found: dict[int, set[str]] = {}
+        for i, channel in zip(self.rows.tolist(), self.channels, strict=True):
+            found.setdefault(i, set()).add(channel)
+        return found
+
+    def shares(self) -> np.ndarray:
+        """(series, h): each channel's share of its product's engine baseline."""
+        total = self.engine_total[self.rows]
+        return np.divide(self.baseline, total, out=np.zeros_like(total), where=total > 0)
+
+    def _channel_terms(self, own: dict, whole: np.ndarray, pick) -> np.ndarray:
+        """(series, h): the fractions that apply to each channel: its own promotions'
+        against those of all channels (pick: np.maximum for lifts, np.minimum for dips)."""
+        return np.array(
+            [
+                pick(whole[i], own[(i, channel)]) if (i, channel) in own else whole[i]
+                for i, channel in zip(self.rows.tolist(), self.channels, strict=True)
+            ]
+        ).reshape(len(self.channels), whole.shape[1])
+
+    def promotion_fractions(self, terms: dict) -> None:
+        """Turn the lift and dip of the products with a channel's promotion into the
+        share-weighted fractions of their channels' (in place): a promotion lifts only
+        its channel's part of the baseline."""
+        touched = {i for i, _ in terms["channel_lift"]} | {i for i, _ in terms["channel_dip"]}
+        if not touched:
+            return
+        shares = self.shares()
+        for name, pick in (("lift", np.maximum), ("dip", np.minimum)):
+            whole = terms[name]
+            weighted = shares * self._channel_terms(terms[f"channel_{name}"], whole, pick)
+            combined = np.zeros_like(whole)
+            np.add.at(combined, self.rows, weighted)
+            for i in touched:
+                whole[i] = combined[i]
+
+    def write(self, run, product_ids, weeks, baseline, lift_all_channels, terms) -> int:
+        """Store each channel's baseline (its share of the product's final baseline, so
+        the channels always add up to the product), uplift and final."""
+        total = self.engine_total[self.rows]
+        scale = np.divide(baseline[self.rows], total, out=np.zeros_like(total), where=total > 0)
+        channel_baseline = np.maximum(0.0, self.baseline * scale)
+        lift = self._channel_terms(terms["channel_lift"], lift_all_channels, np.maximum)
+        uplift = channel_baseline * lift
+        final = np.maximum(0.0, channel_baseline + uplift)
+        values = [np.round(a, 3).tolist() for a in (channel_baseline, uplift, final)]
+        return insert_rows(
+            ChannelForecast,
+            ("product_id", "channel", "week", "run_id", "baseline", "promotion_uplift", "final"),
+            (
+                (product_ids[i], channel, week, run.pk, *(column[j][k] for column in values))
+                for j, (i, channel) in enumerate(
+                    zip(self.rows.tolist(), self.channels, strict=True)
+                )
+                for k, week in enumerate(weeks)
+            ),
+        )
+
+
+def _sum_channels(
+    channels: ChannelHistory | None, result, baseline: np.ndarray, sigma: np.ndarray, *, products
+) -> ChannelBaselines | None:
+    """Replace the baseline of each product forecast per channel by the sum of its
+    channels' baselines, and its sigma by sqrt(sum of their sigma^2) (in place; the
+    channels' errors taken as independent). Returns the breakdown of the first
+    `products` rows (the others are like products, read but not written)."""
+    if channels is None:
+        return None
+    first = len(baseline)
+    channel_baseline = np.array(result.mean[first:], dtype=float)
+    channel_sigma = np.array(result.sigma[first:], dtype=float)
+    summed = np.zeros_like(baseline)
+    np.add.at(summed, channels.rows, channel_baseline)
+    variance = np.zeros_like(sigma)
+    np.add.at(variance, channels.rows, channel_sigma**2)
+    split = np.unique(channels.rows)
+    baseline[split] = summed[split]
+    sigma[split] = np.sqrt(variance[split])
+    keep = channels.rows < products
+    if not keep.any():
+        return None
+    return ChannelBaselines(
+        rows=channels.rows[keep],
+        channels=[c for c, kept in zip(channels.channels, keep.tolist(), strict=True) if kept],
+        baseline=channel_baseline[keep],
+        engine_total=summed[:products].copy(),
+    )
 
 
 def _launch_terms(

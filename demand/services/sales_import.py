@@ -4,7 +4,7 @@ Browser: `sales_import_preview` checks an uploaded file and keeps it; the user l
 the summary and errors, then `sales_import_apply` writes it. Command and API:
 `sales_import_rows` checks and writes in one go. Either way an import is all-or-nothing
 (one bad row rejects the file, every error listed by line or item), re-importing the
-same file is an idempotent upsert on (product, week), and the same transaction asks
+same file is an idempotent upsert on (product, channel, week), and the same transaction asks
 the planner to recompute the imported products.
 """
 
@@ -33,9 +33,10 @@ from demand.csv_import import (
     parse_csv,
     parse_file,
     parse_rows,
+    quote,
     text_of,
 )
-from demand.models import SalesActual, SalesImport
+from demand.models import Channel, SalesActual, SalesImport
 
 PERMISSION = "demand.add_salesimport"
 SAMPLE_ROWS = 20
@@ -55,12 +56,33 @@ def _parse_past_week(text: str):
     return week
 
 
+# The channel a row names, by its code or its label, in any case ("Retail", "online").
+_CHANNEL_NAMES = {
+    **{label.lower(): code for code, label in Channel.choices},
+    **{code: code for code in Channel.values},
+}
+
+
+def _parse_channel(text: str) -> str:
+    code = _CHANNEL_NAMES.get(" ".join(text.lower().split()))
+    if code is None:
+        raise ValidationError(
+            f"Channel {quote(text)} is not one of: {', '.join(Channel.values)}.",
+            code="unknown_channel",
+        )
+    return code
+
+
 SALES_ROWS = RowParser(
     sku=Column("sku", "SKU", ("product", "product_sku", "item")),
     date=Column("week", "week", ("date", "week_start", "iso_week", "period")),
     quantity=Column("units", "units", ("quantity", "qty", "units_sold")),
     parse_date=_parse_past_week,
     format_date=iso_label,
+    # Optional: a row without it (or with it blank) is not attributed to a channel.
+    key=Column("channel", "channel", ("sales_channel",)),
+    parse_key=_parse_channel,
+    key_default=Channel.ALL.value,
 )
 
 
@@ -196,7 +218,11 @@ def _apply(record: SalesImport, parsed: ParsedImport, actor) -> None:
     """Inside the caller's transaction: upsert, ask for a recompute, mark applied."""
     try:
         created, updated = upsert_quantities(
-            SalesActual, date_field="week", quantity_field="units", records=parsed.records()
+            SalesActual,
+            date_field="week",
+            quantity_field="units",
+            key_field="channel",
+            records=parsed.records(),
         )
     except IntegrityError as exc:
         # Only a concurrent change (e.g. a product deleted mid-import) can get here.
@@ -224,8 +250,8 @@ def _apply(record: SalesImport, parsed: ParsedImport, actor) -> None:
 
 @dataclass
 class _CopyText:
-    """The records as COPY text (product_id, date, quantity per line), in chunks, and what
-    they cover: the products and the first and last date."""
+    """The records as COPY text (product_id, date, quantity[, key] per line), in chunks,
+    and what they cover: the products and the first and last date."""
 
     chunks: list[str]
     rows: int
@@ -234,7 +260,7 @@ class _CopyText:
     last: object = None
 
 
-def _copy_text(records: Iterator[tuple[int, object, int]], size: int) -> _CopyText:
+def _copy_text(records: Iterator[tuple], size: int, *, keyed: bool = False) -> _CopyText:
     # The whole text (about 25 MB per million rows) is built before the table is locked,
     # so the lock is held only for the database's work.
     date_text: dict = {}
@@ -242,12 +268,21 @@ def _copy_text(records: Iterator[tuple[int, object, int]], size: int) -> _CopyTe
     add_product = text.product_ids.add
     while True:
         lines = []
-        for product_id, day, quantity in itertools.islice(records, size):
-            add_product(product_id)
-            day_text = date_text.get(day)
-            if day_text is None:
-                day_text = date_text[day] = day.isoformat()
-            lines.append(f"{product_id}\t{day_text}\t{quantity}\n")
+        if keyed:
+            # Keys are validated codes (a sales channel): nothing COPY would escape.
+            for product_id, day, quantity, key in itertools.islice(records, size):
+                add_product(product_id)
+                day_text = date_text.get(day)
+                if day_text is None:
+                    day_text = date_text[day] = day.isoformat()
+                lines.append(f"{product_id}\t{day_text}\t{quantity}\t{key}\n")
+        else:
+            for product_id, day, quantity in itertools.islice(records, size):
+                add_product(product_id)
+                day_text = date_text.get(day)
+                if day_text is None:
+                    day_text = date_text[day] = day.isoformat()
+                lines.append(f"{product_id}\t{day_text}\t{quantity}\n")
         if not lines:
             break
         text.rows += len(lines)
@@ -267,11 +302,14 @@ def upsert_quantities(
     *,
     date_field: str,
     quantity_field: str,
-    records: Iterable[tuple[int, object, int]],
+    records: Iterable[tuple],
+    key_field: str | None = None,
 ) -> tuple[int, int]:
-    """Insert or update `model` rows unique on (product, date_field), setting
+    """Insert or update `model` rows unique on (product, date_field), or on (product,
+    key_field, date_field) with a key field (a sales row's channel), setting
     quantity_field and updated_at; returns (created, updated). Runs in the caller's
-    transaction; `records` are (product_id, date, quantity), each key at most once.
+    transaction; `records` are (product_id, date, quantity), or (product_id, date,
+    quantity, key) with a key field, each key at most once.
 
     PostgreSQL, near the speed of a bare COPY into the table:
     - A transaction-scoped advisory lock per table serializes bulk imports into it, so
@@ -288,20 +326,23 @@ def upsert_quantities(
     records = iter(records)
     now = timezone.now()
     if connection.vendor == "postgresql":
-        return _upsert_postgresql(
-            model, date_field, quantity_field, _copy_text(records, COPY_CHUNK), now
-        )
+        text = _copy_text(records, COPY_CHUNK, keyed=key_field is not None)
+        return _upsert_postgresql(model, date_field, quantity_field, key_field, text, now)
 
     before = model.objects.count()
     total = 0
     while batch := list(itertools.islice(records, BATCH_SIZE)):
         model.objects.bulk_create(
             [
-                model(product_id=product_id, **{date_field: day, quantity_field: quantity})
-                for product_id, day, quantity in batch
+                model(
+                    product_id=record[0],
+                    **{date_field: record[1], quantity_field: record[2]},
+                    **({key_field: record[3]} if key_field else {}),
+                )
+                for record in batch
             ],
             update_conflicts=True,
-            unique_fields=["product", date_field],
+            unique_fields=["product", *([key_field] if key_field else []), date_field],
             update_fields=[quantity_field, "updated_at"],
         )
         total += len(batch)
@@ -309,7 +350,9 @@ def upsert_quantities(
     return created, total - created
 
 
-def _upsert_postgresql(model, date_field: str, quantity_field: str, text: _CopyText, now):
+def _upsert_postgresql(
+    model, date_field: str, quantity_field: str, key_field: str | None, text: _CopyText, now
+):
     if not text.rows:
         return 0, 0
     quote = connection.ops.quote_name
@@ -320,6 +363,11 @@ def _upsert_postgresql(model, date_field: str, quantity_field: str, text: _CopyT
     quantity = quote(meta.get_field(quantity_field).column)
     updated_at = quote(meta.get_field("updated_at").column)
     staging = quote(f"import_{meta.db_table}")
+    # With a key field: one more column in the COPY, the staging table and the match.
+    key = quote(meta.get_field(key_field).column) if key_field else ""
+    key_column = f", {key}" if key_field else ""
+    staged_key = ", s.key" if key_field else ""
+    key_match = f" AND t.{key} = s.key" if key_field else ""
     # Identifiers come from model metadata; values are parameters or COPY data.
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(meta.db_table)])
@@ -332,29 +380,36 @@ def _upsert_postgresql(model, date_field: str, quantity_field: str, text: _CopyT
             # All new: COPY straight into the table, as a bare load would.
             _copy_into(
                 cursor,
-                f"COPY {table} ({product}, {date}, {quantity}, {updated_at}) FROM STDIN",
+                f"COPY {table} ({product}, {date}, {quantity}{key_column}, {updated_at})"
+                " FROM STDIN",
                 text,
                 suffix=f"\t{now.isoformat()}",
             )
             return text.rows, 0
         cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+        staged_key_type = ", key text" if key_field else ""
         cursor.execute(
             f"CREATE TEMPORARY TABLE {staging} "
-            "(product_id bigint, day date, quantity integer) ON COMMIT DROP"
+            f"(product_id bigint, day date, quantity integer{staged_key_type}) ON COMMIT DROP"
         )
-        _copy_into(cursor, f"COPY {staging} (product_id, day, quantity) FROM STDIN", text)
+        _copy_into(
+            cursor,
+            f"COPY {staging} (product_id, day, quantity{', key' if key_field else ''}) FROM STDIN",
+            text,
+        )
         cursor.execute(f"ANALYZE {staging}")
         cursor.execute(
             f"UPDATE {table} AS t SET {quantity} = s.quantity, {updated_at} = %s"  # noqa: S608
-            f" FROM {staging} AS s WHERE t.{product} = s.product_id AND t.{date} = s.day",
+            f" FROM {staging} AS s WHERE t.{product} = s.product_id AND t.{date} = s.day"
+            f"{key_match}",
             [now],
         )
         updated = cursor.rowcount
         cursor.execute(
-            f"INSERT INTO {table} ({product}, {date}, {quantity}, {updated_at})"  # noqa: S608
-            f" SELECT s.product_id, s.day, s.quantity, %s FROM {staging} AS s"
+            f"INSERT INTO {table} ({product}, {date}, {quantity}{key_column}, {updated_at})"  # noqa: S608
+            f" SELECT s.product_id, s.day, s.quantity{staged_key}, %s FROM {staging} AS s"
             f" WHERE NOT EXISTS (SELECT 1 FROM {table} AS t"
-            f" WHERE t.{product} = s.product_id AND t.{date} = s.day)",
+            f" WHERE t.{product} = s.product_id AND t.{date} = s.day{key_match})",
             [now],
         )
         created = cursor.rowcount
@@ -372,9 +427,16 @@ def _copy_into(cursor, sql: str, text: _CopyText, suffix: str = "") -> None:
 # ------------------------------------------------------------------------- reads
 
 
-def sales_actuals(*, sku: str = "", start=None, end=None) -> models.QuerySet[SalesActual]:
-    """Sales ordered by product SKU then week, optionally for one SKU and a week range."""
-    actuals = SalesActual.objects.select_related("product").order_by("product__sku", "week")
+def sales_actuals(
+    *, sku: str = "", start=None, end=None, channel: str = ""
+) -> models.QuerySet[SalesActual]:
+    """Sales rows ordered by product SKU, week and channel, optionally for one SKU, a
+    week range and one channel."""
+    actuals = SalesActual.objects.select_related("product").order_by(
+        "product__sku", "week", "channel"
+    )
+    if channel:
+        actuals = actuals.filter(channel=channel)
     if sku:
         actuals = actuals.filter(product__sku=sku.strip().upper())
     if start:

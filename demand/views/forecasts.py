@@ -26,7 +26,7 @@ from demand.selectors import forecasts as selectors
 from demand.selectors.accuracy import forecast_accuracy
 from demand.selectors.launches import launch_notes, launch_page
 from demand.services.adjustments import adjustment_set
-from demand.spreadsheets import forecast_sheet
+from demand.spreadsheets import channel_sheet, forecast_sheet
 from demand.xlsx import download_name, xlsx_response
 
 
@@ -118,10 +118,14 @@ def forecast_detail(request, sku, adjustment_form=None, status=200):
 
 @permission_required("demand.view_demandforecast")
 def forecast_xlsx(request, sku):
-    """The forecast page's weeks, with every term of the forecast, as .xlsx."""
+    """The forecast page's weeks, with every term of the forecast, as .xlsx (and a sheet
+    per channel's forecast for a product forecast per channel)."""
     product = _product_or_404(sku)
-    sheet = forecast_sheet(product, selectors.product_forecast(product))
-    return xlsx_response(download_name("forecast", product.sku), [sheet])
+    data = selectors.product_forecast(product)
+    sheets = [forecast_sheet(product, data)]
+    if data["channels"]:
+        sheets.append(channel_sheet(product, data["channels"]))
+    return xlsx_response(download_name("forecast", product.sku), sheets)
 
 
 @require_POST

@@ -63,7 +63,7 @@ def sales_import(request):
         "section": "forecasts",
         "form": form,
         "page": _recent_imports(request),
-        "columns": services.SALES_ROWS.columns,
+        "columns": (*services.SALES_ROWS.columns, *services.SALES_ROWS.optional_columns),
     }
     return render_page(request, TEMPLATE, context, partial="upload-form")
 

@@ -21,7 +21,8 @@ from django.conf import settings
 from coordination.models import Line, Product
 from coordination.selectors.products import prices_in_force
 from coordination.weeks import add_weeks, current_week, iso_label, outside_horizon
-from demand.models import DemandForecast, Promotion, PromotionItem
+from demand.models import Channel, DemandForecast, Promotion, PromotionItem
+from demand.selectors.forecasts import channel_baselines
 from demand.selectors.lift import DIP_WEEKS, past_effects
 from production.economics import (
     DisplacedProduct,
@@ -110,7 +111,9 @@ def line_money(line: Line) -> dict:
 
 
 def _lifts(inputs: LineInputs, promotion: Promotion) -> tuple[np.ndarray, np.ndarray]:
-    """(other planned promotions' lift, this promotion's lift) per product and week."""
+    """(other planned promotions' lift, this promotion's lift) per product and week, as
+    fractions of the product's baseline: a promotion of one channel, on a product
+    forecast per channel, lifts that channel's share of it only (as the forecast does)."""
     n, h = len(inputs.product_ids), len(inputs.weeks)
     row = {pk: i for i, pk in enumerate(inputs.product_ids)}
     col = {week: k for k, week in enumerate(inputs.weeks)}
@@ -126,8 +129,13 @@ def _lifts(inputs: LineInputs, promotion: Promotion) -> tuple[np.ndarray, np.nda
         "promotion__start_week",
         "promotion__end_week",
         "expected_lift_pct",
+        "promotion__channel",
     )
-    for promotion_id, status, product_id, start, end, pct in items:
+    items = list(items)
+    by_channel = channel_baselines(
+        inputs.product_ids, inputs.weeks, {channel for *_, channel in items} - {Channel.ALL}
+    )
+    for promotion_id, status, product_id, start, end, pct, channel in items:
         if promotion_id == promotion.pk:
             target = own
         elif status in Promotion.PLANNING_STATUSES:
@@ -137,7 +145,12 @@ def _lifts(inputs: LineInputs, promotion: Promotion) -> tuple[np.ndarray, np.nda
         for week in inputs.weeks:
             if start <= week <= end:
                 i, k = row[product_id], col[week]
-                target[i, k] = max(target[i, k], float(pct) / 100)
+                share = 1.0
+                part = by_channel.get((product_id, channel, week))
+                if part is not None:
+                    total = inputs.baseline[i, k]
+                    share = part / total if total > 0 else 0.0
+                target[i, k] = max(target[i, k], float(pct) / 100 * share)
     return others, own
 
 
@@ -156,11 +169,15 @@ def _line_effect(line: Line, promotion: Promotion) -> dict | None:
     }
 
 
-def _baselines(product_ids, weeks: list[dt.date]) -> dict[int, Decimal]:
+def _baselines(product_ids, weeks: list[dt.date], channel: str) -> dict[int, Decimal]:
+    """The baseline units the promotion acts on over `weeks`: the product's, or, for a
+    promotion of one channel on a product forecast per channel, that channel's."""
+    of_channel = channel_baselines(product_ids, weeks, {channel} - {Channel.ALL})
     totals: dict[int, Decimal] = {}
-    for product_id, baseline in DemandForecast.objects.filter(
+    for product_id, week, baseline in DemandForecast.objects.filter(
         product_id__in=product_ids, week__in=weeks
-    ).values_list("product_id", "baseline"):
+    ).values_list("product_id", "week", "baseline"):
+        baseline = of_channel.get((product_id, channel, week), baseline)
         totals[product_id] = totals.get(product_id, Decimal(0)) + _units(baseline)
     return totals
 
@@ -204,7 +221,7 @@ def promotion_money(promotion: Promotion) -> dict:
         [p.pk for p in products], promotion.start_week, promotion.channel
     )
     list_prices = prices_in_force(list(line_products), promotion.start_week)
-    baselines = _baselines([p.pk for p in products], counted)
+    baselines = _baselines([p.pk for p in products], counted, promotion.channel)
     dips = _dips([p.pk for p in products], promotion)
     promoted, held, displaced = [], [], []
     for item in items:

@@ -84,6 +84,7 @@ def test_forecast_rows_carry_every_term_ordered_by_product_then_week(marketing_u
         "final": 103.0,
         "method": "ets",
         "run": run.pk,
+        "channels": [],
     }
     assert [(r["week"], r["final"]) for r in body["results"]] == [
         (week(0).isoformat(), 103.0),

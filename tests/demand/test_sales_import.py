@@ -70,6 +70,7 @@ def test_preview_keeps_a_good_file_and_writes_nothing(marketing_user, products):
             "date_label": "2024-W01",
             "quantity": 12,
             "known": True,
+            "channel": "all",
         },
         {
             "line": 3,
@@ -78,6 +79,7 @@ def test_preview_keeps_a_good_file_and_writes_nothing(marketing_user, products):
             "date_label": "2024-W02",
             "quantity": 7,
             "known": True,
+            "channel": "all",
         },
     ]
 

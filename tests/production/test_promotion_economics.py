@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from coordination.services import api_clients
 from coordination.services.products import product_price_set
 from coordination.weeks import add_weeks, current_week, iso_label
-from demand.models import DemandForecast, ForecastRun, Promotion, PromotionItem
+from demand.models import ChannelForecast, DemandForecast, ForecastRun, Promotion, PromotionItem
 from production.models import RunRate, ScheduleEntry
 from tests.factories import LineFactory, ProductFactory, PromotionFactory
 
@@ -329,3 +329,36 @@ def test_the_dashboard_values_the_stock_built_ahead_at_its_holding_cost(
             f'<td class="num">{cost} EUR</td>'
         ) in card
     assert card.count('<tr><th scope="row">') == 3
+
+
+def test_a_retail_promotion_counts_only_retail_units_of_a_product_sold_per_channel(
+    world, marketing_user
+):
+    """A sells 40 a week: 24 in retail, 16 online. A +50 % retail promotion for 2 weeks
+    adds 24 units (50 % of 48 retail units), not 40, and gives the discount on the 48
+    retail units only: 48 x 3.00 x 20 % = 28.80."""
+    a = world("1000")
+    run = DemandForecast.objects.filter(product=a).first().run
+    ChannelForecast.objects.bulk_create(
+        ChannelForecast(
+            product=a,
+            channel=channel,
+            week=add_weeks(current_week(), k),
+            run=run,
+            baseline=units,
+            final=units,
+        )
+        for channel, units in (("retail", 24.0), ("online", 16.0))
+        for k in range(HORIZON)
+    )
+    promotion = promote(a, start=2)
+    promotion.channel = "retail"
+    promotion.save(update_fields=["channel"])
+    body = money(marketing_user, promotion)
+    assert body["incremental_units"] == "24.0"
+    assert terms(body)["discount_given_away"] == "-28.80"
+    promotion.channel = "all"
+    promotion.save(update_fields=["channel"])
+    everywhere = money(marketing_user, promotion)
+    assert everywhere["incremental_units"] == "40.0"
+    assert terms(everywhere)["discount_given_away"] == "-48.00"

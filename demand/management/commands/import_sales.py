@@ -10,9 +10,10 @@ from demand.services.sales_import import sales_import_rows
 class Command(CsvImportCommand):
     help = (
         "Import weekly sales from a CSV file or .xlsx workbook "
-        "with columns sku, week (2026-W48 or a date) "
-        "and units. One bad row rejects the file; every error is listed by line. "
-        "Re-importing a file replaces the same product-weeks, so it changes nothing."
+        "with columns sku, week (2026-W48 or a date), units and, optionally, channel "
+        "(retail, online, distributor, foodservice; blank or absent: all). One bad row "
+        "rejects the file; every error is listed by line. Re-importing a file replaces "
+        "the same product-channel-weeks, so it changes nothing."
     )
 
     def run_import(self, **arguments) -> ImportSummary:

@@ -129,7 +129,7 @@ def build_company(args) -> tuple:
     from coordination import roles
     from coordination.models import Line, Product, ProductLine
     from coordination.weeks import add_weeks, current_week
-    from demand.models import SalesActual
+    from demand.models import Channel, SalesActual
     from demand.services.sales_import import upsert_quantities
     from production.models import InventoryPosition, RunRate
 
@@ -173,8 +173,9 @@ def build_company(args) -> tuple:
             SalesActual,
             date_field="week",
             quantity_field="units",
+            key_field="channel",
             records=(
-                (int(ids[i]), week, int(sales[i, k]))
+                (int(ids[i]), week, int(sales[i, k]), Channel.ALL)
                 for i in range(n)
                 for k, week in enumerate(weeks)
             ),

@@ -297,6 +297,19 @@ def _lock_key(table: str) -> int:
     return zlib.crc32(f"tandem bulk import {table}".encode()) - 2**31
 
 
+def _check_key(model, date_field: str, key_field: str | None) -> None:
+    """The fields the rows are matched on must be one of the model's unique keys: an
+    unkeyed write into a table keyed by channel too would update every channel's row."""
+    key = {"product", date_field, *([key_field] if key_field else [])}
+    unique = [
+        set(constraint.fields)
+        for constraint in model._meta.constraints
+        if isinstance(constraint, models.UniqueConstraint)
+    ]
+    if key not in unique:
+        raise ValueError(f"{model.__name__} rows are not unique on {sorted(key)}")
+
+
 def upsert_quantities(
     model: type[models.Model],
     *,
@@ -323,6 +336,7 @@ def upsert_quantities(
     Elsewhere (SQLite): bulk_create with update_conflicts in batches; inserts = the
     table's growth (SQLite locks the whole database for the transaction, so nothing
     else can change the count meanwhile)."""
+    _check_key(model, date_field, key_field)
     records = iter(records)
     now = timezone.now()
     if connection.vendor == "postgresql":

@@ -641,3 +641,14 @@ def test_the_forecast_download_has_a_sheet_per_channel(client, marketing_user, s
     assert rows[1][1:] == (iso_label(week(0)), "Retail", 60, 0, 60)
     assert rows[2][1:] == (iso_label(week(0)), "Online", 40, 0, 40)
     assert len(rows) == 1 + 2 * 26
+
+
+def test_upsert_quantities_refuses_a_key_that_is_not_the_tables():
+    """Sales rows are unique per (product, channel, week): a write keyed on (product,
+    week) alone would update every channel's row of the week, so it is refused."""
+    from demand.services.sales_import import upsert_quantities
+
+    with pytest.raises(
+        ValueError, match=r"SalesActual rows are not unique on \['product', 'week'\]"
+    ):
+        upsert_quantities(SalesActual, date_field="week", quantity_field="units", records=[])

@@ -25,7 +25,7 @@ from kombu import Connection
 from coordination.models import Line, Product, ProductLine, RecomputeRequest
 from coordination.services.recompute import PROCESS_TASK, recompute_request
 from coordination.weeks import add_weeks, current_week
-from demand.models import SalesActual
+from demand.models import Channel, SalesActual
 from demand.services.sales_import import upsert_quantities
 from production.models import QuotaRecommendation, RecomputeRun, RunRate
 from production.services import pipeline
@@ -67,8 +67,9 @@ def big_line(real_services):
             SalesActual,
             date_field="week",
             quantity_field="units",
+            key_field="channel",
             records=(
-                (product.pk, week, int(sales[i, k]))
+                (product.pk, week, int(sales[i, k]), Channel.ALL)
                 for i, product in enumerate(products)
                 for k, week in enumerate(weeks)
             ),

@@ -22,6 +22,7 @@ from coordination.services.specifications import specification_record_initial
 from coordination.weeks import add_weeks, current_week
 from demand.engine import forecast_baseline
 from demand.models import (
+    ChannelForecast,
     DemandForecast,
     ForecastRun,
     LaunchPlan,
@@ -187,13 +188,37 @@ def seed_backtest() -> int:
             parameters={"backtest": True},
         )
         history = load_history(products, end_week=week, weeks=HISTORY_WEEKS)
-        result = forecast_baseline(
-            history.units, 1, season_length=SEASON_LENGTH, promo_mask=history.promo_mask
-        )
+        # As the forecaster does: each channel of a product sold per channel is one more
+        # series, and the product's baseline is the sum of its channels'.
+        series, mask, by_channel = history.units, history.promo_mask, history.channels
+        if by_channel is not None:
+            series = np.vstack([series, by_channel.units])
+            mask = np.vstack([mask, mask[by_channel.rows]])
+        result = forecast_baseline(series, 1, season_length=SEASON_LENGTH, promo_mask=mask)
+        means = np.asarray(result.mean)[:, 0]
+        product_means = means[: len(history.product_ids)].copy()
+        channel_rows = []
+        if by_channel is not None:
+            channel_means = means[len(history.product_ids) :]
+            for j in np.unique(by_channel.rows):
+                product_means[j] = channel_means[by_channel.rows == j].sum()
+            channel_rows = [
+                ChannelForecast(
+                    product_id=history.product_ids[i],
+                    channel=channel,
+                    week=week,
+                    run=run,
+                    baseline=round(float(mean), 3),
+                    final=round(float(mean), 3),
+                )
+                for i, channel, mean in zip(
+                    by_channel.rows.tolist(), by_channel.channels, channel_means, strict=True
+                )
+            ]
         actual = {pk: units for pk, _, units in weekly_sales(week=week, product__in=products)}
         rows = []
         for i, pk in enumerate(history.product_ids):
-            baseline = float(np.asarray(result.mean)[i, 0])
+            baseline = float(product_means[i])
             adjustment = 0.0
             if rng.random() < 0.12 and pk in actual:
                 # Marketing knew something: mostly right, sometimes wrong.
@@ -229,6 +254,7 @@ def seed_backtest() -> int:
                 )
             )
         DemandForecast.objects.bulk_create(rows)
+        ChannelForecast.objects.bulk_create(channel_rows)
         run.status = ForecastRun.Status.DONE
         run.rows_written = len(rows)
         run.finished_at = run.started_at

@@ -49,3 +49,14 @@ def test_a_few_demo_products_sell_per_channel_and_are_forecast_so():
     assert set(ChannelForecast.objects.values_list("product__sku", flat=True).distinct()) == set(
         CHANNEL_SHARES
     )
+    # The past weeks' forecasts (the accuracy page's backtest) are made per channel too,
+    # their sum being the product's, so the page can show accuracy by channel.
+    from coordination.weeks import current_week
+    from demand.demo import BACKTEST_WEEKS
+
+    for sku, shares in CHANNEL_SHARES.items():
+        past = ChannelForecast.objects.filter(product__sku=sku, week__lt=current_week())
+        assert past.count() == BACKTEST_WEEKS * len(shares)
+        forecast = DemandForecast.objects.filter(product__sku=sku, week__lt=current_week()).first()
+        week = past.filter(week=forecast.week)
+        assert sum(c.baseline for c in week) == pytest.approx(forecast.baseline, abs=0.01)

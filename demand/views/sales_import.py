@@ -26,7 +26,8 @@ RECOMPUTE_STATUS = "import-recompute"
 
 class SalesFileForm(ImportFileForm):
     file_help = (
-        "Columns sku, week (2026-W48 or a date in that week) and units. CSV: comma or "
+        "Columns sku, week (2026-W48 or a date in that week), units and, optionally, "
+        "channel. CSV: comma or "
         "semicolon separated, UTF-8; Excel: an .xlsx workbook, header in row 1. "
         "At most 20 MB."
     )

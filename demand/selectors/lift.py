@@ -11,9 +11,10 @@ and trend around the promotion (demand.engine.effects explains the fit):
             bought ahead)
 
 Weeks without a sales record are left out, not read as zero. The suggestion for a new
-promotion comes from a lift line in discount depth (elasticity) per product, shrunk
-toward the product line's with the line counting as 2 promotions' worth: thin history
-leans on the line, rich history on the product. The learned dip (a depth for a number of
+promotion comes from a lift line in discount depth (elasticity) per product: the product
+line's line scaled by the product's factor, pooled toward the line by empirical Bayes
+(demand.engine.effects.learn_lift_curves): thin or noisy history leans on the line,
+precise history on the product. The learned dip (a depth for a number of
 weeks) is shrunk toward the line's the same way; the forecast puts it after planned and
 confirmed promotions (demand.services.forecasting).
 """
@@ -41,7 +42,7 @@ from demand.engine.effects import (
     DipEstimate,
     MeasuredEffect,
     PromotionSpan,
-    fit_lift_curve,
+    learn_lift_curves,
     learn_dip,
     measure_all,
 )
@@ -450,9 +451,13 @@ def suggest_lift(
         return LiftSuggestion(
             None, "No finished promotions in this product line yet: enter your own estimate."
         )
-    line_curve = fit_lift_curve(
-        [e.discount_pct for e in line_effects], [e.lift_pct for e in line_effects]
+    learned = learn_lift_curves(
+        [e.discount_pct for e in line_effects],
+        [e.lift_pct for e in line_effects],
+        [e.product_id for e in line_effects],
+        [e.measured.lift_se if e.measured else None for e in line_effects],
     )
+    line_curve = learned.line
     line_avg = line_curve.at(discount)
     dip = _dip(own, line_effects)
     dip_text = (
@@ -472,9 +477,7 @@ def suggest_lift(
             dip_weeks=dip.weeks,
             cannibalization=cannibalization,
         )
-    curve = fit_lift_curve(
-        [e.discount_pct for e in own], [e.lift_pct for e in own], prior=line_curve
-    )
+    curve = learned.curve(product.pk)
     own_avg = sum(e.lift_pct for e in own) / len(own)
     return LiftSuggestion(
         _pct(curve.at(discount)),

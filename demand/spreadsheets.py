@@ -14,6 +14,8 @@ FORECAST_COLUMNS = (
     XlsxColumn("Dip after promotion", "units", 19),
     XlsxColumn("Cannibalization", "units", 16),
     XlsxColumn("Cannibalized by", "text", 16),
+    XlsxColumn("Halo", "units", 10),
+    XlsxColumn("Halo from", "text", 16),
     XlsxColumn("Firm orders", "units", 12),
     XlsxColumn("Adjustment", "units", 12),
     XlsxColumn("Final", "units"),
@@ -36,13 +38,15 @@ def forecast_sheet(product: Product, data: dict) -> XlsxSheet:
                 forecast.promotion_dip,
                 forecast.cannibalization,
                 forecast.cannibalized_by,
+                forecast.halo,
+                forecast.halo_from,
                 forecast.firm_orders,
                 forecast.adjustment,
                 forecast.final,
                 forecast.method,
             ]
             if forecast
-            else [None] * 9
+            else [None] * 11
         )
         return [
             week["week"],

@@ -42,8 +42,8 @@ from demand.engine.effects import (
     DipEstimate,
     MeasuredEffect,
     PromotionSpan,
-    learn_lift_curves,
     learn_dip,
+    learn_lift_curves,
     measure_all,
 )
 from demand.models import Promotion, PromotionItem, SalesActual, SalesImport
@@ -54,6 +54,8 @@ __all__ = [
     "PastEffect",
     "learned_cannibalization",
     "learned_dips",
+    "learned_halo",
+    "learned_shares",
     "past_effects",
 ]
 
@@ -96,7 +98,7 @@ class LiftSuggestion:
 @dataclass(frozen=True)
 class SiblingShare:
     """The share of the promoted product's extra units a sibling lost in past promotions
-    (0 where the data do not support one; `note` says why)."""
+    (below 0: it gained, a halo; 0 where the data do not support one; `note` says why)."""
 
     sibling_id: int
     sibling_sku: str
@@ -106,7 +108,17 @@ class SiblingShare:
     learned: bool
 
     @property
+    def halo(self) -> bool:
+        """The sibling gains when this product is promoted (a share below 0)."""
+        return self.learned and self.share_pct < 0
+
+    @property
     def note(self) -> str:
+        if self.halo:
+            return (
+                f"gains {-self.share_pct:.0f}% of the extra units (halo), over "
+                f"{self.promotions} promotions"
+            )
         if self.learned:
             return f"{self.share_pct:.0f}% of the extra units, over {self.promotions} promotions"
         if self.promotions < MIN_CANNIBALIZATION_PROMOTIONS:
@@ -115,7 +127,7 @@ class SiblingShare:
                 f"{'s' if self.promotions != 1 else ''}, at least "
                 f"{MIN_CANNIBALIZATION_PROMOTIONS} needed"
             )
-        return "0: no loss distinguishable from the sibling's noise"
+        return "0: no loss or gain distinguishable from the sibling's noise"
 
 
 def _line_effects(line_ids, *, exclude_promotion: int | None = None) -> list[PastEffect]:
@@ -402,12 +414,23 @@ def learned_dips(product_ids) -> dict[int, DipEstimate]:
     return dips
 
 
-def learned_cannibalization(line_ids) -> dict[tuple[int, int], float]:
-    """(promoted product id, sibling id) -> the learned share (0..1) of the promoted
-    product's extra units the sibling loses, for the pairs of these product lines where
-    one was learned."""
+def learned_shares(line_ids) -> dict[tuple[int, int], float]:
+    """(promoted product id, sibling id) -> the learned signed share (-1..1) of the
+    promoted product's extra units the sibling loses (> 0, cannibalization) or gains
+    (< 0, halo), for the pairs of these product lines where one was learned."""
     _, shares = _each_line_measures(line_ids)
-    return {pair: c.share for pair, c in shares.items() if c.learned and c.share > 0}
+    return {pair: c.share for pair, c in shares.items() if c.learned and c.share != 0}
+
+
+def learned_cannibalization(line_ids) -> dict[tuple[int, int], float]:
+    """The learned shares (0..1) the siblings lose (learned_shares above 0)."""
+    return {pair: share for pair, share in learned_shares(line_ids).items() if share > 0}
+
+
+def learned_halo(line_ids) -> dict[tuple[int, int], float]:
+    """The learned shares (0..1) of the promoted product's extra units the siblings gain
+    (learned_shares below 0, as gains)."""
+    return {pair: -share for pair, share in learned_shares(line_ids).items() if share < 0}
 
 
 def _plural(count: int, word: str) -> str:

@@ -845,6 +845,7 @@ def test_the_suggestion_names_what_a_promotion_took_from_each_sibling(marketing_
             "measured_pct": pytest.approx(20.0),
             "promotions": 2,
             "learned": True,
+            "halo": False,
             "note": "20% of the extra units, over 2 promotions",
         },
         {
@@ -853,6 +854,7 @@ def test_the_suggestion_names_what_a_promotion_took_from_each_sibling(marketing_
             "measured_pct": pytest.approx(0.0, abs=1e-9),
             "promotions": 2,
             "learned": False,
-            "note": "0: no loss distinguishable from the sibling's noise",
+            "halo": False,
+            "note": "0: no loss or gain distinguishable from the sibling's noise",
         },
     ]

@@ -38,6 +38,8 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         promotion_dip=-10.0,
         cannibalization=-5.5,
         cannibalized_by="JCE-2002",
+        halo=3.0,
+        halo_from="BEV-3003",
         firm_orders=40.0,
         adjustment=50.0,
     )
@@ -66,6 +68,8 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         "Dip after promotion",
         "Cannibalization",
         "Cannibalized by",
+        "Halo",
+        "Halo from",
         "Firm orders",
         "Adjustment",
         "Final",
@@ -78,7 +82,7 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         midnight(add_weeks(this_week, -52)),
         iso_label(add_weeks(this_week, -52)),
     ]
-    assert row_values(sheet, 53) == [midnight(last_week), iso_label(last_week), 1234] + [None] * 11
+    assert row_values(sheet, 53) == [midnight(last_week), iso_label(last_week), 1234] + [None] * 13
     assert row_values(sheet, 55) == [
         midnight(next_week),
         iso_label(next_week),
@@ -88,9 +92,11 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         -10,
         -5.5,
         "JCE-2002",
+        3,
+        "BEV-3003",
         40,
         50,
-        1324.9,
+        1327.9,
         "ses",
         "=1+1 trade fair",
         "@Summer",
@@ -101,12 +107,14 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         "General",  # no actual: an empty cell carries no format
         *["#,##0"] * 4,
         "General",
+        "#,##0",
+        "General",
         *["#,##0"] * 3,
         "General",
         "General",
         "General",
     ]
-    assert sheet["M55"].data_type == "s"
+    assert sheet["O55"].data_type == "s"
     assert sheet.column_dimensions["A"].width == 12
 
 

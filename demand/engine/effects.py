@@ -3,31 +3,40 @@
 Pure numpy, no Django. A past promotion is measured against what the product would have
 sold without it, estimated from the product's own weeks without promotions:
 
-    counterfactual(t) = level + slope x t + season(t) + local(t)
+    counterfactual(t) = level + slope x t + bend x t^2 + season(t) + local(t)
 
 fitted by least squares to every *clean* week of the product (no promotion of its own,
 not in the DIP_WEEKS weeks after one). season(t) is a yearly Fourier profile with
 SEASON_HARMONICS harmonics, used only when the clean weeks span a whole season (with less,
-a season cannot be told from a trend); local(t) is the mean residual of the clean weeks
-within LOCAL_WEEKS before the promotion and after its dip window, which takes up level
-shifts the straight trend misses. A promotion sitting on a seasonal peak is thus no longer
-credited with the season's rise, nor one on a falling trend blamed for its fall.
+a season cannot be told from a trend); local(t) is the level (and slope) of the clean
+weeks' residuals within LOCAL_WEEKS before the promotion and after its dip window, taken
+as far as the series' residuals show a wandering level (_local_weight, empirical Bayes):
+it takes up level shifts the smooth trend misses without adding the noise of 16 weeks to
+a series whose level does not wander. A promotion sitting on a seasonal peak is thus no
+longer credited with the season's rise, nor one on a falling trend blamed for its fall.
 
-    lift   = units during the promotion / counterfactual during it - 1
+    lift   = units during the promotion / counterfactual during it - 1   (with lift_se)
     dip_k  = units in week k after it / counterfactual that week - 1     (k = 1..DIP_WEEKS)
 
-Learning, per product and shrunk toward its product line:
+Learning, per product and pooled toward its product line:
 
-    lift(d) = a + b x (d - d0)      elasticity: lift as a straight line in discount d
-        The line's (a, b) come from all its promotions (least squares, the slope held
-        toward 0 by a prior of LINE_SLOPE_PRIOR promotions' worth, so a line whose
-        promotions all had one discount gets a flat line). A product's (a, b) minimise its
-        own squared errors plus LINE_PRIOR_WEIGHT promotions' worth of distance from the
-        line's; b is compared in lift per DISCOUNT_SCALE points of discount.
+    lift(d) = m x (a + b x (d - d0))      elasticity: lift as a straight line in discount d
+        The line's (a, b) come from all its promotions (weighted least squares, each by
+        1 / its standard error squared; the slope held toward 0 by LIFT_SLOPE_PRIOR
+        promotions' worth, so a line whose promotions all had one discount gets a flat
+        line). A product's factor m is its own weighted least-squares estimate pulled
+        toward 1 by empirical Bayes: the spread of the factors between the line's
+        products is estimated from the data (learn_lift_curves).
     dip: the week-by-week dip profile averaged over the product's promotions, shrunk
-        toward the line's the same way, fitted by a step: `depth` for the first `weeks`
-        weeks, 0 after; `weeks` is the length with the least squared error. A dip not
-        distinguishable from noise (|depth| < 2 standard errors) or a rise is no dip.
+        toward the line's with LINE_PRIOR_WEIGHT promotions' worth, fitted by a step:
+        `depth` for the first `weeks` weeks, 0 after; `weeks` is the length with the
+        least squared error. A dip not distinguishable from noise (|depth| < 2 standard
+        errors) or a rise is no dip.
+    sibling share: what a sibling loses (> 0, cannibalization) or gains (< 0, halo) of
+        the promoted product's extra units, a weighted regression through 0 over every
+        promotion of the pair that ran alone in the line; learned where it is more than
+        SHARE_SIGNIFICANCE standard errors from 0 over MIN_CANNIBALIZATION_PROMOTIONS
+        promotions or more, 0 otherwise (_cannibalization).
 """
 
 from __future__ import annotations
@@ -387,10 +396,10 @@ def measure_effects(
 class Cannibalization:
     """How much of a promoted series' extra units a sibling lost while it was promoted.
 
-    share: lost sibling units / extra promoted units over the promotions measured, in
-    0..1; 0 where `learned` is False: fewer than MIN_CANNIBALIZATION_PROMOTIONS
-    promotions, or a loss not distinguishable from the sibling's noise (2 standard
-    errors), or a gain (halo, not modelled here)."""
+    share: lost sibling units / extra promoted units over the promotions measured (a
+    weighted regression), in -1..1, below 0 where the sibling gained (a halo); 0 where
+    `learned` is False: fewer than MIN_CANNIBALIZATION_PROMOTIONS promotions, or a share
+    not distinguishable from the sibling's noise (SHARE_SIGNIFICANCE standard errors)."""
 
     promoted: int
     sibling: int
@@ -418,9 +427,10 @@ def measure_cannibalization(
 ) -> list[Cannibalization]:
     """For every promoted series and every other series of its group: the share of the
     promoted series' extra units (above its counterfactual) that the sibling lost (below
-    its own counterfactual) during the promotion weeks, summed over the promotions in
-    which both could be measured, no other product of the group was promoted at the same
-    time, and the sibling was not in the dip after one of its own promotions."""
+    its own counterfactual; a gain is a share below 0) during the promotion weeks,
+    regressed over the promotions in which both could be measured, no other product of
+    the group was promoted at the same time, and the sibling was not in the dip after one
+    of its own promotions."""
     return measure_all(history, spans, season_length, groups)[1]
 
 

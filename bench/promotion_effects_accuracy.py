@@ -3,13 +3,15 @@
 Builds synthetic product lines with KNOWN effects and measures them both ways in one run:
 
     new       demand.engine.effects: each promotion against a counterfactual baseline
-              (level + trend + yearly season + local level from the clean weeks around
-              it), lift as a line in discount depth per product shrunk toward the line,
-              the dip as a step (depth, weeks) learned the same way
+              (level + bending trend + yearly season, the local level around it where
+              the series' level wanders), lift as a line in discount depth per product
+              (the line's scaled by the product's factor, pooled by empirical Bayes),
+              the dip as a step (depth, weeks) shrunk toward the line, signed sibling
+              shares (cannibalization > 0, halo < 0) regressed over the pair's promotions
     previous  the method Tandem used before: lift = units during / mean of the 8 weeks
               before - 1, dip = mean of the 4 weeks after / that baseline - 1,
               suggestions weighted by discount similarity exp(-|d - d_i| / 10) and
-              shrunk toward the line with weight 2
+              shrunk toward the line with weight 2, no dip, no sibling effects
 
 Each family (product line) has 4 products over 156 weeks: a level, a trend, a yearly
 season (a smooth wave plus, in half the families, a sharp 3-week peak), multiplicative
@@ -18,7 +20,8 @@ promotions starting within 3 weeks of a seasonal peak and half of a trough, neve
 products of a line at once, at discounts of 10-40 %; the true
 lift is elasticity x discount; after each, a dip of a known depth for 1-3 weeks. The
 fourth product loses a known share of the promoted first product's extra units
-(cannibalization), which the lift learning must not be thrown by.
+(cannibalization), which the lift learning must not be thrown by; in every second
+family the second product gains a known share of them (halo).
 
 Printed per method: mean absolute error and bias (mean signed error) in points of
   measured lift      each past promotion's measured lift against its true lift
@@ -27,9 +30,16 @@ Printed per method: mean absolute error and bias (mean signed error) in points o
   suggested lift     leave one out: each promotion's lift predicted from all the others
                      of its line, against its true lift
   dip depth          each product's learned dip against its true depth
-  cannibalization    the share of a promoted product's extra units each sibling lost,
-                     learned (0 where the data do not support it) against the truth:
-                     20 % for the cannibalized pair, 0 for the others
+  cannibalization    the signed share of a promoted product's extra units each sibling
+  and halo           lost, learned (0 where the data do not support it) against the
+                     truth: 20 % for the cannibalized pair, -10 % for the halo pair, 0
+                     for the others
+  forecast MASE      the last 26 weeks of each line forecast from the weeks before (the
+                     engine's baseline), the promotions that start in them planned at
+                     their discount: the new method's suggested lift, dip and sibling
+                     shares, or the previous method's lift; per product mean |error| /
+                     mean |weekly change| of its history, over all 26 weeks and over the
+                     weeks the promotions touch (theirs and the 4 after)
 and the split of the suggested lift between promotions on peaks and in troughs.
 
     PYTHONPATH=. .venv/bin/python bench/promotion_effects_accuracy.py [--families 60]
@@ -44,11 +54,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from demand.engine import forecast_baseline
 from demand.engine.effects import (
+    DIP_WEEKS,
     MeasuredEffect,
     PromotionSpan,
-    fit_lift_curve,
     learn_dip,
+    learn_lift_curves,
+    measure_all,
     measure_cannibalization,
     measure_effects,
 )
@@ -61,6 +74,8 @@ PROMOTIONS_EACH = 4
 PROMOTION_WEEKS = 2
 DISCOUNTS = (10.0, 20.0, 30.0, 40.0)
 CANNIBAL_SHARE = 0.2
+HALO_SHARE = 0.1  # in every second family the second product gains this share
+HOLDOUT_WEEKS = 26
 SHARP_PEAK_SHARE = 0.5
 
 
@@ -73,7 +88,9 @@ class TruePromotion:
     on_peak: bool
 
 
-def make_family(rng: np.random.Generator, noise: float, sharp_share: float = SHARP_PEAK_SHARE):
+def make_family(
+    rng: np.random.Generator, noise: float, sharp_share: float = SHARP_PEAK_SHARE, halo=False
+):
     t = np.arange(WEEKS)
     peak_phase = rng.integers(0, SEASON)
     amplitude = rng.uniform(0.25, 0.45)
@@ -129,10 +146,12 @@ def make_family(rng: np.random.Generator, noise: float, sharp_share: float = SHA
             units[p, during] += extra
             if p == 0:
                 units[PRODUCTS - 1, during] -= CANNIBAL_SHARE * extra
+                if halo:
+                    units[1, during] += HALO_SHARE * extra
             after = slice(start + PROMOTION_WEEKS, start + PROMOTION_WEEKS + dip_weeks)
             units[p, after] += base[p, after] * dip_depth / 100
     units = np.maximum(units, 0) * (1 + noise * rng.standard_normal(units.shape))
-    return np.round(np.maximum(units, 0)), promotions, dips
+    return np.round(np.maximum(units, 0)), promotions, dips, base
 
 
 def previous_measure(units: np.ndarray, promo: TruePromotion, promo_weeks: set[int]):
@@ -144,7 +163,7 @@ def previous_measure(units: np.ndarray, promo: TruePromotion, promo_weeks: set[i
     baseline = sum(before) / len(before)
     during = units[promo.start : promo.start + PROMOTION_WEEKS].mean()
     end = promo.start + PROMOTION_WEEKS - 1
-    after = [units[w] for w in range(end + 1, end + 5) if w not in promo_weeks]
+    after = [units[w] for w in range(end + 1, min(end + 5, len(units))) if w not in promo_weeks]
     dip = (sum(after) / len(after) / baseline - 1) * 100 if after else None
     return (during / baseline - 1) * 100, dip
 
@@ -162,34 +181,99 @@ def previous_suggestion(own, line, discount):
     return (weight * own_avg + 2 * line_avg) / (weight + 2)
 
 
-def new_suggestion(own, line, discount):
-    line_curve = fit_lift_curve([d for d, _ in line], [lift for _, lift in line])
-    curve = fit_lift_curve([d for d, _ in own], [lift for _, lift in own], prior=line_curve)
-    return curve.at(discount)
+def new_suggestion(line, product, discount):
+    """line: (product, discount, measured effect) of the line's promotions."""
+    learned = learn_lift_curves(
+        [d for _, d, _ in line],
+        [e.lift_pct for _, _, e in line],
+        [p for p, _, _ in line],
+        [e.lift_se for _, _, e in line],
+    )
+    return learned.curve(product).at(discount)
 
 
 def learned_lifts(promotions, effects):
     """Each promotion's product's learned lift at its discount, from all promotions."""
-
-    def pairs(keep):
-        return [
-            (o.discount, e.lift_pct if isinstance(e, MeasuredEffect) else e[0])
-            for o, e in zip(promotions, effects, strict=True)
-            if e is not None and keep(o)
-        ]
-
     new = isinstance(next((e for e in effects if e is not None), None), MeasuredEffect)
-    line = pairs(lambda o: True)
-    out = []
-    for p in promotions:
-        own = pairs(lambda o, p=p: o.product == p.product)
-        if not line:
-            out.append(None)
-        elif new:
-            out.append(new_suggestion(own, line, p.discount))
-        else:
-            out.append(previous_suggestion(own, line, p.discount))
-    return out
+    if new:
+        line = [(o.product, o.discount, e) for o, e in zip(promotions, effects, strict=True) if e]
+        return [new_suggestion(line, p.product, p.discount) if line else None for p in promotions]
+    pairs = [(o, e[0]) for o, e in zip(promotions, effects, strict=True) if e is not None]
+    line = [(o.discount, lift) for o, lift in pairs]
+    return [
+        previous_suggestion(
+            [(o.discount, lift) for o, lift in pairs if o.product == p.product], line, p.discount
+        )
+        if line
+        else None
+        for p in promotions
+    ]
+
+
+def holdout_mase(units, promotions) -> dict[str, list[float]]:
+    """Forecast the last HOLDOUT_WEEKS weeks of a line from the weeks before, with the
+    promotions that start in them planned at their discount: the new method's lift
+    suggestion, dip and signed sibling shares, or the previous method's lift alone.
+    MASE of each product: mean |forecast - actual| / the mean |one-week change| of its
+    history. Only lines with a promotion in the holdout count."""
+    cut = WEEKS - HOLDOUT_WEEKS
+    past = [p for p in promotions if p.start + PROMOTION_WEEKS <= cut]
+    ahead = [p for p in promotions if p.start >= cut]
+    if not ahead or not past:
+        return {"new": [], "old": [], "new_touched": [], "old_touched": []}
+    history = units[:, :cut]
+    promo_mask = np.zeros(history.shape, dtype=bool)
+    for p in past:
+        promo_mask[p.product, p.start : p.start + PROMOTION_WEEKS] = True
+    baseline = np.asarray(
+        forecast_baseline(history, HOLDOUT_WEEKS, SEASON, promo_mask=promo_mask).mean, dtype=float
+    )
+    spans = [
+        PromotionSpan(p.product, p.start, p.start + PROMOTION_WEEKS - 1, p.discount) for p in past
+    ]
+    effects, shares = measure_all(history, spans, SEASON)
+    line = [(p.product, p.discount, e) for p, e in zip(past, effects, strict=True) if e]
+    measured = [e for e in effects if e is not None]
+    old_effects = []
+    for p in past:
+        weeks = {
+            o.start + k for o in past if o.product == p.product for k in range(PROMOTION_WEEKS)
+        }
+        old_effects.append(previous_measure(history[p.product], p, weeks))
+    old_line = [(p, e[0]) for p, e in zip(past, old_effects, strict=True) if e is not None]
+    new, old = baseline.copy(), baseline.copy()
+    for p in ahead:
+        during = slice(p.start - cut, p.start - cut + PROMOTION_WEEKS)
+        lift = new_suggestion(line, p.product, p.discount) / 100 if line else 0.0
+        uplift = baseline[p.product, during] * lift
+        new[p.product, during] += uplift
+        for c in shares:
+            if c.promoted == p.product and c.learned:
+                new[c.sibling, during] -= c.share * np.maximum(uplift, 0)
+        dip = learn_dip(
+            [e for q, e in zip(past, effects, strict=True) if e and q.product == p.product],
+            measured,
+        )
+        for k, fraction in enumerate(dip.fractions()):
+            w = p.start - cut + PROMOTION_WEEKS + k
+            if w < HOLDOUT_WEEKS:
+                new[p.product, w] += baseline[p.product, w] * fraction
+        if old_line:
+            own = [(q.discount, lift) for q, lift in old_line if q.product == p.product]
+            old_lift = previous_suggestion(own, [(q.discount, x) for q, x in old_line], p.discount)
+            old[p.product, during] += baseline[p.product, during] * old_lift / 100
+    actual = units[:, cut:]
+    scale = np.nanmean(np.abs(np.diff(history, axis=1)), axis=1)
+    # The weeks the promotions touch: theirs and the DIP_WEEKS after, every product.
+    touched = np.zeros(HOLDOUT_WEEKS, dtype=bool)
+    for p in ahead:
+        touched[p.start - cut : p.start - cut + PROMOTION_WEEKS + DIP_WEEKS] = True
+    return {
+        "new": list(np.mean(np.abs(new - actual), axis=1) / scale),
+        "old": list(np.mean(np.abs(old - actual), axis=1) / scale),
+        "new_touched": list(np.mean(np.abs(new - actual)[:, touched], axis=1) / scale),
+        "old_touched": list(np.mean(np.abs(old - actual)[:, touched], axis=1) / scale),
+    }
 
 
 def summary(errors):
@@ -220,11 +304,15 @@ def main() -> None:
     }
     suggested = {m: {"peak": [], "trough": []} for m in ("new", "old")}
     dip_weeks_right = 0
-    err["cannibal_pair"], err["cannibal_others"] = [], []
-    cannibal_learned = {"pair": 0, "others": 0}
+    err["cannibal_pair"], err["cannibal_others"], err["cannibal_halo"] = [], [], []
+    cannibal_learned = {"pair": 0, "others": 0, "halo": 0}
     dip_products = 0
-    for _ in range(args.families):
-        units, promotions, dips = make_family(rng, args.noise, args.sharp_peaks)
+    mase = {"new": [], "old": [], "new_touched": [], "old_touched": []}
+    for family in range(args.families):
+        halo = family % 2 == 1
+        units, promotions, dips, _ = make_family(rng, args.noise, args.sharp_peaks, halo)
+        for method, value in holdout_mase(units, promotions).items():
+            mase[method].extend(value)
         spans = [
             PromotionSpan(p.product, p.start, p.start + PROMOTION_WEEKS - 1, p.discount)
             for p in promotions
@@ -246,14 +334,9 @@ def main() -> None:
                 err["old_measured"].append(old[0] - p.lift_pct)
         for i, p in enumerate(promotions):
             new_line = [
-                (o.discount, e.lift_pct)
+                (o.product, o.discount, e)
                 for j, (o, e) in enumerate(zip(promotions, new_effects, strict=True))
                 if j != i and e is not None
-            ]
-            new_own = [
-                (o.discount, e.lift_pct)
-                for j, (o, e) in enumerate(zip(promotions, new_effects, strict=True))
-                if j != i and e is not None and o.product == p.product
             ]
             old_line = [
                 (o.discount, e[0])
@@ -268,7 +351,7 @@ def main() -> None:
             where = "peak" if p.on_peak else "trough"
             if new_line:
                 suggested["new"][where].append(
-                    new_suggestion(new_own, new_line, p.discount) - p.lift_pct
+                    new_suggestion(new_line, p.product, p.discount) - p.lift_pct
                 )
             if old_line:
                 suggested["old"][where].append(
@@ -277,8 +360,9 @@ def main() -> None:
         measured_new = [e for e in new_effects if e is not None]
         for c in measure_cannibalization(units, spans, SEASON):
             cannibal = c.promoted == 0 and c.sibling == PRODUCTS - 1
-            truth = CANNIBAL_SHARE if cannibal else 0.0
-            key = "pair" if cannibal else "others"
+            lifted = halo and c.promoted == 0 and c.sibling == 1
+            truth = CANNIBAL_SHARE if cannibal else -HALO_SHARE if lifted else 0.0
+            key = "pair" if cannibal else "halo" if lifted else "others"
             err[f"cannibal_{key}"].append((c.share - truth) * 100)
             cannibal_learned[key] += c.learned
         for p, learned in zip(promotions, learned_lifts(promotions, new_effects), strict=True):
@@ -327,11 +411,21 @@ def main() -> None:
         print(f"{label:34}{summary(new)}   {summary(old)}")
     for label, key in (
         ("cannibalization, the true pair", "pair"),
-        ("cannibalization, the other pairs", "others"),
+        ("halo (share < 0), the true pair", "halo"),
+        ("share, the pairs without either", "others"),
     ):
         print(
             f"{label:34}{summary(err['cannibal_' + key])}   none (learned for "
             f"{cannibal_learned[key]} of {len(err['cannibal_' + key])})"
+        )
+    for label, key in (
+        ("forecast MASE, promoted lines", ""),
+        ("  in the weeks promotions touch", "_touched"),
+    ):
+        new_mase, old_mase = np.mean(mase["new" + key]), np.mean(mase["old" + key])
+        print(
+            f"{label:34}{new_mase:6.3f}{'':17}{old_mase:6.3f}   new {new_mase / old_mase - 1:+.1%} "
+            f"(target -10 %, {len(mase['new' + key])} products)"
         )
     print(
         f"dip length right for {dip_weeks_right} of {dip_products} products "

@@ -205,6 +205,7 @@ class DemandForecastAdmin(ReadOnlyAdmin):
         rounded("promotion_uplift", "promotion"),
         rounded("promotion_dip", "dip"),
         rounded("cannibalization", "taken by siblings"),
+        rounded("halo", "added by siblings"),
         rounded("firm_orders"),
         rounded("adjustment"),
         rounded("final"),

@@ -268,9 +268,10 @@ class ForecastFit(models.Model):
 class DemandForecast(models.Model):
     """The forecast of one product in one week, with every term that makes it.
 
-    final = max(0, baseline + promotion_uplift + promotion_dip + cannibalization +
-    firm_orders + adjustment); cannibalization (<= 0) is what planned/confirmed
-    promotions of siblings (cannibalized_by) take.
+    final = max(0, baseline + promotion_uplift + promotion_dip + cannibalization + halo
+    + firm_orders + adjustment); cannibalization (<= 0) is what planned/confirmed
+    promotions of siblings (cannibalized_by) take; halo (>= 0) is what promotions of
+    siblings that lift this product (halo_from) add.
     promotion_dip (<= 0) is the learned dip in the weeks after a planned or confirmed
     promotion; baseline + promotion_dip is never below 0 (a dip is at most -100 % of the
     baseline). For a new product the baseline blends its own model with its like
@@ -299,6 +300,19 @@ class DemandForecast(models.Model):
     )
     cannibalized_by = models.CharField(
         max_length=200, blank=True, default="", db_default="", help_text="Promoted SKUs."
+    )
+    halo = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        help_text="Units a planned/confirmed promotion of a sibling adds to this product "
+        "(halo, >= 0).",
+    )
+    halo_from = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Promoted SKUs whose promotion lifts this product.",
     )
     from_likes = models.FloatField(
         default=0.0,
@@ -338,6 +352,7 @@ class DemandForecast(models.Model):
             models.CheckConstraint(
                 condition=Q(cannibalization__lte=0), name="forecast_cannibalization_not_positive"
             ),
+            models.CheckConstraint(condition=Q(halo__gte=0), name="forecast_halo_not_negative"),
             models.CheckConstraint(
                 condition=Q(from_likes__gte=0), name="forecast_from_likes_not_negative"
             ),
@@ -356,6 +371,7 @@ class DemandForecast(models.Model):
             + self.promotion_uplift
             + self.promotion_dip
             + self.cannibalization
+            + self.halo
             + self.firm_orders,
         )
 

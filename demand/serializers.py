@@ -241,12 +241,13 @@ class PastEffectSerializer(serializers.Serializer):
 class SiblingShareSerializer(serializers.Serializer):
     sibling = serializers.CharField(source="sibling_sku")
     share_pct = serializers.FloatField(
-        help_text="Share of the promoted product's extra units this sibling loses (0: none "
-        "learned)."
+        help_text="Share of the promoted product's extra units this sibling loses; below 0 "
+        "it gains them (a halo); 0: none learned."
     )
     measured_pct = serializers.FloatField(allow_null=True)
     promotions = serializers.IntegerField(help_text="Past promotions it was measured over.")
     learned = serializers.BooleanField()
+    halo = serializers.BooleanField(help_text="The promotion lifts this sibling.")
     note = serializers.CharField()
 
 
@@ -309,6 +310,8 @@ class DemandForecastSerializer(serializers.ModelSerializer):
             "promotion_dip",
             "cannibalization",
             "cannibalized_by",
+            "halo",
+            "halo_from",
             "from_likes",
             "successor_transfer",
             "transferred_with",

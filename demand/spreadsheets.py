@@ -17,6 +17,8 @@ FORECAST_TERMS = (
     ("promotion_dip", XlsxColumn("Dip after promotion", "units", 19)),
     ("cannibalization", XlsxColumn("Cannibalization", "units", 16)),
     ("cannibalized_by", XlsxColumn("Cannibalized by", "text", 16)),
+    ("halo", XlsxColumn("Halo", "units", 10)),
+    ("halo_from", XlsxColumn("Halo from", "text", 16)),
     ("firm_orders", XlsxColumn("Firm orders", "units", 12)),
     ("adjustment", XlsxColumn("Adjustment", "units", 12)),
     ("final", XlsxColumn("Final", "units")),

@@ -34,6 +34,7 @@ DEMAND_FIGURES = [
     ("uplift", "Promotion uplift", "units"),
     ("dip", "Dip after promotions", "units"),
     ("taken", "Taken by siblings", "units"),
+    ("halo", "Added by siblings (halo)", "units"),
     ("firm", "Firm orders", "units"),
     ("adjustment", "Marketing adjustment", "units"),
     ("final", "Forecast", "units"),

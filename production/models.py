@@ -191,7 +191,7 @@ class QuotaRecommendation(models.Model):
     Units made in `week` are available lead-time weeks later, in `covers_week`; the demand
     terms are those of that week:
         demand          = baseline + promotion_uplift + promotion_dip + cannibalization
-                          + firm_orders + adjustment   (the forecast's final, >= 0)
+                          + halo + firm_orders + adjustment   (the forecast's final, >= 0)
         net_requirement = max(0, demand + safety_stock - stock_before_arrival)
         recommended     = net_requirement + prebuild_units - capacity_cut_units
     prebuild_units are made here for later weeks that lack capacity; capacity_cut_units is
@@ -220,6 +220,18 @@ class QuotaRecommendation(models.Model):
     )
     cannibalized_by = models.CharField(
         max_length=200, blank=True, default="", db_default="", help_text="Promoted SKUs."
+    )
+    halo = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        help_text="Units planned/confirmed promotions of siblings add (halo, >= 0).",
+    )
+    halo_from = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Promoted SKUs whose promotion lifts this product.",
     )
     firm_orders = models.FloatField()
     adjustment = models.FloatField()
@@ -260,6 +272,9 @@ class QuotaRecommendation(models.Model):
             models.UniqueConstraint(fields=["product", "week"], name="recommendation_once"),
             models.CheckConstraint(
                 condition=Q(recommended_units__gte=0), name="recommendation_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(halo__gte=0), name="recommendation_halo_not_negative"
             ),
         ]
         indexes = [models.Index(fields=["line", "week"])]

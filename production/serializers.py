@@ -207,6 +207,8 @@ class QuotaRecommendationSerializer(serializers.ModelSerializer):
             "promotion_dip",
             "cannibalization",
             "cannibalized_by",
+            "halo",
+            "halo_from",
             "firm_orders",
             "adjustment",
             "demand",

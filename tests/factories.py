@@ -181,7 +181,8 @@ class ChannelForecastFactory(factory.django.DjangoModelFactory):
 
 
 class DemandForecastFactory(factory.django.DjangoModelFactory):
-    """final defaults to baseline + uplift + dip + firm orders + adjustment (at least 0)."""
+    """final defaults to baseline + uplift + dip + cannibalization + halo + firm orders +
+    adjustment (at least 0)."""
 
     class Meta:
         model = "demand.DemandForecast"
@@ -193,6 +194,7 @@ class DemandForecastFactory(factory.django.DjangoModelFactory):
     promotion_uplift = 0.0
     promotion_dip = 0.0
     cannibalization = 0.0
+    halo = 0.0
     firm_orders = 0.0
     adjustment = 0.0
     final = factory.LazyAttribute(
@@ -202,6 +204,7 @@ class DemandForecastFactory(factory.django.DjangoModelFactory):
             + f.promotion_uplift
             + f.promotion_dip
             + f.cannibalization
+            + f.halo
             + f.firm_orders
             + f.adjustment,
         )
@@ -237,6 +240,7 @@ class QuotaRecommendationFactory(factory.django.DjangoModelFactory):
     promotion_uplift = 0.0
     promotion_dip = 0.0
     cannibalization = 0.0
+    halo = 0.0
     firm_orders = 0.0
     adjustment = 0.0
     demand = factory.LazyAttribute(
@@ -245,6 +249,7 @@ class QuotaRecommendationFactory(factory.django.DjangoModelFactory):
             + r.promotion_uplift
             + r.promotion_dip
             + r.cannibalization
+            + r.halo
             + r.firm_orders
             + r.adjustment
         )

@@ -3,31 +3,40 @@
 Pure numpy, no Django. A past promotion is measured against what the product would have
 sold without it, estimated from the product's own weeks without promotions:
 
-    counterfactual(t) = level + slope x t + season(t) + local(t)
+    counterfactual(t) = level + slope x t + bend x t^2 + season(t) + local(t)
 
 fitted by least squares to every *clean* week of the product (no promotion of its own,
 not in the DIP_WEEKS weeks after one). season(t) is a yearly Fourier profile with
 SEASON_HARMONICS harmonics, used only when the clean weeks span a whole season (with less,
-a season cannot be told from a trend); local(t) is the mean residual of the clean weeks
-within LOCAL_WEEKS before the promotion and after its dip window, which takes up level
-shifts the straight trend misses. A promotion sitting on a seasonal peak is thus no longer
-credited with the season's rise, nor one on a falling trend blamed for its fall.
+a season cannot be told from a trend); local(t) is the level (and slope) of the clean
+weeks' residuals within LOCAL_WEEKS before the promotion and after its dip window, taken
+as far as the series' residuals show a wandering level (_local_weight, empirical Bayes):
+it takes up level shifts the smooth trend misses without adding the noise of 16 weeks to
+a series whose level does not wander. A promotion sitting on a seasonal peak is thus no
+longer credited with the season's rise, nor one on a falling trend blamed for its fall.
 
-    lift   = units during the promotion / counterfactual during it - 1
+    lift   = units during the promotion / counterfactual during it - 1   (with lift_se)
     dip_k  = units in week k after it / counterfactual that week - 1     (k = 1..DIP_WEEKS)
 
-Learning, per product and shrunk toward its product line:
+Learning, per product and pooled toward its product line:
 
-    lift(d) = a + b x (d - d0)      elasticity: lift as a straight line in discount d
-        The line's (a, b) come from all its promotions (least squares, the slope held
-        toward 0 by a prior of LINE_SLOPE_PRIOR promotions' worth, so a line whose
-        promotions all had one discount gets a flat line). A product's (a, b) minimise its
-        own squared errors plus LINE_PRIOR_WEIGHT promotions' worth of distance from the
-        line's; b is compared in lift per DISCOUNT_SCALE points of discount.
+    lift(d) = m x (a + b x (d - d0))      elasticity: lift as a straight line in discount d
+        The line's (a, b) come from all its promotions (weighted least squares, each by
+        1 / its standard error squared; the slope held toward 0 by LIFT_SLOPE_PRIOR
+        promotions' worth, so a line whose promotions all had one discount gets a flat
+        line). A product's factor m is its own weighted least-squares estimate pulled
+        toward 1 by empirical Bayes: the spread of the factors between the line's
+        products is estimated from the data (learn_lift_curves).
     dip: the week-by-week dip profile averaged over the product's promotions, shrunk
-        toward the line's the same way, fitted by a step: `depth` for the first `weeks`
-        weeks, 0 after; `weeks` is the length with the least squared error. A dip not
-        distinguishable from noise (|depth| < 2 standard errors) or a rise is no dip.
+        toward the line's with LINE_PRIOR_WEIGHT promotions' worth, fitted by a step:
+        `depth` for the first `weeks` weeks, 0 after; `weeks` is the length with the
+        least squared error. A dip not distinguishable from noise (|depth| < 2 standard
+        errors) or a rise is no dip.
+    sibling share: what a sibling loses (> 0, cannibalization) or gains (< 0, halo) of
+        the promoted product's extra units, a weighted regression through 0 over every
+        promotion of the pair that ran alone in the line; learned where it is more than
+        SHARE_SIGNIFICANCE standard errors from 0 over MIN_CANNIBALIZATION_PROMOTIONS
+        promotions or more, 0 otherwise (_cannibalization).
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ MIN_CLEAN_WEEKS = 4
 SEASON_HARMONICS = (1, 2, 3, 4, 6, 8, 12, 16, 20, 26)
 LINE_PRIOR_WEIGHT = 2.0
 LINE_SLOPE_PRIOR = 1.0
+LIFT_SLOPE_PRIOR = 0.1
 DISCOUNT_SCALE = 10.0
 
 
@@ -65,6 +75,7 @@ class MeasuredEffect:
     lift_pct: float
     dip_profile: tuple[float | None, ...]  # dip_k in %, None where not measurable
     noise_pct: float  # std. deviation of the clean weeks around it from the counterfactual, %
+    lift_se: float = 0.0  # standard error of lift_pct (points): the weeks' noise and the level's
 
     @property
     def dip_pct(self) -> float | None:
@@ -230,10 +241,14 @@ def fit_counterfactuals(
         idx = np.flatnonzero(usable[series])
         y = target[series, idx] - shared[series, idx] - effect[series] * sibling[series, idx]
         choices = _harmonic_choices(idx.size, idx, season_length)
-        width = 3 + 2 * min(max(choices), season_length // 2)
-        design = np.column_stack(
-            [np.ones(n_weeks), (t - idx.mean()) / n_weeks, sibling[series], fourier_all]
-        )[:, :width]
+        width = 4 + 2 * min(max(choices), season_length // 2)
+        # A trend may bend (a level growing by a fixed amount a week is no straight line
+        # in logs): a quadratic term, centred on the clean weeks.
+        u = (t - idx.mean()) / n_weeks
+        bend = u**2 - float(np.mean(u[idx] ** 2))
+        design = np.column_stack([np.ones(n_weeks), u, bend, sibling[series], fourier_all])[
+            :, :width
+        ]
         # The candidate models are nested column prefixes: one Gram matrix serves them
         # all (its small systems solved by least squares: a column of zeros, a series
         # with no sibling promotion, is fine).
@@ -241,7 +256,7 @@ def fit_counterfactuals(
         gram, moment, total = x.T @ x, x.T @ y, float(y @ y)
         best = (math.inf, None)
         for harmonics in choices:
-            p = 3 + 2 * min(harmonics, season_length // 2)
+            p = 4 + 2 * min(harmonics, season_length // 2)
             coef, *_ = np.linalg.lstsq(gram[:p, :p], moment[:p], rcond=None)
             rss = max(total - 2 * coef @ moment[:p] + coef @ gram[:p, :p] @ coef, 0.0)
             score = _bic(rss, idx.size, p)
@@ -249,8 +264,8 @@ def fit_counterfactuals(
                 best = (score, coef)
         coef = best[1]
         p = len(coef)
-        curve = design[:, [0, 1, *range(3, p)]] @ coef[[0, 1, *range(3, p)]]
-        best = (best[0], curve, float(coef[2]), design[:, 3:p] @ coef[3:])
+        curve = design[:, [0, 1, 2, *range(4, p)]] @ coef[[0, 1, 2, *range(4, p)]]
+        best = (best[0], curve, float(coef[3]), design[:, 4:p] @ coef[4:])
         fitted[series] = best[1] + shared[series]
         season[series] += best[3]
         effect[series] += best[2]
@@ -270,6 +285,8 @@ class _Fitted:
     clean: np.ndarray
     groups: np.ndarray
     by_series: dict[int, list[int]]
+    local_weight: np.ndarray  # (n,) _local_weight
+    residual_variance: np.ndarray  # (n,) of the clean weeks from the fit (in logs or units)
 
     def measure(self, series: int, span: PromotionSpan) -> MeasuredEffect | None:
         if not np.isfinite(self.fit.fitted[series, 0]):
@@ -278,9 +295,12 @@ class _Fitted:
             self.history[series],
             self.fit.season[series],
             self.deseasoned[series],
+            self.fit.fitted[series] - self.fit.season[series],
             bool(self.fit.multiplicative[series]),
             span,
             self.promo_weeks[series],
+            float(self.local_weight[series]),
+            float(self.residual_variance[series]),
         )
 
 
@@ -306,7 +326,54 @@ def _fit_all(history, spans, season_length, groups) -> _Fitted:
     # The level and trend of a promotion's own neighbourhood: the clean weeks around it
     # without their season (and without a sibling's promotion's effect).
     deseasoned = fit.residual + fit.fitted - fit.season
-    return _Fitted(history, fit, deseasoned, promo_weeks, clean, group_of, by_series)
+    return _Fitted(
+        history,
+        fit,
+        deseasoned,
+        promo_weeks,
+        clean,
+        group_of,
+        by_series,
+        _local_weight(fit.residual),
+        _residual_variance(fit.residual),
+    )
+
+
+def _residual_variance(residual: np.ndarray) -> np.ndarray:
+    """Variance of each series' clean-week residuals (0 without any)."""
+    known = np.isfinite(residual)
+    count = known.sum(axis=1)
+    values = np.where(known, residual, 0.0)
+    mean = values.sum(axis=1) / np.maximum(count, 1)
+    squares = np.where(known, (residual - mean[:, None]) ** 2, 0.0).sum(axis=1)
+    return squares / np.maximum(count, 1)
+
+
+def _local_weight(residual: np.ndarray) -> np.ndarray:
+    """How far each series' local level (the mean residual of the 2 x LOCAL_WEEKS clean
+    weeks around a promotion) is to be believed over the whole-history fit, (n,) in 0..1.
+
+    Empirical Bayes: a window's mean residual is the true local shift (variance tau^2,
+    what the straight trend and the season miss) plus noise (s^2 / window). tau^2 is
+    estimated from the series' own clean weeks: the variance of the means of every
+    window of that many consecutive clean weeks, less what white noise alone gives. A
+    series whose level wanders keeps its local level (weight -> 1); one that follows its
+    fit exactly leans on the fit, whose level comes from all its clean weeks, and is not
+    thrown by the noise of 16 weeks (weight -> 0)."""
+    window = 2 * LOCAL_WEEKS
+    weights = np.ones(residual.shape[0])
+    for series, row in enumerate(residual):
+        values = row[np.isfinite(row)]
+        if values.size < 2 * window:
+            continue
+        noise = float(values.var())
+        if noise <= 1e-12:
+            continue
+        sums = np.cumsum(np.concatenate([[0.0], values]))
+        means = (sums[window:] - sums[:-window]) / window
+        shift = max(float(means.var()) - noise / window, 0.0)
+        weights[series] = shift / (shift + noise / window)
+    return weights
 
 
 def measure_effects(
@@ -329,10 +396,10 @@ def measure_effects(
 class Cannibalization:
     """How much of a promoted series' extra units a sibling lost while it was promoted.
 
-    share: lost sibling units / extra promoted units over the promotions measured, in
-    0..1; 0 where `learned` is False: fewer than MIN_CANNIBALIZATION_PROMOTIONS
-    promotions, or a loss not distinguishable from the sibling's noise (2 standard
-    errors), or a gain (halo, not modelled here)."""
+    share: lost sibling units / extra promoted units over the promotions measured (a
+    weighted regression), in -1..1, below 0 where the sibling gained (a halo); 0 where
+    `learned` is False: fewer than MIN_CANNIBALIZATION_PROMOTIONS promotions, or a share
+    not distinguishable from the sibling's noise (SHARE_SIGNIFICANCE standard errors)."""
 
     promoted: int
     sibling: int
@@ -340,9 +407,16 @@ class Cannibalization:
     measured_share: float | None
     promotions: int
     learned: bool
+    standard_error: float | None = None
+
+    @property
+    def halo(self) -> bool:
+        """The sibling gained: the promotion lifts it (a share below 0)."""
+        return self.learned and self.share < 0
 
 
 MIN_CANNIBALIZATION_PROMOTIONS = 2
+SHARE_SIGNIFICANCE = 2.0
 
 
 def measure_cannibalization(
@@ -353,9 +427,10 @@ def measure_cannibalization(
 ) -> list[Cannibalization]:
     """For every promoted series and every other series of its group: the share of the
     promoted series' extra units (above its counterfactual) that the sibling lost (below
-    its own counterfactual) during the promotion weeks, summed over the promotions in
-    which both could be measured, no other product of the group was promoted at the same
-    time, and the sibling was not in the dip after one of its own promotions."""
+    its own counterfactual; a gain is a share below 0) during the promotion weeks,
+    regressed over the promotions in which both could be measured, no other product of
+    the group was promoted at the same time, and the sibling was not in the dip after one
+    of its own promotions."""
     return measure_all(history, spans, season_length, groups)[1]
 
 
@@ -376,6 +451,8 @@ def measure_all(
 
 
 def _cannibalization(fitted: _Fitted, spans, effects) -> list[Cannibalization]:
+    # Per pair: sums over its promotions of x y / v, x^2 / v (x: the promoted product's
+    # extra units, y: what the sibling lost, v: the variance of y), and the count.
     totals: dict[tuple[int, int], list[float]] = {}
     for span, own in zip(spans, effects, strict=True):
         if own is None:
@@ -387,7 +464,7 @@ def _cannibalization(fitted: _Fitted, spans, effects) -> list[Cannibalization]:
         # A promotion that overlapped another of the line cannot say who took what.
         if extra <= 0 or others.any():
             continue
-        for sibling in np.flatnonzero(fitted.groups == fitted.groups[span.series]):
+        for sibling in line:
             sibling = int(sibling)
             # Only weeks the sibling's own promotions and their dips leave untouched.
             if sibling == span.series or not fitted.clean[sibling, span.start : span.end + 1].all():
@@ -396,25 +473,30 @@ def _cannibalization(fitted: _Fitted, spans, effects) -> list[Cannibalization]:
             if other is None:
                 continue
             lost = -other.counterfactual * other.lift_pct / 100 * weeks
-            variance = (other.noise_pct / 100 * other.counterfactual) ** 2 * weeks
-            entry = totals.setdefault((span.series, sibling), [0.0, 0.0, 0.0, 0])
-            entry[0] += lost
-            entry[1] += extra
-            entry[2] += variance
-            entry[3] += 1
+            # The sibling's weekly noise and its counterfactual's level error, in units.
+            se = other.lift_se / max(100 + other.lift_pct, 1e-12) * other.counterfactual * weeks
+            variance = max(se**2, 1e-12)
+            entry = totals.setdefault((span.series, sibling), [0.0, 0.0, 0])
+            entry[0] += extra * lost / variance
+            entry[1] += extra * extra / variance
+            entry[2] += 1
     results = []
-    for (promoted, sibling), (lost, extra, variance, count) in sorted(totals.items()):
-        share = lost / extra
-        clear = share > 2 * math.sqrt(variance) / extra
-        learned = count >= MIN_CANNIBALIZATION_PROMOTIONS and clear
+    for (promoted, sibling), (moment, information, count) in sorted(totals.items()):
+        share = moment / information
+        standard_error = 1 / math.sqrt(information)
+        learned = (
+            count >= MIN_CANNIBALIZATION_PROMOTIONS
+            and abs(share) > SHARE_SIGNIFICANCE * standard_error
+        )
         results.append(
             Cannibalization(
                 promoted=promoted,
                 sibling=sibling,
-                share=min(share, 1.0) if learned else 0.0,
+                share=min(max(share, -1.0), 1.0) if learned else 0.0,
                 measured_share=share,
                 promotions=count,
                 learned=learned,
+                standard_error=standard_error,
             )
         )
     return results
@@ -457,9 +539,13 @@ def line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return coef[0], coef[1]
 
 
-def _measure_one(units, season, deseasoned, multiplicative, span, promo_weeks):
-    """One promotion against season + the local level (and slope, with clean weeks on
-    both sides) of the deseasoned clean weeks around it."""
+def _measure_one(
+    units, season, deseasoned, trend, multiplicative, span, promo_weeks, local_weight, variance
+):
+    """One promotion against season + the level (and slope, with clean weeks on both
+    sides) of the deseasoned clean weeks around it, taken as far as `local_weight` says
+    (_local_weight) and the whole-history fit for the rest. In logs, exp(fit) is the
+    median of a week's units: exp(spread^2 / 2) makes it their mean."""
     n_weeks = len(units)
     if span.start < 0 or span.end >= n_weeks:
         return None
@@ -469,22 +555,27 @@ def _measure_one(units, season, deseasoned, multiplicative, span, promo_weeks):
     near = near_weeks(span, deseasoned)
     if len(near) < MIN_CLEAN_WEEKS:
         return None
-    weeks = near.astype(np.float64)
+    at = near.astype(np.float64)
     values = deseasoned[near]
-    before, after = (weeks < span.start).sum(), (weeks > span.end).sum()
+    before, after = (at < span.start).sum(), (at > span.end).sum()
     center = (span.start + span.end) / 2
     if before >= 2 and after >= 2:
-        slope, level = line_fit(weeks - center, values)
+        slope, level = line_fit(at - center, values)
     else:
         slope, level = 0.0, float(values.mean())
     local = level + slope * (np.arange(n_weeks) - center)
     # How far a clean week strays from this local counterfactual, in % of it.
     spread = float(np.std(values - local[near]))
+    if local_weight < 1:
+        # The series' clean weeks as a whole say more about its noise than 16 weeks.
+        spread = local_weight * spread + (1 - local_weight) * math.sqrt(variance)
     if multiplicative:
         noise = spread * 100
     else:
         noise = spread / max(abs(float(np.mean(season[near] + local[near]))), 1e-12) * 100
-    expected = np.exp(season + local) if multiplicative else season + local
+    # The whole-history fit's level and trend where the local level is not to be believed.
+    local = local_weight * local + (1 - local_weight) * trend
+    expected = np.exp(season + local + spread**2 / 2) if multiplicative else season + local
     base = float(expected[during].mean())
     if base <= 0:
         return None
@@ -494,8 +585,16 @@ def _measure_one(units, season, deseasoned, multiplicative, span, promo_weeks):
         w = span.end + k
         ok = w < n_weeks and np.isfinite(units[w]) and not promo_weeks[w] and expected[w] > 0
         profile.append((float(units[w]) / float(expected[w]) - 1) * 100 if ok else None)
+    # Noise of the promotion's own weeks, and of the counterfactual's level (a mean of
+    # len(near) weeks where local, of the whole history where not).
+    weeks = span.end - span.start + 1
+    se = (100 + lift) * noise / 100 * math.sqrt(1 / weeks + local_weight / len(near))
     return MeasuredEffect(
-        counterfactual=base, lift_pct=lift, dip_profile=tuple(profile), noise_pct=noise
+        counterfactual=base,
+        lift_pct=lift,
+        dip_profile=tuple(profile),
+        noise_pct=noise,
+        lift_se=abs(se),
     )
 
 
@@ -538,6 +637,85 @@ def fit_lift_curve(
     rhs = np.array([y.sum() + weight_a * prior_a, (x * y).sum() + weight_b * s * s * prior_b])
     intercept, slope = np.linalg.solve(matrix, rhs)
     return LiftCurve(float(intercept), float(slope), center)
+
+
+@dataclass(frozen=True)
+class LearnedLift:
+    """A product line's lift line and each product's (keyed as the products were given)."""
+
+    line: LiftCurve | None
+    products: dict
+    between_pct: float  # how far the products' responses differ (std. dev. of the factor), %
+
+    def curve(self, product) -> LiftCurve | None:
+        return self.products.get(product, self.line)
+
+
+def learn_lift_curves(discounts, lifts, products, standard_errors=None) -> LearnedLift:
+    """Each product's lift line, partially pooled with its product line's (empirical Bayes).
+
+    The line's lift(d) = a + b (d - d0) is fitted to all its promotions, each weighted by
+    1 / its standard error squared (a noisy or short promotion counts less); the slope held
+    toward 0 as in fit_lift_curve. A product's line is the line's scaled by its factor m:
+    products of a line answer a discount alike in shape and differ in strength. Its own
+    estimate m^ (weighted least squares through its promotions) has variance v = 1 / sum
+    w L(d)^2; the factors' spread tau^2 between the line's products is estimated from the
+    data (the variance of the m^ about 1 less their mean v, never below 0), and each
+    product gets m = 1 + tau^2 / (tau^2 + v) (m^ - 1): a product whose evidence is
+    precise against the spread keeps its own, a noisy one leans on the line.
+    """
+    d = np.asarray(discounts, dtype=np.float64)
+    y = np.asarray(lifts, dtype=np.float64)
+    keys = list(products)
+    if d.size == 0:
+        return LearnedLift(None, {}, 0.0)
+    # A promotion's noise is proportional to its units (100 + lift): weights from the
+    # relative error at the fitted lift, not the measured one (which would favour the
+    # promotions whose noise happened to push them down).
+    given = np.array(
+        [
+            math.nan if e is None or not e > 0 else float(e)
+            for e in (standard_errors if standard_errors is not None else [None] * d.size)
+        ]
+    )
+    # Unknown (or exactly 0: noise-free) errors count as the typical one.
+    known = given[np.isfinite(given)]
+    given[~np.isfinite(given)] = float(np.median(known)) if known.size else 1.0
+    relative = given / np.maximum(100 + y, 1.0)
+    center = float(d.mean())
+    x = d - center
+    s = DISCOUNT_SCALE
+    fitted = np.full(d.size, float(y.mean()))
+    for _ in range(2):
+        raw_w = 1 / (relative * np.maximum(100 + fitted, 1.0)) ** 2
+        w = raw_w / raw_w.mean()  # the slope prior keeps its meaning in promotions
+        matrix = np.array(
+            [
+                [w.sum(), (w * x).sum()],
+                [(w * x).sum(), (w * x * x).sum() + LIFT_SLOPE_PRIOR * s * s],
+            ]
+        )
+        a, b = np.linalg.solve(matrix, np.array([(w * y).sum(), (w * x * y).sum()]))
+        fitted = a + b * x
+    line = LiftCurve(float(a), float(b), center)
+    at = fitted
+    own: dict = {}
+    for key in dict.fromkeys(keys):
+        mine = np.array([k == key for k in keys])
+        information = float((raw_w[mine] * at[mine] ** 2).sum())
+        if information <= 1e-12:
+            continue
+        own[key] = (float((raw_w[mine] * at[mine] * y[mine]).sum()) / information, 1 / information)
+    if len(own) >= 2:
+        spread = float(np.mean([(m - 1) ** 2 for m, _ in own.values()]))
+        tau2 = max(spread - float(np.mean([v for _, v in own.values()])), 0.0)
+    else:
+        tau2 = 0.0
+    curves = {}
+    for key, (m_hat, v) in own.items():
+        m = 1 + (tau2 / (tau2 + v) if tau2 + v > 0 else 0.0) * (m_hat - 1)
+        curves[key] = LiftCurve(m * line.intercept, m * line.slope, center)
+    return LearnedLift(line, curves, math.sqrt(tau2) * 100)
 
 
 @dataclass(frozen=True)

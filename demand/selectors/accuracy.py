@@ -6,9 +6,8 @@ Over the weeks that have both a forecast and an actual:
     MASE  = mean |actual - final| / mean |a_t - a_t-1|          (< 1 beats last week's actual;
             scaled by the naive one-step error of the product's own history before the window)
     FVA   = WMAPE(statistical) - WMAPE(final), in points        (+ adjustments helped)
-where statistical = baseline + promotion uplift + dip + cannibalization + firm orders
-(before marketing's
-adjustment). Worst products (highest WMAPE) first.
+where statistical = baseline + promotion uplift + dip + cannibalization + halo + firm
+orders (before marketing's adjustment). Worst products (highest WMAPE) first.
 
 Per channel (channel_accuracy): the same WMAPE, bias and MASE of each sales channel's
 forecast (ChannelForecast.final) against that channel's sales, over the products whose
@@ -81,7 +80,7 @@ def forecast_accuracy(*, weeks: int = 13, end: dt.date | None = None, line_id=No
         products = products.filter(product_line_id=line_id)
     info = {p.pk: p for p in products}
     forecasts: dict[int, dict[dt.date, tuple]] = defaultdict(dict)
-    for pid, week, final, baseline, uplift, dip, taken, firm, adj in DemandForecast.objects.filter(
+    rows = DemandForecast.objects.filter(
         product_id__in=info, week__gte=start, week__lt=end
     ).values_list(
         "product_id",
@@ -91,10 +90,12 @@ def forecast_accuracy(*, weeks: int = 13, end: dt.date | None = None, line_id=No
         "promotion_uplift",
         "promotion_dip",
         "cannibalization",
+        "halo",
         "firm_orders",
         "adjustment",
-    ):
-        forecasts[pid][week] = (final, baseline + uplift + dip + taken + firm, adj)
+    )
+    for pid, week, final, baseline, uplift, dip, taken, halo, firm, adj in rows:
+        forecasts[pid][week] = (final, baseline + uplift + dip + taken + halo + firm, adj)
     actuals: dict[int, dict[dt.date, int]] = defaultdict(dict)
     for pid, week, units in weekly_sales(
         product_id__in=info, week__gte=add_weeks(start, -SCALE_HISTORY_WEEKS), week__lt=end

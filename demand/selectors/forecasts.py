@@ -167,6 +167,7 @@ def forecast_overview(products, *, weeks: int = 13) -> list[dict]:
             uplift=Sum("promotion_uplift"),
             dip=Sum("promotion_dip"),
             taken=Sum("cannibalization"),
+            halo=Sum("halo"),
             firm=Sum("firm_orders"),
             adjustment=Sum("adjustment"),
         )
@@ -207,7 +208,8 @@ def week_range(start: dt.date, count: int) -> list[dt.date]:
 def forecast_terms(*, start: dt.date, end: dt.date) -> list[tuple]:
     """Every product's forecast terms per week from start to end, as plain tuples
     (product_id, production line id, week, baseline, uplift, dip after promotion, taken by
-    siblings' promotions, firm orders, adjustment, final)."""
+    siblings' promotions, added by siblings' promotions (halo), firm orders, adjustment,
+    final)."""
     return list(
         DemandForecast.objects.filter(week__gte=start, week__lte=end)
         .order_by("product_id", "week")
@@ -219,6 +221,7 @@ def forecast_terms(*, start: dt.date, end: dt.date) -> list[tuple]:
             "promotion_uplift",
             "promotion_dip",
             "cannibalization",
+            "halo",
             "firm_orders",
             "adjustment",
             "final",

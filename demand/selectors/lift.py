@@ -11,9 +11,10 @@ and trend around the promotion (demand.engine.effects explains the fit):
             bought ahead)
 
 Weeks without a sales record are left out, not read as zero. The suggestion for a new
-promotion comes from a lift line in discount depth (elasticity) per product, shrunk
-toward the product line's with the line counting as 2 promotions' worth: thin history
-leans on the line, rich history on the product. The learned dip (a depth for a number of
+promotion comes from a lift line in discount depth (elasticity) per product: the product
+line's line scaled by the product's factor, pooled toward the line by empirical Bayes
+(demand.engine.effects.learn_lift_curves): thin or noisy history leans on the line,
+precise history on the product. The learned dip (a depth for a number of
 weeks) is shrunk toward the line's the same way; the forecast puts it after planned and
 confirmed promotions (demand.services.forecasting).
 
@@ -48,8 +49,8 @@ from demand.engine.effects import (
     DipEstimate,
     MeasuredEffect,
     PromotionSpan,
-    fit_lift_curve,
     learn_dip,
+    learn_lift_curves,
     measure_all,
 )
 from demand.models import Channel, Promotion, PromotionItem, SalesActual, SalesImport
@@ -61,6 +62,8 @@ __all__ = [
     "PastEffect",
     "learned_cannibalization",
     "learned_dips",
+    "learned_halo",
+    "learned_shares",
     "past_effects",
 ]
 
@@ -103,7 +106,7 @@ class LiftSuggestion:
 @dataclass(frozen=True)
 class SiblingShare:
     """The share of the promoted product's extra units a sibling lost in past promotions
-    (0 where the data do not support one; `note` says why)."""
+    (below 0: it gained, a halo; 0 where the data do not support one; `note` says why)."""
 
     sibling_id: int
     sibling_sku: str
@@ -113,7 +116,17 @@ class SiblingShare:
     learned: bool
 
     @property
+    def halo(self) -> bool:
+        """The sibling gains when this product is promoted (a share below 0)."""
+        return self.learned and self.share_pct < 0
+
+    @property
     def note(self) -> str:
+        if self.halo:
+            return (
+                f"gains {-self.share_pct:.0f}% of the extra units (halo), over "
+                f"{self.promotions} promotions"
+            )
         if self.learned:
             return f"{self.share_pct:.0f}% of the extra units, over {self.promotions} promotions"
         if self.promotions < MIN_CANNIBALIZATION_PROMOTIONS:
@@ -122,7 +135,7 @@ class SiblingShare:
                 f"{'s' if self.promotions != 1 else ''}, at least "
                 f"{MIN_CANNIBALIZATION_PROMOTIONS} needed"
             )
-        return "0: no loss distinguishable from the sibling's noise"
+        return "0: no loss or gain distinguishable from the sibling's noise"
 
 
 def _line_effects(line_ids, *, exclude_promotion: int | None = None) -> list[PastEffect]:
@@ -407,8 +420,8 @@ def _channel_shares(items) -> dict[int, float]:
 
 def _in_channel(effect: MeasuredEffect, share: float) -> MeasuredEffect:
     """A promotion measured on the product's total sales, restated for its channel (a
-    `share` of the product): the extra units are the channel's, so lift, dip and noise
-    are `1/share` times the product's, against `share` of its counterfactual. The
+    `share` of the product): the extra units are the channel's, so lift, dip, noise and
+    the lift's standard error are `1/share` times the product's, against `share` of its counterfactual. The
     ratios that decide what is learned (dip against noise) do not change."""
     return dataclasses.replace(
         effect,
@@ -419,6 +432,7 @@ def _in_channel(effect: MeasuredEffect, share: float) -> MeasuredEffect:
             None if v is None else max(-100.0, v / share) for v in effect.dip_profile
         ),
         noise_pct=effect.noise_pct / share,
+        lift_se=effect.lift_se / share,
     )
 
 
@@ -464,12 +478,23 @@ def learned_dips(product_ids) -> dict[int, DipEstimate]:
     return dips
 
 
-def learned_cannibalization(line_ids) -> dict[tuple[int, int], float]:
-    """(promoted product id, sibling id) -> the learned share (0..1) of the promoted
-    product's extra units the sibling loses, for the pairs of these product lines where
-    one was learned."""
+def learned_shares(line_ids) -> dict[tuple[int, int], float]:
+    """(promoted product id, sibling id) -> the learned signed share (-1..1) of the
+    promoted product's extra units the sibling loses (> 0, cannibalization) or gains
+    (< 0, halo), for the pairs of these product lines where one was learned."""
     _, shares = _each_line_measures(line_ids)
-    return {pair: c.share for pair, c in shares.items() if c.learned and c.share > 0}
+    return {pair: c.share for pair, c in shares.items() if c.learned and c.share != 0}
+
+
+def learned_cannibalization(line_ids) -> dict[tuple[int, int], float]:
+    """The learned shares (0..1) the siblings lose (learned_shares above 0)."""
+    return {pair: share for pair, share in learned_shares(line_ids).items() if share > 0}
+
+
+def learned_halo(line_ids) -> dict[tuple[int, int], float]:
+    """The learned shares (0..1) of the promoted product's extra units the siblings gain
+    (learned_shares below 0, as gains)."""
+    return {pair: -share for pair, share in learned_shares(line_ids).items() if share < 0}
 
 
 def _plural(count: int, word: str) -> str:
@@ -513,9 +538,13 @@ def suggest_lift(
         return LiftSuggestion(
             None, "No finished promotions in this product line yet: enter your own estimate."
         )
-    line_curve = fit_lift_curve(
-        [e.discount_pct for e in line_effects], [e.lift_pct for e in line_effects]
+    learned = learn_lift_curves(
+        [e.discount_pct for e in line_effects],
+        [e.lift_pct for e in line_effects],
+        [e.product_id for e in line_effects],
+        [e.measured.lift_se if e.measured else None for e in line_effects],
     )
+    line_curve = learned.line
     line_avg = line_curve.at(discount)
     dip = _dip(own, line_effects)
     dip_text = (
@@ -535,9 +564,7 @@ def suggest_lift(
             dip_weeks=dip.weeks,
             cannibalization=cannibalization,
         )
-    curve = fit_lift_curve(
-        [e.discount_pct for e in own], [e.lift_pct for e in own], prior=line_curve
-    )
+    curve = learned.curve(product.pk)
     own_avg = sum(e.lift_pct for e in own) / len(own)
     return LiftSuggestion(
         _pct(curve.at(discount)),

@@ -70,9 +70,10 @@ def promotions_a_hold_puts_at_risk(product_ids: Iterable[int]):
 def promotion_net_effect(promotion: Promotion) -> list[dict]:
     """What the promotion does to the demand of each product line it touches, from the
     current forecast: the uplift of its products during it, their dip in the DIP_WEEKS
-    weeks after it, and what it takes from the line's other products during it
-    (forecast rows whose `cannibalized_by` names one of its products). net = uplift + dip
-    + taken; `kept_pct` is the share of the uplift the line keeps (None without uplift).
+    weeks after it, what it takes from the line's other products during it (forecast
+    rows whose `cannibalized_by` names one of its products) and what it adds to them (a
+    halo: rows whose `halo_from` names one). net = uplift + dip + taken + halo; `kept_pct`
+    is the net as a share of the uplift (None without uplift; above 100 with a halo).
     The uplift and dip a successor carries for a promoted product it replaced count on
     the promoted product's line (its own rows are 0 from the switch week).
 
@@ -85,7 +86,15 @@ def promotion_net_effect(promotion: Promotion) -> list[dict]:
     lines = {item.product.product_line_id: item.product.product_line for item in items}
     dip_end = add_weeks(promotion.end_week, DIP_WEEKS)
     effects = {
-        pk: {"product_line": line, "uplift": 0.0, "dip": 0.0, "taken": 0.0, "taken_from": {}}
+        pk: {
+            "product_line": line,
+            "uplift": 0.0,
+            "dip": 0.0,
+            "taken": 0.0,
+            "taken_from": {},
+            "halo": 0.0,
+            "halo_to": {},
+        }
         for pk, line in lines.items()
     }
     carried = _carried_by_successors(promotion, items, dip_end)
@@ -102,8 +111,10 @@ def promotion_net_effect(promotion: Promotion) -> list[dict]:
         "promotion_dip",
         "cannibalization",
         "cannibalized_by",
+        "halo",
+        "halo_from",
     )
-    for product_id, sku, line_id, week, uplift, dip, taken, taken_by in rows:
+    for product_id, sku, line_id, week, uplift, dip, taken, taken_by, halo, halo_from in rows:
         effect = effects[line_id]
         during = week <= promotion.end_week
         if product_id in promoted:
@@ -111,19 +122,24 @@ def promotion_net_effect(promotion: Promotion) -> list[dict]:
                 effect["uplift"] += uplift
             else:
                 effect["dip"] += dip
-        elif during and taken and skus & {s.strip() for s in taken_by.split(",")}:
+            continue
+        if during and taken and skus & {s.strip() for s in taken_by.split(",")}:
             effect["taken"] += taken
             effect["taken_from"][sku] = effect["taken_from"].get(sku, 0.0) + taken
+        if during and halo and skus & {s.strip() for s in halo_from.split(",")}:
+            effect["halo"] += halo
+            effect["halo_to"][sku] = effect["halo_to"].get(sku, 0.0) + halo
     for line_id, (uplift, dip) in carried.items():
         effects[line_id]["uplift"] += uplift
         effects[line_id]["dip"] += dip
     answers = []
     for effect in sorted(effects.values(), key=lambda e: e["product_line"].name):
-        effect["net"] = effect["uplift"] + effect["dip"] + effect["taken"]
+        effect["net"] = effect["uplift"] + effect["dip"] + effect["taken"] + effect["halo"]
         effect["kept_pct"] = (
             round(100 * effect["net"] / effect["uplift"]) if effect["uplift"] >= 0.5 else None
         )
         effect["taken_from"] = sorted(effect["taken_from"].items(), key=lambda kv: (kv[1], kv[0]))
+        effect["halo_to"] = sorted(effect["halo_to"].items(), key=lambda kv: (-kv[1], kv[0]))
         effect["dip_weeks"] = (add_weeks(promotion.end_week, 1), dip_end)
         answers.append(effect)
     return answers

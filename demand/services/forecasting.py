@@ -5,13 +5,16 @@ once, and writes the forecast rows for this week onwards (past weeks keep what w
 forecast for them, so accuracy can be measured). Runs inside the caller's transaction:
 the planning pipeline writes forecasts and quotas together or not at all.
 
-    final = max(0, baseline + promotion uplift + promotion dip + firm orders
-                   + marketing adjustment)
+    final = max(0, baseline + promotion uplift + promotion dip + cannibalization
+                   + halo + firm orders + marketing adjustment)
     promotion uplift = baseline x expected lift of the planned/confirmed promotion
     cannibalization  = - the learned share of a sibling's promotion uplift this product
                        loses (demand.selectors.lift), per promoted sibling; with the dip
                        it never takes the product below 0 (baseline + dip +
                        cannibalization >= 0)
+    halo             = + the learned share of a sibling's promotion uplift this product
+                       gains (a sibling whose promotion lifts it: a share below 0), per
+                       promoted sibling (halo_from names them)
     promotion dip    = baseline x the product's learned dip (<= 0, demand.selectors.lift)
                        in the weeks after a planned/confirmed promotion ends, except
                        weeks inside another of its promotions; overlapping dips do not
@@ -74,7 +77,7 @@ from demand.selectors.launches import (
     succession_partners,
     successions_among,
 )
-from demand.selectors.lift import learned_cannibalization, learned_dips
+from demand.selectors.lift import learned_dips, learned_shares
 from demand.selectors.sales import channel_sales
 
 HISTORY_WEEKS = 156
@@ -303,21 +306,33 @@ def future_terms(
     }
 
 
-def cannibalization_terms(
-    product_ids: list[int], weeks: list[dt.date], uplift: np.ndarray
-) -> tuple[np.ndarray, dict[tuple[int, int], str]]:
-    """What planned/confirmed promotions of their siblings take from these products:
-    (n, h) units (<= 0) and, per (row, column) taken from, the promoted SKUs.
+@dataclass(frozen=True)
+class SiblingTerms:
+    """What planned/confirmed promotions of their siblings do to these products, (n, h):
+    taken (<= 0, cannibalization) and added (>= 0, halo), with the promoted SKUs per
+    (row, column) for each."""
+
+    taken: np.ndarray
+    taken_by: dict[tuple[int, int], str]
+    added: np.ndarray
+    added_from: dict[tuple[int, int], str]
+
+
+def sibling_terms(product_ids: list[int], weeks: list[dt.date], uplift: np.ndarray) -> SiblingTerms:
+    """What planned/confirmed promotions of their siblings take from (learned share > 0)
+    and add to (< 0: a halo) these products, each the learned share of the promoted
+    sibling's uplift.
 
     `uplift`: the extra units each product's own promotions cause, by row (those of a
     replaced product after its switch week included: its successor carries them). A
     promoted sibling's comes from it when it is forecast in this run, else from its
     stored forecast."""
     n, h = len(product_ids), len(weeks)
-    taken = np.zeros((n, h))
-    names: dict[tuple[int, int], list[str]] = {}
+    taken, added = np.zeros((n, h)), np.zeros((n, h))
+    names: dict[str, dict[tuple[int, int], list[str]]] = {"taken": {}, "added": {}}
     row = {pk: i for i, pk in enumerate(product_ids)}
     col = {week: k for k, week in enumerate(weeks)}
+    nothing = SiblingTerms(taken, {}, added, {})
     lines = set(
         Product.objects.filter(pk__in=product_ids).values_list("product_line_id", flat=True)
     )
@@ -330,16 +345,16 @@ def cannibalization_terms(
         ).values_list("product_id", flat=True)
     )
     if not promoted:
-        return taken, {}
-    # Only the product lines with a promotion in the weeks can take anything.
+        return nothing
+    # Only the product lines with a promotion in the weeks can take or add anything.
     lines = set(Product.objects.filter(pk__in=promoted).values_list("product_line_id", flat=True))
     shares = {
         (p, s): share
-        for (p, s), share in learned_cannibalization(lines).items()
+        for (p, s), share in learned_shares(lines).items()
         if p in promoted and s in row
     }
     if not shares:
-        return taken, {}
+        return nothing
     skus = dict(Product.objects.filter(pk__in={p for p, _ in shares}).values_list("pk", "sku"))
     stored: dict[int, np.ndarray] = {}
     outside = sorted({p for p, _ in shares if p not in row})
@@ -359,12 +374,21 @@ def cannibalization_terms(
         for p in outside:
             stored[p] = stored[p] + moved_out[at[p]] * lift[at[p]]
     for (p, s), share in sorted(shares.items()):
-        extra = uplift[row[p]] if p in row else stored[p]
+        extra = np.maximum(uplift[row[p]] if p in row else stored[p], 0.0)
         i = row[s]
-        taken[i] -= share * np.maximum(extra, 0.0)
+        if share > 0:
+            taken[i] -= share * extra
+        else:
+            added[i] -= share * extra
+        kind = "taken" if share > 0 else "added"
         for k in np.flatnonzero(extra > 0):
-            names.setdefault((i, int(k)), []).append(skus[p])
-    return taken, {key: ", ".join(value) for key, value in names.items()}
+            names[kind].setdefault((i, int(k)), []).append(skus[p])
+    return SiblingTerms(
+        taken,
+        {key: ", ".join(value) for key, value in names["taken"].items()},
+        added,
+        {key: ", ".join(value) for key, value in names["added"].items()},
+    )
 
 
 def forecast_products(
@@ -455,9 +479,12 @@ def forecast_products(
         carried_dip, _ = apply_successions(before_successions * terms["dip"], moves)
         dip = np.minimum(dip, np.where(terms["promoted"], 0.0, carried_dip))
         caused = (baseline + np.maximum(0.0, -transfer)) * terms["lift"]
-    taken, taken_by = cannibalization_terms(history.product_ids, weeks, caused)
-    taken = np.maximum(taken, -(baseline + dip))
-    final = np.maximum(0.0, baseline + uplift + dip + taken + terms["firm"] + terms["adjustment"])
+    siblings = sibling_terms(history.product_ids, weeks, caused)
+    taken, taken_by = np.maximum(siblings.taken, -(baseline + dip)), siblings.taken_by
+    halo, halo_from = siblings.added, siblings.added_from
+    final = np.maximum(
+        0.0, baseline + uplift + dip + taken + halo + terms["firm"] + terms["adjustment"]
+    )
     methods = [str(m) for m in result.method[:n]]
     # Columns as plain Python lists (one conversion per array, not per value), streamed
     # through COPY on PostgreSQL: a large line writes thousands of rows per recompute.
@@ -466,6 +493,7 @@ def forecast_products(
         "promotion_uplift": np.round(uplift, 3),
         "promotion_dip": np.minimum(0.0, np.round(dip, 3)),
         "cannibalization": np.minimum(0.0, np.round(taken, 3)),
+        "halo": np.maximum(0.0, np.round(halo, 3)),
         "from_likes": np.round(from_likes, 3),
         "successor_transfer": np.round(transfer, 3),
         "firm_orders": np.asarray(terms["firm"], dtype=float),
@@ -475,7 +503,16 @@ def forecast_products(
     values = {name: array.tolist() for name, array in columns.items()}
     written = insert_rows(
         DemandForecast,
-        ("product_id", "week", "run_id", *values, "cannibalized_by", "transferred_with", "method"),
+        (
+            "product_id",
+            "week",
+            "run_id",
+            *values,
+            "cannibalized_by",
+            "halo_from",
+            "transferred_with",
+            "method",
+        ),
         (
             (
                 pk,
@@ -483,6 +520,7 @@ def forecast_products(
                 run.pk,
                 *(column[i][k] for column in values.values()),
                 taken_by.get((i, k), "")[:200],
+                halo_from.get((i, k), "")[:200],
                 transferred_with.get(i, "") if transfer[i, k] else "",
                 methods[i],
             )

@@ -26,7 +26,7 @@ from coordination.services.notifications import absolute, notify_now
 from coordination.services.recompute import recompute_request
 from coordination.weeks import current_week, iso_label, weeks_between
 from demand.models import Promotion, PromotionItem
-from demand.selectors.lift import learned_cannibalization, suggest_lift
+from demand.selectors.lift import learned_shares, suggest_lift
 from demand.selectors.promotions import promotions_a_hold_puts_at_risk
 
 Status = Promotion.Status
@@ -164,13 +164,13 @@ def _affects_plan(*statuses: str) -> bool:
 
 
 def _request_recompute(promotion: Promotion, product_ids, actor, what: str):
-    # Siblings that past promotions of these products took sales from are re-forecast
-    # too: the promotion changes what it takes from them.
+    # Siblings that past promotions of these products took sales from (or lifted) are
+    # re-forecast too: the promotion changes what it takes from (or adds to) them.
     lines = Product.objects.filter(pk__in=list(product_ids)).values_list(
         "product_line_id", flat=True
     )
     promoted = set(product_ids)
-    siblings = {s for (p, s) in learned_cannibalization(set(lines)) if p in promoted}
+    siblings = {s for (p, s) in learned_shares(set(lines)) if p in promoted}
     return recompute_request(
         product_ids=sorted(promoted | siblings),
         source=RecomputeRequest.Source.PROMOTION,

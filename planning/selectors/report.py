@@ -20,6 +20,7 @@ from planning.selectors.cycles import (
     sign_off_state,
 )
 from planning.selectors.money import plan_vs_budget
+from planning.selectors.snapshot import DEMAND_TERMS
 
 
 def _report_tables(cycle: PlanningCycle) -> dict:
@@ -59,7 +60,8 @@ def report(cycle: PlanningCycle) -> dict:
             "month": m,
             "label": label,
             **{
-                # .get: snapshots taken before the dip and cannibalization terms lack them.
+                # .get: snapshots taken before the dip, cannibalization and halo terms
+                # lack them.
                 key: rounded(sum(r.get(key) or 0 for r in demand_rows if r["month"] == m))
                 for key in (*DEMAND_TERMS, "agreed")
             },
@@ -319,6 +321,4 @@ def scenario_comparison(scenario: PlanningScenario) -> dict:
     }
 
 
-# The forecast's terms per line and month, as the snapshot's demand section stores them.
-DEMAND_TERMS = ("baseline", "uplift", "dip", "taken", "firm", "adjustment", "final")
 _SCENARIO_KEYS = ("capacity_hours", "hours_used", "shortage_units", "prebuild_units")

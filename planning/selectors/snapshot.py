@@ -86,8 +86,13 @@ def _line_month_rows(lines, totals: dict, figures) -> list[dict]:
     ]
 
 
+# The forecast's terms per line and month, as the demand section stores them (the order
+# of demand.selectors.forecasts.forecast_terms).
+DEMAND_TERMS = ("baseline", "uplift", "dip", "taken", "halo", "firm", "adjustment", "final")
+
+
 def _demand_section(weeks, lines, forecast) -> dict:
-    terms = ("baseline", "uplift", "dip", "taken", "firm", "adjustment", "final")
+    terms = DEMAND_TERMS
     totals: dict[tuple, list[float]] = defaultdict(lambda: [0.0] * len(terms))
     for _pid, line_id, week, *values in forecast:
         bucket = totals[(line_id, month_of(week))]
@@ -203,7 +208,7 @@ def _supply_section(weeks, supply: list[dict]) -> dict:
 
 def _orders_section(weeks, lines, forecast) -> dict:
     firm: dict[tuple, float] = defaultdict(float)
-    for _pid, line_id, week, _b, _u, _d, _t, orders, _a, _f in forecast:
+    for _pid, line_id, week, _b, _u, _d, _t, _h, orders, _a, _f in forecast:
         if orders:
             firm[(line_id, month_of(week))] += orders
     rows = _line_month_rows(lines, firm, lambda units: {"firm": rounded(units)})

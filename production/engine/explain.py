@@ -70,6 +70,8 @@ def explain(
         "dip": term(inputs.dip),
         "cannibalization": term(inputs.cannibalization),
         "cannibalized_by": np.where(inside, inputs.cannibalized_by[rows, at], ""),
+        "halo": term(inputs.halo),
+        "halo_from": np.where(inside, inputs.halo_from[rows, at], ""),
         "firm": term(inputs.firm),
         "adjustment": term(inputs.adjustment),
         "demand": demand,

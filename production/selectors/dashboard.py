@@ -557,6 +557,7 @@ def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
         ("Promotion uplift", rec.promotion_uplift, "s2"),
         ("Dip after promotion", rec.promotion_dip, "s2"),
         (f"Taken by promotion of {rec.cannibalized_by}", rec.cannibalization, "s2"),
+        (f"Lifted by promotion of {rec.halo_from}", rec.halo, "s2"),
         ("Firm orders", rec.firm_orders, "s3"),
         ("Marketing adjustment", rec.adjustment, "s4"),
         ("Safety stock target", rec.safety_stock, "s5"),

@@ -42,6 +42,8 @@ class LineInputs:
     dip: np.ndarray  # the learned dip after promotions (<= 0)
     cannibalization: np.ndarray  # what siblings' promotions take (<= 0)
     cannibalized_by: np.ndarray  # object array: the promoted SKUs, "" where none
+    halo: np.ndarray  # what siblings' promotions add (>= 0)
+    halo_from: np.ndarray  # object array: the promoted SKUs, "" where none
     firm: np.ndarray
     adjustment: np.ndarray
     demand: np.ndarray
@@ -126,9 +128,10 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
     col = {week: k for k, week in enumerate(weeks)}
     terms = {
         name: np.zeros((n, h))
-        for name in ("baseline", "uplift", "dip", "cannibalization", "firm", "adjustment")
+        for name in ("baseline", "uplift", "dip", "cannibalization", "halo", "firm", "adjustment")
     }
     cannibalized_by = np.full((n, h), "", dtype=object)
+    halo_from = np.full((n, h), "", dtype=object)
     demand = np.zeros((n, h))
     for (
         pid,
@@ -138,6 +141,8 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         dip,
         taken,
         taken_by,
+        halo,
+        lifted_by,
         firm,
         adjustment,
         final,
@@ -151,6 +156,8 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         "promotion_dip",
         "cannibalization",
         "cannibalized_by",
+        "halo",
+        "halo_from",
         "firm_orders",
         "adjustment",
         "final",
@@ -161,6 +168,8 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         terms["dip"][i, k] = dip
         terms["cannibalization"][i, k] = taken
         cannibalized_by[i, k] = taken_by
+        terms["halo"][i, k] = halo
+        halo_from[i, k] = lifted_by
         terms["firm"][i, k] = firm
         terms["adjustment"][i, k] = adjustment
         demand[i, k] = final
@@ -200,6 +209,8 @@ def load_line(line: Line, *, horizon: int | None = None, first_week=None) -> Lin
         dip=terms["dip"],
         cannibalization=terms["cannibalization"],
         cannibalized_by=cannibalized_by,
+        halo=terms["halo"],
+        halo_from=halo_from,
         firm=terms["firm"],
         adjustment=terms["adjustment"],
         demand=demand,

@@ -149,6 +149,7 @@ def recommendation_explanation(rec: QuotaRecommendation) -> str:
         ("promotion", rec.promotion_uplift),
         ("dip after promotion", rec.promotion_dip),
         (f"taken by promotion of {rec.cannibalized_by}", rec.cannibalization),
+        (f"lifted by promotion of {rec.halo_from}", rec.halo),
         ("firm orders", rec.firm_orders),
         ("adjustment", rec.adjustment),
     ):

@@ -35,6 +35,8 @@ RECOMMENDATION_FIELDS = (
     "promotion_dip",
     "cannibalization",
     "cannibalized_by",
+    "halo",
+    "halo_from",
     "firm_orders",
     "adjustment",
     "demand",
@@ -92,6 +94,7 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> d
             "uplift",
             "dip",
             "cannibalization",
+            "halo",
             "firm",
             "adjustment",
             "demand",
@@ -109,6 +112,7 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> d
     frozen = (~np.isnan(inputs.frozen)).tolist()
     binding = np.asarray(ex["cap_binding"], dtype=bool).tolist()
     cannibalized_by = [[str(name)[:200] for name in row] for row in ex["cannibalized_by"]]
+    halo_from = [[str(name)[:200] for name in row] for row in ex["halo_from"]]
     columns = list(cells.values())
     rows = []
     changed = 0
@@ -121,6 +125,7 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> d
             uplift,
             dip,
             cannibalization,
+            halo,
             firm,
             adjustment,
             demand,
@@ -150,6 +155,8 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> d
                     _r(dip[k]),
                     _r(cannibalization[k]),
                     cannibalized_by[i][k],
+                    _r(halo[k]),
+                    halo_from[i][k],
                     _r(firm[k]),
                     _r(adjustment[k]),
                     _r(demand[k]),

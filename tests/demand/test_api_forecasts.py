@@ -76,6 +76,8 @@ def test_forecast_rows_carry_every_term_ordered_by_product_then_week(marketing_u
         "promotion_dip": 0.0,
         "cannibalization": 0.0,
         "cannibalized_by": "",
+        "halo": 0.0,
+        "halo_from": "",
         "from_likes": 0.0,
         "successor_transfer": 0.0,
         "transferred_with": "",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
 from coordination.input_limits import window_message
 from coordination.models import ActivityEvent, Product, RecomputeRequest
 from coordination.weeks import add_weeks, current_week, iso_label
+from demand.engine.effects import learn_lift_curves
 from demand.models import Promotion, PromotionItem
 from tests.factories import (
     ProductFactory,
@@ -723,16 +723,16 @@ def lift_history(tea, mint):
 def test_lift_suggestion_from_a_known_history(marketing_user, lift_history):
     confirmed, _ = lift_history
     # Flat histories: each counterfactual is the level around the promotion (100, 50).
-    # Line lift line through (20 %, +60) and (30 %, +20), centred on 25 %, its slope held
-    # toward 0 by one promotion's worth at 10 points: intercept 40, slope -200/150.
-    line_slope = -200 / 150
-    line_avg = 40 + line_slope * (20 - 25)
-    # The product's own line, shrunk toward the line's with 2 promotions' worth:
-    # [[1 + 2, -5], [-5, 25 + 2 * 100]] (a, b) = (60 + 2 * 40, -5 * 60 + 2 * 100 * slope).
-    a, b = np.linalg.solve([[3, -5], [-5, 225]], [140, -300 + 200 * line_slope])
-    suggested = a + b * (20 - 25)
-    assert round(line_avg, 4) == 46.6667
-    assert round(suggested, 1) == 51.8
+    # The line's lift line through (20 %, +60) and (30 %, +20), centred on 25 %, weighted
+    # by 1 / (100 + fitted)^2 (noise-free: every promotion as precise), its slope held
+    # toward 0 by a tenth of a promotion's worth at 10 points; each product's line is the
+    # line's scaled by its own factor, pooled toward 1 by the products' spread.
+    learned = learn_lift_curves([20.0, 30.0], [60.0, 20.0], ["lemon", "mint"])
+    line_avg = learned.line.at(20)
+    suggested = learned.curve("lemon").at(20)
+    b = learned.curve("lemon").slope
+    assert (round(line_avg, 1), round(learned.line.at(30), 1)) == (56.8, 23.5)
+    assert round(suggested, 1) == 59.9
 
     response = client_for(marketing_user).get(
         f"{URL}lift-suggestion/?product=TEA-LEM-05&discount=20"
@@ -740,9 +740,9 @@ def test_lift_suggestion_from_a_known_history(marketing_user, lift_history):
 
     assert response.status_code == 200
     body = response.json()
-    assert body["suggested_lift_pct"] == "51.8"
+    assert body["suggested_lift_pct"] == "59.9"
     assert body["evidence"] == (
-        "1 past promotion, avg +60% against the counterfactual; dip -10% for 4 weeks; Tea +47%."
+        "1 past promotion, avg +60% against the counterfactual; dip -10% for 4 weeks; Tea +57%."
     )
     assert body["elasticity"] == pytest.approx(b)
     assert (body["dip_pct"], body["dip_weeks"]) == (pytest.approx(-10.0), 4)
@@ -772,10 +772,10 @@ def test_lift_suggestion_for_a_product_without_its_own_history(marketing_user, l
     )
     assert response.status_code == 200
     body = response.json()
-    # The line's lift line at 30 % off: 40 - 200/150 * 5; the line's dip, -10 % for 4 weeks.
-    assert body["suggested_lift_pct"] == "33.3"
+    # The line's lift line at 30 % off (as above); the line's dip, -10 % for 4 weeks.
+    assert body["suggested_lift_pct"] == "23.5"
     assert body["evidence"] == (
-        "No past promotions of TEA-GRN-02; Tea averaged +33% over 2 promotions against the "
+        "No past promotions of TEA-GRN-02; Tea averaged +24% over 2 promotions against the "
         "counterfactual; dip -10% for 4 weeks."
     )
     assert (body["product_count"], body["product_avg"], body["past"]) == (0, None, [])
@@ -845,6 +845,7 @@ def test_the_suggestion_names_what_a_promotion_took_from_each_sibling(marketing_
             "measured_pct": pytest.approx(20.0),
             "promotions": 2,
             "learned": True,
+            "halo": False,
             "note": "20% of the extra units, over 2 promotions",
         },
         {
@@ -853,6 +854,7 @@ def test_the_suggestion_names_what_a_promotion_took_from_each_sibling(marketing_
             "measured_pct": pytest.approx(0.0, abs=1e-9),
             "promotions": 2,
             "learned": False,
-            "note": "0: no loss distinguishable from the sibling's noise",
+            "halo": False,
+            "note": "0: no loss or gain distinguishable from the sibling's noise",
         },
     ]

@@ -43,6 +43,8 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         from_likes=300.0,
         successor_transfer=120.0,
         transferred_with="BEV-0901",
+        halo=3.0,
+        halo_from="BEV-3003",
         firm_orders=40.0,
         adjustment=50.0,
     )
@@ -74,6 +76,8 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         "Dip after promotion",
         "Cannibalization",
         "Cannibalized by",
+        "Halo",
+        "Halo from",
         "Firm orders",
         "Adjustment",
         "Final",
@@ -86,7 +90,7 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         midnight(add_weeks(this_week, -52)),
         iso_label(add_weeks(this_week, -52)),
     ]
-    assert row_values(sheet, 53) == [midnight(last_week), iso_label(last_week), 1234] + [None] * 14
+    assert row_values(sheet, 53) == [midnight(last_week), iso_label(last_week), 1234] + [None] * 16
     assert row_values(sheet, 55) == [
         midnight(next_week),
         iso_label(next_week),
@@ -99,9 +103,11 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         -10,
         -5.5,
         "JCE-2002",
+        3,
+        "BEV-3003",
         40,
         50,
-        1324.9,
+        1327.9,
         "ses",
         "=1+1 trade fair",
         "@Summer",
@@ -114,12 +120,14 @@ def test_a_products_forecast_downloads_with_every_term(client, marketing_user):
         "General",
         *["#,##0"] * 3,
         "General",
+        "#,##0",
+        "General",
         *["#,##0"] * 3,
         "General",
         "General",
         "General",
     ]
-    assert sheet["P55"].data_type == "s"
+    assert sheet["R55"].data_type == "s"
     assert sheet.column_dimensions["A"].width == 12
 
 

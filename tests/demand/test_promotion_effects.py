@@ -262,6 +262,16 @@ def test_a_sibling_that_loses_a_share_of_the_extra_units_is_learned():
     assert (untouched.sibling, untouched.share, untouched.learned) == (2, 0.0, False)
 
 
+def test_a_sibling_that_gains_a_share_of_the_extra_units_is_a_halo():
+    units, spans = solo_line(shares=(-0.1, 0.25))
+    lifted, taken = measure_cannibalization(units, spans, 52, groups=[1, 1, 1])
+
+    assert (lifted.sibling, lifted.promotions, lifted.learned, lifted.halo) == (1, 3, True, True)
+    assert lifted.share == pytest.approx(-0.1, abs=1e-6)
+    assert (taken.sibling, taken.learned, taken.halo) == (2, True, False)
+    assert taken.share == pytest.approx(0.25, abs=1e-6)
+
+
 def test_one_promotion_is_too_little_to_learn_cannibalization_from():
     units, spans = solo_line(shares=(0.25,), promotions=(40,))
     (taken, _) = measure_cannibalization(units, spans, 52, groups=[1, 1, 1])
@@ -284,11 +294,11 @@ def test_promotions_that_overlap_another_of_the_line_say_nothing():
     assert measure_cannibalization(units, spans[:3], 52, groups=[1, 2, 3]) == []
 
 
-@pytest.fixture
-def tea_line(db):
-    """Lemon tea promoted alone twice (+50 %), peach losing a fifth of its extra units."""
-    lemon = ProductFactory(sku="TEA-LEM-05")
-    peach = ProductFactory(sku="TEA-PEA-05", product_line=lemon.product_line)
+def promoted_alone_twice(lemon_sku: str, sibling_sku: str, sibling_during: int):
+    """Lemon tea (100 a week) promoted alone twice (+50 %) in the last 40 weeks, its
+    sibling selling 200 a week and `sibling_during` while it runs."""
+    lemon = ProductFactory(sku=lemon_sku)
+    sibling = ProductFactory(sku=sibling_sku, product_line=lemon.product_line)
     for start in (-30, -15):
         past = PromotionFactory(
             status="confirmed", start_week=week(start), end_week=week(start + 1)
@@ -298,14 +308,20 @@ def tea_line(db):
     for k in range(-40, 0):
         w = week(k)
         SalesActualFactory(product=lemon, week=w, units=150 if w in promoted else 100)
-        SalesActualFactory(product=peach, week=w, units=190 if w in promoted else 200)
-    return lemon, peach
+        SalesActualFactory(product=sibling, week=w, units=sibling_during if w in promoted else 200)
+    return lemon, sibling
 
 
-def test_a_planned_promotion_takes_its_learned_share_from_the_sibling(tea_line):
-    lemon, peach = tea_line
+@pytest.fixture
+def tea_line(db):
+    """Peach losing a fifth of lemon tea's extra units (200 -> 190)."""
+    return promoted_alone_twice("TEA-LEM-05", "TEA-PEA-05", 190)
+
+
+def plan_and_forecast(lemon, sibling, lift_pct):
+    """Lemon tea planned at `lift_pct` in weeks 3-4, both products forecast."""
     planned = PromotionFactory(status="draft", start_week=week(3), end_week=week(4))
-    PromotionItemFactory(promotion=planned, product=lemon, expected_lift_pct=50)
+    PromotionItemFactory(promotion=planned, product=lemon, expected_lift_pct=lift_pct)
     promotion_set_status(
         actor=UserFactory(is_superuser=True),
         promotion_id=planned.pk,
@@ -314,9 +330,14 @@ def test_a_planned_promotion_takes_its_learned_share_from_the_sibling(tea_line):
     )
     # The promotion asks for the sibling's forecast as well.
     request = RecomputeRequest.objects.latest("pk")
-    assert sorted(request.product_ids) == sorted([lemon.pk, peach.pk])
+    assert sorted(request.product_ids) == sorted([lemon.pk, sibling.pk])
+    forecast_products(product_ids=[lemon.pk, sibling.pk], trigger="test")
+    return planned
 
-    forecast_products(product_ids=[lemon.pk, peach.pk], trigger="test")
+
+def test_a_planned_promotion_takes_its_learned_share_from_the_sibling(tea_line):
+    lemon, peach = tea_line
+    plan_and_forecast(lemon, peach, 50)
 
     lemon_rows = {f.week: f for f in DemandForecast.objects.filter(product=lemon)}
     for f in DemandForecast.objects.filter(product=peach):
@@ -335,6 +356,59 @@ def test_a_planned_promotion_takes_its_learned_share_from_the_sibling(tea_line):
     forecast_products(product_ids=[peach.pk], trigger="sibling only")
     after = {f.week: f.cannibalization for f in DemandForecast.objects.filter(product=peach)}
     assert after == before
+
+
+@pytest.fixture
+def halo_line(db):
+    """Honey gaining a fifth of lemon tea's extra units (200 -> 210): a halo."""
+    return promoted_alone_twice("TEA-LEM-07", "TEA-HON-07", 210)
+
+
+def test_a_planned_promotion_adds_its_learned_halo_to_the_sibling(halo_line):
+    lemon, honey = halo_line
+    # The sibling it lifts is asked for as well (plan_and_forecast checks).
+    planned = plan_and_forecast(lemon, honey, 40)
+
+    lemon_rows = {f.week: f for f in DemandForecast.objects.filter(product=lemon)}
+    honey_rows = {f.week: f for f in DemandForecast.objects.filter(product=honey)}
+    assert len(honey_rows) == 26
+    for w, f in honey_rows.items():
+        if w in (week(3), week(4)):
+            # The flat 100 a week of lemon tea, +40 %: 40 extra units, a fifth to honey.
+            assert lemon_rows[w].promotion_uplift == pytest.approx(40.0, abs=1e-3)
+            assert (f.halo, f.halo_from) == (pytest.approx(8.0, abs=1e-3), "TEA-LEM-07")
+            assert f.final == pytest.approx(f.baseline + 8.0, abs=2e-3)
+            assert f.statistical == pytest.approx(f.final, abs=2e-3)
+        else:
+            assert (f.halo, f.halo_from) == (0.0, "")
+        assert (f.cannibalization, f.cannibalized_by) == (0.0, "")
+    assert {(f.halo, f.halo_from) for f in lemon_rows.values()} == {(0.0, "")}
+
+    # Cancelled, the promotion's halo vanishes at its recompute.
+    promotion_set_status(
+        actor=UserFactory(is_superuser=True),
+        promotion_id=planned.pk,
+        expected_version=Promotion.objects.get(pk=planned.pk).version,
+        status="cancelled",
+    )
+    forecast_products(product_ids=[lemon.pk, honey.pk], trigger="cancelled")
+    assert {
+        (f.halo, f.halo_from, f.final == f.baseline)
+        for f in DemandForecast.objects.filter(product=honey)
+    } == {(0.0, "", True)}
+
+
+def test_the_waterfall_and_the_sentence_name_who_lifted_the_units(db):
+    rec = QuotaRecommendationFactory(baseline=300.0, halo=24.0, halo_from="TEA-LEM-07")
+
+    assert [(s["label"], s["value"]) for s in explanation_steps(rec)] == [
+        ("Baseline demand", 300),
+        ("Lifted by promotion of TEA-LEM-07", 24),
+    ]
+    assert recommendation_explanation(rec) == (
+        f"for {iso_label(rec.covers_week)}: demand 324 = baseline 300 + lifted by promotion of "
+        "TEA-LEM-07 24; recommended 324"
+    )
 
 
 def test_the_waterfall_and_the_sentence_name_who_took_the_units(db):

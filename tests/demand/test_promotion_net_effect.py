@@ -43,7 +43,9 @@ def promotion():
         (lemon, 8, {"promotion_dip": -5.0}),  # after the dip window: another promotion's
         (peach, 2, {"cannibalization": -25.0, "cannibalized_by": "TEA-LEM"}),
         (peach, 3, {"cannibalization": -15.0, "cannibalized_by": "TEA-LEM, TEA-XYZ"}),
+        (mint, 2, {"halo": 12.0, "halo_from": "TEA-LEM"}),  # lifted by it
         (mint, 3, {"cannibalization": -10.0, "cannibalized_by": "TEA-XYZ"}),  # not this one
+        (mint, 4, {"halo": 6.0, "halo_from": "TEA-LEM"}),  # after it
         (mint, 5, {"cannibalization": -7.0, "cannibalized_by": "TEA-LEM"}),  # after it
         (apple, 2, {"promotion_uplift": 50.0}),
     ]
@@ -55,19 +57,22 @@ def promotion():
 def test_the_net_effect_per_product_line(promotion):
     juices, teas = promotion_net_effect(promotion)
     assert (juices["product_line"].name, teas["product_line"].name) == ("Juices", "Teas")
-    assert {k: teas[k] for k in ("uplift", "dip", "taken", "net", "kept_pct")} == {
+    assert {k: teas[k] for k in ("uplift", "dip", "taken", "halo", "net", "kept_pct")} == {
         "uplift": 180.0,
         "dip": -40.0,
         "taken": -40.0,
-        "net": 100.0,
-        "kept_pct": 56,
+        "halo": 12.0,
+        "net": 112.0,
+        "kept_pct": 62,
     }
     assert teas["taken_from"] == [("TEA-PEA", -40.0)]
+    assert teas["halo_to"] == [("TEA-MIN", 12.0)]
     assert teas["dip_weeks"] == (week(4), week(7))
-    assert {k: juices[k] for k in ("uplift", "dip", "taken", "net", "kept_pct")} == {
+    assert {k: juices[k] for k in ("uplift", "dip", "taken", "halo", "net", "kept_pct")} == {
         "uplift": 50.0,
         "dip": 0.0,
         "taken": 0.0,
+        "halo": 0.0,
         "net": 50.0,
         "kept_pct": 100,
     }
@@ -85,13 +90,14 @@ def test_production_s_answer_states_the_net_effect(client, marketing_user, promo
     assert (
         "<h3>Net effect on Teas</h3>\n    <p>180 units from the promotion, -40 in the dip after "
         f"it ({iso_label(week(4))} to {iso_label(week(7))}), -40 taken from the line's other "
-        "products (TEA-PEA -40): <strong>net +100 units</strong> for the line, 56 % of the "
-        "uplift.</p>"
+        "products (TEA-PEA -40), +12 added to the line's other products by its halo (TEA-MIN "
+        "+12): <strong>net +112 units</strong> for the line, 62 % of the uplift.</p>"
     ) in html
     assert (
         "<h3>Net effect on Juices</h3>\n    <p>50 units from the promotion: <strong>net +50 "
         'units</strong> for the line, 100 % of the uplift.</p>\n    <p class="muted">No dip '
-        "after promotions and no cannibalization of siblings is learned for these products: "
+        "after promotions and no cannibalization or halo of siblings is learned for these "
+        "products: "
         "the line keeps the whole uplift.</p>"
     ) in html
     assert html.count("Net effect on") == 2

@@ -90,18 +90,18 @@ def test_the_overview_sums_the_next_13_weeks_of_each_product(client, marketing_u
     ]
     assert (
         '<td class="num">210</td><td class="num">20</td><td class="num">0</td>'
-        '<td class="num">0</td>'
+        '<td class="num">0</td><td class="num">0</td>'
         '<td class="num">5</td>'
         '<td class="num">10</td><td class="num"><strong>245</strong></td>'
         '<td class="num">150</td></tr>'
     ) in html
     assert (
         '<td class="num">60</td><td class="num">0</td><td class="num">0</td><td class="num">0</td>'
-        '<td class="num">0</td>'
+        '<td class="num">0</td><td class="num">0</td>'
         '<td class="num">-15</td><td class="num"><strong>45</strong></td>'
         '<td class="num">—</td></tr>'
     ) in html
-    assert '<td colspan="7" class="muted">Not forecast yet</td><td class="num">—</td>' in html
+    assert '<td colspan="8" class="muted">Not forecast yet</td><td class="num">—</td>' in html
     # Only the planned promotion counts; the peach draft does not.
     assert html.count('<span class="badge badge-info">Promotion</span>') == 1
     assert 'Lemon tea <span class="badge badge-info">Promotion</span>' in html
@@ -219,7 +219,7 @@ def test_the_detail_table_shows_how_each_week_is_built(client, sales_user, forec
     assert (
         f'<th scope="row">{iso_label(week(0))}</th><td class="num">100</td>'
         '<td class="num">—</td><td class="num">—</td>'
-        '<td class="num">+20</td><td class="num">—</td><td class="num">—</td>'
+        '<td class="num">+20</td><td class="num">—</td><td class="num">—</td><td class="num">—</td>'
         '<td class="num">+5</td><td class="num">10</td>'
         '<td class="num"><strong>135</strong></td>'
         f'<td><span title="by {adjustment.created_by}">Trade fair</span></td></tr>'
@@ -228,11 +228,11 @@ def test_the_detail_table_shows_how_each_week_is_built(client, sales_user, forec
         f'<th scope="row">{iso_label(week(1))}</th><td class="num">110</td>'
         '<td class="num">—</td><td class="num">—</td>'
         '<td class="num">—</td><td class="num">—</td><td class="num">—</td><td class="num">—</td>'
-        '<td class="num">—</td>'
+        '<td class="num">—</td><td class="num">—</td>'
         '<td class="num"><strong>110</strong></td><td>Summer</td></tr>'
     ) in table
     assert (
-        f'<th scope="row">{iso_label(week(2))}</th><td colspan="9" class="muted">—</td>'
+        f'<th scope="row">{iso_label(week(2))}</th><td colspan="10" class="muted">—</td>'
         "<td>Summer</td></tr>"
     ) in table
     # The history table: last week's sale is missing, its forecast then was 999.
@@ -277,7 +277,7 @@ def test_a_product_never_forecast_says_so(client, marketing_user, catalogue):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Not forecast yet. Forecasts are computed when" in html
-    assert _next_weeks_table(html).count('<td colspan="9" class="muted">—</td>') == 26
+    assert _next_weeks_table(html).count('<td colspan="10" class="muted">—</td>') == 26
     assert "Promotions in view" not in html
 
 

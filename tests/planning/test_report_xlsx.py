@@ -59,6 +59,7 @@ def test_the_report_downloads_as_a_formatted_workbook(client, cycle, quality_use
         "Promotion uplift",
         "Dip after promotions",
         "Taken by siblings",
+        "Added by siblings (halo)",
         "Firm orders",
         "Marketing adjustment",
         "Forecast",
@@ -75,14 +76,15 @@ def test_the_report_downloads_as_a_formatted_workbook(client, cycle, quality_use
         first["uplift"],
         first["dip"],
         first["taken"],
+        first["halo"],
         first["firm"],
         first["adjustment"],
         first["final"],
         0,
         first["final"],
     ]
-    assert [cell.number_format for cell in demand[2]] == ["General", "mmm yyyy"] + ["#,##0"] * 9
-    assert sum(demand.cell(row=r, column=9).value for r in range(2, demand.max_row + 1)) == (
+    assert [cell.number_format for cell in demand[2]] == ["General", "mmm yyyy"] + ["#,##0"] * 10
+    assert sum(demand.cell(row=r, column=10).value for r in range(2, demand.max_row + 1)) == (
         26 * 60 + 355
     )
     supply = book["Supply"]

@@ -139,6 +139,8 @@ def test_list_has_every_term_the_accepted_units_and_an_explanation(
                 "promotion_dip": 0.0,
                 "cannibalization": 0.0,
                 "cannibalized_by": "",
+                "halo": 0.0,
+                "halo_from": "",
                 "firm_orders": 0.0,
                 "adjustment": 0.0,
                 "demand": 420.4,

@@ -65,6 +65,8 @@ def test_the_quota_grid_downloads_with_its_terms(client, production_user):
         "Dip after promotion",
         "Cannibalization",
         "Cannibalized by",
+        "Halo",
+        "Halo from",
         "Firm orders",
         "Marketing adjustment",
         "Demand",
@@ -90,6 +92,8 @@ def test_the_quota_grid_downloads_with_its_terms(client, production_user):
         0,
         0,
         None,
+        0,
+        None,
         50.5,
         0,
         1250.5,
@@ -102,8 +106,8 @@ def test_the_quota_grid_downloads_with_its_terms(client, production_user):
         100,
         "=HOLD() quality check",
     ]
-    assert sheet["V2"].data_type == "s"
-    assert [sheet.cell(row=2, column=c).number_format for c in (3, 5, 6, 12)] == [
+    assert sheet["X2"].data_type == "s"
+    assert [sheet.cell(row=2, column=c).number_format for c in (3, 5, 6, 14)] == [
         "yyyy-mm-dd",
         "#,##0",
         "#,##0",
@@ -117,7 +121,7 @@ def test_the_quota_grid_downloads_with_its_terms(client, production_user):
         80,
         None,  # not accepted
     ]
-    assert sheet["T3"].value == 5
+    assert sheet["V3"].value == 5  # shortage
 
 
 def test_the_quota_grid_download_needs_the_dashboard_permission(client, make_user):

@@ -421,8 +421,9 @@ def _channel_shares(items) -> dict[int, float]:
 def _in_channel(effect: MeasuredEffect, share: float) -> MeasuredEffect:
     """A promotion measured on the product's total sales, restated for its channel (a
     `share` of the product): the extra units are the channel's, so lift, dip, noise and
-    the lift's standard error are `1/share` times the product's, against `share` of its counterfactual. The
-    ratios that decide what is learned (dip against noise) do not change."""
+    the lift's standard error are `1/share` times the product's, against `share` of its
+    counterfactual. The ratios that decide what is learned (dip against noise) do not
+    change."""
     return dataclasses.replace(
         effect,
         counterfactual=effect.counterfactual * share,

@@ -72,6 +72,16 @@ def _recall(world, child: str) -> str:
     return f"/api/v1/recalls/{world['recall'].code}/{child}/"
 
 
+def _new_product(world):
+    """A product in concept in BEV-1001's product line: one to launch, or to succeed it."""
+    return ProductFactory(
+        sku="NEW-1002",
+        product_line=world["product"].product_line,
+        production_line=world["line"],
+        lifecycle="concept",
+    )
+
+
 # operationId -> (path, body) of a valid create, made from the world. Complete: see
 # test_every_create_in_the_schema_is_listed_here.
 REQUESTS = {
@@ -82,6 +92,14 @@ REQUESTS = {
     "inventory_positions_create": lambda w: (
         "/api/v1/inventory-positions/",
         [{"sku": "BEV-1001", "as_of": "2024-03-01", "on_hand": 40}],
+    ),
+    "launch_plans_create": lambda w: (
+        "/api/v1/launch-plans/",
+        {
+            "product": _new_product(w).sku,
+            "launch_week": label(2),
+            "likes": [{"product": "BEV-1001"}],
+        },
     ),
     "lines_capacity_exceptions_create": lambda w: (
         f"/api/v1/lines/{w['line'].pk}/capacity-exceptions/",
@@ -173,6 +191,10 @@ REQUESTS = {
         "/api/v1/sales-actuals/",
         [{"sku": "BEV-1001", "week": "2024-W01", "units": 12}],
     ),
+    "successions_create": lambda w: (
+        "/api/v1/successions/",
+        {"product": "BEV-1001", "successor": _new_product(w).sku, "switch_week": label(3)},
+    ),
     "webhooks_create": lambda w: ("/api/v1/webhooks/", {"url": "https://erp.example.com/hook"}),
 }
 
@@ -192,7 +214,7 @@ def post(client, path, body, key=None):
 
 
 def test_every_create_in_the_schema_is_listed_here():
-    assert len(CREATES) == 17
+    assert len(CREATES) == 19
     assert sorted(REQUESTS) == CREATES
 
 

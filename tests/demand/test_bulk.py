@@ -24,11 +24,11 @@ def test_values_come_back_exactly_text_escapes_included():
     awkward = "Stop-ship RC-1:\ttab, back\\slash,\nnew line\r and 'quotes' \"too\" — ü"
     rows = [
         (run.pk, products[0].pk, line.pk, MONDAY, MONDAY, 12.5, 10.0, 2.5, -1.5, -2.0,
-         awkward, 0.0, 0.0, 12.5, 3.0, -1.25, 16.75, 0.0, 4.25, 0.0, 0.0, awkward, True,
-         40.5, True, awkward),
+         awkward, 1.75, awkward, 0.0, 0.0, 14.25, 3.0, -1.25, 18.5, 0.0, 4.25, 0.0, 0.0,
+         awkward, True, 40.5, True, awkward),
         (run.pk, products[1].pk, line.pk, MONDAY, dt.date(2027, 1, 11), 0.0, 0.0, 0.0, 0.0,
-         0.0, "", 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, "", False, None, False,
-         ""),
+         0.0, "", 0.0, "", 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, "", False, None,
+         False, ""),
     ]  # fmt: skip
 
     assert insert_rows(QuotaRecommendation, RECOMMENDATION_FIELDS, iter(rows)) == 2

@@ -209,7 +209,7 @@ def replaced_promotion(family, monkeypatch):
     monkeypatch.setattr(forecasting, "learned_dips", dips)
     monkeypatch.setattr(promotion_selectors, "learned_dips", dips)
     monkeypatch.setattr(
-        forecasting, "learned_cannibalization", lambda lines: {(lemon.pk, peach.pk): 0.2}
+        forecasting, "learned_shares", lambda lines: {(lemon.pk, peach.pk): 0.2}
     )
     return lemon, peach, recipe, promotion
 

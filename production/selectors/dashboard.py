@@ -24,6 +24,7 @@ from production.models import (
     ScheduleEntry,
 )
 from production.selectors.capacity import line_capacity
+from production.selectors.channel_split import channel_split
 from production.selectors.load import line_week_loads, over_capacity_weeks
 
 FULL = 0.98  # share of capacity at which a week counts as full
@@ -552,9 +553,16 @@ def shelf_life_note(rec: QuotaRecommendation) -> str:
 def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
     """The terms of a recommendation as waterfall steps that add up to its quota in
     whole units (the last step's end)."""
+    split = channel_split(rec)
+    baseline_label, uplift_label = "Baseline demand", "Promotion uplift"
+    if split is not None:
+        # A product forecast per channel: its baseline is the sum of its channels'.
+        baseline_label += f" = {split.baseline_text(_as_shown(rec.baseline))}"
+        if split.promoted:
+            uplift_label += f" ({split.uplift_text()})"
     steps = [
-        ("Baseline demand", rec.baseline, "s1"),
-        ("Promotion uplift", rec.promotion_uplift, "s2"),
+        (baseline_label, rec.baseline, "s1"),
+        (uplift_label, rec.promotion_uplift, "s2"),
         ("Dip after promotion", rec.promotion_dip, "s2"),
         (f"Taken by promotion of {rec.cannibalized_by}", rec.cannibalization, "s2"),
         (f"Lifted by promotion of {rec.halo_from}", rec.halo, "s2"),
@@ -566,7 +574,7 @@ def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
     rows = []
     running = 0.0
     for label, value, css in steps:
-        if abs(value) < NEGLIGIBLE and label not in ("Baseline demand",):
+        if abs(value) < NEGLIGIBLE and label != baseline_label:
             continue
         rows.append({"label": label, "value": value, "start": running, "css": css})
         running += value

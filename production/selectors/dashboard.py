@@ -498,17 +498,35 @@ def _rest_label(rec: QuotaRecommendation, value: float) -> str:
     return "Made now for later weeks' demand" if value > 0 else "Left to other weeks"
 
 
+def baseline_parts(recs) -> dict[tuple[int, dt.date], dict]:
+    """{(product id, covers week): {"from_likes", "successor_transfer",
+    "transferred_with"}}: what each recommendation's baseline owes to a launch plan or a
+    succession, as its covers week's forecast keeps them (one query; absent: no forecast)."""
+    recs = list(recs)
+    if not recs:
+        return {}
+    wanted = {(rec.product_id, rec.covers_week) for rec in recs}
+    rows = DemandForecast.objects.filter(
+        product_id__in={pid for pid, _ in wanted}, week__in={week for _, week in wanted}
+    ).values_list("product_id", "week", "from_likes", "successor_transfer", "transferred_with")
+    return {
+        (pid, week): {"from_likes": likes, "successor_transfer": transfer, "transferred_with": others}
+        for pid, week, likes, transfer, others in rows
+        if (pid, week) in wanted
+    }
+
+
 def baseline_note(rec: QuotaRecommendation) -> str:
     """What the week's baseline owes to a launch plan or a succession (demand's forecast
     keeps them as parts of the baseline), in words; "" when nothing."""
-    row = (
-        DemandForecast.objects.filter(product=rec.product, week=rec.covers_week)
-        .values_list("from_likes", "successor_transfer", "transferred_with")
-        .first()
-    )
+    row = baseline_parts([rec]).get((rec.product_id, rec.covers_week))
     if row is None:
         return ""
-    from_likes, transfer, others = row
+    from_likes, transfer, others = (
+        row["from_likes"],
+        row["successor_transfer"],
+        row["transferred_with"],
+    )
     parts = []
     if from_likes >= NEGLIGIBLE:
         parts.append(

@@ -39,7 +39,9 @@ class ChannelSplit:
         """The channels' baselines in whole units that add up to `total` (the baseline as
         the explanation shows it), e.g. "retail 60 + online 40"."""
         units = _adding_up([value for _, value in self.parts], total)
-        return " + ".join(f"{name} {value:,}" for (name, _), value in zip(self.parts, units))
+        return " + ".join(
+            f"{name} {value:,}" for (name, _), value in zip(self.parts, units, strict=True)
+        )
 
     def uplift_text(self) -> str:
         """The promoted channels, e.g. "Retail", or "" when the uplift is every channel's."""

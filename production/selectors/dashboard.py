@@ -510,7 +510,11 @@ def baseline_parts(recs) -> dict[tuple[int, dt.date], dict]:
         product_id__in={pid for pid, _ in wanted}, week__in={week for _, week in wanted}
     ).values_list("product_id", "week", "from_likes", "successor_transfer", "transferred_with")
     return {
-        (pid, week): {"from_likes": likes, "successor_transfer": transfer, "transferred_with": others}
+        (pid, week): {
+            "from_likes": likes,
+            "successor_transfer": transfer,
+            "transferred_with": others,
+        }
         for pid, week, likes, transfer, others in rows
         if (pid, week) in wanted
     }

@@ -208,9 +208,7 @@ def replaced_promotion(family, monkeypatch):
     dips = lambda ids: {lemon.pk: DipEstimate(-20.0, 2)} if lemon.pk in set(ids) else {}  # noqa: E731
     monkeypatch.setattr(forecasting, "learned_dips", dips)
     monkeypatch.setattr(promotion_selectors, "learned_dips", dips)
-    monkeypatch.setattr(
-        forecasting, "learned_shares", lambda lines: {(lemon.pk, peach.pk): 0.2}
-    )
+    monkeypatch.setattr(forecasting, "learned_shares", lambda lines: {(lemon.pk, peach.pk): 0.2})
     return lemon, peach, recipe, promotion
 
 

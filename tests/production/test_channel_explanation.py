@@ -194,6 +194,5 @@ def test_the_api_reads_the_channels_of_a_page_in_one_query(production_user):
 
     assert three == one
     assert [text.split(": ", 1)[1] for text in explanations] == [
-        "demand 130 = baseline 100 (retail 60 + online 40) + promotion (Retail) 30; "
-        "recommended 130"
+        "demand 130 = baseline 100 (retail 60 + online 40) + promotion (Retail) 30; recommended 130"
     ] * 3

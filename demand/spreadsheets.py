@@ -64,6 +64,7 @@ CHANNEL_TERMS = (
     ("baseline", XlsxColumn("Baseline", "units")),
     ("promotion_uplift", XlsxColumn("Promotion uplift", "units", 16)),
     ("final", XlsxColumn("Final", "units")),
+    ("method", XlsxColumn("Method", "text", 14)),
 )
 
 

@@ -232,6 +232,7 @@ class ChannelForecastAdmin(ReadOnlyAdmin):
         rounded("baseline"),
         rounded("promotion_uplift", "promotion"),
         rounded("final"),
+        "method",
         "run",
     )
     list_filter = ("channel", "product__product_line")

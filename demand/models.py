@@ -16,6 +16,11 @@ from coordination.weeks import iso_label, validate_monday
 from demand.engine.forecast import METHOD_LABELS
 
 
+def method_label(method: str) -> str:
+    """A forecasting method's name as the pages show it ("" stays "")."""
+    return METHOD_LABELS.get(method, method.replace("_", " ").capitalize())
+
+
 class Channel(models.TextChoices):
     """Where a product is sold. On sales history "all" means "not attributed to a
     channel"; on a promotion it means every channel."""
@@ -262,7 +267,7 @@ class ForecastFit(models.Model):
 
     @property
     def method_label(self) -> str:
-        return METHOD_LABELS.get(self.method, self.method.replace("_", " ").capitalize())
+        return method_label(self.method)
 
 
 class DemandForecast(models.Model):
@@ -381,7 +386,8 @@ class ChannelForecast(models.Model):
     history names channels (demand.services.forecasting). The product's DemandForecast
     baseline is the sum of its channels' baselines; a promotion of one channel lifts only
     that channel (promotion_uplift). final = max(0, baseline + promotion_uplift). Past
-    weeks are kept as last forecast, so accuracy can be measured per channel."""
+    weeks are kept as last forecast, so accuracy can be measured per channel. `method`:
+    the method the engine chose for the channel's own series."""
 
     product = models.ForeignKey(
         "coordination.Product", on_delete=models.CASCADE, related_name="channel_forecasts"
@@ -392,6 +398,14 @@ class ChannelForecast(models.Model):
     baseline = models.FloatField()
     promotion_uplift = models.FloatField(default=0)
     final = models.FloatField()
+    method = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The engine's method for this channel's series (blank: forecast before "
+        "channels had one).",
+    )
 
     class Meta:
         ordering = ["product", "week", "channel"]
@@ -413,6 +427,10 @@ class ChannelForecast(models.Model):
 
     def __str__(self):
         return f"{self.product_id} {self.channel} {iso_label(self.week)}: {self.final:.0f}"
+
+    @property
+    def method_label(self) -> str:
+        return method_label(self.method)
 
 
 class MarketingAdjustment(models.Model):

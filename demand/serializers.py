@@ -281,6 +281,10 @@ class ChannelForecastSerializer(serializers.Serializer):
         help_text="Lift of the promotions of this channel (and of all channels)."
     )
     final = serializers.FloatField(help_text="baseline + promotion_uplift, never below 0.")
+    method = serializers.CharField(
+        help_text="The method the engine chose for this channel's own series (the product's "
+        "`method` is that of its total)."
+    )
 
 
 class DemandForecastSerializer(serializers.ModelSerializer):

@@ -58,27 +58,33 @@ def forecast_sheet(product: Product, data: dict) -> XlsxSheet:
     )
 
 
+# Every term of a channel's forecast (ChannelForecast), held to the model's fields by a
+# test as FORECAST_TERMS is.
+CHANNEL_TERMS = (
+    ("baseline", XlsxColumn("Baseline", "units")),
+    ("promotion_uplift", XlsxColumn("Promotion uplift", "units", 16)),
+    ("final", XlsxColumn("Final", "units")),
+    ("method", XlsxColumn("Method", "text", 14)),
+)
+
+
 def channel_sheet(product: Product, breakdown: dict) -> XlsxSheet:
     """A product's forecast per sales channel (product_forecast's "channels"): a row per
-    week and channel, with its baseline, promotion uplift and final."""
+    week and channel, with every term of its channel forecast."""
     labels = dict(breakdown["channels"])
     return XlsxSheet(
         title=f"By channel {product.sku}"[:31],
         columns=(
             *week_columns("Week"),
             XlsxColumn("Channel", "text", 14),
-            XlsxColumn("Baseline", "units"),
-            XlsxColumn("Promotion uplift", "units", 16),
-            XlsxColumn("Final", "units"),
+            *(column for _, column in CHANNEL_TERMS),
         ),
         rows=(
             [
                 row["week"],
                 iso_label(row["week"]),
                 labels[cell.channel],
-                cell.baseline,
-                cell.promotion_uplift,
-                cell.final,
+                *(getattr(cell, field) for field, _ in CHANNEL_TERMS),
             ]
             for row in breakdown["rows"]
             for cell in row["cells"]

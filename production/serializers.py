@@ -19,6 +19,7 @@ from coordination.models import Line, Product, RecomputeRequest
 from coordination.weeks import add_weeks, current_week, weeks_between
 from production.engine.explain import whole_units
 from production.models import CapacityException, QuotaRecommendation, RecomputeRun, ScheduleEntry
+from production.selectors.channel_split import channel_splits
 from production.selectors.schedule import recommendation_explanation
 
 MAX_ID = 2**63 - 1
@@ -170,6 +171,16 @@ class WholeUnitsField(serializers.ReadOnlyField):
         return whole_units(value)
 
 
+class QuotaRecommendationListSerializer(serializers.ListSerializer):
+    """Reads the channel splits of a whole page of recommendations in one query, for
+    their explanations (instead of one query per row)."""
+
+    def to_representation(self, data):
+        rows = list(data.all() if hasattr(data, "all") else data)
+        self.context["channel_splits"] = channel_splits(rows)
+        return super().to_representation(rows)
+
+
 class QuotaRecommendationSerializer(serializers.ModelSerializer):
     """One recommended quota and the terms that explain it. `recommended_units` is whole
     units (whole batches of the product); `stock_cap` is the most stock the shelf life
@@ -230,9 +241,13 @@ class QuotaRecommendationSerializer(serializers.ModelSerializer):
             "explanation",
         ]
         read_only_fields = fields
+        list_serializer_class = QuotaRecommendationListSerializer
 
     def get_explanation(self, rec) -> str:
-        return recommendation_explanation(rec)
+        splits = self.context.get("channel_splits")
+        if splits is None:
+            return recommendation_explanation(rec)
+        return recommendation_explanation(rec, splits.get((rec.product_id, rec.covers_week)))
 
 
 class ScheduleEntrySerializer(serializers.ModelSerializer):

@@ -94,8 +94,9 @@ def channel_baselines(product_ids, weeks, channels) -> dict[tuple[int, str, dt.d
 
 def channel_breakdown(product: Product, *, start: dt.date, end: dt.date) -> dict | None:
     """The product's forecast per sales channel for the weeks start..end: {"channels":
-    [(code, label)], "rows": [{"week", "cells": [ChannelForecast or None per channel]}]},
-    or None when it is not forecast per channel."""
+    [(code, label)], "methods": [each channel's method, as shown], "rows": [{"week",
+    "cells": [ChannelForecast or None per channel]}]}, or None when it is not forecast
+    per channel."""
     found = list(
         ChannelForecast.objects.filter(product=product, week__gte=start, week__lte=end).order_by(
             "week"
@@ -108,8 +109,11 @@ def channel_breakdown(product: Product, *, start: dt.date, end: dt.date) -> dict
     by_week: dict[dt.date, dict[str, ChannelForecast]] = {}
     for forecast in found:
         by_week.setdefault(forecast.week, {})[forecast.channel] = forecast
+    # One run writes a channel's weeks: its method is that of its latest week's row.
+    methods = {forecast.channel: forecast.method_label for forecast in found}
     return {
         "channels": channels,
+        "methods": [methods[code] for code, _ in channels],
         "rows": [
             {"week": week, "cells": [cells.get(code) for code, _ in channels]}
             for week, cells in sorted(by_week.items())

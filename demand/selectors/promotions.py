@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from coordination.weeks import add_weeks, current_week, outside_horizon
 from demand.engine.effects import DIP_WEEKS
-from demand.models import DemandForecast, Promotion, PromotionItem
+from demand.models import DemandForecast, Promotion, PromotionItem, Succession
 from demand.selectors.lift import learned_dips
 
 
@@ -147,10 +148,14 @@ def promotion_net_effect(promotion: Promotion) -> list[dict]:
 
 def _carried_by_successors(promotion: Promotion, items, dip_end: dt.date) -> dict:
     """{product line id: (uplift, dip)} the successors of the promotion's replaced
-    products carry for it, as the forecast moved them (demand.services.forecasting):
-    the replaced product's moved baseline (its rows' -successor_transfer) times the
-    promotion's lift during it, times the product's learned dip in the weeks after,
-    except weeks inside another of its promotions."""
+    products carry for it, as the forecast moved them (demand.services.forecasting): on
+    the replaced product's moved baseline (its rows' -successor_transfer), promotions do
+    not stack, as in the forecast. During the promotion the largest of its lift and the
+    lifts of the successor's and the product's other promotions counts; in the weeks its
+    dip lasts the deepest of the product's learned dip and the dip after the successor's
+    own promotions, and none in a week the successor (or the product) is promoted. (A successor that
+    hands on again, and channel promotions, are read at the direct successor's and the
+    product's whole lift.)"""
     moved = list(
         DemandForecast.objects.filter(
             product_id__in=[item.product_id for item in items],
@@ -163,26 +168,76 @@ def _carried_by_successors(promotion: Promotion, items, dip_end: dt.date) -> dic
         return {}
     item_of = {item.product_id: item for item in items}
     replaced = {product_id for product_id, _, _ in moved}
-    dips = learned_dips(replaced)
-    promoted_after = {
-        (product_id, add_weeks(start, k))
-        for product_id, start, end in PromotionItem.objects.filter(
-            product_id__in=replaced,
-            promotion__status__in=Promotion.PLANNING_STATUSES,
-            promotion__start_week__lte=dip_end,
-            promotion__end_week__gt=promotion.end_week,
-        ).values_list("product_id", "promotion__start_week", "promotion__end_week")
-        for k in range((end - start).days // 7 + 1)
-    }
+    successor_of = dict(
+        Succession.objects.filter(product_id__in=replaced).values_list("product_id", "successor_id")
+    )
+    own = _own_promotions(set(successor_of.values()) | replaced, promotion, dip_end)
+    dips = learned_dips(replaced | set(successor_of.values()))
     carried: dict[int, list[float]] = {}
     for product_id, week, transfer in moved:
         item = item_of[product_id]
+        successor = successor_of.get(product_id)
         total = carried.setdefault(item.product.product_line_id, [0.0, 0.0])
         if week <= promotion.end_week:
-            total[0] += -transfer * float(item.expected_lift_pct) / 100
+            lifts = (own.lift(successor, week), own.lift(product_id, week))
+            total[0] += -transfer * max(float(item.expected_lift_pct), *lifts) / 100
             continue
-        fractions = dips[product_id].fractions() if product_id in dips else []
         after = (week - promotion.end_week).days // 7
-        if after <= len(fractions) and (product_id, week) not in promoted_after:
-            total[1] += -transfer * fractions[after - 1]
+        fractions = dips[product_id].fractions() if product_id in dips else []
+        if after > len(fractions) or fractions[after - 1] >= 0:
+            continue  # the promotion leaves no dip this week
+        if own.promoted(successor, week) or own.promoted(product_id, week):
+            continue  # no dip inside a promotion
+        total[1] += -transfer * min(fractions[after - 1], own.dip(successor, week, dips))
     return {line_id: (uplift, dip) for line_id, (uplift, dip) in carried.items()}
+
+
+@dataclass(frozen=True)
+class _OwnPromotions:
+    """The other planned and confirmed promotions of some products: (start, end, lift
+    %) per product, as the forecast reads them (future_terms)."""
+
+    spans: dict[int, list[tuple[dt.date, dt.date, float]]]
+
+    def lift(self, product_id, week: dt.date) -> float:
+        """The largest lift % of the product's promotions running in the week (0: none)."""
+        return max(
+            (pct for start, end, pct in self.spans.get(product_id, ()) if start <= week <= end),
+            default=0.0,
+        )
+
+    def promoted(self, product_id, week: dt.date) -> bool:
+        return any(start <= week <= end for start, end, _ in self.spans.get(product_id, ()))
+
+    def dip(self, product_id, week: dt.date, dips: dict) -> float:
+        """The deepest dip fraction the product's own promotions leave in the week (0)."""
+        learned = dips.get(product_id)
+        if learned is None:
+            return 0.0
+        fractions = learned.fractions()
+        found = [
+            fractions[(week - end).days // 7 - 1]
+            for _, end, _ in self.spans.get(product_id, ())
+            if 1 <= (week - end).days // 7 <= len(fractions)
+        ]
+        return min(found, default=0.0)
+
+
+def _own_promotions(product_ids, promotion: Promotion, dip_end: dt.date) -> _OwnPromotions:
+    """The planned and confirmed promotions of these products other than `promotion`
+    that run, or leave a dip, in its weeks or its dip weeks."""
+    spans: dict[int, list[tuple[dt.date, dt.date, float]]] = {}
+    for product_id, start, end, pct in (
+        PromotionItem.objects.filter(
+            product_id__in=list(product_ids),
+            promotion__status__in=Promotion.PLANNING_STATUSES,
+            promotion__start_week__lte=dip_end,
+            promotion__end_week__gte=add_weeks(promotion.start_week, -DIP_WEEKS),
+        )
+        .exclude(promotion=promotion)
+        .values_list(
+            "product_id", "promotion__start_week", "promotion__end_week", "expected_lift_pct"
+        )
+    ):
+        spans.setdefault(product_id, []).append((start, end, float(pct)))
+    return _OwnPromotions(spans)

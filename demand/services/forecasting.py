@@ -558,6 +558,7 @@ class ChannelBaselines:
     channels: list[str]
     baseline: np.ndarray  # (series, h)
     engine_total: np.ndarray  # (products, h): the sum of each product's channel baselines
+    methods: list[str]  # the engine's method of each series
 
     def channels_of(self) -> dict[int, set[str]]:
         found: dict[int, set[str]] = {}
@@ -598,7 +599,7 @@ class ChannelBaselines:
 
     def write(self, run, product_ids, weeks, baseline, lift_all_channels, terms) -> int:
         """Store each channel's baseline (its share of the product's final baseline, so
-        the channels always add up to the product), uplift and final."""
+        the channels always add up to the product), uplift, final and method."""
         total = self.engine_total[self.rows]
         scale = np.divide(baseline[self.rows], total, out=np.zeros_like(total), where=total > 0)
         channel_baseline = np.maximum(0.0, self.baseline * scale)
@@ -608,9 +609,25 @@ class ChannelBaselines:
         values = [np.round(a, 3).tolist() for a in (channel_baseline, uplift, final)]
         return insert_rows(
             ChannelForecast,
-            ("product_id", "channel", "week", "run_id", "baseline", "promotion_uplift", "final"),
             (
-                (product_ids[i], channel, week, run.pk, *(column[j][k] for column in values))
+                "product_id",
+                "channel",
+                "week",
+                "run_id",
+                "baseline",
+                "promotion_uplift",
+                "final",
+                "method",
+            ),
+            (
+                (
+                    product_ids[i],
+                    channel,
+                    week,
+                    run.pk,
+                    *(column[j][k] for column in values),
+                    self.methods[j],
+                )
                 for j, (i, channel) in enumerate(
                     zip(self.rows.tolist(), self.channels, strict=True)
                 )
@@ -646,6 +663,9 @@ def _sum_channels(
         channels=[c for c, kept in zip(channels.channels, keep.tolist(), strict=True) if kept],
         baseline=channel_baseline[keep],
         engine_total=summed[:products].copy(),
+        methods=[
+            str(m) for m, kept in zip(result.method[first:], keep.tolist(), strict=True) if kept
+        ],
     )
 
 

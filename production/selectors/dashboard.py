@@ -24,6 +24,7 @@ from production.models import (
     ScheduleEntry,
 )
 from production.selectors.capacity import line_capacity
+from production.selectors.channel_split import channel_split
 from production.selectors.load import line_week_loads, over_capacity_weeks
 
 FULL = 0.98  # share of capacity at which a week counts as full
@@ -497,17 +498,39 @@ def _rest_label(rec: QuotaRecommendation, value: float) -> str:
     return "Made now for later weeks' demand" if value > 0 else "Left to other weeks"
 
 
+def baseline_parts(recs) -> dict[tuple[int, dt.date], dict]:
+    """{(product id, covers week): {"from_likes", "successor_transfer",
+    "transferred_with"}}: what each recommendation's baseline owes to a launch plan or a
+    succession, as its covers week's forecast keeps them (one query; absent: no forecast)."""
+    recs = list(recs)
+    if not recs:
+        return {}
+    wanted = {(rec.product_id, rec.covers_week) for rec in recs}
+    rows = DemandForecast.objects.filter(
+        product_id__in={pid for pid, _ in wanted}, week__in={week for _, week in wanted}
+    ).values_list("product_id", "week", "from_likes", "successor_transfer", "transferred_with")
+    return {
+        (pid, week): {
+            "from_likes": likes,
+            "successor_transfer": transfer,
+            "transferred_with": others,
+        }
+        for pid, week, likes, transfer, others in rows
+        if (pid, week) in wanted
+    }
+
+
 def baseline_note(rec: QuotaRecommendation) -> str:
     """What the week's baseline owes to a launch plan or a succession (demand's forecast
     keeps them as parts of the baseline), in words; "" when nothing."""
-    row = (
-        DemandForecast.objects.filter(product=rec.product, week=rec.covers_week)
-        .values_list("from_likes", "successor_transfer", "transferred_with")
-        .first()
-    )
+    row = baseline_parts([rec]).get((rec.product_id, rec.covers_week))
     if row is None:
         return ""
-    from_likes, transfer, others = row
+    from_likes, transfer, others = (
+        row["from_likes"],
+        row["successor_transfer"],
+        row["transferred_with"],
+    )
     parts = []
     if from_likes >= NEGLIGIBLE:
         parts.append(
@@ -552,9 +575,16 @@ def shelf_life_note(rec: QuotaRecommendation) -> str:
 def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
     """The terms of a recommendation as waterfall steps that add up to its quota in
     whole units (the last step's end)."""
+    split = channel_split(rec)
+    baseline_label, uplift_label = "Baseline demand", "Promotion uplift"
+    if split is not None:
+        # A product forecast per channel: its baseline is the sum of its channels'.
+        baseline_label += f" = {split.baseline_text(_as_shown(rec.baseline))}"
+        if split.promoted:
+            uplift_label += f" ({split.uplift_text()})"
     steps = [
-        ("Baseline demand", rec.baseline, "s1"),
-        ("Promotion uplift", rec.promotion_uplift, "s2"),
+        (baseline_label, rec.baseline, "s1"),
+        (uplift_label, rec.promotion_uplift, "s2"),
         ("Dip after promotion", rec.promotion_dip, "s2"),
         (f"Taken by promotion of {rec.cannibalized_by}", rec.cannibalization, "s2"),
         (f"Lifted by promotion of {rec.halo_from}", rec.halo, "s2"),
@@ -566,7 +596,7 @@ def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
     rows = []
     running = 0.0
     for label, value, css in steps:
-        if abs(value) < NEGLIGIBLE and label not in ("Baseline demand",):
+        if abs(value) < NEGLIGIBLE and label != baseline_label:
             continue
         rows.append({"label": label, "value": value, "start": running, "css": css})
         running += value

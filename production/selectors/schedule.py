@@ -14,6 +14,9 @@ from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from coordination.weeks import current_week, iso_label
 from production.engine.explain import NEGLIGIBLE, whole_units
 from production.models import QuotaRecommendation, ScheduleEntry, ScheduleRevision
+from production.selectors.channel_split import channel_split
+
+UNREAD = object()  # recommendation_explanation: read the channel split itself
 
 # Terms smaller than this (in units) are left out of an explanation: they round to 0.
 
@@ -139,14 +142,24 @@ def _units(value: float) -> str:
     return f"{round(value):,}"
 
 
-def recommendation_explanation(rec: QuotaRecommendation) -> str:
+def recommendation_explanation(rec: QuotaRecommendation, split=UNREAD) -> str:
     """One sentence that adds the terms up, e.g. "demand 420 = baseline 300 + promotion
-    120; 80 built ahead for later weeks; short 40; recommended 460"."""
+    120; 80 built ahead for later weeks; short 40; recommended 460". A product forecast
+    per channel names its channels: "demand 120 = baseline 100 (retail 60 + online 40) +
+    promotion (Retail) 20". `split`: its ChannelSplit when read for many at once (None:
+    not forecast per channel); read here when not given."""
     if rec.hold_reason:
         return f"on hold: {rec.hold_reason}; recommended {whole_units(rec.recommended_units)}"
+    if split is UNREAD:
+        split = channel_split(rec)
     demand = f"demand {_units(rec.demand)} = baseline {_units(rec.baseline)}"
+    promotion = "promotion"
+    if split is not None:
+        demand += f" ({split.baseline_text(round(rec.baseline))})"
+        if split.promoted:
+            promotion += f" ({split.uplift_text()})"
     for label, value in (
-        ("promotion", rec.promotion_uplift),
+        (promotion, rec.promotion_uplift),
         ("dip after promotion", rec.promotion_dip),
         (f"taken by promotion of {rec.cannibalized_by}", rec.cannibalization),
         (f"lifted by promotion of {rec.halo_from}", rec.halo),

@@ -138,7 +138,9 @@ def quota_grid_xlsx(request):
     if line is None:
         raise Http404("No production line.")
     weeks = selectors.weeks_from_now()
-    sheet = quota_grid_sheet(line, selectors.quota_grid_rows(line, weeks))
+    rows = selectors.quota_grid_rows(line, weeks)
+    parts = selectors.baseline_parts(rec for rec, _ in rows)
+    sheet = quota_grid_sheet(line, rows, parts)
     filename = download_name("quotas", line.name, iso_label(weeks[0]))
     return xlsx_response(filename, [sheet])
 

@@ -608,8 +608,20 @@ def test_forecast_rows_carry_their_channels(marketing_user, split_product):
     client = client_for(marketing_user)
     rows = client.get(f"{FORECASTS}?product=TEA-SPLIT&from={iso_label(week(0))}").json()
     assert rows["results"][0]["channels"] == [
-        {"channel": "retail", "baseline": 60.0, "promotion_uplift": 30.0, "final": 90.0},
-        {"channel": "online", "baseline": 40.0, "promotion_uplift": 0.0, "final": 40.0},
+        {
+            "channel": "retail",
+            "baseline": 60.0,
+            "promotion_uplift": 30.0,
+            "final": 90.0,
+            "method": "constant",
+        },
+        {
+            "channel": "online",
+            "baseline": 40.0,
+            "promotion_uplift": 0.0,
+            "final": 40.0,
+            "method": "constant",
+        },
     ]
     assert rows["results"][0]["promotion_uplift"] == 30.0
     plain_rows = client.get(f"{FORECASTS}?product=TEA-PLAIN").json()["results"]
@@ -630,6 +642,58 @@ def test_the_forecast_page_shows_the_channel_breakdown(client, marketing_user, s
     assert 'id="channel-breakdown"' not in other
 
 
+def test_each_channel_keeps_the_method_the_engine_chose_for_its_own_series(client, marketing_user):
+    """Retail flat, online with a yearly season and noise: each channel's method is the
+    one the engine picks for that channel's series alone, shown on the page and in the
+    API; the product's is that of its total."""
+    product = ProductFactory(sku="TEA-MIXED")
+    rng = np.random.default_rng(7)
+    t = np.arange(104)
+    online = np.round(40 + 25 * np.sin(2 * np.pi * t / 52) + rng.normal(0, 3, 104))
+    SalesActual.objects.bulk_create(
+        [
+            *(
+                SalesActual(product=product, channel="retail", week=week(k - 104), units=60)
+                for k in range(104)
+            ),
+            *(
+                SalesActual(product=product, channel="online", week=week(k - 104), units=int(u))
+                for k, u in enumerate(online)
+            ),
+        ]
+    )
+    run = forecast_products(product_ids=[product.pk], trigger="methods")
+    mask = np.zeros((1, 104), dtype=bool)
+    expected = {
+        channel: str(
+            forecast_baseline(
+                np.asarray([units], dtype=float),
+                run.horizon_weeks,
+                season_length=SEASON_LENGTH,
+                promo_mask=mask,
+            ).method[0]
+        )
+        for channel, units in (("retail", np.full(104, 60.0)), ("online", online))
+    }
+    assert expected["retail"] == "constant" and expected["online"] != "constant"
+    stored = set(ChannelForecast.objects.values_list("channel", "method"))
+    assert stored == set(expected.items())
+
+    client.force_login(marketing_user)
+    page = client.get(reverse("forecast_detail", args=["TEA-MIXED"])).content.decode()
+    table = page[page.index('id="channel-breakdown"') :]
+    labels = [ChannelForecast(method=expected[c]).method_label for c in ("retail", "online")]
+    assert re.search(
+        rf'<th scope="row">Method</th><td class="num">{re.escape(labels[0])}</td>'
+        rf'<td class="num">{re.escape(labels[1])}</td>',
+        table,
+    )
+    rows = client_for(marketing_user).get(f"{FORECASTS}?product=TEA-MIXED").json()["results"]
+    assert {(c["channel"], c["method"]) for r in rows for c in r["channels"]} == set(
+        expected.items()
+    )
+
+
 def test_the_forecast_download_has_a_sheet_per_channel(client, marketing_user, split_product):
     forecast_products(product_ids=[split_product.pk], trigger="download")
     client.force_login(marketing_user)
@@ -637,9 +701,17 @@ def test_the_forecast_download_has_a_sheet_per_channel(client, marketing_user, s
     book = read_back(response.content)
     assert book.sheetnames == ["Forecast TEA-SPLIT", "By channel TEA-SPLIT"]
     rows = list(book["By channel TEA-SPLIT"].iter_rows(values_only=True))
-    assert rows[0] == ("Week", "ISO week", "Channel", "Baseline", "Promotion uplift", "Final")
-    assert rows[1][1:] == (iso_label(week(0)), "Retail", 60, 0, 60)
-    assert rows[2][1:] == (iso_label(week(0)), "Online", 40, 0, 40)
+    assert rows[0] == (
+        "Week",
+        "ISO week",
+        "Channel",
+        "Baseline",
+        "Promotion uplift",
+        "Final",
+        "Method",
+    )
+    assert rows[1][1:] == (iso_label(week(0)), "Retail", 60, 0, 60, "constant")
+    assert rows[2][1:] == (iso_label(week(0)), "Online", 40, 0, 40, "constant")
     assert len(rows) == 1 + 2 * 26
 
 

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from coordination.weeks import add_weeks, current_week, iso_label
-from demand.models import DemandForecast
-from demand.spreadsheets import FORECAST_TERMS
+from demand.models import ChannelForecast, DemandForecast
+from demand.spreadsheets import CHANNEL_TERMS, FORECAST_TERMS
 from tests.factories import (
     DemandForecastFactory,
     MarketingAdjustmentFactory,
@@ -224,3 +224,14 @@ def test_the_forecast_sheet_has_every_term_of_the_forecast():
         "run",
     }
     assert {field for field, _ in FORECAST_TERMS} == terms
+
+
+def test_the_channel_sheet_has_every_term_of_a_channel_forecast():
+    terms = {field.name for field in ChannelForecast._meta.concrete_fields} - {
+        "id",
+        "product",
+        "channel",
+        "week",
+        "run",
+    }
+    assert {field for field, _ in CHANNEL_TERMS} == terms

@@ -208,9 +208,7 @@ def replaced_promotion(family, monkeypatch):
     dips = lambda ids: {lemon.pk: DipEstimate(-20.0, 2)} if lemon.pk in set(ids) else {}  # noqa: E731
     monkeypatch.setattr(forecasting, "learned_dips", dips)
     monkeypatch.setattr(promotion_selectors, "learned_dips", dips)
-    monkeypatch.setattr(
-        forecasting, "learned_shares", lambda lines: {(lemon.pk, peach.pk): 0.2}
-    )
+    monkeypatch.setattr(forecasting, "learned_shares", lambda lines: {(lemon.pk, peach.pk): 0.2})
     return lemon, peach, recipe, promotion
 
 
@@ -250,6 +248,43 @@ def test_the_net_effect_counts_what_the_successor_carries(replaced_promotion):
         "kept_pct": 36,
     }
     assert line["taken_from"] == [("TEA-PEA-05", -18.0)]
+
+
+def test_the_carried_effect_follows_the_forecast_when_the_successor_is_promoted_too(
+    replaced_promotion, monkeypatch
+):
+    """The new recipe runs its own +50 % promotion in weeks 3 to 5 (it dips 50 % for a
+    week after one). Promotions do not stack: on the units it took over from lemon the
+    larger lift counts (+50 %, not lemon's +30 %), there is no dip in week 5 (the recipe
+    is promoted) and in week 6 the deeper dip (-50 %, not lemon's -20 %) counts."""
+    lemon, peach, recipe, promotion = replaced_promotion
+    learned = {lemon.pk: DipEstimate(-20.0, 2), recipe.pk: DipEstimate(-50.0, 1)}
+    dips = lambda ids: {pk: learned[pk] for pk in set(ids) & set(learned)}  # noqa: E731
+    monkeypatch.setattr(forecasting, "learned_dips", dips)
+    monkeypatch.setattr(promotion_selectors, "learned_dips", dips)
+    own = PromotionFactory(status="confirmed", start_week=week(3), end_week=week(5))
+    PromotionItemFactory(promotion=own, product=recipe, expected_lift_pct=Decimal("50"))
+    forecast_products(product_ids=[lemon.pk, peach.pk, recipe.pk], trigger="test", horizon=8)
+    assert forecast(lemon, 8, "promotion_uplift") == [0, 0, 30, 0, 0, 0, 0, 0]
+    assert forecast(recipe, 8, "promotion_uplift") == [0, 0, 0, 50, 50, 50, 0, 0]
+    assert forecast(recipe, 8, "promotion_dip") == [0, 0, 0, 0, 0, 0, -50, 0]
+
+    (line,) = promotion_net_effect(promotion)
+
+    # Lemon's 30 in week 2, the recipe's 50 + 50 on lemon's units in weeks 3 and 4 (all
+    # of its units are lemon's: it has no history of its own); the recipe's -50 in week
+    # 6; peach's 3 x -6. Exactly the forecast's rows.
+    assert {k: line[k] for k in ("uplift", "dip", "taken", "net", "kept_pct")} == {
+        "uplift": 130.0,
+        "dip": -50.0,
+        "taken": -18.0,
+        "net": 62.0,
+        "kept_pct": 48,
+    }
+    assert line["uplift"] == sum(forecast(lemon, 5, "promotion_uplift")) + sum(
+        forecast(recipe, 5, "promotion_uplift")
+    )
+    assert line["dip"] == sum(forecast(recipe, 8, "promotion_dip")[5:7])
 
 
 def test_a_successor_does_not_also_inherit_the_history_it_takes_over(family):

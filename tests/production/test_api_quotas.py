@@ -229,14 +229,15 @@ def test_list_is_ordered_by_line_product_and_week_and_filters(marketing_user):
     assert [(r["product"], r["week"]) for r in page["results"]] == [("SKU-3", label(3))]
 
 
-def test_a_page_of_recommendations_costs_two_queries(
+def test_a_page_of_recommendations_costs_three_queries(
     marketing_user, product, django_assert_num_queries
 ):
     client = api(marketing_user)
     client.get(LIST)  # loads the user's permissions once
     for offset in (1, 2, 3, 4):
         QuotaRecommendationFactory(product=product, week=week(offset))
-        with django_assert_num_queries(2):  # the count, then the page
+        # The count, the page, and the page's channel forecasts (their explanations).
+        with django_assert_num_queries(3):
             assert client.get(LIST).json()["count"] == offset
 
 

@@ -7,7 +7,12 @@ import pytest
 from django.urls import reverse
 
 from coordination.weeks import add_weeks, current_week, iso_label
+from demand.models import DemandForecast
+from demand.spreadsheets import FORECAST_TERMS
+from production.models import QuotaRecommendation
+from production.spreadsheets import BASELINE_PARTS, QUOTA_TERMS
 from tests.factories import (
+    DemandForecastFactory,
     LineFactory,
     ProductFactory,
     QuotaRecommendationFactory,
@@ -35,6 +40,14 @@ def test_the_quota_grid_downloads_with_its_terms(client, production_user):
         prebuild_units=20.0,
         hold_reason="=HOLD() quality check",
     )
+    DemandForecastFactory(
+        product=cola,
+        week=add_weeks(week, cola.lead_time_weeks),  # the week the quota covers
+        baseline=1000.0,
+        from_likes=300.0,
+        successor_transfer=120.5,
+        transferred_with="=BEV-0901",
+    )
     QuotaRecommendationFactory(product=juice, week=later, baseline=80.0, shortage_units=5.0)
     QuotaRecommendationFactory(product=ProductFactory(production_line=other), week=week)
     ScheduleEntryFactory(product=cola, week=week, units=1000)
@@ -61,6 +74,9 @@ def test_the_quota_grid_downloads_with_its_terms(client, production_user):
         "Recommended",
         "Accepted",
         "Baseline demand",
+        "From like products",
+        "Successor transfer",
+        "Transferred with",
         "Promotion uplift",
         "Dip after promotion",
         "Cannibalization",
@@ -88,6 +104,9 @@ def test_the_quota_grid_downloads_with_its_terms(client, production_user):
         1071,  # 1250.5 + 100 - 300 + 20, in whole units as the grid shows it
         1000,
         1000,
+        300,  # the baseline's parts, from the covers week's forecast
+        120.5,
+        "=BEV-0901",
         200,
         0,
         0,
@@ -106,9 +125,10 @@ def test_the_quota_grid_downloads_with_its_terms(client, production_user):
         100,
         "=HOLD() quality check",
     ]
-    assert sheet["X2"].data_type == "s"
-    assert [sheet.cell(row=2, column=c).number_format for c in (3, 5, 6, 14)] == [
+    assert sheet["AA2"].data_type == sheet["J2"].data_type == "s"  # text, never a formula
+    assert [sheet.cell(row=2, column=c).number_format for c in (3, 5, 6, 8, 17)] == [
         "yyyy-mm-dd",
+        "#,##0",
         "#,##0",
         "#,##0",
         "#,##0",
@@ -121,7 +141,20 @@ def test_the_quota_grid_downloads_with_its_terms(client, production_user):
         80,
         None,  # not accepted
     ]
-    assert sheet["V3"].value == 5  # shortage
+    assert row_values(sheet, 3)[7:10] == [None, None, None]  # no forecast: no parts
+    assert sheet["Y3"].value == 5  # shortage
+
+
+def test_the_quota_sheet_has_every_demand_term_of_the_forecast_and_the_plan():
+    """Every term the covers week's forecast carries (its final is the plan's demand),
+    and every demand term of the recommendation, is a column."""
+    forecast = {field for field, _ in FORECAST_TERMS} - {"final", "method"}
+    quota = {field.name for field in QuotaRecommendation._meta.concrete_fields}
+    demand_terms = (forecast & quota) | {"demand"}
+    assert {field for field, _ in QUOTA_TERMS} == forecast | demand_terms
+    # What the recommendation does not carry is read from the forecast.
+    assert set(BASELINE_PARTS) == forecast - quota
+    assert set(BASELINE_PARTS) <= {field.name for field in DemandForecast._meta.concrete_fields}
 
 
 def test_the_quota_grid_download_needs_the_dashboard_permission(client, make_user):

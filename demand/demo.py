@@ -266,6 +266,7 @@ def seed_backtest() -> int:
 BLITZ = "Juice shelf blitz: litre cartons"
 LIME_ONLINE = "Sparkling lime online week"
 HIBISCUS = "Hibiscus cooler spring deal"
+NATURAL_ONLINE = "Natural water online week"
 
 
 def seed_upcoming_promotions() -> list[Promotion]:
@@ -336,6 +337,11 @@ def seed_upcoming_promotions() -> list[Promotion]:
             {"SPW-LIM-33": 60, "SPW-GRA-33": 50},
         ),
     ]
+    # The natural can sells per channel (CHANNEL_SHARES): a promotion in its online shop
+    # lifts the online part of its demand only, as its forecast and quota explanation say.
+    plans.append(
+        (NATURAL_ONLINE, Promotion.Status.PLANNED, Decimal("15"), 9, 1, {"SPW-NAT-33": 40})
+    )
     created = []
     for name, status, discount, starts_in, weeks, lifts in plans:
         if Promotion.objects.filter(name=name).exists():
@@ -350,7 +356,7 @@ def seed_upcoming_promotions() -> list[Promotion]:
                 actor=marketing,
                 name=name,
                 channel=Promotion.Channel.ONLINE
-                if name == LIME_ONLINE
+                if name in (LIME_ONLINE, NATURAL_ONLINE)
                 else Promotion.Channel.RETAIL,
                 discount_pct=discount,
                 start_week=add_weeks(this_week, starts_in),

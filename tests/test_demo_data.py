@@ -60,3 +60,19 @@ def test_a_few_demo_products_sell_per_channel_and_are_forecast_so():
         forecast = DemandForecast.objects.filter(product__sku=sku, week__lt=current_week()).first()
         week = past.filter(week=forecast.week)
         assert sum(c.baseline for c in week) == pytest.approx(forecast.baseline, abs=0.01)
+
+    # The natural can's online week lifts its online channel only: +40 % of that part.
+    from demand.demo import NATURAL_ONLINE
+    from demand.models import Promotion
+
+    start = Promotion.objects.get(name=NATURAL_ONLINE).start_week
+    lifted = DemandForecast.objects.get(product__sku="SPW-NAT-33", week=start)
+    channels = {
+        c.channel: c for c in ChannelForecast.objects.filter(product__sku="SPW-NAT-33", week=start)
+    }
+    assert channels["retail"].promotion_uplift == 0
+    assert channels["online"].promotion_uplift == pytest.approx(
+        0.40 * channels["online"].baseline, abs=0.01
+    )
+    assert lifted.promotion_uplift == pytest.approx(channels["online"].promotion_uplift, abs=0.01)
+    assert 0 < lifted.promotion_uplift < 0.40 * lifted.baseline / 2

@@ -25,8 +25,8 @@ Learning, per product and pooled toward its product line:
         1 / its standard error squared; the slope held toward 0 by LIFT_SLOPE_PRIOR
         promotions' worth, so a line whose promotions all had one discount gets a flat
         line). A product's factor m is its own weighted least-squares estimate pulled
-        toward 1 by empirical Bayes: the spread of the factors between the line's
-        products is estimated from the data (learn_lift_curves).
+        toward 1 by how far the line's products differ, a spread the data say more or
+        less surely: the shrinkage is averaged over it (learn_lift_curves).
     dip: the week-by-week dip profile averaged over the product's promotions, shrunk
         toward the line's with LINE_PRIOR_WEIGHT promotions' worth, fitted by a step:
         `depth` for the first `weeks` weeks, 0 after; `weeks` is the length with the
@@ -659,10 +659,10 @@ def learn_lift_curves(discounts, lifts, products, standard_errors=None) -> Learn
     toward 0 as in fit_lift_curve. A product's line is the line's scaled by its factor m:
     products of a line answer a discount alike in shape and differ in strength. Its own
     estimate m^ (weighted least squares through its promotions) has variance v = 1 / sum
-    w L(d)^2; the factors' spread tau^2 between the line's products is estimated from the
-    data (the variance of the m^ about 1 less their mean v, never below 0), and each
-    product gets m = 1 + tau^2 / (tau^2 + v) (m^ - 1): a product whose evidence is
-    precise against the spread keeps its own, a noisy one leans on the line.
+    w L(d)^2, and each product gets m = 1 + B (m^ - 1), B = tau^2 / (tau^2 + v) averaged
+    over what the line's factors say of their spread tau (_factor_shrinkage): a product
+    whose evidence is precise against the spread keeps its own, a noisy one leans on
+    the line.
     """
     d = np.asarray(discounts, dtype=np.float64)
     y = np.asarray(lifts, dtype=np.float64)
@@ -706,16 +706,49 @@ def learn_lift_curves(discounts, lifts, products, standard_errors=None) -> Learn
         if information <= 1e-12:
             continue
         own[key] = (float((raw_w[mine] * at[mine] * y[mine]).sum()) / information, 1 / information)
-    if len(own) >= 2:
-        spread = float(np.mean([(m - 1) ** 2 for m, _ in own.values()]))
-        tau2 = max(spread - float(np.mean([v for _, v in own.values()])), 0.0)
-    else:
-        tau2 = 0.0
+    estimates = np.array([m for m, _ in own.values()])
+    variances = np.array([v for _, v in own.values()])
+    keep, tau2 = _factor_shrinkage(estimates, variances)
     curves = {}
-    for key, (m_hat, v) in own.items():
-        m = 1 + (tau2 / (tau2 + v) if tau2 + v > 0 else 0.0) * (m_hat - 1)
+    for (key, (m_hat, _)), weight in zip(own.items(), keep, strict=True):
+        m = 1 + weight * (m_hat - 1)
         curves[key] = LiftCurve(m * line.intercept, m * line.slope, center)
     return LearnedLift(line, curves, math.sqrt(tau2) * 100)
+
+
+# The spread tau of the products' factors (their standard deviation) a line may have:
+# from 0 (all alike) to FACTOR_SPREAD_MAX, on a grid of FACTOR_SPREAD_STEPS.
+FACTOR_SPREAD_MAX = 1.0
+FACTOR_SPREAD_STEPS = 201
+_SPREADS = np.linspace(0.0, FACTOR_SPREAD_MAX, FACTOR_SPREAD_STEPS) ** 2
+
+
+def _factor_shrinkage(estimates: np.ndarray, variances: np.ndarray) -> tuple[np.ndarray, float]:
+    """How much of its own factor each product keeps, tau^2 / (tau^2 + v), averaged over
+    what the factors say of tau (a flat prior on tau in 0..FACTOR_SPREAD_MAX), and the
+    posterior mean of tau^2. Below 2 products: (0, 0).
+
+    A line has a handful of products, and a spread estimated from a few factors is often
+    0 by chance (the method-of-moments estimate is cut off there) although the products
+    do differ; pooling them all onto the line then costs far more than keeping a little
+    too much of each product's own. Averaging the shrinkage over the likelihood of tau
+    rather than plugging in one estimate weighs that: m^_i ~ N(mu, tau^2 + v_i), with mu
+    integrated out (restricted likelihood: the line was fitted to these same products,
+    which spends one degree of freedom of their spread)."""
+    if estimates.size < 2:
+        return np.zeros(estimates.size), 0.0
+    total = variances[:, None] + _SPREADS[None, :]  # (products, grid)
+    weight = 1 / total
+    mu = (weight * estimates[:, None]).sum(axis=0) / weight.sum(axis=0)
+    log_likelihood = -0.5 * (
+        np.log(total).sum(axis=0)
+        + ((estimates[:, None] - mu) ** 2 * weight).sum(axis=0)
+        + np.log(weight.sum(axis=0))
+    )
+    posterior = np.exp(log_likelihood - log_likelihood.max())
+    posterior /= posterior.sum()
+    keep = (_SPREADS[None, :] * weight) @ posterior
+    return keep, float(_SPREADS @ posterior)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ sold without it, estimated from the product's own weeks without promotions:
     counterfactual(t) = level + slope x t + bend x t^2 + season(t) + local(t)
 
 fitted by least squares to every *clean* week of the product (no promotion of its own,
-not in the DIP_WEEKS weeks after one). season(t) is a yearly Fourier profile with
+not in the DIP_WEEKS weeks after one); the season, shared by the product line, also to
+the weeks after a promotion, each with an effect of its own per product and week after
+(the dip), so the phases of the year where promotions sit keep more of their weeks.
+season(t) is a yearly Fourier profile with
 SEASON_HARMONICS harmonics, used only when the clean weeks span a whole season (with less,
 a season cannot be told from a trend); local(t) is the level (and slope) of the clean
 weeks' residuals within LOCAL_WEEKS before the promotion and after its dip window, taken
@@ -131,30 +134,47 @@ def _design(t, harmonics, season_length, *leading):
 
 
 def _shared_season(
-    target: np.ndarray, usable: np.ndarray, sibling: np.ndarray, season_length: int
+    target: np.ndarray,
+    usable: np.ndarray,
+    sibling: np.ndarray,
+    season_length: int,
+    after: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The seasonal profile (T,) shared by the rows of `target` (logs), each row with its
-    own level, trend and effect of a sibling's promotion (n_rows,), harmonics by least
-    AIC (many series make a long sample, so a sharp peak is worth its harmonics).
+    own level, trend and effect of a sibling's promotion (n_rows,), and where `after`
+    (n_rows, T) names week k after a promotion of the row, an effect per k (those weeks
+    count as usable), harmonics by least AIC (many series make a long sample, so a sharp
+    peak is worth its harmonics).
 
     The rows' own terms are projected out row by row first (Frisch-Waugh-Lovell), so
     the shared fit is one small least-squares problem whatever the number of rows; the
     result is that of the joint fit."""
     n_rows, n_weeks = target.shape
     t = np.arange(n_weeks, dtype=np.float64)
+    if after is None:
+        after = np.zeros((n_rows, n_weeks), dtype=np.int64)
+    usable = usable | (after > 0)
     rows, cols = np.nonzero(usable)
     choices = _harmonic_choices(rows.size, cols, season_length)
     seasonal_all = _design(t, max(choices), season_length, np.zeros(n_weeks))[:, 1:]
     y_parts, s_parts, projections = [], [], []
+    own_parameters = 0
     for r in range(n_rows):
         idx = np.flatnonzero(usable[r])
+        # An effect per week after a promotion is a dummy per k: projecting those out is
+        # taking each k's weeks' mean off (then the other terms are projected out of
+        # what is left, Frisch-Waugh-Lovell again), cheaper than a wider projection.
+        groups = [np.flatnonzero(after[r, idx] == k) for k in range(1, DIP_WEEKS + 1)]
+        groups = [g for g in groups if g.size]
         own = np.stack([np.ones(idx.size), (idx - n_weeks / 2) / n_weeks, sibling[r, idx]], axis=1)
+        own = _demeaned(own, groups)
         pinv = np.linalg.pinv(own)
-        y = target[r, idx]
-        season = seasonal_all[idx]
+        y = _demeaned(target[r, idx], groups)
+        season = _demeaned(seasonal_all[idx], groups)
         y_parts.append(y - own @ (pinv @ y))
         s_parts.append(season - own @ (pinv @ season))
-        projections.append((idx, pinv))
+        projections.append((idx, pinv, groups))
+        own_parameters += 3 + len(groups)
     y_res = np.concatenate(y_parts)
     s_res = np.concatenate(s_parts)
     best = (math.inf, 0)
@@ -165,7 +185,7 @@ def _shared_season(
             rss = float(np.sum((y_res - s_res[:, :width] @ coef) ** 2))
         else:
             rss = float(np.sum(y_res**2))
-        score = _aic(rss, rows.size, 3 * n_rows + width)
+        score = _aic(rss, rows.size, own_parameters + width)
         if score < best[0]:
             best = (score, width)
     width = best[1]
@@ -175,9 +195,20 @@ def _shared_season(
     else:
         profile = np.zeros(n_weeks)
     effect = np.zeros(n_rows)
-    for r, (idx, pinv) in enumerate(projections):
-        effect[r] = (pinv @ (target[r, idx] - profile[idx]))[2]
+    for r, (idx, pinv, groups) in enumerate(projections):
+        effect[r] = (pinv @ _demeaned(target[r, idx] - profile[idx], groups))[2]
     return profile, effect
+
+
+def _demeaned(values: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """`values` (rows along the first axis) with each group of rows' mean taken off;
+    `values` itself where there are no groups."""
+    if not groups:
+        return values
+    values = values.copy()
+    for group in groups:
+        values[group] -= values[group].mean(axis=0)
+    return values
 
 
 @dataclass(frozen=True)
@@ -201,6 +232,7 @@ def fit_counterfactuals(
     groups: Sequence[int] | None = None,
     season_length: int = 52,
     sibling_promoted: np.ndarray | None = None,
+    after_promotion: np.ndarray | None = None,
 ) -> Counterfactuals:
     """Level + trend + season fitted to the clean weeks of every series.
 
@@ -210,7 +242,11 @@ def fit_counterfactuals(
     level and trend each: a peak that one product is always promoted on is seen in its
     siblings' weeks. The weeks a sibling was promoted (`sibling_promoted`, (n, T) bool)
     count, with an effect of their own per series, so that cannibalization does not
-    pull the shared season down exactly where promotions sit. Each series then gets its
+    pull the shared season down exactly where promotions sit; so do the weeks after a
+    series' own promotion (`after_promotion`, (n, T): k in week k = 1..DIP_WEEKS after
+    one, 0 elsewhere; where they sold) with an effect per series and k, the dip: the
+    promotions sit where the season matters most (peaks), and leaving out their dip
+    windows left those phases the fewest weeks. Each series then gets its
     own level, trend and seasonal correction, harmonics by least BIC (one series is a
     short sample: only a clear pattern is worth its harmonics)."""
     history = np.asarray(history, dtype=np.float64)
@@ -225,12 +261,22 @@ def fit_counterfactuals(
     multiplicative = enough & np.all((history > 0) | ~usable, axis=1)
     target = np.where(multiplicative[:, None], np.log(np.where(history > 0, history, 1.0)), history)
     groups = np.zeros(n_series, dtype=np.int64) if groups is None else np.asarray(groups)
+    after = None
+    if after_promotion is not None:
+        # Weeks k after a promotion count for the shared season with an effect of their
+        # own per series and k (the dip), where they sold: a logged 0 would be no dip.
+        after = np.where(np.isfinite(history) & (history > 0), after_promotion, 0)
+        after[~multiplicative] = 0
     shared = np.zeros((n_series, n_weeks))
     effect = np.zeros(n_series)
     for group in np.unique(groups[multiplicative]):
         members = np.flatnonzero(multiplicative & (groups == group))
         shared[members], effect[members] = _shared_season(
-            target[members], usable[members], sibling[members], season_length
+            target[members],
+            usable[members],
+            sibling[members],
+            season_length,
+            None if after is None else after[members],
         )
     fitted = np.full((n_series, n_weeks), np.nan)
     residual = np.full((n_series, n_weeks), np.nan)
@@ -322,7 +368,13 @@ def _fit_all(history, spans, season_length, groups) -> _Fitted:
         members = np.flatnonzero(group_of == group)
         count = promo_weeks[members].sum(axis=0)
         sibling[members] = (count[None, :] - promo_weeks[members]) > 0
-    fit = fit_counterfactuals(history, clean, group_of, season_length, sibling)
+    after = np.zeros((n_series, n_weeks), dtype=np.int64)
+    for span in spans:
+        for k in range(DIP_WEEKS, 0, -1):
+            w = span.end + k
+            if 0 <= w < n_weeks and not promo_weeks[span.series, w]:
+                after[span.series, w] = k
+    fit = fit_counterfactuals(history, clean, group_of, season_length, sibling, after)
     # The level and trend of a promotion's own neighbourhood: the clean weeks around it
     # without their season (and without a sibling's promotion's effect).
     deseasoned = fit.residual + fit.fitted - fit.season

@@ -4,8 +4,10 @@ Builds synthetic product lines with KNOWN effects and measures them both ways in
 
     new       demand.engine.effects: each promotion against a counterfactual baseline
               (level + bending trend + yearly season, the local level around it where
-              the series' level wanders), lift as a line in discount depth per product
-              (the line's scaled by the product's factor, pooled by empirical Bayes),
+              the series' level wanders; the season shared by the line, fitted to the
+              weeks after promotions too), lift as a line in discount depth per
+              product (the line's scaled by the product's factor, pooled toward 1 as
+              far as the line's factors say its products differ),
               the dip as a step (depth, weeks) shrunk toward the line, signed sibling
               shares (cannibalization > 0, halo < 0) regressed over the pair's promotions
     previous  the method Tandem used before: lift = units during / mean of the 8 weeks

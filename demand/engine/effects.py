@@ -6,7 +6,10 @@ sold without it, estimated from the product's own weeks without promotions:
     counterfactual(t) = level + slope x t + bend x t^2 + season(t) + local(t)
 
 fitted by least squares to every *clean* week of the product (no promotion of its own,
-not in the DIP_WEEKS weeks after one). season(t) is a yearly Fourier profile with
+not in the DIP_WEEKS weeks after one); the season, shared by the product line, also to
+the weeks after a promotion, each with an effect of its own per product and week after
+(the dip), so the phases of the year where promotions sit keep more of their weeks.
+season(t) is a yearly Fourier profile with
 SEASON_HARMONICS harmonics, used only when the clean weeks span a whole season (with less,
 a season cannot be told from a trend); local(t) is the level (and slope) of the clean
 weeks' residuals within LOCAL_WEEKS before the promotion and after its dip window, taken
@@ -25,8 +28,8 @@ Learning, per product and pooled toward its product line:
         1 / its standard error squared; the slope held toward 0 by LIFT_SLOPE_PRIOR
         promotions' worth, so a line whose promotions all had one discount gets a flat
         line). A product's factor m is its own weighted least-squares estimate pulled
-        toward 1 by empirical Bayes: the spread of the factors between the line's
-        products is estimated from the data (learn_lift_curves).
+        toward 1 by how far the line's products differ, a spread the data say more or
+        less surely: the shrinkage is averaged over it (learn_lift_curves).
     dip: the week-by-week dip profile averaged over the product's promotions, shrunk
         toward the line's with LINE_PRIOR_WEIGHT promotions' worth, fitted by a step:
         `depth` for the first `weeks` weeks, 0 after; `weeks` is the length with the
@@ -131,30 +134,47 @@ def _design(t, harmonics, season_length, *leading):
 
 
 def _shared_season(
-    target: np.ndarray, usable: np.ndarray, sibling: np.ndarray, season_length: int
+    target: np.ndarray,
+    usable: np.ndarray,
+    sibling: np.ndarray,
+    season_length: int,
+    after: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The seasonal profile (T,) shared by the rows of `target` (logs), each row with its
-    own level, trend and effect of a sibling's promotion (n_rows,), harmonics by least
-    AIC (many series make a long sample, so a sharp peak is worth its harmonics).
+    own level, trend and effect of a sibling's promotion (n_rows,), and where `after`
+    (n_rows, T) names week k after a promotion of the row, an effect per k (those weeks
+    count as usable), harmonics by least AIC (many series make a long sample, so a sharp
+    peak is worth its harmonics).
 
     The rows' own terms are projected out row by row first (Frisch-Waugh-Lovell), so
     the shared fit is one small least-squares problem whatever the number of rows; the
     result is that of the joint fit."""
     n_rows, n_weeks = target.shape
     t = np.arange(n_weeks, dtype=np.float64)
+    if after is None:
+        after = np.zeros((n_rows, n_weeks), dtype=np.int64)
+    usable = usable | (after > 0)
     rows, cols = np.nonzero(usable)
     choices = _harmonic_choices(rows.size, cols, season_length)
     seasonal_all = _design(t, max(choices), season_length, np.zeros(n_weeks))[:, 1:]
     y_parts, s_parts, projections = [], [], []
+    own_parameters = 0
     for r in range(n_rows):
         idx = np.flatnonzero(usable[r])
+        # An effect per week after a promotion is a dummy per k: projecting those out is
+        # taking each k's weeks' mean off (then the other terms are projected out of
+        # what is left, Frisch-Waugh-Lovell again), cheaper than a wider projection.
+        groups = [np.flatnonzero(after[r, idx] == k) for k in range(1, DIP_WEEKS + 1)]
+        groups = [g for g in groups if g.size]
         own = np.stack([np.ones(idx.size), (idx - n_weeks / 2) / n_weeks, sibling[r, idx]], axis=1)
+        own = _demeaned(own, groups)
         pinv = np.linalg.pinv(own)
-        y = target[r, idx]
-        season = seasonal_all[idx]
+        y = _demeaned(target[r, idx], groups)
+        season = _demeaned(seasonal_all[idx], groups)
         y_parts.append(y - own @ (pinv @ y))
         s_parts.append(season - own @ (pinv @ season))
-        projections.append((idx, pinv))
+        projections.append((idx, pinv, groups))
+        own_parameters += 3 + len(groups)
     y_res = np.concatenate(y_parts)
     s_res = np.concatenate(s_parts)
     best = (math.inf, 0)
@@ -165,7 +185,7 @@ def _shared_season(
             rss = float(np.sum((y_res - s_res[:, :width] @ coef) ** 2))
         else:
             rss = float(np.sum(y_res**2))
-        score = _aic(rss, rows.size, 3 * n_rows + width)
+        score = _aic(rss, rows.size, own_parameters + width)
         if score < best[0]:
             best = (score, width)
     width = best[1]
@@ -175,9 +195,20 @@ def _shared_season(
     else:
         profile = np.zeros(n_weeks)
     effect = np.zeros(n_rows)
-    for r, (idx, pinv) in enumerate(projections):
-        effect[r] = (pinv @ (target[r, idx] - profile[idx]))[2]
+    for r, (idx, pinv, groups) in enumerate(projections):
+        effect[r] = (pinv @ _demeaned(target[r, idx] - profile[idx], groups))[2]
     return profile, effect
+
+
+def _demeaned(values: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """`values` (rows along the first axis) with each group of rows' mean taken off;
+    `values` itself where there are no groups."""
+    if not groups:
+        return values
+    values = values.copy()
+    for group in groups:
+        values[group] -= values[group].mean(axis=0)
+    return values
 
 
 @dataclass(frozen=True)
@@ -201,6 +232,7 @@ def fit_counterfactuals(
     groups: Sequence[int] | None = None,
     season_length: int = 52,
     sibling_promoted: np.ndarray | None = None,
+    after_promotion: np.ndarray | None = None,
 ) -> Counterfactuals:
     """Level + trend + season fitted to the clean weeks of every series.
 
@@ -210,7 +242,11 @@ def fit_counterfactuals(
     level and trend each: a peak that one product is always promoted on is seen in its
     siblings' weeks. The weeks a sibling was promoted (`sibling_promoted`, (n, T) bool)
     count, with an effect of their own per series, so that cannibalization does not
-    pull the shared season down exactly where promotions sit. Each series then gets its
+    pull the shared season down exactly where promotions sit; so do the weeks after a
+    series' own promotion (`after_promotion`, (n, T): k in week k = 1..DIP_WEEKS after
+    one, 0 elsewhere; where they sold) with an effect per series and k, the dip: the
+    promotions sit where the season matters most (peaks), and leaving out their dip
+    windows left those phases the fewest weeks. Each series then gets its
     own level, trend and seasonal correction, harmonics by least BIC (one series is a
     short sample: only a clear pattern is worth its harmonics)."""
     history = np.asarray(history, dtype=np.float64)
@@ -225,12 +261,22 @@ def fit_counterfactuals(
     multiplicative = enough & np.all((history > 0) | ~usable, axis=1)
     target = np.where(multiplicative[:, None], np.log(np.where(history > 0, history, 1.0)), history)
     groups = np.zeros(n_series, dtype=np.int64) if groups is None else np.asarray(groups)
+    after = None
+    if after_promotion is not None:
+        # Weeks k after a promotion count for the shared season with an effect of their
+        # own per series and k (the dip), where they sold: a logged 0 would be no dip.
+        after = np.where(np.isfinite(history) & (history > 0), after_promotion, 0)
+        after[~multiplicative] = 0
     shared = np.zeros((n_series, n_weeks))
     effect = np.zeros(n_series)
     for group in np.unique(groups[multiplicative]):
         members = np.flatnonzero(multiplicative & (groups == group))
         shared[members], effect[members] = _shared_season(
-            target[members], usable[members], sibling[members], season_length
+            target[members],
+            usable[members],
+            sibling[members],
+            season_length,
+            None if after is None else after[members],
         )
     fitted = np.full((n_series, n_weeks), np.nan)
     residual = np.full((n_series, n_weeks), np.nan)
@@ -322,7 +368,13 @@ def _fit_all(history, spans, season_length, groups) -> _Fitted:
         members = np.flatnonzero(group_of == group)
         count = promo_weeks[members].sum(axis=0)
         sibling[members] = (count[None, :] - promo_weeks[members]) > 0
-    fit = fit_counterfactuals(history, clean, group_of, season_length, sibling)
+    after = np.zeros((n_series, n_weeks), dtype=np.int64)
+    for span in spans:
+        for k in range(DIP_WEEKS, 0, -1):
+            w = span.end + k
+            if 0 <= w < n_weeks and not promo_weeks[span.series, w]:
+                after[span.series, w] = k
+    fit = fit_counterfactuals(history, clean, group_of, season_length, sibling, after)
     # The level and trend of a promotion's own neighbourhood: the clean weeks around it
     # without their season (and without a sibling's promotion's effect).
     deseasoned = fit.residual + fit.fitted - fit.season
@@ -659,10 +711,10 @@ def learn_lift_curves(discounts, lifts, products, standard_errors=None) -> Learn
     toward 0 as in fit_lift_curve. A product's line is the line's scaled by its factor m:
     products of a line answer a discount alike in shape and differ in strength. Its own
     estimate m^ (weighted least squares through its promotions) has variance v = 1 / sum
-    w L(d)^2; the factors' spread tau^2 between the line's products is estimated from the
-    data (the variance of the m^ about 1 less their mean v, never below 0), and each
-    product gets m = 1 + tau^2 / (tau^2 + v) (m^ - 1): a product whose evidence is
-    precise against the spread keeps its own, a noisy one leans on the line.
+    w L(d)^2, and each product gets m = 1 + B (m^ - 1), B = tau^2 / (tau^2 + v) averaged
+    over what the line's factors say of their spread tau (_factor_shrinkage): a product
+    whose evidence is precise against the spread keeps its own, a noisy one leans on
+    the line.
     """
     d = np.asarray(discounts, dtype=np.float64)
     y = np.asarray(lifts, dtype=np.float64)
@@ -706,16 +758,49 @@ def learn_lift_curves(discounts, lifts, products, standard_errors=None) -> Learn
         if information <= 1e-12:
             continue
         own[key] = (float((raw_w[mine] * at[mine] * y[mine]).sum()) / information, 1 / information)
-    if len(own) >= 2:
-        spread = float(np.mean([(m - 1) ** 2 for m, _ in own.values()]))
-        tau2 = max(spread - float(np.mean([v for _, v in own.values()])), 0.0)
-    else:
-        tau2 = 0.0
+    estimates = np.array([m for m, _ in own.values()])
+    variances = np.array([v for _, v in own.values()])
+    keep, tau2 = _factor_shrinkage(estimates, variances)
     curves = {}
-    for key, (m_hat, v) in own.items():
-        m = 1 + (tau2 / (tau2 + v) if tau2 + v > 0 else 0.0) * (m_hat - 1)
+    for (key, (m_hat, _)), weight in zip(own.items(), keep, strict=True):
+        m = 1 + weight * (m_hat - 1)
         curves[key] = LiftCurve(m * line.intercept, m * line.slope, center)
     return LearnedLift(line, curves, math.sqrt(tau2) * 100)
+
+
+# The spread tau of the products' factors (their standard deviation) a line may have:
+# from 0 (all alike) to FACTOR_SPREAD_MAX, on a grid of FACTOR_SPREAD_STEPS.
+FACTOR_SPREAD_MAX = 1.0
+FACTOR_SPREAD_STEPS = 201
+_SPREADS = np.linspace(0.0, FACTOR_SPREAD_MAX, FACTOR_SPREAD_STEPS) ** 2
+
+
+def _factor_shrinkage(estimates: np.ndarray, variances: np.ndarray) -> tuple[np.ndarray, float]:
+    """How much of its own factor each product keeps, tau^2 / (tau^2 + v), averaged over
+    what the factors say of tau (a flat prior on tau in 0..FACTOR_SPREAD_MAX), and the
+    posterior mean of tau^2. Below 2 products: (0, 0).
+
+    A line has a handful of products, and a spread estimated from a few factors is often
+    0 by chance (the method-of-moments estimate is cut off there) although the products
+    do differ; pooling them all onto the line then costs far more than keeping a little
+    too much of each product's own. Averaging the shrinkage over the likelihood of tau
+    rather than plugging in one estimate weighs that: m^_i ~ N(mu, tau^2 + v_i), with mu
+    integrated out (restricted likelihood: the line was fitted to these same products,
+    which spends one degree of freedom of their spread)."""
+    if estimates.size < 2:
+        return np.zeros(estimates.size), 0.0
+    total = variances[:, None] + _SPREADS[None, :]  # (products, grid)
+    weight = 1 / total
+    mu = (weight * estimates[:, None]).sum(axis=0) / weight.sum(axis=0)
+    log_likelihood = -0.5 * (
+        np.log(total).sum(axis=0)
+        + ((estimates[:, None] - mu) ** 2 * weight).sum(axis=0)
+        + np.log(weight.sum(axis=0))
+    )
+    posterior = np.exp(log_likelihood - log_likelihood.max())
+    posterior /= posterior.sum()
+    keep = (_SPREADS[None, :] * weight) @ posterior
+    return keep, float(_SPREADS @ posterior)
 
 
 @dataclass(frozen=True)

@@ -726,13 +726,14 @@ def test_lift_suggestion_from_a_known_history(marketing_user, lift_history):
     # The line's lift line through (20 %, +60) and (30 %, +20), centred on 25 %, weighted
     # by 1 / (100 + fitted)^2 (noise-free: every promotion as precise), its slope held
     # toward 0 by a tenth of a promotion's worth at 10 points; each product's line is the
-    # line's scaled by its own factor, pooled toward 1 by the products' spread.
+    # line's scaled by its own factor, pooled toward 1 by the products' spread: noise-free
+    # promotions are precise against any spread, so lemon keeps its own (+60 at 20 %).
     learned = learn_lift_curves([20.0, 30.0], [60.0, 20.0], ["lemon", "mint"])
     line_avg = learned.line.at(20)
     suggested = learned.curve("lemon").at(20)
     b = learned.curve("lemon").slope
     assert (round(line_avg, 1), round(learned.line.at(30), 1)) == (56.8, 23.5)
-    assert round(suggested, 1) == 59.9
+    assert round(suggested, 1) == 60.0
 
     response = client_for(marketing_user).get(
         f"{URL}lift-suggestion/?product=TEA-LEM-05&discount=20"
@@ -740,7 +741,7 @@ def test_lift_suggestion_from_a_known_history(marketing_user, lift_history):
 
     assert response.status_code == 200
     body = response.json()
-    assert body["suggested_lift_pct"] == "59.9"
+    assert body["suggested_lift_pct"] == "60.0"
     assert body["evidence"] == (
         "1 past promotion, avg +60% against the counterfactual; dip -10% for 4 weeks; Tea +57%."
     )

@@ -19,8 +19,10 @@ from demand.engine.effects import (
     DipEstimate,
     MeasuredEffect,
     PromotionSpan,
+    fit_counterfactuals,
     fit_lift_curve,
     learn_dip,
+    learn_lift_curves,
     measure_cannibalization,
     measure_effects,
 )
@@ -101,6 +103,51 @@ def test_one_product_promotion_leans_on_the_line():
     assert own.intercept == pytest.approx(50.0)
     assert own.slope == pytest.approx(line.slope)
     assert fit_lift_curve([], [], prior=None) is None
+
+
+def test_the_dip_in_the_weeks_after_a_promotion_does_not_move_the_shared_season():
+    # The weeks after a promotion count for the line's season with an effect of their
+    # own per product and week after: how deep the dip is changes nothing else.
+    rng = np.random.default_rng(5)
+    base = seasonal_line() * np.exp(0.05 * rng.standard_normal((3, 156)))
+    clean = np.ones(base.shape, dtype=bool)
+    after = np.zeros(base.shape, dtype=np.int64)
+    for start in (60, 110):
+        clean[0, start : start + 6] = False
+        after[0, start + 2 : start + 6] = [1, 2, 3, 4]
+    seasons = []
+    for depth in (1.0, 0.8, 0.5):
+        units = base.copy()
+        units[0, after[0] == 1] *= depth
+        units[0, after[0] == 2] *= depth**2
+        fit = fit_counterfactuals(units, clean, [1, 1, 1], 52, None, after)
+        seasons.append(fit.season)
+    assert np.allclose(seasons[0], seasons[1], atol=1e-9)
+    assert np.allclose(seasons[0], seasons[2], atol=1e-9)
+    # Without those weeks (the season fitted to clean weeks only) it is another fit.
+    without = fit_counterfactuals(base, clean, [1, 1, 1], 52).season
+    assert not np.allclose(seasons[0], without, atol=1e-6)
+
+
+def test_a_product_keeps_more_of_its_own_factor_the_more_precise_its_promotions():
+    # Lemon's and mint's promotions say their factors differ (x1.3 and x0.7 of the line
+    # at every discount), measured precisely or noisily.
+    discounts = [10.0, 20.0, 30.0] * 2
+    lifts = [26.0, 52.0, 78.0, 14.0, 28.0, 42.0]
+    products = ["lemon"] * 3 + ["mint"] * 3
+    precise = learn_lift_curves(discounts, lifts, products, [1.0] * 6)
+    noisy = learn_lift_curves(discounts, lifts, products, [15.0] * 6)
+    assert precise.line.at(20) == pytest.approx(noisy.line.at(20))
+    line = precise.line.at(20)
+    # Each keeps a part of its own, between the line's and its own measured lifts, and
+    # more of it where its promotions are precise.
+    assert line < noisy.curve("lemon").at(20) < precise.curve("lemon").at(20) < 52.0
+    assert 28.0 < precise.curve("mint").at(20) < noisy.curve("mint").at(20) < line
+    assert precise.between_pct > 0
+    # Products that answer alike get the same line (the line's, but for its slope prior).
+    alike = learn_lift_curves(discounts, [20.0, 40.0, 60.0] * 2, products)
+    assert alike.curve("lemon") == alike.curve("mint")
+    assert alike.curve("lemon").at(20) == pytest.approx(alike.line.at(20), abs=0.5)
 
 
 def effect(profile, noise=0.0):

@@ -10,7 +10,6 @@ import math
 import random
 from decimal import Decimal
 
-import numpy as np
 from django.db import transaction
 
 from coordination import demo_registry, roles
@@ -20,7 +19,6 @@ from coordination.selectors.products import current_specification
 from coordination.services.products import product_create
 from coordination.services.specifications import specification_record_initial
 from coordination.weeks import add_weeks, current_week
-from demand.engine import forecast_baseline
 from demand.models import (
     ChannelForecast,
     DemandForecast,
@@ -33,7 +31,7 @@ from demand.models import (
     Succession,
 )
 from demand.selectors.sales import weekly_sales
-from demand.services.forecasting import SEASON_LENGTH, load_history
+from demand.services.forecasting import forecast_history, load_history
 from demand.services.launches import launch_plan_set, succession_set
 
 HISTORY_WEEKS = 156
@@ -188,20 +186,13 @@ def seed_backtest() -> int:
             parameters={"backtest": True},
         )
         history = load_history(products, end_week=week, weeks=HISTORY_WEEKS)
-        # As the forecaster does: each channel of a product sold per channel is one more
-        # series, and the product's baseline is the sum of its channels'.
-        series, mask, by_channel = history.units, history.promo_mask, history.channels
-        if by_channel is not None:
-            series = np.vstack([series, by_channel.units])
-            mask = np.vstack([mask, mask[by_channel.rows]])
-        result = forecast_baseline(series, 1, season_length=SEASON_LENGTH, promo_mask=mask)
-        means = np.asarray(result.mean)[:, 0]
-        product_means = means[: len(history.product_ids)].copy()
+        # As the forecaster does: a product sold per channel is forecast per channel, its
+        # baseline the sum of its channels'.
+        result, baselines, _, by_channel = forecast_history(
+            history, 1, products=len(history.product_ids)
+        )
         channel_rows = []
         if by_channel is not None:
-            channel_means = means[len(history.product_ids) :]
-            for j in np.unique(by_channel.rows):
-                product_means[j] = channel_means[by_channel.rows == j].sum()
             channel_rows = [
                 ChannelForecast(
                     product_id=history.product_ids[i],
@@ -212,13 +203,16 @@ def seed_backtest() -> int:
                     final=round(float(mean), 3),
                 )
                 for i, channel, mean in zip(
-                    by_channel.rows.tolist(), by_channel.channels, channel_means, strict=True
+                    by_channel.rows.tolist(),
+                    by_channel.channels,
+                    by_channel.baseline[:, 0],
+                    strict=True,
                 )
             ]
         actual = {pk: units for pk, _, units in weekly_sales(week=week, product__in=products)}
         rows = []
         for i, pk in enumerate(history.product_ids):
-            baseline = float(product_means[i])
+            baseline = float(baselines[i, 0])
             adjustment = 0.0
             if rng.random() < 0.12 and pk in actual:
                 # Marketing knew something: mostly right, sometimes wrong.

@@ -391,6 +391,24 @@ def sibling_terms(product_ids: list[int], weeks: list[dt.date], uplift: np.ndarr
     )
 
 
+def forecast_history(history: History, horizon: int, *, products: int):
+    """The engine's forecast of every row of `history`: (result, baseline, sigma,
+    by_channel). Each channel of a product whose history names channels is one more
+    series of the same engine call, and the product's baseline and sigma are its
+    channels' sum (_sum_channels); by_channel is the breakdown of the first `products`
+    rows (None without one)."""
+    series, mask = history.units, history.promo_mask
+    if history.channels is not None:
+        series = np.vstack([series, history.channels.units])
+        mask = np.vstack([mask, mask[history.channels.rows]])
+    result = forecast_baseline(series, horizon, season_length=SEASON_LENGTH, promo_mask=mask)
+    rows = len(history.product_ids)
+    baseline = np.array(result.mean[:rows], dtype=float)
+    sigma = np.array(result.sigma[:rows], dtype=float)
+    by_channel = _sum_channels(history.channels, result, baseline, sigma, products=products)
+    return result, baseline, sigma, by_channel
+
+
 def forecast_products(
     *, product_ids, trigger: str, horizon: int | None = None, history_weeks: int = HISTORY_WEEKS
 ) -> ForecastRun:
@@ -432,18 +450,8 @@ def forecast_products(
         weeks=history_weeks,
         unspliced={new for old, new, _ in successions if predecessor_of.get(new) == old},
     )
-    # Each channel of a product whose history names channels is one more series of the
-    # same call; the product's baseline becomes the sum of its channels' (below).
-    series, mask = history.units, history.promo_mask
-    if history.channels is not None:
-        series = np.vstack([series, history.channels.units])
-        mask = np.vstack([mask, mask[history.channels.rows]])
-    result = forecast_baseline(series, horizon, season_length=SEASON_LENGTH, promo_mask=mask)
+    result, baseline, sigma, by_channel = forecast_history(history, horizon, products=n)
     weeks = [add_weeks(this_week, k) for k in range(horizon)]
-    rows_total = len(history.product_ids)
-    baseline = np.array(result.mean[:rows_total], dtype=float)
-    sigma = np.array(result.sigma[:rows_total], dtype=float)
-    by_channel = _sum_channels(history.channels, result, baseline, sigma, products=n)
     from_likes, likes_weight = _launch_terms(
         launches, history, baseline, sigma, this_week=this_week, weeks=weeks
     )

@@ -49,9 +49,10 @@ def drop_database(url: str, name: str) -> None:
 
 
 @contextmanager
-def bench_database(name: str) -> Iterator[str]:
+def bench_database(name: str, *, keep: bool = False) -> Iterator[str]:
     """Create `name` on DATABASE_URL's server, set Django up on it and migrate; yield
-    the database's URL; close Django's connections and drop the database at the end."""
+    the database's URL; close Django's connections and drop the database at the end
+    (unless `keep`: then it stays, to look into what the benchmark measured)."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL=postgres://... : the benchmark measures PostgreSQL.")
@@ -74,4 +75,7 @@ def bench_database(name: str) -> Iterator[str]:
         from django.db import connections
 
         connections.close_all()
-        drop_database(url, name)
+        if keep:
+            print(f"kept the database {name}", file=sys.stderr)
+        else:
+            drop_database(url, name)

@@ -231,6 +231,7 @@ class ChannelForecastAdmin(ReadOnlyAdmin):
         "channel",
         rounded("baseline"),
         rounded("promotion_uplift", "promotion"),
+        rounded("promotion_dip", "dip"),
         rounded("final"),
         "method",
         "run",

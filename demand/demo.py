@@ -321,11 +321,13 @@ def seed_upcoming_promotions() -> list[Promotion]:
             3,
             {"TEA-HIB-15": 150, "TEA-HIB-05": 120},
         ),
-        # Canning 2 has hours to spare in late spring: the lift is margin.
+        # Canning 2 has hours to spare in late spring: the lift is margin. A light
+        # discount: the dip the line's waters learned after their deals (-10 % for two
+        # weeks) costs too, and at 10 % off the week would no longer pay.
         (
             LIME_ONLINE,
             Promotion.Status.DRAFT,
-            Decimal("10"),
+            Decimal("6"),
             18,
             2,
             {"SPW-LIM-33": 60, "SPW-GRA-33": 50},

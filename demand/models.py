@@ -385,7 +385,9 @@ class ChannelForecast(models.Model):
     """One channel's part of a product's forecast in a week, for a product whose sales
     history names channels (demand.services.forecasting). The product's DemandForecast
     baseline is the sum of its channels' baselines; a promotion of one channel lifts only
-    that channel (promotion_uplift). final = max(0, baseline + promotion_uplift). Past
+    that channel (promotion_uplift), and only that channel dips after it (promotion_dip,
+    their sum the product's dip). final = max(0, baseline + promotion_uplift +
+    promotion_dip). Past
     weeks are kept as last forecast, so accuracy can be measured per channel. `method`:
     the method the engine chose for the channel's own series."""
 
@@ -397,6 +399,12 @@ class ChannelForecast(models.Model):
     run = models.ForeignKey(ForecastRun, on_delete=models.PROTECT, related_name="channel_forecasts")
     baseline = models.FloatField()
     promotion_uplift = models.FloatField(default=0)
+    promotion_dip = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        help_text="The learned dip of this channel after a planned or confirmed promotion "
+        "that lifts it (<= 0).",
+    )
     final = models.FloatField()
     method = models.CharField(
         max_length=40,
@@ -421,6 +429,9 @@ class ChannelForecast(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(final__gte=0), name="channel_forecast_final_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(promotion_dip__lte=0), name="channel_forecast_dip_not_positive"
             ),
         ]
         indexes = [models.Index(fields=["week"])]

@@ -280,7 +280,12 @@ class ChannelForecastSerializer(serializers.Serializer):
     promotion_uplift = serializers.FloatField(
         help_text="Lift of the promotions of this channel (and of all channels)."
     )
-    final = serializers.FloatField(help_text="baseline + promotion_uplift, never below 0.")
+    promotion_dip = serializers.FloatField(
+        help_text="Dip (<= 0) after the promotions of this channel (and of all channels)."
+    )
+    final = serializers.FloatField(
+        help_text="baseline + promotion_uplift + promotion_dip, never below 0."
+    )
     method = serializers.CharField(
         help_text="The method the engine chose for this channel's own series (the product's "
         "`method` is that of its total)."

@@ -63,6 +63,7 @@ def forecast_sheet(product: Product, data: dict) -> XlsxSheet:
 CHANNEL_TERMS = (
     ("baseline", XlsxColumn("Baseline", "units")),
     ("promotion_uplift", XlsxColumn("Promotion uplift", "units", 16)),
+    ("promotion_dip", XlsxColumn("Dip after promotion", "units", 19)),
     ("final", XlsxColumn("Final", "units")),
     ("method", XlsxColumn("Method", "text", 14)),
 )

@@ -177,7 +177,10 @@ class ChannelForecastFactory(factory.django.DjangoModelFactory):
     run = factory.SubFactory(ForecastRunFactory)
     baseline = 60.0
     promotion_uplift = 0.0
-    final = factory.LazyAttribute(lambda f: max(0.0, f.baseline + f.promotion_uplift))
+    promotion_dip = 0.0
+    final = factory.LazyAttribute(
+        lambda f: max(0.0, f.baseline + f.promotion_uplift + f.promotion_dip)
+    )
 
 
 class DemandForecastFactory(factory.django.DjangoModelFactory):

@@ -76,3 +76,20 @@ def test_a_few_demo_products_sell_per_channel_and_are_forecast_so():
     )
     assert lifted.promotion_uplift == pytest.approx(channels["online"].promotion_uplift, abs=0.01)
     assert 0 < lifted.promotion_uplift < 0.40 * lifted.baseline / 2
+
+    # Its economics count the dip the forecast carries after it (one source: the learned
+    # dip), not a mean of past measurements over weeks the forecast does not dip.
+    from coordination.weeks import add_weeks
+    from demand.engine.effects import DIP_WEEKS
+    from production.selectors.economics import promotion_money
+
+    promotion = Promotion.objects.get(name=NATURAL_ONLINE)
+    after = DemandForecast.objects.filter(
+        product__sku="SPW-NAT-33",
+        week__gt=promotion.end_week,
+        week__lte=add_weeks(promotion.end_week, DIP_WEEKS),
+    )
+    carried = -sum(row.promotion_dip for row in after)
+    (sold,) = promotion_money(promotion)["products"]
+    assert carried > 0
+    assert float(sold["dip_units"]) == pytest.approx(carried, abs=0.01)

@@ -150,11 +150,13 @@ def _carried_by_successors(promotion: Promotion, items, dip_end: dt.date) -> dic
     """{product line id: (uplift, dip)} the successors of the promotion's replaced
     products carry for it, as the forecast moved them (demand.services.forecasting): on
     the replaced product's moved baseline (its rows' -successor_transfer), promotions do
-    not stack, as in the forecast. During the promotion the largest of its lift and the
-    lifts of the successor's and the product's other promotions counts; in the weeks its
-    dip lasts the deepest of the product's learned dip and the dip after the successor's
-    own promotions, and none in a week the successor (or the product) is promoted. (A successor that
-    hands on again, and channel promotions, are read at the direct successor's and the
+    not stack, as in the forecast. The successor is the one that holds the moved demand
+    in the week: a successor that hands on again (A -> B -> C, both switches passed)
+    hands on what it took over, so C carries A's promotion from B's switch week. During
+    the promotion the largest of its lift and the lifts of that successor's and the
+    product's other promotions counts; in the weeks its dip lasts the deepest of the
+    product's learned dip and the dip after that successor's own promotions, and none in
+    a week it (or the product) is promoted. (Channel promotions are read at the
     product's whole lift.)"""
     moved = list(
         DemandForecast.objects.filter(
@@ -168,15 +170,14 @@ def _carried_by_successors(promotion: Promotion, items, dip_end: dt.date) -> dic
         return {}
     item_of = {item.product_id: item for item in items}
     replaced = {product_id for product_id, _, _ in moved}
-    successor_of = dict(
-        Succession.objects.filter(product_id__in=replaced).values_list("product_id", "successor_id")
-    )
-    own = _own_promotions(set(successor_of.values()) | replaced, promotion, dip_end)
-    dips = learned_dips(replaced | set(successor_of.values()))
+    chains = _successions_from(replaced)
+    successors = {successor for successor, _ in chains.values()}
+    own = _own_promotions(successors | replaced, promotion, dip_end)
+    dips = learned_dips(replaced | successors)
     carried: dict[int, list[float]] = {}
     for product_id, week, transfer in moved:
         item = item_of[product_id]
-        successor = successor_of.get(product_id)
+        successor = _holder(chains, product_id, week)
         total = carried.setdefault(item.product.product_line_id, [0.0, 0.0])
         if week <= promotion.end_week:
             lifts = (own.lift(successor, week), own.lift(product_id, week))
@@ -190,6 +191,34 @@ def _carried_by_successors(promotion: Promotion, items, dip_end: dt.date) -> dic
             continue  # no dip inside a promotion
         total[1] += -transfer * min(fractions[after - 1], own.dip(successor, week, dips))
     return {line_id: (uplift, dip) for line_id, (uplift, dip) in carried.items()}
+
+
+def _successions_from(product_ids) -> dict[int, tuple[int, dt.date]]:
+    """{old: (successor, switch week)} of these products and of every successor down
+    their chains (a loop is refused when a succession is saved)."""
+    chains: dict[int, tuple[int, dt.date]] = {}
+    seen = frontier = set(product_ids)
+    while frontier:
+        for old, new, switch in Succession.objects.filter(product_id__in=frontier).values_list(
+            "product_id", "successor_id", "switch_week"
+        ):
+            chains[old] = (new, switch)
+        frontier = {new for new, _ in chains.values()} - seen
+        seen = seen | frontier
+    return chains
+
+
+def _holder(chains: dict[int, tuple[int, dt.date]], product_id: int, week: dt.date) -> int:
+    """The product that holds `product_id`'s demand in the week: its successor, that
+    successor's once it has handed on too, and so on (demand.engine.launch's
+    apply_successions moves them so, in chain_order)."""
+    holder = product_id
+    for _ in range(len(chains)):
+        step = chains.get(holder)
+        if step is None or step[1] > week:
+            break
+        holder = step[0]
+    return holder
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,10 @@ series is one more series of the same engine call, the product's engine baseline
 sum of its channels' and its sigma sqrt(sum of sigma^2). A promotion in one of those
 channels lifts (and dips) only that channel: the product's lift and dip fractions become
 the channels' fractions weighted by their shares of the baseline. The breakdown is
-stored in ChannelForecast (each channel's share of the product's final baseline, so it
-always adds up). Products with only "all" rows are forecast exactly as without channels.
+stored in ChannelForecast: each channel's share of the product's final baseline (so it
+always adds up), and its uplift and dip (its own fractions of that share; they add up to
+the product's, except what a successor carries for a replaced product). Products with
+only "all" rows are forecast exactly as without channels.
 """
 
 from __future__ import annotations
@@ -470,7 +472,7 @@ def forecast_products(
     terms = future_terms(
         history.product_ids, weeks, by_channel.channels_of() if by_channel else None
     )
-    lift_all_channels = terms["lift"].copy()
+    all_channels = {"lift": terms["lift"].copy(), "dip": terms["dip"].copy()}
     if by_channel is not None:
         by_channel.promotion_fractions(terms)
     uplift = baseline * terms["lift"]
@@ -551,7 +553,7 @@ def forecast_products(
     )
     ChannelForecast.objects.filter(product_id__in=list(product_ids), week__gte=this_week).delete()
     if by_channel is not None:
-        by_channel.write(run, history.product_ids, weeks, baseline, lift_all_channels, terms)
+        by_channel.write(run, history.product_ids, weeks, baseline, all_channels, terms)
     names, counts = np.unique(np.asarray(methods, dtype=str), return_counts=True)
     run.methods = {str(name): int(count) for name, count in zip(names, counts, strict=True)}
     return _finish(run, written)
@@ -605,16 +607,23 @@ class ChannelBaselines:
             for i in touched:
                 whole[i] = combined[i]
 
-    def write(self, run, product_ids, weeks, baseline, lift_all_channels, terms) -> int:
+    def write(self, run, product_ids, weeks, baseline, all_channels: dict, terms) -> int:
         """Store each channel's baseline (its share of the product's final baseline, so
-        the channels always add up to the product), uplift, final and method."""
+        the channels always add up to the product), uplift, dip, final and method.
+        `all_channels`: the "lift" and "dip" fractions of the promotions of all channels
+        (terms' before promotion_fractions). The channels' uplifts and dips add up to the
+        product's, as both are the channels' fractions of their shares of its baseline."""
         total = self.engine_total[self.rows]
         scale = np.divide(baseline[self.rows], total, out=np.zeros_like(total), where=total > 0)
         channel_baseline = np.maximum(0.0, self.baseline * scale)
-        lift = self._channel_terms(terms["channel_lift"], lift_all_channels, np.maximum)
+        lift = self._channel_terms(terms["channel_lift"], all_channels["lift"], np.maximum)
         uplift = channel_baseline * lift
-        final = np.maximum(0.0, channel_baseline + uplift)
+        dip = channel_baseline * self._channel_terms(
+            terms["channel_dip"], all_channels["dip"], np.minimum
+        )
+        final = np.maximum(0.0, channel_baseline + uplift + dip)
         values = [np.round(a, 3).tolist() for a in (channel_baseline, uplift, final)]
+        values.insert(2, np.minimum(0.0, np.round(dip, 3)).tolist())
         return insert_rows(
             ChannelForecast,
             (
@@ -624,6 +633,7 @@ class ChannelBaselines:
                 "run_id",
                 "baseline",
                 "promotion_uplift",
+                "promotion_dip",
                 "final",
                 "method",
             ),

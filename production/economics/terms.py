@@ -14,7 +14,8 @@ supply (the line is full):
                                 never a gain: on a full line the planner may change which
                                 product waits (one more short, another less); the net of
                                 that reshuffle is counted, a net gain is not
-    post-promotion dip        = - units not bought after it x (p - c), where history shows one
+    post-promotion dip        = - units not bought after it x (p - c), where a dip is learned
+                                (its depth x the baseline units of the weeks it lasts)
     net result                = incremental margin + the three costs
 
 The break-even lift is the one lift, the same for every promoted product, at which the net
@@ -42,9 +43,16 @@ class PromotedProduct:
     baseline_units: Decimal  # forecast baseline over the promotion's weeks
     lift_pct: Decimal
     unsupplied_units: Decimal = Decimal(0)  # extra units the plan cannot supply
-    dip_pct: Decimal | None = None  # mean measured dip after past promotions; None: none
-    dip_baseline_units: Decimal = Decimal(0)  # baseline units over the weeks after it
+    dip_pct: Decimal | None = None  # the learned dip after a promotion; None: none
+    dip_baseline_units: Decimal = Decimal(0)  # baseline units over the weeks it lasts
     dip_evidence: str = ""
+
+    @property
+    def dip_units(self) -> Decimal:
+        """Units not bought after it (>= 0): the baseline units x the dip's depth."""
+        if self.dip_pct is None or self.dip_pct >= 0:
+            return Decimal(0)
+        return self.dip_baseline_units * -self.dip_pct / HUNDRED
 
 
 @dataclass(frozen=True)
@@ -174,11 +182,7 @@ def promotion_economics(
     reshuffled = displaced_total is not None and displaced_total > 0
     if reshuffled:
         displaced_total = Decimal(0)
-    dip_units = {
-        p.sku: p.dip_baseline_units * -p.dip_pct / HUNDRED
-        for p in products
-        if p.dip_pct is not None and p.dip_pct < 0
-    }
+    dip_units = {p.sku: p.dip_units for p in products if p.dip_pct is not None and p.dip_pct < 0}
     dip = {
         p.sku: None if not _priced(p) else -dip_units[p.sku] * (p.unit_price - p.unit_cost)
         for p in products
@@ -316,14 +320,14 @@ def _dip_explanation(products, dip, dip_units, money) -> str:
     for p in products:
         if p.sku in dip:
             parts.append(
-                f"{p.sku}: past promotions show a {present_pct(p.dip_pct)} dip after them "
+                f"{p.sku}: the forecast's learned dip of {present_pct(p.dip_pct)} "
                 f"({p.dip_evidence}); {_units(dip_units[p.sku])} units not bought then × "
                 f"{_price_less_cost(p, Decimal(0), money)} = {money(dip[p.sku])}"
             )
         elif p.dip_pct is not None:
-            parts.append(f"{p.sku}: past promotions show no dip ({present_pct(p.dip_pct)}), 0")
+            parts.append(f"{p.sku}: no dip ({present_pct(p.dip_pct)}), 0")
         else:
-            parts.append(f"{p.sku}: no past promotion measured a dip; counted as 0")
+            parts.append(f"{p.sku}: no dip after its promotions is learned; counted as 0")
     return "Customers who bought ahead buy less afterwards. " + "; ".join(parts) + "."
 
 

@@ -3,7 +3,8 @@
 A product whose sales history names channels is forecast per channel, and its baseline
 is the sum of its channels' (demand.ChannelForecast, same week). The waterfall and the
 sentence say so ("baseline 100 = retail 60 + online 40"), and a promotion of one channel
-names its channel in the uplift step ("Promotion uplift (Retail)")."""
+names its channel in the uplift step ("Promotion uplift (Retail)") and in the dip after
+it ("Dip after promotion (Retail)")."""
 
 from __future__ import annotations
 
@@ -29,11 +30,13 @@ PART_NAMES = {Channel.ALL: "not attributed"}
 
 @dataclass(frozen=True)
 class ChannelSplit:
-    """A recommendation's baseline by channel (raw units, in the channels' order) and the
-    channels whose own promotion lifts the week (empty: none, or every channel)."""
+    """A recommendation's baseline by channel (raw units, in the channels' order), the
+    channels whose own promotion lifts the week and those whose own promotion's dip
+    lowers it (empty: none, or every channel)."""
 
     parts: tuple[tuple[str, float], ...]
     promoted: tuple[str, ...]
+    dipped: tuple[str, ...] = ()
 
     def baseline_text(self, total: int) -> str:
         """The channels' baselines in whole units that add up to `total` (the baseline as
@@ -46,6 +49,10 @@ class ChannelSplit:
     def uplift_text(self) -> str:
         """The promoted channels, e.g. "Retail", or "" when the uplift is every channel's."""
         return ", ".join(self.promoted)
+
+    def dip_text(self) -> str:
+        """The channels in a dip, e.g. "Retail", or "" when the dip is every channel's."""
+        return ", ".join(self.dipped)
 
 
 def _adding_up(values: list[float], total: int) -> list[int]:
@@ -78,20 +85,24 @@ def channel_splits(
         found = grouped.get(key)
         if not found or abs(sum(f.baseline for f in found) - rec.baseline) > AGREE:
             continue
-        lifted = [f for f in found if f.promotion_uplift >= NEGLIGIBLE]
-        promoted = (
-            tuple(Channel(f.channel).label for f in lifted)
-            if rec.promotion_uplift >= NEGLIGIBLE and 0 < len(lifted) < len(found)
-            else ()
-        )
         splits[key] = ChannelSplit(
             parts=tuple(
                 (PART_NAMES.get(f.channel, Channel(f.channel).label.lower()), f.baseline)
                 for f in found
             ),
-            promoted=promoted,
+            promoted=_some_channels(found, rec.promotion_uplift, "promotion_uplift"),
+            dipped=_some_channels(found, -rec.promotion_dip, "promotion_dip"),
         )
     return splits
+
+
+def _some_channels(found: list, total: float, term: str) -> tuple[str, ...]:
+    """The labels of the channels whose `term` is not negligible, when the
+    recommendation's is and only some channels have it (else ())."""
+    having = [f for f in found if abs(getattr(f, term)) >= NEGLIGIBLE]
+    if total >= NEGLIGIBLE and 0 < len(having) < len(found):
+        return tuple(Channel(f.channel).label for f in having)
+    return ()
 
 
 def channel_split(rec: QuotaRecommendation) -> ChannelSplit | None:

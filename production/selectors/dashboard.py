@@ -612,15 +612,18 @@ def explanation_steps(rec: QuotaRecommendation) -> list[dict]:
     whole units (the last step's end)."""
     split = channel_split(rec)
     baseline_label, uplift_label = "Baseline demand", "Promotion uplift"
+    dip_label = "Dip after promotion"
     if split is not None:
         # A product forecast per channel: its baseline is the sum of its channels'.
         baseline_label += f" = {split.baseline_text(_as_shown(rec.baseline))}"
         if split.promoted:
             uplift_label += f" ({split.uplift_text()})"
+        if split.dipped:
+            dip_label += f" ({split.dip_text()})"
     steps = [
         (baseline_label, rec.baseline, "s1"),
         (uplift_label, rec.promotion_uplift, "s2"),
-        ("Dip after promotion", rec.promotion_dip, "s2"),
+        (dip_label, rec.promotion_dip, "s2"),
         (f"Taken by promotion of {rec.cannibalized_by}", rec.cannibalization, "s2"),
         (f"Lifted by promotion of {rec.halo_from}", rec.halo, "s2"),
         ("Firm orders", rec.firm_orders, "s3"),

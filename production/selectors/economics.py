@@ -4,10 +4,12 @@ computed by production/economics (nothing is written).
 Inputs: the forecast baseline over the promotion's weeks; the prices and costs in force in
 its first week for its channel (ProductPrice; a list price of 0 counts as no price); the
 line's holding cost rate (else HOLDING_COST_RATE_PERCENT); each product's margin lost per
-unit short (else price - cost); the dip after its past promotions (demand's lift
-measurements). The capacity effect plans each line it touches from the pipeline's inputs
-(load_line) twice, without and with this promotion's uplift; other planned or confirmed
-promotions stay in both, and where two overlap the stronger lift counts, as in the forecast.
+unit short (else price - cost); the dip after it as the forecast carries it (the
+product's learned dip, demand.selectors.lift.learned_dips, over the forecast baseline of
+the weeks it lasts: the units of the forecast rows' promotion_dip). The capacity effect
+plans each line it touches from the pipeline's inputs (load_line) twice, without and with
+this promotion's uplift; other planned or confirmed promotions stay in both, and where
+two overlap the stronger lift counts, as in the forecast.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from coordination.selectors.products import prices_in_force
 from coordination.weeks import add_weeks, current_week, iso_label, outside_horizon
 from demand.models import Channel, DemandForecast, Promotion, PromotionItem
 from demand.selectors.forecasts import channel_baselines
-from demand.selectors.lift import DIP_WEEKS, past_effects
+from demand.selectors.lift import DIP_WEEKS, learned_dips
 from production.economics import (
     DisplacedProduct,
     Economics,
@@ -182,17 +184,39 @@ def _baselines(product_ids, weeks: list[dt.date], channel: str) -> dict[int, Dec
     return totals
 
 
-def _dips(product_ids, promotion: Promotion) -> dict[int, tuple[Decimal, str]]:
-    measured: dict[int, list] = {}
-    for effect in past_effects(product_ids, exclude_promotion=promotion.pk):
-        if effect.dip_pct is not None:
-            measured.setdefault(effect.product_id, []).append(effect)
+def _dips(product_ids, promotion: Promotion, counted) -> dict[int, tuple[Decimal, Decimal, str]]:
+    """{product id: (dip %, baseline units, evidence)}: the dip the forecast carries after
+    the promotion (demand.services.forecasting), for the products with a learned one:
+    its learned depth over the baseline (the promotion's channel's, as for the uplift)
+    of the learned number of weeks after it, those in `counted` and not inside another
+    planned or confirmed promotion of the product (the forecast puts no dip there)."""
+    learned = learned_dips(product_ids)
+    if not learned:
+        return {}
+    promoted = set(
+        PromotionItem.objects.filter(
+            product_id__in=list(learned),
+            promotion__status__in=Promotion.PLANNING_STATUSES,
+            promotion__start_week__lte=add_weeks(promotion.end_week, DIP_WEEKS),
+            promotion__end_week__gt=promotion.end_week,
+        )
+        .exclude(promotion=promotion)
+        .values_list("product_id", "promotion__start_week", "promotion__end_week")
+    )
     dips = {}
-    for product_id, effects in measured.items():
-        mean = sum(e.dip_pct for e in effects) / len(effects)
-        names = ", ".join(f"{e.promotion_name} {e.dip_pct:+.0f} %" for e in effects[-3:])
-        count = f"{len(effects)} promotion{'s' if len(effects) != 1 else ''}"
-        dips[product_id] = (Decimal(str(round(mean, 2))), f"{count}: {names}")
+    for product_id, dip in learned.items():
+        after = [add_weeks(promotion.end_week, k) for k in range(1, dip.weeks + 1)]
+        weeks = [
+            week
+            for week in after
+            if week in counted
+            and not any(pid == product_id and start <= week <= end for pid, start, end in promoted)
+        ]
+        baseline = _baselines([product_id], weeks, promotion.channel).get(product_id, Decimal(0))
+        evidence = f"{dip.weeks} week{'s' if dip.weeks != 1 else ''} after it"
+        if len(weeks) < len(after):
+            evidence += f", {len(weeks)} of them counted"
+        dips[product_id] = (Decimal(str(dip.depth_pct)), baseline, evidence)
     return dips
 
 
@@ -222,7 +246,16 @@ def promotion_money(promotion: Promotion) -> dict:
     )
     list_prices = prices_in_force(list(line_products), promotion.start_week)
     baselines = _baselines([p.pk for p in products], counted, promotion.channel)
-    dips = _dips([p.pk for p in products], promotion)
+    # The dip after it: the weeks the plan covers, as for the promotion's own weeks.
+    dips = _dips(
+        [p.pk for p in products],
+        promotion,
+        {
+            w
+            for w in (add_weeks(promotion.end_week, k) for k in range(1, DIP_WEEKS + 1))
+            if this_week <= w <= horizon_last
+        },
+    )
     promoted, held, displaced = [], [], []
     for item in items:
         product = item.product
@@ -245,8 +278,8 @@ def promotion_money(promotion: Promotion) -> dict:
                 lift_pct=item.expected_lift_pct,
                 unsupplied_units=unsupplied,
                 dip_pct=dip[0] if dip else None,
-                dip_baseline_units=baseline / len(counted) * DIP_WEEKS if counted else Decimal(0),
-                dip_evidence=dip[1] if dip else "",
+                dip_baseline_units=dip[1] if dip else Decimal(0),
+                dip_evidence=dip[2] if dip else "",
             )
         )
     promoted_ids = {p.pk for p in products}
@@ -297,6 +330,8 @@ def promotion_money(promotion: Promotion) -> dict:
                 "unit_cost": p.unit_cost,
                 "baseline_units": p.baseline_units,
                 "lift_pct": p.lift_pct,
+                "dip_pct": p.dip_pct,
+                "dip_units": p.dip_units,
             }
             for p, item in zip(promoted, items, strict=True)
         ],

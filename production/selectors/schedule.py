@@ -146,21 +146,24 @@ def recommendation_explanation(rec: QuotaRecommendation, split=UNREAD) -> str:
     """One sentence that adds the terms up, e.g. "demand 420 = baseline 300 + promotion
     120; 80 built ahead for later weeks; short 40; recommended 460". A product forecast
     per channel names its channels: "demand 120 = baseline 100 (retail 60 + online 40) +
-    promotion (Retail) 20". `split`: its ChannelSplit when read for many at once (None:
-    not forecast per channel); read here when not given."""
+    promotion (Retail) 20", and "- dip after promotion (Retail) 12" after it. `split`:
+    its ChannelSplit when read for many at once (None: not forecast per channel); read
+    here when not given."""
     if rec.hold_reason:
         return f"on hold: {rec.hold_reason}; recommended {whole_units(rec.recommended_units)}"
     if split is UNREAD:
         split = channel_split(rec)
     demand = f"demand {_units(rec.demand)} = baseline {_units(rec.baseline)}"
-    promotion = "promotion"
+    promotion, dip = "promotion", "dip after promotion"
     if split is not None:
         demand += f" ({split.baseline_text(round(rec.baseline))})"
         if split.promoted:
             promotion += f" ({split.uplift_text()})"
+        if split.dipped:
+            dip += f" ({split.dip_text()})"
     for label, value in (
         (promotion, rec.promotion_uplift),
-        ("dip after promotion", rec.promotion_dip),
+        (dip, rec.promotion_dip),
         (f"taken by promotion of {rec.cannibalized_by}", rec.cannibalization),
         (f"lifted by promotion of {rec.halo_from}", rec.halo),
         ("firm orders", rec.firm_orders),

@@ -359,6 +359,18 @@ def split_product():
     return product
 
 
+def retail_week_with_dip(product, monkeypatch, start) -> None:
+    """A planned +50 % retail promotion in week `start`, with a learned -20 % dip for the
+    week after it."""
+    monkeypatch.setattr(
+        forecasting, "learned_dips", lambda ids: {pid: DipEstimate(-20.0, 1) for pid in ids}
+    )
+    promotion = PromotionFactory(
+        status="planned", channel="retail", start_week=start, end_week=start
+    )
+    PromotionItemFactory(promotion=promotion, product=product, expected_lift_pct=50)
+
+
 def test_a_product_sold_in_channels_is_forecast_per_channel_and_summed(split_product):
     plain = ProductFactory()
     channel_history(plain, {"all": 100})
@@ -412,6 +424,34 @@ def test_the_dip_after_a_retail_promotion_scales_with_retail(split_product, monk
         (-12.0, 88.0),
         (0.0, 100.0),
     ]
+    # The dip is retail's: -12 on retail, 0 on online, adding up to the product's.
+    channel_dips = {
+        (f.channel, f.week): (f.promotion_dip, f.final)
+        for f in ChannelForecast.objects.filter(product=split_product)
+    }
+    assert [
+        (channel_dips[("retail", week(k))], channel_dips[("online", week(k))]) for k in range(3, 7)
+    ] == [
+        ((0.0, 90.0), (0.0, 40.0)),
+        ((-12.0, 48.0), (0.0, 40.0)),
+        ((-12.0, 48.0), (0.0, 40.0)),
+        ((0.0, 60.0), (0.0, 40.0)),
+    ]
+
+
+def test_the_dip_after_a_promotion_of_every_channel_falls_on_each(split_product, monkeypatch):
+    monkeypatch.setattr(
+        forecasting, "learned_dips", lambda ids: {pid: DipEstimate(-20.0, 1) for pid in ids}
+    )
+    promotion = PromotionFactory(status="planned", start_week=week(2), end_week=week(2))
+    PromotionItemFactory(promotion=promotion, product=split_product, expected_lift_pct=50)
+    forecast_products(product_ids=[split_product.pk], trigger="all-channel dip")
+    assert DemandForecast.objects.get(product=split_product, week=week(3)).promotion_dip == -20.0
+    assert dict(
+        ChannelForecast.objects.filter(product=split_product, week=week(3)).values_list(
+            "channel", "promotion_dip"
+        )
+    ) == {"retail": -12.0, "online": -8.0}
 
 
 def test_a_past_retail_promotion_is_measured_as_retails_lift():
@@ -597,11 +637,8 @@ def test_the_accuracy_page_says_when_no_product_has_channels(client, marketing_u
 # ------------------------------------------------------------------ API and the page
 
 
-def test_forecast_rows_carry_their_channels(marketing_user, split_product):
-    promotion = PromotionFactory(
-        status="planned", channel="retail", start_week=week(0), end_week=week(0)
-    )
-    PromotionItemFactory(promotion=promotion, product=split_product, expected_lift_pct=50)
+def test_forecast_rows_carry_their_channels(marketing_user, split_product, monkeypatch):
+    retail_week_with_dip(split_product, monkeypatch, week(0))
     plain = ProductFactory(sku="TEA-PLAIN")
     channel_history(plain, {"all": 10})
     forecast_products(product_ids=[split_product.pk, plain.pk], trigger="api")
@@ -612,6 +649,7 @@ def test_forecast_rows_carry_their_channels(marketing_user, split_product):
             "channel": "retail",
             "baseline": 60.0,
             "promotion_uplift": 30.0,
+            "promotion_dip": 0.0,
             "final": 90.0,
             "method": "constant",
         },
@@ -619,11 +657,17 @@ def test_forecast_rows_carry_their_channels(marketing_user, split_product):
             "channel": "online",
             "baseline": 40.0,
             "promotion_uplift": 0.0,
+            "promotion_dip": 0.0,
             "final": 40.0,
             "method": "constant",
         },
     ]
     assert rows["results"][0]["promotion_uplift"] == 30.0
+    # The week after it, the dip is retail's alone.
+    assert [
+        (c["channel"], c["promotion_dip"], c["final"]) for c in rows["results"][1]["channels"]
+    ] == [("retail", -12.0, 48.0), ("online", 0.0, 40.0)]
+    assert rows["results"][1]["promotion_dip"] == -12.0
     plain_rows = client.get(f"{FORECASTS}?product=TEA-PLAIN").json()["results"]
     assert {len(r["channels"]) for r in plain_rows} == {0}
 
@@ -640,6 +684,19 @@ def test_the_forecast_page_shows_the_channel_breakdown(client, marketing_user, s
     assert ">60</td>" in table and ">40</td>" in table
     other = client.get(reverse("forecast_detail", args=["TEA-PLAIN"])).content.decode()
     assert 'id="channel-breakdown"' not in other
+
+
+def test_the_forecast_page_shows_a_retail_dip_on_retail(
+    client, marketing_user, split_product, monkeypatch
+):
+    retail_week_with_dip(split_product, monkeypatch, week(1))
+    forecast_products(product_ids=[split_product.pk], trigger="page")
+    client.force_login(marketing_user)
+    page = client.get(reverse("forecast_detail", args=["TEA-SPLIT"])).content.decode()
+    table = page[page.index('id="channel-breakdown"') :]
+    row = re.search(rf"<th scope=\"row\">{iso_label(week(2))}.*?</tr>", table, re.S).group(0)
+    cells = re.findall(r'<td class="num">(.*?)</td>', row)
+    assert cells == ['48 <span class="muted">(−12 dip after promotion)</span>', "40"]
 
 
 def test_each_channel_keeps_the_method_the_engine_chose_for_its_own_series(client, marketing_user):
@@ -694,7 +751,10 @@ def test_each_channel_keeps_the_method_the_engine_chose_for_its_own_series(clien
     )
 
 
-def test_the_forecast_download_has_a_sheet_per_channel(client, marketing_user, split_product):
+def test_the_forecast_download_has_a_sheet_per_channel(
+    client, marketing_user, split_product, monkeypatch
+):
+    retail_week_with_dip(split_product, monkeypatch, week(1))
     forecast_products(product_ids=[split_product.pk], trigger="download")
     client.force_login(marketing_user)
     response = client.get(reverse("forecast_xlsx", args=["TEA-SPLIT"]))
@@ -707,11 +767,15 @@ def test_the_forecast_download_has_a_sheet_per_channel(client, marketing_user, s
         "Channel",
         "Baseline",
         "Promotion uplift",
+        "Dip after promotion",
         "Final",
         "Method",
     )
-    assert rows[1][1:] == (iso_label(week(0)), "Retail", 60, 0, 60, "constant")
-    assert rows[2][1:] == (iso_label(week(0)), "Online", 40, 0, 40, "constant")
+    assert rows[1][1:] == (iso_label(week(0)), "Retail", 60, 0, 0, 60, "constant")
+    assert rows[2][1:] == (iso_label(week(0)), "Online", 40, 0, 0, 40, "constant")
+    assert rows[3][1:] == (iso_label(week(1)), "Retail", 60, 30, 0, 90, "constant")
+    assert rows[5][1:] == (iso_label(week(2)), "Retail", 60, 0, -12, 48, "constant")
+    assert rows[6][1:] == (iso_label(week(2)), "Online", 40, 0, 0, 40, "constant")
     assert len(rows) == 1 + 2 * 26
 
 

@@ -287,6 +287,45 @@ def test_the_carried_effect_follows_the_forecast_when_the_successor_is_promoted_
     assert line["dip"] == sum(forecast(recipe, 8, "promotion_dip")[5:7])
 
 
+def test_a_chain_of_successors_carries_the_promotion_to_the_last(replaced_promotion, monkeypatch):
+    """Lemon hands over to the new recipe in week 3, which hands over to a third recipe
+    in week 4; the third runs its own +50 % promotion in weeks 4 and 5 (it dips 50 % for
+    a week after one). Lemon's units sit on the recipe in week 3 (+30 %) and on the third
+    from week 4: there the larger lift (+50 %) counts, no dip in week 5 (promoted) and
+    the deeper dip (-50 %) in week 6. The net effect reads them where they are."""
+    lemon, peach, recipe, promotion = replaced_promotion
+    third = ProductFactory(sku="TEA-LEMV3-05", product_line=lemon.product_line)
+    Succession.objects.create(product=recipe, successor=third, switch_week=week(4))
+    learned = {lemon.pk: DipEstimate(-20.0, 2), third.pk: DipEstimate(-50.0, 1)}
+    dips = lambda ids: {pk: learned[pk] for pk in set(ids) & set(learned)}  # noqa: E731
+    monkeypatch.setattr(forecasting, "learned_dips", dips)
+    monkeypatch.setattr(promotion_selectors, "learned_dips", dips)
+    own = PromotionFactory(status="confirmed", start_week=week(4), end_week=week(5))
+    PromotionItemFactory(promotion=own, product=third, expected_lift_pct=Decimal("50"))
+    forecast_products(product_ids=[lemon.pk, peach.pk], trigger="test", horizon=8)
+    assert forecast(lemon, 8, "promotion_uplift") == [0, 0, 30, 0, 0, 0, 0, 0]
+    assert forecast(recipe, 8, "promotion_uplift") == [0, 0, 0, 30, 0, 0, 0, 0]
+    assert forecast(third, 8, "promotion_uplift") == [0, 0, 0, 0, 50, 50, 0, 0]
+    assert forecast(third, 8, "promotion_dip") == [0, 0, 0, 0, 0, 0, -50, 0]
+    assert forecast(recipe, 8, "promotion_dip") == [0] * 8
+
+    (line,) = promotion_net_effect(promotion)
+
+    # Lemon's 30 in week 2, the recipe's 30 in week 3, the third's 50 in week 4; the
+    # third's -50 in week 6 (none in week 5); peach's 3 x -6.
+    assert {k: line[k] for k in ("uplift", "dip", "taken", "net", "kept_pct")} == {
+        "uplift": 110.0,
+        "dip": -50.0,
+        "taken": -18.0,
+        "net": 42.0,
+        "kept_pct": 38,
+    }
+    assert line["uplift"] == sum(
+        sum(forecast(product, 5, "promotion_uplift")) for product in (lemon, recipe, third)
+    )
+    assert line["dip"] == sum(forecast(third, 8, "promotion_dip")[5:7])
+
+
 def test_a_successor_does_not_also_inherit_the_history_it_takes_over(family):
     # The new recipe names the old one as predecessor (its history would seed the
     # forecast) and takes its demand over by succession: counted once, from the switch.

@@ -1,7 +1,7 @@
 """The quota explanation of a product forecast per sales channel: the waterfall and the
 sentence say its baseline is the sum of its channels' (that week's ChannelForecast) and
-name the channel of a one-channel promotion in the uplift, in a bounded number of
-queries on the page and in the API."""
+name the channel of a one-channel promotion in the uplift and in the dip after it, in a
+bounded number of queries on the page and in the API."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from coordination.weeks import add_weeks, current_week, iso_label
+from demand.engine.effects import DipEstimate
 from demand.models import SalesActual
-from demand.services.forecasting import forecast_products
+from demand.services import forecasting
 from production.models import QuotaRecommendation, RunRate
 from production.selectors.channel_split import _adding_up
 from production.selectors.dashboard import explanation_steps
@@ -72,6 +73,31 @@ def test_the_baseline_is_the_sum_of_its_channels_and_a_retail_promotion_is_named
     )
 
 
+def test_the_dip_after_a_retail_promotion_is_named_by_its_channel():
+    rec = split_rec({"retail": (60.0, 0.0), "online": (40.0, 0.0)}, promotion_dip=-12.0)
+    rec.product.channel_forecasts.filter(channel="retail").update(promotion_dip=-12.0)
+
+    assert labelled(rec) == [
+        ("Baseline demand = retail 60 + online 40", 100),
+        ("Dip after promotion (Retail)", -12),
+    ]
+    assert recommendation_explanation(rec) == (
+        f"for {iso_label(rec.covers_week)}: demand 88 = baseline 100 (retail 60 + online 40) "
+        "- dip after promotion (Retail) 12; recommended 88"
+    )
+
+
+def test_a_dip_of_every_channel_names_none():
+    rec = split_rec({"retail": (60.0, 0.0), "online": (40.0, 0.0)}, promotion_dip=-20.0)
+    for channel, dip in (("retail", -12.0), ("online", -8.0)):
+        rec.product.channel_forecasts.filter(channel=channel).update(promotion_dip=dip)
+
+    assert labelled(rec) == [
+        ("Baseline demand = retail 60 + online 40", 100),
+        ("Dip after promotion", -20),
+    ]
+
+
 def test_the_channels_in_whole_units_add_up_to_the_baseline_shown():
     # 60.5 + 39.5: rounded one by one they would read 61 + 40 = 101.
     rec = split_rec({"retail": (60.5, 0.0), "online": (39.5, 0.0), "distributor": (0.0, 0.0)})
@@ -113,8 +139,14 @@ def test_a_product_not_forecast_per_channel_reads_as_before():
     assert labelled(rec) == [("Baseline demand", 100), ("Promotion uplift", 20)]
 
 
-def test_the_forecasters_retail_promotion_reaches_the_plans_explanation(client, production_user):
-    """End to end: sales per channel, a retail promotion, the forecast, the plan."""
+def test_the_forecasters_retail_promotion_reaches_the_plans_explanation(
+    client, production_user, monkeypatch
+):
+    """End to end: sales per channel, a retail promotion, the forecast, the plan; its
+    learned -20 % dip the week after it falls on retail too."""
+    monkeypatch.setattr(
+        forecasting, "learned_dips", lambda ids: {pid: DipEstimate(-20.0, 1) for pid in ids}
+    )
     line = LineFactory(weekly_capacity_hours=Decimal("1000"))
     product = ProductFactory(sku="TEA-SPLIT", production_line=line, lead_time_weeks=0)
     RunRate.objects.create(product=product, hours_per_unit=Decimal("1"))
@@ -127,9 +159,10 @@ def test_the_forecasters_retail_promotion_reaches_the_plans_explanation(client, 
         status="planned", channel="retail", start_week=week(2), end_week=week(2)
     )
     PromotionItemFactory(promotion=promotion, product=product, expected_lift_pct=50)
-    forecast_products(product_ids=[product.pk], trigger="test")
+    forecasting.forecast_products(product_ids=[product.pk], trigger="test")
     plan_line(line=line, run=RecomputeRunFactory(line=line))
     rec = QuotaRecommendation.objects.get(product=product, week=week(2))
+    after = QuotaRecommendation.objects.get(product=product, week=week(3))
 
     assert labelled(rec)[:2] == [
         ("Baseline demand = retail 60 + online 40", 100),
@@ -144,6 +177,18 @@ def test_the_forecasters_retail_promotion_reaches_the_plans_explanation(client, 
     html = page.content.decode()
     assert "Baseline demand = retail 60 + online 40" in html
     assert "Promotion uplift (Retail)" in html
+
+    assert labelled(after)[:2] == [
+        ("Baseline demand = retail 60 + online 40", 100),
+        ("Dip after promotion (Retail)", -12),
+    ]
+    assert "demand 88 = baseline 100 (retail 60 + online 40) - dip after promotion (Retail) 12" in (
+        recommendation_explanation(after)
+    )
+    html = client.get(
+        reverse("quota_explain", args=[product.sku, iso_label(week(3))])
+    ).content.decode()
+    assert "Dip after promotion (Retail)" in html
 
 
 def explain_queries(client, rec) -> int:

@@ -26,9 +26,12 @@ def test_the_demo_has_one_promotion_that_loses_money_and_one_that_pays():
     assert blitz.net < 0 and blitz.no_price == []
     lime = promotion_money(Promotion.objects.get(name=demand_demo.LIME_ONLINE))["economics"]
     assert lime.net > 0 and lime.pays is True
-    # The online week is priced at the online price, 5 % above the shelf price.
+    # The online week is priced at the online price, 5 % above the shelf price, less 6 %.
     lime_can = Product.objects.get(sku="SPW-LIM-33")
-    assert "(0.85 EUR − 0.50 EUR)" in lime.terms[0].explanation
+    assert "(0.88 EUR − 0.50 EUR)" in lime.terms[0].explanation
+    # It pays with the dip the forecast would carry after it counted.
+    dip = next(t for t in lime.terms if t.key == "post_promotion_dip")
+    assert dip.amount < 0
     assert lime_can.unit_price == Decimal("0.90")
     # Every product has last year's price and this one's (the flavour launching soon,
     # TEA-WAT-05, also its launch price); waters an online price too.

@@ -31,7 +31,7 @@ def amounts(economics) -> dict:
 
 def test_a_promotion_that_displaces_another_product_by_hand():
     """A: 1,000 baseline units at 2.50 (cost 1.00), +40 %, 20 % off; 300 units built ahead
-    for 900 unit-weeks at 20 % a year; B 150 units short at 0.80 margin; a measured -10 %
+    for 900 unit-weeks at 20 % a year; B 150 units short at 0.80 margin; a learned -10 %
     dip over 400 baseline units.
         extra units      400 x (2.00 - 1.00)        =  400.00
         discount         1,000 x 2.50 x 0.20        = -500.00
@@ -46,7 +46,7 @@ def test_a_promotion_that_displaces_another_product_by_hand():
             PromotedProduct(
                 sku="A", unit_price=D("2.50"), unit_cost=D("1.00"), baseline_units=D("1000"),
                 lift_pct=D("40"), dip_pct=D("-10"), dip_baseline_units=D("400"),
-                dip_evidence="2 promotions",
+                dip_evidence="3 weeks after it",
             )
         ],
         held=[HeldStock("A", D("1.00"), D("20"), units=D("300"), unit_weeks=D("900"))],
@@ -73,7 +73,8 @@ def test_a_promotion_that_displaces_another_product_by_hand():
     assert "900 more unit-weeks × 1.00 EUR × 20 % / 52 = −3.46 EUR" in texts["holding_cost"]
     assert "B: 150 more units short × 0.80 EUR margin = −120.00 EUR" in texts["displaced_margin"]
     assert (
-        "−10.0 % dip after them (2 promotions); 40 units not bought" in texts["post_promotion_dip"]
+        "A: the forecast's learned dip of −10.0 % (3 weeks after it); 40 units not bought"
+        in texts["post_promotion_dip"]
     )
 
 
@@ -148,8 +149,8 @@ def test_no_dip_where_history_shows_none_or_a_rise():
     )
     dip = economics.terms[-1]
     assert dip.amount == D(0)
-    assert "A: past promotions show no dip (+4.5 %), 0" in dip.explanation
-    assert "B: no past promotion measured a dip; counted as 0" in dip.explanation
+    assert "A: no dip (+4.5 %), 0" in dip.explanation
+    assert "B: no dip after its promotions is learned; counted as 0" in dip.explanation
     assert economics.break_even_lift_pct == D(0)
 
 

@@ -11,8 +11,19 @@ from rest_framework.test import APIClient
 from coordination.services import api_clients
 from coordination.services.products import product_price_set
 from coordination.weeks import add_weeks, current_week, iso_label
-from demand.models import ChannelForecast, DemandForecast, ForecastRun, Promotion, PromotionItem
+from demand.engine.effects import DipEstimate
+from demand.models import (
+    ChannelForecast,
+    DemandForecast,
+    ForecastRun,
+    Promotion,
+    PromotionItem,
+    SalesActual,
+)
+from demand.selectors import lift
+from demand.services.forecasting import forecast_products
 from production.models import RunRate, ScheduleEntry
+from production.selectors.economics import promotion_money
 from tests.factories import LineFactory, ProductFactory, PromotionFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +120,7 @@ def test_a_promotion_on_a_full_line_displaces_the_other_product(world, marketing
     displaced = next(t for t in body["terms"] if t["key"] == "displaced_margin")
     assert "TST-B: 20 more units short × 3.00 EUR margin = −60.00 EUR" in displaced["explanation"]
     dip = next(t for t in body["terms"] if t["key"] == "post_promotion_dip")
-    assert "TST-A: no past promotion measured a dip; counted as 0" in dip["explanation"]
+    assert "TST-A: no dip after its promotions is learned; counted as 0" in dip["explanation"]
 
 
 def test_slack_before_the_promotion_is_used_to_build_ahead_and_costs_holding(
@@ -362,3 +373,53 @@ def test_a_retail_promotion_counts_only_retail_units_of_a_product_sold_per_chann
     everywhere = money(marketing_user, promotion)
     assert everywhere["incremental_units"] == "40.0"
     assert terms(everywhere)["discount_given_away"] == "-48.00"
+
+
+def test_the_dip_is_the_forecasts_learned_dip_for_the_weeks_it_lasts(marketing_user, monkeypatch):
+    """One source for the dip: the product's learned dip (-20 % for 3 weeks, set where
+    demand learns it), as the forecast carries it. Retail 60 + online 40 a week, a +50 %
+    retail promotion in weeks 2-3: the forecast rows' dip in weeks 4-6 is -12 each (20 %
+    of retail's 60), and the economics count those 36 units at 3.00 - 1.00: -72.00. A
+    planned promotion of the product in week 5 leaves no dip there: 24 units, -48.00."""
+    monkeypatch.setattr(lift, "learn_dip", lambda own, line: DipEstimate(-20.0, 3))
+    product = ProductFactory(sku="TST-SPLIT", unit_price=Decimal("3.00"), unit_cost=Decimal("1.00"))
+    SalesActual.objects.bulk_create(
+        SalesActual(
+            product=product, channel=channel, week=add_weeks(current_week(), k), units=units
+        )
+        for channel, units in (("retail", 60), ("online", 40))
+        for k in range(-104, 0)
+    )
+    promotion = promote(product, start=2, status="planned")
+    promotion.channel = "retail"
+    promotion.save(update_fields=["channel"])
+
+    def both() -> tuple[list[float], dict, str]:
+        forecast_products(product_ids=[product.pk], trigger="test")
+        rows = DemandForecast.objects.filter(
+            product=product,
+            week__gt=promotion.end_week,
+            week__lte=add_weeks(promotion.end_week, 3),
+        ).order_by("week")
+        body = money(marketing_user, promotion)
+        dip = next(t for t in body["terms"] if t["key"] == "post_promotion_dip")
+        (sold,) = promotion_money(promotion)["products"]
+        return [r.promotion_dip for r in rows], sold, dip
+
+    dips, sold, dip = both()
+    assert dips == [-12.0, -12.0, -12.0]
+    assert sold["dip_units"] == Decimal(str(-sum(dips)))
+    assert (sold["dip_pct"], sold["dip_units"]) == (Decimal("-20.0"), Decimal("36"))
+    assert dip["amount"] == "-72.00"
+    assert (
+        "TST-SPLIT: the forecast's learned dip of −20.0 % (3 weeks after it); 36 units"
+        in (dip["explanation"])
+    )
+
+    promote(product, start=5, weeks=1, status="planned")
+    dips, sold, dip = both()
+    # Week 5: none (promoted); week 6: the week-5 promotion's deeper dip of the whole
+    # product (dips do not stack), of which this promotion's is retail's 12.
+    assert dips == [-12.0, 0.0, -20.0]
+    assert (sold["dip_units"], dip["amount"]) == (Decimal("24"), "-48.00")
+    assert "(3 weeks after it, 2 of them counted); 24 units" in dip["explanation"]

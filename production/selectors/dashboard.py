@@ -9,8 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Ceil, Floor, Greatest
+from django.db import connection
+from django.db.models import Max, Q
 from django.urls import reverse
 
 from coordination.models import Line, RecomputeRequest
@@ -355,26 +355,16 @@ NEAR_WHOLE = 2e-6
 def acceptance_by_line(weeks: list[dt.date]) -> dict[int, dict]:
     """Per line id: how many accepted quotas the plan now changes, and the weeks with
     recommendations nobody has accepted yet (what changes_since_accepted counts, for
-    every line at once). Counted by the database, a row per line and week: the home
-    page asks for every line, and 20,000 products are 80,000 cells in ACCEPT_WEEKS."""
-    accepted = ScheduleEntry.objects.filter(
-        superseded_at__isnull=True, product_id=OuterRef("product_id"), week=OuterRef("week")
-    ).values("units")[:1]
-    cells = QuotaRecommendation.objects.filter(week__gte=weeks[0], week__lte=weeks[-1]).annotate(
-        accepted=Subquery(accepted),
-        fraction=F("recommended_units") - Floor("recommended_units"),
-    )
-    near = Q(fraction__gt=0, fraction__lte=NEAR_WHOLE)
-    counted = (
-        cells.exclude(near)
-        .annotate(units=Greatest(Value(0.0), Ceil("recommended_units")))
-        .values("line_id", "week")
-        .annotate(
-            changed=Count("pk", filter=Q(accepted__isnull=False) & ~Q(accepted=F("units"))),
-            unaccepted=Count("pk", filter=Q(accepted__isnull=True, units__gt=0)),
-        )
-        .values_list("line_id", "week", "changed", "unaccepted")
-        .order_by()
+    every line at once). Counted by the database, a row per line and week, joining each
+    recommendation to its cell's current entry: the home page asks for every line, and
+    20,000 products are 80,000 cells in ACCEPT_WEEKS. (Recommendations are never
+    negative, a check constraint: the ceiling is whole_units' for every other one.)"""
+    recommendation, entry = QuotaRecommendation._meta.db_table, ScheduleEntry._meta.db_table
+    fraction = "r.recommended_units - FLOOR(r.recommended_units)"
+    near = f"({fraction} > 0 AND {fraction} <= %s)"
+    cells = (
+        f"FROM {recommendation} r LEFT JOIN {entry} e ON e.product_id = r.product_id "
+        "AND e.week = r.week AND e.superseded_at IS NULL WHERE r.week BETWEEN %s AND %s"
     )
     summary: dict[int, dict] = {}
 
@@ -384,13 +374,26 @@ def acceptance_by_line(weeks: list[dt.date]) -> dict[int, dict]:
         if unaccepted:
             line["unaccepted_weeks"].add(week)
 
-    for row in counted:
-        count(*row)
-    for line_id, week, recommended, current in cells.filter(near).values_list(
-        "line_id", "week", "recommended_units", "accepted"
-    ):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.line_id, r.week, "
+            "COUNT(*) FILTER (WHERE e.units <> CEILING(r.recommended_units)), "
+            "COUNT(*) FILTER (WHERE e.id IS NULL AND r.recommended_units > 0) "
+            f"{cells} AND NOT {near} GROUP BY r.line_id, r.week",
+            [weeks[0], weeks[-1], NEAR_WHOLE],
+        )
+        counted = cursor.fetchall()
+        cursor.execute(
+            f"SELECT r.line_id, r.week, r.recommended_units, e.units {cells} AND {near}",
+            [weeks[0], weeks[-1], NEAR_WHOLE],
+        )
+        near_whole = cursor.fetchall()
+    week_of = {str(week): week for week in weeks}  # SQLite answers dates as text
+    for line_id, week, changed, unaccepted in counted:
+        count(line_id, week_of.get(week, week), changed, unaccepted)
+    for line_id, week, recommended, current in near_whole:
         units = whole_units(recommended)
-        count(line_id, week, int(current is not None and current != units),
+        count(line_id, week_of.get(week, week), int(current is not None and current != units),
               int(current is None and units > 0))  # fmt: skip
     for line in summary.values():
         line["unaccepted_weeks"] = sorted(line["unaccepted_weeks"])

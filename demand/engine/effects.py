@@ -122,20 +122,21 @@ def _harmonic_choices(points: int, cols: np.ndarray, season_length: int) -> list
         return [0]
     seen = np.zeros(m, dtype=bool)
     seen[cols % m] = True
-    gap, run = 0, 0
-    for phase in np.concatenate([seen, seen]):
-        run = 0 if phase else run + 1
-        gap = max(gap, min(run, m))
+    # The longest run of unseen phases around the year: between seen ones, twice round.
+    seen_at = np.flatnonzero(np.concatenate([seen, seen]))
+    gap = min(int(np.diff(seen_at, prepend=-1, append=2 * m).max()) - 1, m)
     limit = m // (2 * (gap + 1))
     return [0, *(k for k in SEASON_HARMONICS if k <= limit and 2 * k + 3 <= points // 3)]
 
 
 # How far from least squares' rank cut-off (in singular value) _NestedFits stays: a
-# column whose own part (what the columns before it leave of it) is within this factor of
-# the cut-off, or less than NESTED_MIN_SHARE of its squared norm (near-collinear), is
-# left to least squares; one far below it (next to nothing) gets coefficient 0 as the
-# cut-off gives it.
+# column whose own part (what the columns before it leave of it) is less than
+# NESTED_MARGIN times the cut-off, or less than NESTED_MIN_SHARE of its squared norm
+# (near-collinear), is left to least squares; a column below the cut-off by NESTED_DROP
+# (next to nothing: zeros, or the sine of the 26th yearly harmonic, 0 at every week but
+# for rounding) gets coefficient 0, as the cut-off gives it.
 NESTED_MARGIN = 1e4
+NESTED_DROP = 10.0
 NESTED_MIN_SHARE = 1e-4
 
 
@@ -146,7 +147,7 @@ class _NestedFits:
 
     `cutoff` is the rank cut-off of the np.linalg.lstsq call this replaces, as a share of
     the largest squared singular value of X (eps x max(rows, columns) squared for lstsq
-    on X; eps x columns for lstsq on the Gram matrix). A column below it by NESTED_MARGIN
+    on X; eps x columns for lstsq on the Gram matrix). A column below it by NESTED_DROP
     (a column of zeros: a series without any sibling promotion) gets coefficient 0, as
     lstsq gives it; `ok` is False where a column is near the cut-off or near-collinear
     with the columns before it: the caller then solves each prefix by least squares."""
@@ -154,7 +155,7 @@ class _NestedFits:
     def __init__(self, gram: np.ndarray, moment: np.ndarray, total: float, cutoff: float):
         diag = np.diag(gram)
         widest = float(diag.max()) if diag.size else 0.0
-        self.kept = np.flatnonzero(diag > cutoff / NESTED_MARGIN**2 * widest)
+        self.kept = np.flatnonzero(diag > cutoff / NESTED_DROP**2 * widest)
         self.ok = self.kept.size > 0
         if not self.ok:
             return

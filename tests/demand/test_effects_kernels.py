@@ -21,6 +21,7 @@ from demand.engine.effects import (
     DIP_WEEKS,
     LOCAL_WEEKS,
     PromotionSpan,
+    _harmonic_choices,
     _NestedFits,
     line_fit,
     near_weeks,
@@ -103,7 +104,7 @@ def designs(draw):
             0, 1, rows
         )
     if width > 1 and draw(st.booleans()):
-        x[:, draw(st.integers(1, width - 1))] *= 1e-12
+        x[:, draw(st.integers(1, width - 1))] *= draw(st.sampled_from([1e-12, 1e-17]))
     y = x @ rng.normal(0, 2, width) + rng.normal(0, draw(st.sampled_from([0.0, 0.1, 1.0])), rows)
     return x, y
 
@@ -239,3 +240,30 @@ def test_every_sibling_measured_at_once_is_measured_as_alone(seed):
         assert c.measured_share == pytest.approx(share, rel=1e-9, abs=1e-12)
         assert c.standard_error == pytest.approx(standard_error, rel=1e-9)
         assert c.promotions == count
+
+
+def reference_harmonic_choices(points, cols, season_length):
+    """_harmonic_choices as it was: the longest unseen stretch counted phase by phase."""
+    m = season_length
+    if m < 2 or cols.size == 0 or cols.max() - cols.min() + 1 < m:
+        return [0]
+    seen = np.zeros(m, dtype=bool)
+    seen[cols % m] = True
+    gap, run = 0, 0
+    for phase in np.concatenate([seen, seen]):
+        run = 0 if phase else run + 1
+        gap = max(gap, min(run, m))
+    limit = m // (2 * (gap + 1))
+    return [0, *(k for k in effects.SEASON_HARMONICS if k <= limit and 2 * k + 3 <= points // 3)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.integers(1, 60),
+    st.lists(st.integers(0, 200), max_size=200),
+    st.integers(0, 1000),
+)
+def test_harmonic_choices_are_what_they_were(season_length, cols, points):
+    cols = np.unique(np.asarray(cols, dtype=np.int64))
+    expected = reference_harmonic_choices(points, cols, season_length)
+    assert _harmonic_choices(points, cols, season_length) == expected

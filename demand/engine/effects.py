@@ -49,6 +49,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 DIP_WEEKS = 4
 LOCAL_WEEKS = 8
@@ -121,12 +122,75 @@ def _harmonic_choices(points: int, cols: np.ndarray, season_length: int) -> list
         return [0]
     seen = np.zeros(m, dtype=bool)
     seen[cols % m] = True
-    gap, run = 0, 0
-    for phase in np.concatenate([seen, seen]):
-        run = 0 if phase else run + 1
-        gap = max(gap, min(run, m))
+    # The longest run of unseen phases around the year: between seen ones, twice round.
+    seen_at = np.flatnonzero(np.concatenate([seen, seen]))
+    gap = min(int(np.diff(seen_at, prepend=-1, append=2 * m).max()) - 1, m)
     limit = m // (2 * (gap + 1))
     return [0, *(k for k in SEASON_HARMONICS if k <= limit and 2 * k + 3 <= points // 3)]
+
+
+# How far from least squares' rank cut-off (in singular value) _NestedFits stays: a
+# column whose own part (what the columns before it leave of it) is less than
+# NESTED_MARGIN times the cut-off, or less than NESTED_MIN_SHARE of its squared norm
+# (near-collinear), is left to least squares; a column below the cut-off by NESTED_DROP
+# (next to nothing: zeros, or the sine of the 26th yearly harmonic, 0 at every week but
+# for rounding) gets coefficient 0, as the cut-off gives it.
+NESTED_MARGIN = 1e4
+NESTED_DROP = 10.0
+NESTED_MIN_SHARE = 1e-4
+
+
+class _NestedFits:
+    """Least squares of y on every column prefix X[:, :p] from one Cholesky factor of the
+    widest Gram matrix X'X = L L': with z = L^-1 X'y, the first p columns' residual sum of
+    squares is y'y - ||z[:p]||^2 and their coefficients solve L[:p, :p]' c = z[:p].
+
+    `cutoff` is the rank cut-off of the np.linalg.lstsq call this replaces, as a share of
+    the largest squared singular value of X (eps x max(rows, columns) squared for lstsq
+    on X; eps x columns for lstsq on the Gram matrix). A column below it by NESTED_DROP
+    (a column of zeros: a series without any sibling promotion) gets coefficient 0, as
+    lstsq gives it; `ok` is False where a column is near the cut-off or near-collinear
+    with the columns before it: the caller then solves each prefix by least squares."""
+
+    def __init__(self, gram: np.ndarray, moment: np.ndarray, total: float, cutoff: float):
+        diag = np.diag(gram)
+        widest = float(diag.max()) if diag.size else 0.0
+        self.kept = np.flatnonzero(diag > cutoff / NESTED_DROP**2 * widest)
+        self.ok = self.kept.size > 0
+        if not self.ok:
+            return
+        kept_gram = gram[np.ix_(self.kept, self.kept)]
+        try:
+            factor = np.linalg.cholesky(kept_gram)
+        except np.linalg.LinAlgError:
+            self.ok = False
+            return
+        own = np.diag(factor) ** 2
+        floor = np.maximum(
+            NESTED_MIN_SHARE * np.diag(kept_gram), cutoff * NESTED_MARGIN**2 * widest
+        )
+        if np.any(own < floor):
+            self.ok = False
+            return
+        self.factor = factor
+        self.z = solve_triangular(factor, moment[self.kept], lower=True, check_finite=False)
+        self.explained = np.cumsum(self.z**2)
+        self.total = total
+
+    def rss(self, p: int) -> float:
+        """Residual sum of squares of the first p columns' fit (>= 0)."""
+        q = int(np.searchsorted(self.kept, p))
+        return max(self.total - (float(self.explained[q - 1]) if q else 0.0), 0.0)
+
+    def coef(self, p: int) -> np.ndarray:
+        """The first p columns' coefficients (0 for a column of zeros)."""
+        q = int(np.searchsorted(self.kept, p))
+        coef = np.zeros(p)
+        if q:
+            coef[self.kept[:q]] = solve_triangular(
+                self.factor[:q, :q], self.z[:q], lower=True, trans="T", check_finite=False
+            )
+        return coef
 
 
 def _design(t, harmonics, season_length, *leading):
@@ -177,20 +241,28 @@ def _shared_season(
         own_parameters += 3 + len(groups)
     y_res = np.concatenate(y_parts)
     s_res = np.concatenate(s_parts)
+    # The widths are nested column prefixes: one factor serves them all (_NestedFits).
+    cutoff = (np.finfo(np.float64).eps * max(s_res.shape)) ** 2
+    nested = _NestedFits(s_res.T @ s_res, s_res.T @ y_res, float(y_res @ y_res), cutoff)
     best = (math.inf, 0)
     for harmonics in choices:
         width = 2 * min(harmonics, season_length // 2)
-        if width:
+        if not width:
+            rss = float(np.sum(y_res**2))
+        elif nested.ok:
+            rss = nested.rss(width)
+        else:
             coef, *_ = np.linalg.lstsq(s_res[:, :width], y_res, rcond=None)
             rss = float(np.sum((y_res - s_res[:, :width] @ coef) ** 2))
-        else:
-            rss = float(np.sum(y_res**2))
         score = _aic(rss, rows.size, own_parameters + width)
         if score < best[0]:
             best = (score, width)
     width = best[1]
     if width:
-        coef, *_ = np.linalg.lstsq(s_res[:, :width], y_res, rcond=None)
+        if nested.ok:
+            coef = nested.coef(width)
+        else:
+            coef, *_ = np.linalg.lstsq(s_res[:, :width], y_res, rcond=None)
         profile = seasonal_all[:, :width] @ coef
     else:
         profile = np.zeros(n_weeks)
@@ -295,21 +367,28 @@ def fit_counterfactuals(
         design = np.column_stack([np.ones(n_weeks), u, bend, sibling[series], fourier_all])[
             :, :width
         ]
-        # The candidate models are nested column prefixes: one Gram matrix serves them
-        # all (its small systems solved by least squares: a column of zeros, a series
-        # with no sibling promotion, is fine).
+        # The candidate models are nested column prefixes: one Gram matrix and its
+        # factor serve them all (_NestedFits; a column of zeros, a series with no
+        # sibling promotion, gets 0), least squares where the factor will not do.
         x = design[idx]
         gram, moment, total = x.T @ x, x.T @ y, float(y @ y)
-        best = (math.inf, None)
+        nested = _NestedFits(gram, moment, total, np.finfo(np.float64).eps * width)
+        best = (math.inf, 0)
         for harmonics in choices:
             p = 4 + 2 * min(harmonics, season_length // 2)
-            coef, *_ = np.linalg.lstsq(gram[:p, :p], moment[:p], rcond=None)
-            rss = max(total - 2 * coef @ moment[:p] + coef @ gram[:p, :p] @ coef, 0.0)
+            if nested.ok:
+                rss = nested.rss(p)
+            else:
+                coef, *_ = np.linalg.lstsq(gram[:p, :p], moment[:p], rcond=None)
+                rss = max(total - 2 * coef @ moment[:p] + coef @ gram[:p, :p] @ coef, 0.0)
             score = _bic(rss, idx.size, p)
             if score < best[0]:
-                best = (score, coef)
-        coef = best[1]
-        p = len(coef)
+                best = (score, p)
+        p = best[1]
+        if nested.ok:
+            coef = nested.coef(p)
+        else:
+            coef, *_ = np.linalg.lstsq(gram[:p, :p], moment[:p], rcond=None)
         curve = design[:, [0, 1, 2, *range(4, p)]] @ coef[[0, 1, 2, *range(4, p)]]
         best = (best[0], curve, float(coef[3]), design[:, 4:p] @ coef[4:])
         fitted[series] = best[1] + shared[series]
@@ -347,6 +426,79 @@ class _Fitted:
             self.promo_weeks[series],
             float(self.local_weight[series]),
             float(self.residual_variance[series]),
+        )
+
+    def measure_lift(self, series: np.ndarray, span: PromotionSpan):
+        """measure(s, span)'s counterfactual, lift_pct and lift_se for every s of `series`
+        at once, (len(series),) each, NaN where measure gives None: the same steps as
+        _measure_one, the local line of every series fitted in closed form at once (a
+        promotion's siblings, measured for cannibalization, are thousands a night)."""
+        n_weeks = self.history.shape[1]
+        nan = np.full(len(series), np.nan)
+        if span.start < 0 or span.end >= n_weeks or len(series) == 0:
+            return nan, nan.copy(), nan.copy()
+        during = slice(span.start, span.end + 1)
+        units = self.history[series, during]
+        measurable = np.isfinite(self.fit.fitted[series, 0]) & np.isfinite(units).all(axis=1)
+        after_dip = span.end + 1 + DIP_WEEKS
+        near = np.concatenate((span.start + _BEFORE, after_dip + _AFTER))
+        near = near[(near >= 0) & (near < n_weeks)]
+        deseasoned = self.deseasoned[series][:, near]
+        known = np.isfinite(deseasoned)  # (series, near): the weeks near_weeks keeps
+        count = known.sum(axis=1)
+        measurable &= count >= MIN_CLEAN_WEEKS
+        count = np.maximum(count, 1)
+        center = (span.start + span.end) / 2
+        at = near - center
+        values = np.where(known, deseasoned, 0.0)
+        mean_at = (known * at).sum(axis=1) / count
+        level = values.sum(axis=1) / count  # the mean; the line's value at center below
+        sloped = ((known & (near < span.start)).sum(axis=1) >= 2) & (
+            (known & (near > span.end)).sum(axis=1) >= 2
+        )
+        dx = np.where(known, at - mean_at[:, None], 0.0)
+        sxx = (dx * dx).sum(axis=1)
+        slope = np.where(
+            sloped, (dx * (values - level[:, None])).sum(axis=1) / np.where(sloped, sxx, 1.0), 0.0
+        )
+        level = level - slope * mean_at
+        local_near = level[:, None] + slope[:, None] * at
+        residual = np.where(known, values - local_near, 0.0)
+        mean_residual = residual.sum(axis=1) / count
+        spread = np.sqrt(
+            (np.where(known, residual - mean_residual[:, None], 0.0) ** 2).sum(axis=1) / count
+        )
+        weight = self.local_weight[series]
+        spread = np.where(
+            weight < 1,
+            weight * spread + (1 - weight) * np.sqrt(self.residual_variance[series]),
+            spread,
+        )
+        multiplicative = self.fit.multiplicative[series]
+        season = self.fit.season[series]
+        level_near = np.where(known, season[:, near] + local_near, 0.0).sum(axis=1) / count
+        noise = np.where(
+            multiplicative, spread * 100, spread / np.maximum(np.abs(level_near), 1e-12) * 100
+        )
+        weeks = span.end - span.start + 1
+        local_during = level[:, None] + slope[:, None] * (
+            np.arange(span.start, span.end + 1) - center
+        )
+        trend = self.fit.fitted[series, during] - season[:, during]
+        local_during = weight[:, None] * local_during + (1 - weight[:, None]) * trend
+        expected = season[:, during] + local_during
+        with np.errstate(over="ignore", invalid="ignore"):
+            expected = np.where(
+                multiplicative[:, None], np.exp(expected + spread[:, None] ** 2 / 2), expected
+            )
+            base = expected.mean(axis=1)
+            measurable &= base > 0
+            lift = (units.mean(axis=1) / base - 1) * 100
+            se = np.abs((100 + lift) * noise / 100 * np.sqrt(1 / weeks + weight / count))
+        return (
+            np.where(measurable, base, np.nan),
+            np.where(measurable, lift, np.nan),
+            np.where(measurable, se, np.nan),
         )
 
 
@@ -502,10 +654,9 @@ def measure_all(
     return effects, _cannibalization(fitted, spans, counted)
 
 
-def _cannibalization(fitted: _Fitted, spans, effects) -> list[Cannibalization]:
-    # Per pair: sums over its promotions of x y / v, x^2 / v (x: the promoted product's
-    # extra units, y: what the sibling lost, v: the variance of y), and the count.
-    totals: dict[tuple[int, int], list[float]] = {}
+def _solo_promotions(fitted: _Fitted, spans, effects):
+    """(span, its weeks, the promoted product's extra units, the series of its line) of
+    every measured promotion with extra units that ran alone in its line."""
     for span, own in zip(spans, effects, strict=True):
         if own is None:
             continue
@@ -516,17 +667,27 @@ def _cannibalization(fitted: _Fitted, spans, effects) -> list[Cannibalization]:
         # A promotion that overlapped another of the line cannot say who took what.
         if extra <= 0 or others.any():
             continue
-        for sibling in line:
-            sibling = int(sibling)
-            # Only weeks the sibling's own promotions and their dips leave untouched.
-            if sibling == span.series or not fitted.clean[sibling, span.start : span.end + 1].all():
+        yield span, weeks, extra, line
+
+
+def _cannibalization(fitted: _Fitted, spans, effects) -> list[Cannibalization]:
+    # Per pair: sums over its promotions of x y / v, x^2 / v (x: the promoted product's
+    # extra units, y: what the sibling lost, v: the variance of y), and the count.
+    totals: dict[tuple[int, int], list[float]] = {}
+    for span, weeks, extra, line in _solo_promotions(fitted, spans, effects):
+        # Only weeks the sibling's own promotions and their dips leave untouched.
+        siblings = line[
+            (line != span.series) & fitted.clean[line, span.start : span.end + 1].all(1)
+        ]
+        base, lift, lift_se = fitted.measure_lift(siblings, span)
+        for sibling, counterfactual, lift_pct, lift_se_pct in zip(
+            siblings.tolist(), base.tolist(), lift.tolist(), lift_se.tolist(), strict=True
+        ):
+            if not math.isfinite(counterfactual):
                 continue
-            other = fitted.measure(sibling, span)
-            if other is None:
-                continue
-            lost = -other.counterfactual * other.lift_pct / 100 * weeks
+            lost = -counterfactual * lift_pct / 100 * weeks
             # The sibling's weekly noise and its counterfactual's level error, in units.
-            se = other.lift_se / max(100 + other.lift_pct, 1e-12) * other.counterfactual * weeks
+            se = lift_se_pct / max(100 + lift_pct, 1e-12) * counterfactual * weeks
             variance = max(se**2, 1e-12)
             entry = totals.setdefault((span.series, sibling), [0.0, 0.0, 0])
             entry[0] += extra * lost / variance

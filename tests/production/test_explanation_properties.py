@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from production.models import QuotaRecommendation
 from production.selectors.dashboard import explanation_steps
+from production.services.planning import _r, _rounded
 from production.services.schedule import whole_units
 
 # Planner output: fractional units, at most a million, to a millionth of a unit.
@@ -62,3 +63,13 @@ def test_the_steps_are_whole_units_adding_up_to_the_quota(rec):
     # ... and only what rounding the terms one by one leaves over is a step of its own.
     rounding = [s["value"] for s in steps if s["label"] == "Rounding to whole units"]
     assert all(0 < abs(value) <= len(steps) / 2 + 1 for value in rounding)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=30))
+def test_a_row_rounded_at_once_is_rounded_as_value_by_value(values):
+    """The re-plan rounds a product's row with _rounded: the same floats, to the bit
+    (-0.0 made 0.0, NaN and infinities kept), as _r gave value by value."""
+    expected = [_r(v) for v in values]
+    got = _rounded(values)
+    assert [repr(v) for v in got] == [repr(v) for v in expected]

@@ -252,11 +252,14 @@ class RequestFilterForm(forms.Form):
     department = forms.ChoiceField(
         label="Routed to", choices=[("", "Any department"), *Department.choices], required=False
     )
+    # Typed as a SKU: a company has thousands of products, too many for a list (20,000
+    # options made the list page a megabyte and a second).
     product = forms.ModelChoiceField(
-        queryset=Product.objects.order_by("sku"),
+        queryset=Product.objects.all(),
         required=False,
         to_field_name="sku",
-        empty_label="Any product",
+        widget=forms.TextInput(attrs={"placeholder": "Any product (SKU)", "maxlength": 40}),
+        error_messages={"invalid_choice": "No product has the SKU %(value)s."},
     )
     overdue = forms.BooleanField(required=False, label="Overdue only")
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from coordination.home import Todo, register
 from coordination.weeks import add_weeks, current_week
 from demand.models import Promotion, PromotionItem
-from demand.selectors.lift import line_measures, suggest_lift
+from demand.selectors.lift import suggested_lifts
 
 # Promotions starting within this many weeks need a decision now.
 SOON_WEEKS = 6
@@ -50,24 +50,15 @@ def promotion_todos(user) -> list[Todo]:
             start_week__lte=add_weeks(current_week(), LIFT_CHECK_WEEKS),
         )
     ).select_related("promotion", "product", "product__product_line")
-    measures = {}  # per product line: measured once for all its upcoming promotions
-    for item in items:
-        line_id = item.product.product_line_id
-        if line_id not in measures:
-            measures[line_id] = line_measures(line_id)
+    items = list(items)
+    suggested = suggested_lifts([(i.product, i.promotion.discount_pct) for i in items])
+    for item, suggested_pct in zip(items, suggested, strict=True):
         # The promotions here have not started: leaving them out changes nothing.
-        suggestion = suggest_lift(
-            product=item.product,
-            discount_pct=item.promotion.discount_pct,
-            measures=measures[line_id],
-        )
-        gap = (
-            None
-            if suggestion.suggested_pct is None
-            else abs(float(item.expected_lift_pct) - float(suggestion.suggested_pct))
-        )
-        if gap is not None and gap >= LIFT_GAP_POINTS:
-            far.append((gap, item, suggestion))
+        if suggested_pct is None:
+            continue
+        gap = abs(float(item.expected_lift_pct) - float(suggested_pct))
+        if gap >= LIFT_GAP_POINTS:
+            far.append((gap, item, suggested_pct))
     far.sort(key=lambda entry: -entry[0])
     todos.append(
         Todo(
@@ -78,7 +69,7 @@ def promotion_todos(user) -> list[Todo]:
             hint=(
                 f"{far[0][1].product.sku} in “{far[0][1].promotion.name}”: "
                 f"{far[0][1].expected_lift_pct:+.0f}% entered, "
-                f"{far[0][2].suggested_pct:+.0f}% suggested."
+                f"{far[0][2]:+.0f}% suggested."
                 if far
                 else ""
             ),

@@ -47,6 +47,7 @@ from demand.engine.effects import (
     NO_DIP,
     Cannibalization,
     DipEstimate,
+    LearnedLift,
     MeasuredEffect,
     PromotionSpan,
     learn_dip,
@@ -508,6 +509,39 @@ def line_measures(product_line_id: int):
     return _line_measures([product_line_id])
 
 
+def suggested_lifts(pairs) -> list[Decimal | None]:
+    """The suggested lift of each (product, discount %) pair, as suggest_lift's
+    suggested_pct (no promotion left out: for promotions that have not finished), for a
+    page that shows many: the product lines' measures read in one go, each line's lift
+    curves learned once (the marketing home asks for every upcoming promotion's items)."""
+    measured = _cached_measures(sorted({product.product_line_id for product, _ in pairs}))
+    learned: dict[int, tuple] = {}
+    suggestions = []
+    for product, discount_pct in pairs:
+        line_effects, _ = measured[product.product_line_id]
+        if not line_effects:
+            suggestions.append(None)
+            continue
+        if product.product_line_id not in learned:
+            learned[product.product_line_id] = (
+                _learn(line_effects),
+                {e.product_id for e in line_effects},
+            )
+        curves, promoted = learned[product.product_line_id]
+        curve = curves.curve(product.pk) if product.pk in promoted else curves.line
+        suggestions.append(_pct(curve.at(float(discount_pct or 0))))
+    return suggestions
+
+
+def _learn(line_effects: list[PastEffect]) -> LearnedLift:
+    return learn_lift_curves(
+        [e.discount_pct for e in line_effects],
+        [e.lift_pct for e in line_effects],
+        [e.product_id for e in line_effects],
+        [e.measured.lift_se if e.measured else None for e in line_effects],
+    )
+
+
 def suggest_lift(
     *, product: Product, discount_pct, exclude_promotion: int | None = None, measures=None
 ):
@@ -539,12 +573,7 @@ def suggest_lift(
         return LiftSuggestion(
             None, "No finished promotions in this product line yet: enter your own estimate."
         )
-    learned = learn_lift_curves(
-        [e.discount_pct for e in line_effects],
-        [e.lift_pct for e in line_effects],
-        [e.product_id for e in line_effects],
-        [e.measured.lift_se if e.measured else None for e in line_effects],
-    )
+    learned = _learn(line_effects)
     line_curve = learned.line
     line_avg = line_curve.at(discount)
     dip = _dip(own, line_effects)

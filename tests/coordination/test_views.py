@@ -517,6 +517,23 @@ def test_request_list_shows_only_what_the_role_may_see(client, production_user, 
     assert "<h1>" not in response.content.decode()
 
 
+def test_request_list_filters_by_a_typed_sku_and_names_an_unknown_one(client, sales_user):
+    """The product filter is typed as a SKU (a company has thousands, too many for a list):
+    a known one filters, an unknown one is said at the field and filters nothing."""
+    lemon = CustomerRequestFactory(department="sales", summary="Lemon")
+    CustomerRequestFactory(department="sales", summary="Other")
+    client.force_login(sales_user)
+
+    response = client.get(reverse("request_list"), {"product": lemon.product.sku})
+    assert [r.summary for r in response.context["page"]] == ["Lemon"]
+    assert '<option value="' + lemon.product.sku not in response.content.decode()
+
+    response = client.get(reverse("request_list"), {"product": "NO-SUCH-SKU"})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"product": ["No product has the SKU NO-SUCH-SKU."]}
+    assert sorted(r.summary for r in response.context["page"]) == ["Lemon", "Other"]
+
+
 def test_inbox_lists_open_requests_most_urgent_first(client, production_user):
     today = timezone.localdate()
     later = CustomerRequestFactory(department="production", due_date=today + dt.timedelta(days=5))

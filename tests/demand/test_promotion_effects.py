@@ -6,6 +6,7 @@ Engine (demand.engine.effects) on known synthetic truth, the learned dip in the 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -500,3 +501,24 @@ def test_what_a_line_learned_is_reused_until_its_history_changes(dipping_product
         assert len(calls) == 3
     finally:
         lift._measure_lines = measure
+
+
+def test_suggestions_for_many_equal_each_suggestion_alone(dipping_product):
+    """suggested_lifts (the marketing home's many items at once, each line learned once)
+    answers what suggest_lift answers for each pair: a promoted product by its own curve,
+    a sibling never promoted by the line's, a product of a line with no history none."""
+    from demand.selectors import lift
+
+    promoted = dipping_product
+    sibling = ProductFactory(sku="TEA-DIP-02", product_line=promoted.product_line)
+    alone = ProductFactory(sku="TEA-NEW-01")
+    pairs = [(promoted, 20), (sibling, 20), (promoted, 35), (alone, 20), (sibling, None)]
+
+    suggested = lift.suggested_lifts(pairs)
+
+    assert suggested == [
+        lift.suggest_lift(product=product, discount_pct=discount).suggested_pct
+        for product, discount in pairs
+    ]
+    # One promotion at one discount: a flat line at its +60 %, for every product of it.
+    assert suggested == [Decimal("60.0"), Decimal("60.0"), Decimal("60.0"), None, Decimal("60.0")]

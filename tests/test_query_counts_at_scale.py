@@ -1,21 +1,26 @@
 """The pages a role opens from its home read a bounded number of queries: the same
 count for a company of 12 products as for one three times that size (seed_scale's
 company, plus a finished plan and forecast for every product). A count that grows with
-the products is a query per row, which a 20,000-product company would feel first."""
+the products (or with the product lines, which grow with them here) is a query per row,
+which a 20,000-product company would feel first. The pages are those
+bench/pages_at_scale.py times."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from coordination.models import Line, Product
+from coordination.models import Line, Product, ProductLine
 from coordination.weeks import add_weeks, current_week
 from demand.models import DemandForecast, ForecastRun
+from production import scale_seed
 from production.models import QuotaRecommendation, RecomputeRun
 from production.scale_seed import seed_scale
+from tests.factories import PromotionFactory, PromotionItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +113,63 @@ def counts(client, products: int) -> dict[str, int]:
 def signed_in(client, production_user):
     client.force_login(production_user)
     return client
+
+
+def add_upcoming_promotions() -> None:
+    """A planned promotion of the first product of every product line in 2 weeks: the
+    marketing home suggests a lift for each (whatever the seed's dates)."""
+    start = add_weeks(current_week(), 2)
+    for product_line in ProductLine.objects.order_by("pk"):
+        promotion = PromotionFactory(status="planned", start_week=start, end_week=start)
+        first = Product.objects.filter(product_line=product_line).order_by("pk").first()
+        PromotionItemFactory(promotion=promotion, product=first, expected_lift_pct=30)
+
+
+def role_pages() -> dict[str, tuple[str, str]]:
+    """name: (role fixture, path) of every page a role opens from its home."""
+    line = Line.objects.order_by("pk").first()
+    sku = Product.objects.filter(production_line=line).order_by("sku").first().sku
+    return {
+        "production home": ("production_user", reverse("home")),
+        "dashboard": ("production_user", f"{reverse('production_dashboard')}?line={line.pk}"),
+        "lines": ("production_user", reverse("line_list")),
+        "runs": ("production_user", reverse("run_list")),
+        "marketing home": ("marketing_user", reverse("home")),
+        "forecasts": ("marketing_user", reverse("forecast_list")),
+        "forecast": ("marketing_user", reverse("forecast_detail", args=[sku])),
+        "promotions": ("marketing_user", reverse("promotion_calendar")),
+        "products": ("marketing_user", reverse("product_list")),
+        "sales home": ("sales_user", reverse("home")),
+        "requests": ("sales_user", reverse("request_list")),
+    }
+
+
+def test_every_page_a_role_opens_reads_as_many_queries_for_a_larger_company(request, monkeypatch):
+    # Product lines of 6 and a promotion per 6 products: 2 product lines for 12 products,
+    # 6 for 36, each with promotions (past ones measured, upcoming ones suggested).
+    monkeypatch.setattr(scale_seed, "PRODUCTS_PER_FAMILY", 6)
+    monkeypatch.setattr(scale_seed, "PRODUCTS_PER_PROMOTION", 6)
+    clients = {}
+    for role in ("production_user", "marketing_user", "sales_user"):
+        clients[role] = Client()
+        clients[role].force_login(request.getfixturevalue(role))
+    sizes = {}
+    for products in (12, 36):
+        with transaction.atomic():
+            seed_scale(products=products, lines=2, history_weeks=60, seed=4, force=True)
+            add_plan_and_forecast()
+            add_upcoming_promotions()
+            counted = {}
+            for name, (role, path) in role_pages().items():
+                clients[role].get(path)  # sessions, permissions and caches warm
+                with CaptureQueriesContext(connection) as captured:
+                    response = clients[role].get(path)
+                assert response.status_code == 200, name
+                counted[name] = len(captured.captured_queries)
+            sizes[products] = counted
+            transaction.set_rollback(True)
+    assert sizes[12] == sizes[36], sizes
+    assert Product.objects.count() == 0
 
 
 def test_the_dashboard_and_the_forecast_list_do_not_query_per_product(signed_in):

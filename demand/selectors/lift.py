@@ -18,6 +18,10 @@ precise history on the product. The learned dip (a depth for a number of
 weeks) is shrunk toward the line's the same way; the forecast puts it after planned and
 confirmed promotions (demand.services.forecasting).
 
+A sibling's signed share of a promoted product's extra units (cannibalization, halo) is
+measured per line and read against the company's prior over all lines' pairs
+(demand.engine.pooling; company_share_prior), where the company has enough of them.
+
 A promotion of one channel (retail, online, ...) on a product whose sales name that
 channel is measured on the product's total and restated for the channel: its extra units
 over the channel's share of the sales in the 13 weeks before it (lift, dip and noise
@@ -53,6 +57,7 @@ from demand.engine.effects import (
     learn_lift_curves,
     measure_all,
 )
+from demand.engine.pooling import SharePrior, fit_share_prior, pool_shares
 from demand.models import Channel, Promotion, PromotionItem, SalesActual, SalesImport
 from demand.selectors.sales import channel_sales, weekly_sales
 
@@ -114,6 +119,7 @@ class SiblingShare:
     measured_pct: float | None
     promotions: int
     learned: bool
+    pooled: bool = False  # read against the company's prior (company_share_prior)
 
     @property
     def halo(self) -> bool:
@@ -135,7 +141,35 @@ class SiblingShare:
                 f"{'s' if self.promotions != 1 else ''}, at least "
                 f"{MIN_CANNIBALIZATION_PROMOTIONS} needed"
             )
+        if self.pooled:
+            return (
+                "0: against the company's other sibling pairs, more likely no loss or gain than one"
+            )
         return "0: no loss or gain distinguishable from the sibling's noise"
+
+
+def company_share_prior(*, exclude_promotion: int | None = None) -> SharePrior | None:
+    """The company's prior on signed sibling shares (demand.engine.pooling), fitted to
+    the pairs of every product line, whose measures are cached per line (see
+    _cached_measures): computed afresh from them on every call (milliseconds), so it
+    changes exactly when some line's measures do. None where too few lines or pairs say
+    anything: each line's pairs keep the per-line rule."""
+    lines = sorted(
+        set(Product.objects.values_list("product_line_id", flat=True).order_by().distinct())
+    )
+    measured = _cached_measures(lines, exclude_promotion=exclude_promotion)
+    return fit_share_prior(
+        [
+            [shares[pair] for pair in sorted(shares)]
+            for _, shares in (measured[line] for line in lines)
+        ]
+    )
+
+
+def _pooled(shares: dict, prior: SharePrior | None) -> dict[tuple[int, int], Cannibalization]:
+    """A line's pairs read against the company's share prior (as they are without one)."""
+    pairs = sorted(shares)
+    return dict(zip(pairs, pool_shares([shares[p] for p in pairs], prior), strict=True))
 
 
 def _line_effects(line_ids, *, exclude_promotion: int | None = None) -> list[PastEffect]:
@@ -484,6 +518,7 @@ def learned_shares(line_ids) -> dict[tuple[int, int], float]:
     promoted product's extra units the sibling loses (> 0, cannibalization) or gains
     (< 0, halo), for the pairs of these product lines where one was learned."""
     _, shares = _each_line_measures(line_ids)
+    shares = _pooled(shares, company_share_prior())
     return {pair: c.share for pair, c in shares.items() if c.learned and c.share != 0}
 
 
@@ -518,6 +553,8 @@ def suggest_lift(
     line_effects, shares = measures or _line_measures(
         [product.product_line_id], exclude_promotion=exclude_promotion
     )
+    share_prior = company_share_prior(exclude_promotion=exclude_promotion)
+    shares = _pooled(shares, share_prior)
     skus = dict(
         Product.objects.filter(product_line_id=product.product_line_id).values_list("pk", "sku")
     )
@@ -529,6 +566,7 @@ def suggest_lift(
             measured_pct=None if c.measured_share is None else c.measured_share * 100,
             promotions=c.promotions,
             learned=c.learned,
+            pooled=share_prior is not None,
         )
         for (promoted, sibling), c in sorted(shares.items())
         if promoted == product.pk

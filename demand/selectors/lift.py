@@ -151,19 +151,30 @@ class SiblingShare:
 def company_share_prior(*, exclude_promotion: int | None = None) -> SharePrior | None:
     """The company's prior on signed sibling shares (demand.engine.pooling), fitted to
     the pairs of every product line, whose measures are cached per line (see
-    _cached_measures): computed afresh from them on every call (milliseconds), so it
-    changes exactly when some line's measures do. None where too few lines or pairs say
-    anything: each line's pairs keep the per-line rule."""
+    _cached_measures): read from them on every call and fitted to them (or taken from
+    the fits kept by exactly what they were fitted from), so it changes exactly when some
+    line's measures do. None where too few lines or pairs say anything: each line's pairs
+    keep the per-line rule."""
     lines = sorted(
         set(Product.objects.values_list("product_line_id", flat=True).order_by().distinct())
     )
     measured = _cached_measures(lines, exclude_promotion=exclude_promotion)
-    return fit_share_prior(
-        [
-            [shares[pair] for pair in sorted(shares)]
-            for _, shares in (measured[line] for line in lines)
-        ]
-    )
+    pairs = [
+        [shares[pair] for pair in sorted(shares)]
+        for _, shares in (measured[line] for line in lines)
+    ]
+    # The fit takes ~30 ms for 500 pairs and a page may ask for it per promotion: kept by
+    # exactly what it is fitted from (so never stale), the last few.
+    key = tuple(tuple((c.measured_share, c.standard_error, c.promotions) for c in p) for p in pairs)
+    if key not in _share_priors:
+        if len(_share_priors) >= SHARE_PRIORS_KEPT:
+            _share_priors.clear()
+        _share_priors[key] = fit_share_prior(pairs)
+    return _share_priors[key]
+
+
+SHARE_PRIORS_KEPT = 8
+_share_priors: dict = {}
 
 
 def _pooled(shares: dict, prior: SharePrior | None) -> dict[tuple[int, int], Cannibalization]:

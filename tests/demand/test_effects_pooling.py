@@ -156,13 +156,14 @@ def test_the_share_prior_follows_every_lines_measures_and_only_a_changed_line_is
     b, b_sibling = _pair_line("POOL-B", 180)
     assert lift.company_share_prior() is None  # 2 pairs: too few for a prior
     monkeypatch.setattr(pooling, "SHARE_PRIOR_MIN_PAIRS", 2)
+    lift._share_priors.clear()  # fitted (None) from these very pairs under the old limit
     calls, measure = [], lift._measure_lines
     monkeypatch.setattr(
         lift, "_measure_lines", lambda ids, **kw: calls.append(tuple(ids)) or measure(ids, **kw)
     )
     first = lift.company_share_prior()
     assert first is not None and calls == []  # both lines measured (and cached) above
-    assert lift.company_share_prior() == first
+    assert lift.company_share_prior() is first  # kept: the same pairs, the same fit
     # A line's promotion edited: only that line is measured again (and measures the same).
     edited = PromotionItem.objects.filter(product=b).first().promotion
     Promotion.objects.filter(pk=edited.pk).update(version=edited.version + 1)

@@ -83,6 +83,13 @@ def _fittable(shares: Sequence[Cannibalization]) -> list[Cannibalization]:
     ]
 
 
+def fitted_counts(lines: Sequence[Sequence[Cannibalization]]) -> tuple[int, int]:
+    """(lines with a pair, pairs) that fit_share_prior fits to: those with enough
+    promotions and a finite share and standard error."""
+    per_line = [_fittable(line) for line in lines]
+    return sum(1 for line in per_line if line), sum(len(line) for line in per_line)
+
+
 def fit_share_prior(lines: Sequence[Sequence[Cannibalization]]) -> SharePrior | None:
     """The company's prior on signed sibling shares, from each line's pairs (a list per
     line); None below SHARE_PRIOR_MIN_LINES lines with a pair or SHARE_PRIOR_MIN_PAIRS

@@ -20,7 +20,9 @@ confirmed promotions (demand.services.forecasting).
 
 A sibling's signed share of a promoted product's extra units (cannibalization, halo) is
 measured per line and read against the company's prior over all lines' pairs
-(demand.engine.pooling; company_share_prior), where the company has enough of them.
+(demand.engine.pooling; company_share_prior), where the company has enough of them:
+the prior is fitted nightly, once every line is measured, and stored
+(demand.services.share_prior), so a reader measures only the lines it needs.
 
 A promotion of one channel (retail, online, ...) on a product whose sales name that
 channel is measured on the product's total and restated for the channel: its extra units
@@ -57,8 +59,15 @@ from demand.engine.effects import (
     learn_lift_curves,
     measure_all,
 )
-from demand.engine.pooling import SharePrior, fit_share_prior, pool_shares
-from demand.models import Channel, Promotion, PromotionItem, SalesActual, SalesImport
+from demand.engine.pooling import SharePrior, pool_shares
+from demand.models import (
+    Channel,
+    Promotion,
+    PromotionItem,
+    SalesActual,
+    SalesImport,
+    SharePriorFit,
+)
 from demand.selectors.sales import channel_sales, weekly_sales
 
 __all__ = [
@@ -148,33 +157,44 @@ class SiblingShare:
         return "0: no loss or gain distinguishable from the sibling's noise"
 
 
-def company_share_prior(*, exclude_promotion: int | None = None) -> SharePrior | None:
-    """The company's prior on signed sibling shares (demand.engine.pooling), fitted to
-    the pairs of every product line, whose measures are cached per line (see
-    _cached_measures): read from them on every call and fitted to them (or taken from
-    the fits kept by exactly what they were fitted from), so it changes exactly when some
-    line's measures do. None where too few lines or pairs say anything: each line's pairs
-    keep the per-line rule."""
+def company_share_prior() -> SharePrior | None:
+    """The company's prior on signed sibling shares (demand.engine.pooling): the newest
+    one stored by demand.services.share_prior.share_prior_refresh (the nightly re-plan,
+    once every line is measured), one query and no measuring. None before the first
+    refresh, or where it found too few lines or pairs: each line's pairs keep the per-line
+    rule. A company-level prior: leaving a promotion out of a suggestion does not refit it."""
+    stored = (
+        SharePriorFit.objects.order_by("-pk")
+        .values_list(
+            "zero",
+            "loss_weight",
+            "loss_mean",
+            "loss_width",
+            "gain_weight",
+            "gain_mean",
+            "gain_width",
+        )
+        .first()
+    )
+    if stored is None or stored[0] is None:
+        return None
+    zero, *slabs = stored
+    return SharePrior(zero=zero, loss=tuple(slabs[:3]), gain=tuple(slabs[3:]))
+
+
+def every_line_pairs() -> list[list[Cannibalization]]:
+    """Every product line's measured sibling pairs (a list per line, in line and pair
+    order), what the company's share prior is fitted to: from the cached measures, every
+    line not cached measured here (tens of seconds at 100 lines: the nightly re-plan's
+    work, never a page's)."""
     lines = sorted(
         set(Product.objects.values_list("product_line_id", flat=True).order_by().distinct())
     )
-    measured = _cached_measures(lines, exclude_promotion=exclude_promotion)
-    pairs = [
+    measured = _cached_measures(lines)
+    return [
         [shares[pair] for pair in sorted(shares)]
         for _, shares in (measured[line] for line in lines)
     ]
-    # The fit takes ~30 ms for 500 pairs and a page may ask for it per promotion: kept by
-    # exactly what it is fitted from (so never stale), the last few.
-    key = tuple(tuple((c.measured_share, c.standard_error, c.promotions) for c in p) for p in pairs)
-    if key not in _share_priors:
-        if len(_share_priors) >= SHARE_PRIORS_KEPT:
-            _share_priors.clear()
-        _share_priors[key] = fit_share_prior(pairs)
-    return _share_priors[key]
-
-
-SHARE_PRIORS_KEPT = 8
-_share_priors: dict = {}
 
 
 def _pooled(shares: dict, prior: SharePrior | None) -> dict[tuple[int, int], Cannibalization]:
@@ -559,12 +579,14 @@ def suggest_lift(
 ):
     """The lift to expect for `product` at `discount_pct`, with its evidence. `measures`
     (line_measures of the product's line) saves measuring the line again; it leaves out
-    no promotion, so pass it only where `exclude_promotion` has not finished."""
+    no promotion, so pass it only where `exclude_promotion` has not finished. The sibling
+    shares are read against the company's stored prior, which `exclude_promotion` leaves
+    as it is (company_share_prior)."""
     discount = float(discount_pct or 0)
     line_effects, shares = measures or _line_measures(
         [product.product_line_id], exclude_promotion=exclude_promotion
     )
-    share_prior = company_share_prior(exclude_promotion=exclude_promotion)
+    share_prior = company_share_prior()
     shares = _pooled(shares, share_prior)
     skus = dict(
         Product.objects.filter(product_line_id=product.product_line_id).values_list("pk", "sku")

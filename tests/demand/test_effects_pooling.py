@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from django.core.cache import caches
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,8 @@ from demand.engine.pooling import (
     fit_share_prior,
     pool_shares,
 )
-from demand.models import Promotion, PromotionItem, SalesActual
+from demand.models import PromotionItem, SharePriorFit
+from demand.services.share_prior import SHARE_PRIOR_FITS_KEPT, share_prior_refresh
 from tests.factories import (
     ProductFactory,
     PromotionFactory,
@@ -145,38 +147,115 @@ def _pair_line(sku: str, sibling_during: int):
     return lemon, sibling
 
 
-def test_the_share_prior_follows_every_lines_measures_and_only_a_changed_line_is_measured(
-    db, monkeypatch
-):
-    from demand.engine import pooling
+def _count_measures(monkeypatch):
     from demand.selectors import lift
 
-    a, _ = _pair_line("POOL-A", 190)
-    assert lift.company_share_prior() is None  # one line: the per-line rule
-    b, b_sibling = _pair_line("POOL-B", 180)
-    assert lift.company_share_prior() is None  # 2 pairs: too few for a prior
-    monkeypatch.setattr(pooling, "SHARE_PRIOR_MIN_PAIRS", 2)
-    lift._share_priors.clear()  # fitted (None) from these very pairs under the old limit
     calls, measure = [], lift._measure_lines
     monkeypatch.setattr(
         lift, "_measure_lines", lambda ids, **kw: calls.append(tuple(ids)) or measure(ids, **kw)
     )
-    first = lift.company_share_prior()
-    assert first is not None and calls == []  # both lines measured (and cached) above
-    assert lift.company_share_prior() is first  # kept: the same pairs, the same fit
-    # A line's promotion edited: only that line is measured again (and measures the same).
-    edited = PromotionItem.objects.filter(product=b).first().promotion
-    Promotion.objects.filter(pk=edited.pk).update(version=edited.version + 1)
-    assert lift.company_share_prior() == first
-    assert calls == [(b.product_line_id,)]
-    # B's sibling loses more (new sales rows: every line's fingerprint reads the sales
-    # history's last row, so every line is measured again): the prior moves with it.
-    SalesActual.objects.filter(product=b_sibling, week__in=[week(-30), week(-29)]).update(units=150)
-    SalesActualFactory(product=b, week=week(-41), units=100)
-    moved = lift.company_share_prior()
-    assert sorted(calls[1:]) == sorted([(a.product_line_id,), (b.product_line_id,)])
-    assert moved != first
-    assert lift.company_share_prior() == moved and len(calls) == 3
-    # The suggestion reads line A's pair against the prior, and says so.
+    return calls
+
+
+def _forget_measures():
+    caches["local"].clear()
+    caches["default"].clear()
+
+
+def test_without_a_stored_prior_each_line_keeps_the_per_line_rule_exactly(db, monkeypatch):
+    from demand.engine import pooling
+    from demand.selectors import lift
+
+    monkeypatch.setattr(pooling, "SHARE_PRIOR_MIN_PAIRS", 2)  # a prior could be fitted
+    a, a_sibling = _pair_line("POOL-A", 170)
+    _pair_line("POOL-B", 180)
+    assert lift.company_share_prior() is None  # none stored: no fit on the fly
+    _, shares = lift.line_measures(a.product_line_id)
+    ((key, per_line),) = shares.items()
+    assert key == (a.pk, a_sibling.pk)
+    assert per_line.learned and per_line.share == per_line.measured_share
+    assert lift.learned_shares([a.product_line_id]) == {(a.pk, a_sibling.pk): per_line.share}
     (pair,) = lift.suggest_lift(product=a, discount_pct=20).cannibalization
+    assert (pair.pooled, pair.learned, pair.promotions) == (False, True, 2)
+    assert pair.share_pct == per_line.share * 100
+    # A stored "none" (too few pairs when it was fitted) reads the same.
+    SharePriorFit.objects.create(lines=1, pairs=1, seconds=0.0)
+    assert lift.company_share_prior() is None
+    assert lift.learned_shares([a.product_line_id]) == {(a.pk, a_sibling.pk): per_line.share}
+
+
+def test_the_refresh_stores_what_fit_share_prior_gives_for_all_lines(db, monkeypatch):
+    from demand.engine import pooling
+    from demand.selectors import lift
+
+    a, _ = _pair_line("POOL-A", 190)
+    b, _ = _pair_line("POOL-B", 180)
+    none = share_prior_refresh()  # 2 pairs: too few for a prior
+    assert (none.lines, none.pairs, none.zero, none.loss_mean, none.gain_width) == (
+        2,
+        2,
+        None,
+        None,
+        None,
+    )
+    assert lift.company_share_prior() is None
+    monkeypatch.setattr(pooling, "SHARE_PRIOR_MIN_PAIRS", 2)
+    calls = _count_measures(monkeypatch)
+    fit = share_prior_refresh()
+    assert calls == []  # both lines' measures cached by the first refresh
+    expected = fit_share_prior(
+        [
+            list(lift.line_measures(line)[1].values())
+            for line in sorted([a.product_line_id, b.product_line_id])
+        ]
+    )
+    assert expected is not None
+    assert (fit.lines, fit.pairs) == (2, 2)
+    fit.refresh_from_db()  # exactly, through the database's floats
+    assert (fit.zero, fit.loss_weight, fit.loss_mean, fit.loss_width) == (
+        expected.zero,
+        *expected.loss,
+    )
+    assert (fit.gain_weight, fit.gain_mean, fit.gain_width) == expected.gain
+    assert lift.company_share_prior() == expected
+    # The newest row is the prior; a short history is kept.
+    for _ in range(SHARE_PRIOR_FITS_KEPT):
+        share_prior_refresh()
+    assert SharePriorFit.objects.count() == SHARE_PRIOR_FITS_KEPT
+    assert not SharePriorFit.objects.filter(pk__in=[none.pk, fit.pk]).exists()
+
+
+def test_with_a_stored_prior_one_lines_readers_measure_only_that_line_and_pool_its_pairs(
+    db, monkeypatch, django_assert_num_queries
+):
+    from demand.engine import pooling
+    from demand.selectors import lift
+
+    monkeypatch.setattr(pooling, "SHARE_PRIOR_MIN_PAIRS", 2)
+    a, a_sibling = _pair_line("POOL-A", 190)
+    b, _ = _pair_line("POOL-B", 180)
+    share_prior_refresh()
+    prior = lift.company_share_prior()
+    with django_assert_num_queries(1):
+        assert lift.company_share_prior() == prior
+    # A sales import (a new row) changes every line's fingerprint: a reader of line A
+    # measures line A, never line B.
+    SalesActualFactory(product=b, week=week(-41), units=100)
+    _forget_measures()
+    calls = _count_measures(monkeypatch)
+    (pair,) = lift.suggest_lift(product=a, discount_pct=20).cannibalization
+    assert calls == [(a.product_line_id,)]
+    _, shares = lift.line_measures(a.product_line_id)
+    (pooled,) = pooling.pool_shares(list(shares.values()), prior)
     assert (pair.sibling_sku, pair.pooled, pair.promotions) == ("POOL-A-S", True, 2)
+    assert (pair.learned, pair.share_pct) == (pooled.learned, pooled.share * 100)
+    # Pulled toward line B's larger share: not the per-line share.
+    assert pooled.learned and pooled.share > pooled.measured_share
+    # Leaving a finished promotion out measures line A again, without it; the prior stays.
+    past = PromotionItem.objects.filter(product=a).first().promotion
+    lift.suggest_lift(product=a, discount_pct=20, exclude_promotion=past.pk)
+    assert calls == [(a.product_line_id,)] * 2
+    _forget_measures()
+    shares = lift.learned_shares([a.product_line_id])
+    assert calls == [(a.product_line_id,)] * 3
+    assert shares == {(a.pk, a_sibling.pk): pooled.share}

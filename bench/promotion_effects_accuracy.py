@@ -10,6 +10,9 @@ Builds synthetic product lines with KNOWN effects and measures them both ways in
               far as the line's factors say its products differ),
               the dip as a step (depth, weeks) shrunk toward the line, signed sibling
               shares (cannibalization > 0, halo < 0) regressed over the pair's promotions
+    pooled    the same, the sibling shares read against the company's prior fitted to
+              all families' pairs at once (demand.engine.pooling: every family a
+              product line of one company)
     previous  the method Tandem used before: lift = units during / mean of the 8 weeks
               before - 1, dip = mean of the 4 weeks after / that baseline - 1,
               suggestions weighted by discount similarity exp(-|d - d_i| / 10) and
@@ -45,7 +48,11 @@ Printed per method: mean absolute error and bias (mean signed error) in points o
 and the split of the suggested lift between promotions on peaks and in troughs.
 
     PYTHONPATH=. .venv/bin/python bench/promotion_effects_accuracy.py [--families 60]
-        [--seed 7] [--noise 0.06] [--sharp-peaks 0.5]
+        [--seed 7] [--noise 0.06] [--sharp-peaks 0.5] [--line-spread 0]
+
+--line-spread s (0: every family from one distribution) makes the lines really differ,
+so that pooling them is not tuned to one truth: each line's elasticity is scaled by
+exp(s x N(0, 1) / 2) and its cannibalized and halo shares by 1 + s x U(-1, 1).
 """
 
 from __future__ import annotations
@@ -67,6 +74,7 @@ from demand.engine.effects import (
     measure_cannibalization,
     measure_effects,
 )
+from demand.engine.pooling import fit_share_prior, pool_shares
 
 WEEKS = 156
 SEASON = 52
@@ -91,8 +99,22 @@ class TruePromotion:
 
 
 def make_family(
-    rng: np.random.Generator, noise: float, sharp_share: float = SHARP_PEAK_SHARE, halo=False
+    rng: np.random.Generator,
+    noise: float,
+    sharp_share: float = SHARP_PEAK_SHARE,
+    halo=False,
+    spread_rng: np.random.Generator | None = None,
+    line_spread: float = 0.0,
 ):
+    """A family's units, promotions, dips, base and its true (cannibalized, halo) shares.
+    With `line_spread` > 0 (its draws from `spread_rng`, so the families stay those of
+    the default run otherwise) the line's elasticity is scaled by exp(spread x N(0, 1) / 2)
+    and its shares drawn from (1 +- spread) x the defaults: lines that really differ."""
+    cannibal_share, halo_share, scale = CANNIBAL_SHARE, HALO_SHARE, 1.0
+    if line_spread > 0 and spread_rng is not None:
+        scale = math.exp(line_spread * spread_rng.standard_normal() / 2)
+        cannibal_share *= 1 + line_spread * spread_rng.uniform(-1, 1)
+        halo_share *= 1 + line_spread * spread_rng.uniform(-1, 1)
     t = np.arange(WEEKS)
     peak_phase = rng.integers(0, SEASON)
     amplitude = rng.uniform(0.25, 0.45)
@@ -102,7 +124,7 @@ def make_family(
         for k in (-1, 0, 1):
             sharp[(peak_phase + k) % SEASON] = 0.3 if k == 0 else 0.15
         season = season + sharp[t % SEASON]
-    line_elasticity = rng.uniform(1.2, 3.0)
+    line_elasticity = rng.uniform(1.2, 3.0) * scale
     base = np.empty((PRODUCTS, WEEKS))
     levels = rng.uniform(80, 800, PRODUCTS)
     # The cannibalized sibling sells at least as much as the product taking its sales,
@@ -147,13 +169,14 @@ def make_family(
             extra = base[p, during] * lift / 100
             units[p, during] += extra
             if p == 0:
-                units[PRODUCTS - 1, during] -= CANNIBAL_SHARE * extra
+                units[PRODUCTS - 1, during] -= cannibal_share * extra
                 if halo:
-                    units[1, during] += HALO_SHARE * extra
+                    units[1, during] += halo_share * extra
             after = slice(start + PROMOTION_WEEKS, start + PROMOTION_WEEKS + dip_weeks)
             units[p, after] += base[p, after] * dip_depth / 100
     units = np.maximum(units, 0) * (1 + noise * rng.standard_normal(units.shape))
-    return np.round(np.maximum(units, 0)), promotions, dips, base
+    shares = (cannibal_share, halo_share if halo else 0.0)
+    return np.round(np.maximum(units, 0)), promotions, dips, base, shares
 
 
 def previous_measure(units: np.ndarray, promo: TruePromotion, promo_weeks: set[int]):
@@ -212,17 +235,33 @@ def learned_lifts(promotions, effects):
     ]
 
 
-def holdout_mase(units, promotions) -> dict[str, list[float]]:
+def holdout_measure(units, promotions):
+    """What the holdout forecast learns from the weeks before the last HOLDOUT_WEEKS
+    (None where no promotion starts in them or none ran before)."""
+    cut = WEEKS - HOLDOUT_WEEKS
+    past = [p for p in promotions if p.start + PROMOTION_WEEKS <= cut]
+    ahead = [p for p in promotions if p.start >= cut]
+    if not ahead or not past:
+        return None
+    spans = [
+        PromotionSpan(p.product, p.start, p.start + PROMOTION_WEEKS - 1, p.discount) for p in past
+    ]
+    effects, shares = measure_all(units[:, :cut], spans, SEASON)
+    return past, effects, shares
+
+
+def holdout_mase(units, promotions, measured, shares=None) -> dict[str, list[float]]:
     """Forecast the last HOLDOUT_WEEKS weeks of a line from the weeks before, with the
     promotions that start in them planned at their discount: the new method's lift
     suggestion, dip and signed sibling shares, or the previous method's lift alone.
     MASE of each product: mean |forecast - actual| / the mean |one-week change| of its
     history. Only lines with a promotion in the holdout count."""
     cut = WEEKS - HOLDOUT_WEEKS
-    past = [p for p in promotions if p.start + PROMOTION_WEEKS <= cut]
     ahead = [p for p in promotions if p.start >= cut]
-    if not ahead or not past:
+    if measured is None:
         return {"new": [], "old": [], "new_touched": [], "old_touched": []}
+    past, effects, line_shares = measured
+    shares = line_shares if shares is None else shares
     history = units[:, :cut]
     promo_mask = np.zeros(history.shape, dtype=bool)
     for p in past:
@@ -230,10 +269,6 @@ def holdout_mase(units, promotions) -> dict[str, list[float]]:
     baseline = np.asarray(
         forecast_baseline(history, HOLDOUT_WEEKS, SEASON, promo_mask=promo_mask).mean, dtype=float
     )
-    spans = [
-        PromotionSpan(p.product, p.start, p.start + PROMOTION_WEEKS - 1, p.discount) for p in past
-    ]
-    effects, shares = measure_all(history, spans, SEASON)
     line = [(p.product, p.discount, e) for p, e in zip(past, effects, strict=True) if e]
     measured = [e for e in effects if e is not None]
     old_effects = []
@@ -291,30 +326,21 @@ def main() -> None:
     parser.add_argument(
         "--sharp-peaks", type=float, default=SHARP_PEAK_SHARE, help="share of families"
     )
+    parser.add_argument(
+        "--line-spread",
+        type=float,
+        default=0.0,
+        help="lines' elasticities and shares differ by this much (0: one distribution)",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    err = {
-        key: []
-        for key in (
-            "new_measured",
-            "old_measured",
-            "new_learned",
-            "old_learned",
-            "new_dip",
-            "old_dip",
-        )
-    }
-    suggested = {m: {"peak": [], "trough": []} for m in ("new", "old")}
-    dip_weeks_right = 0
-    err["cannibal_pair"], err["cannibal_others"], err["cannibal_halo"] = [], [], []
-    cannibal_learned = {"pair": 0, "others": 0, "halo": 0}
-    dip_products = 0
-    mase = {"new": [], "old": [], "new_touched": [], "old_touched": []}
+    spread_rng = np.random.default_rng(args.seed + 1_000_003)
+    families = []
     for family in range(args.families):
         halo = family % 2 == 1
-        units, promotions, dips, _ = make_family(rng, args.noise, args.sharp_peaks, halo)
-        for method, value in holdout_mase(units, promotions).items():
-            mase[method].extend(value)
+        units, promotions, dips, _, truth = make_family(
+            rng, args.noise, args.sharp_peaks, halo, spread_rng, args.line_spread
+        )
         spans = [
             PromotionSpan(p.product, p.start, p.start + PROMOTION_WEEKS - 1, p.discount)
             for p in promotions
@@ -329,9 +355,49 @@ def main() -> None:
                 for k in range(PROMOTION_WEEKS)
             }
             old_effects.append(previous_measure(units[p.product], p, weeks))
+        families.append(
+            (
+                units,
+                promotions,
+                dips,
+                truth,
+                halo,
+                new_effects,
+                old_effects,
+                measure_cannibalization(units, spans, SEASON),
+                holdout_measure(units, promotions),
+            )
+        )
+    # The company: every family is a product line of one company, pooled (pooling.py).
+    share_prior = fit_share_prior([f[7] for f in families])
+    holdouts = [f[8] for f in families if f[8] is not None]
+    holdout_share_prior = fit_share_prior([h[2] for h in holdouts])
+
+    methods = ("new", "pooled", "old")
+    err = {
+        f"{m}_{k}": [] for m in methods for k in ("measured", "learned", "dip", "peak", "trough")
+    }
+    dip_weeks_right = 0
+    shares_err = {f"{m}_{k}": [] for m in ("new", "pooled") for k in ("pair", "halo", "others")}
+    shares_learned = dict.fromkeys(shares_err, 0)
+    dip_products = 0
+    mase = {f"{m}{k}": [] for m in methods for k in ("", "_touched")}
+    for units, promotions, dips, truth, halo, new_effects, old_effects, cannibal, held in families:
+        for method, value in holdout_mase(units, promotions, held).items():
+            mase[method].extend(value)
+        if held is not None:
+            pooled_mase = holdout_mase(
+                units,
+                promotions,
+                held,
+                pool_shares(held[2], holdout_share_prior),
+            )
+            mase["pooled"].extend(pooled_mase["new"])
+            mase["pooled_touched"].extend(pooled_mase["new_touched"])
         for p, new, old in zip(promotions, new_effects, old_effects, strict=True):
             if new is not None:
                 err["new_measured"].append(new.lift_pct - p.lift_pct)
+                err["pooled_measured"].append(new.lift_pct - p.lift_pct)
             if old is not None:
                 err["old_measured"].append(old[0] - p.lift_pct)
         for i, p in enumerate(promotions):
@@ -352,27 +418,31 @@ def main() -> None:
             ]
             where = "peak" if p.on_peak else "trough"
             if new_line:
-                suggested["new"][where].append(
-                    new_suggestion(new_line, p.product, p.discount) - p.lift_pct
-                )
+                # Pooling the lines' sibling shares leaves the lift as it is.
+                error = new_suggestion(new_line, p.product, p.discount) - p.lift_pct
+                err[f"new_{where}"].append(error)
+                err[f"pooled_{where}"].append(error)
             if old_line:
-                suggested["old"][where].append(
+                err[f"old_{where}"].append(
                     previous_suggestion(old_own, old_line, p.discount) - p.lift_pct
                 )
-        measured_new = [e for e in new_effects if e is not None]
-        for c in measure_cannibalization(units, spans, SEASON):
-            cannibal = c.promoted == 0 and c.sibling == PRODUCTS - 1
-            lifted = halo and c.promoted == 0 and c.sibling == 1
-            truth = CANNIBAL_SHARE if cannibal else -HALO_SHARE if lifted else 0.0
-            key = "pair" if cannibal else "halo" if lifted else "others"
-            err[f"cannibal_{key}"].append((c.share - truth) * 100)
-            cannibal_learned[key] += c.learned
+        cannibal_share, halo_share = truth
+        for method, found in (("new", cannibal), ("pooled", pool_shares(cannibal, share_prior))):
+            for c in found:
+                is_cannibal = c.promoted == 0 and c.sibling == PRODUCTS - 1
+                lifted = halo and c.promoted == 0 and c.sibling == 1
+                true = cannibal_share if is_cannibal else -halo_share if lifted else 0.0
+                key = f"{method}_" + ("pair" if is_cannibal else "halo" if lifted else "others")
+                shares_err[key].append((c.share - true) * 100)
+                shares_learned[key] += c.learned
         for p, learned in zip(promotions, learned_lifts(promotions, new_effects), strict=True):
             if learned is not None:
                 err["new_learned"].append(learned - p.lift_pct)
+                err["pooled_learned"].append(learned - p.lift_pct)
         for p, learned in zip(promotions, learned_lifts(promotions, old_effects), strict=True):
             if learned is not None:
                 err["old_learned"].append(learned - p.lift_pct)
+        measured_new = [e for e in new_effects if e is not None]
         for product, (depth, weeks) in dips.items():
             own = [
                 e
@@ -381,6 +451,7 @@ def main() -> None:
             ]
             learned = learn_dip(own, measured_new)
             err["new_dip"].append(learned.depth_pct - depth)
+            err["pooled_dip"].append(learned.depth_pct - depth)
             dip_products += 1
             dip_weeks_right += learned.weeks == weeks
             old = [
@@ -394,45 +465,53 @@ def main() -> None:
     print(
         f"{args.families} families x {PRODUCTS} products x {WEEKS} weeks, noise "
         f"{args.noise:.0%}, seed {args.seed}, sharp peaks in {args.sharp_peaks:.0%} of the "
-        "families; errors in points: mean |error|, bias"
+        f"families, line spread {args.line_spread:g}; errors in points: mean |error|, bias"
     )
-    print(f"{'':34}{'new':>22}   {'previous':>22}")
-    rows = [
-        ("measured lift, each promotion", err["new_measured"], err["old_measured"]),
-        ("learned lift at each discount", err["new_learned"], err["old_learned"]),
-        (
-            "suggested lift (leave one out)",
-            suggested["new"]["peak"] + suggested["new"]["trough"],
-            suggested["old"]["peak"] + suggested["old"]["trough"],
-        ),
-        ("  promotions on seasonal peaks", suggested["new"]["peak"], suggested["old"]["peak"]),
-        ("  promotions in troughs", suggested["new"]["trough"], suggested["old"]["trough"]),
-        ("dip depth per product", err["new_dip"], err["old_dip"]),
-    ]
-    for label, new, old in rows:
-        print(f"{label:34}{summary(new)}   {summary(old)}")
+    print(f"{'':34}{'new (per line)':>22}   {'new, pooled':>22}   {'previous':>22}")
+
+    def row(label, key):
+        cells = "   ".join(
+            summary(
+                err[f"{m}_{key}"] if key != "suggested" else err[f"{m}_peak"] + err[f"{m}_trough"]
+            )
+            for m in methods
+        )
+        print(f"{label:34}{cells}")
+
+    for label, key in (
+        ("measured lift, each promotion", "measured"),
+        ("learned lift at each discount", "learned"),
+        ("suggested lift (leave one out)", "suggested"),
+        ("  promotions on seasonal peaks", "peak"),
+        ("  promotions in troughs", "trough"),
+        ("dip depth per product", "dip"),
+    ):
+        row(label, key)
     for label, key in (
         ("cannibalization, the true pair", "pair"),
         ("halo (share < 0), the true pair", "halo"),
         ("share, the pairs without either", "others"),
     ):
-        print(
-            f"{label:34}{summary(err['cannibal_' + key])}   none (learned for "
-            f"{cannibal_learned[key]} of {len(err['cannibal_' + key])})"
+        cells = "   ".join(
+            f"{summary(shares_err[f'{m}_{key}'])} learned {shares_learned[f'{m}_{key}']}"
+            for m in ("new", "pooled")
         )
+        print(f"{label:34}{cells}   none")
     for label, key in (
         ("forecast MASE, promoted lines", ""),
         ("  in the weeks promotions touch", "_touched"),
     ):
-        new_mase, old_mase = np.mean(mase["new" + key]), np.mean(mase["old" + key])
+        new_mase, pooled_mase, old_mase = (np.mean(mase[m + key]) for m in methods)
         print(
-            f"{label:34}{new_mase:6.3f}{'':17}{old_mase:6.3f}   new {new_mase / old_mase - 1:+.1%} "
+            f"{label:34}{new_mase:6.3f}{'':19}{pooled_mase:6.3f}{'':19}{old_mase:6.3f}   "
+            f"new {new_mase / old_mase - 1:+.1%}, pooled {pooled_mase / old_mase - 1:+.1%} "
             f"(target -10 %, {len(mase['new' + key])} products)"
         )
     print(
         f"dip length right for {dip_weeks_right} of {dip_products} products "
         "(the previous method has no length: it averages 4 weeks)"
     )
+    print(f"company prior on sibling shares: {share_prior}")
 
 
 if __name__ == "__main__":

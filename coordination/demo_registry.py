@@ -4,8 +4,9 @@ A part is a function `say -> None` that seeds its rows (safe to run again: nothi
 duplicated) and reports what it did through `say(line)`. Apps register their parts in
 their AppConfig.ready, like the home panels, so coordination never imports the apps above
 it. Parts run by `order`, which follows the dependencies: master data (10), demand
-history (20), production capacity (30), upcoming promotions (40), the plan (50), recalls
-(60), the planning review (70, its snapshots take in everything before).
+history (20), production capacity (30), upcoming promotions (40), the sibling-share
+prior (45), the plan (50), recalls (60), the planning review (70, its snapshots take in
+everything before).
 """
 
 from __future__ import annotations

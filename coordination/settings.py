@@ -360,6 +360,7 @@ CELERY_TASK_ROUTES = {
     "production.process_recompute_request": {"queue": "planning"},
     "production.reconcile_recompute_requests": {"queue": "planning"},
     "production.nightly_recompute": {"queue": "planning"},
+    "production.refresh_share_prior": {"queue": "planning"},
     "coordination.ping": {"queue": "planning"},
     "coordination.expire_idempotency_keys": {"queue": "planning"},
     "coordination.queue_daily_digests": {"queue": "planning"},

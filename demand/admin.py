@@ -31,6 +31,7 @@ from demand.models import (
     PromotionItem,
     SalesActual,
     SalesImport,
+    SharePriorFit,
     Succession,
 )
 from demand.services.adjustments import MAX_ABS_UNITS, adjustment_set
@@ -150,6 +151,26 @@ class PromotionAdmin(ReadOnlyAdmin):
     @admin.display(description="Changed on")
     def tandem_page(self, obj):
         return app_page_link(_promotion_page(obj), "the promotion page")
+
+
+@admin.register(SharePriorFit)
+class SharePriorFitAdmin(ReadOnlyAdmin):
+    """Read-only: the company's sibling-share prior as the nightly re-plan fitted it
+    (demand.services.share_prior); the newest row is the one in use."""
+
+    list_display = (
+        "id",
+        "fitted_at",
+        "lines",
+        "pairs",
+        "zero",
+        "loss_weight",
+        "loss_mean",
+        "gain_weight",
+        "gain_mean",
+        "seconds",
+    )
+    ordering = ("-pk",)
 
 
 @admin.register(ForecastRun)

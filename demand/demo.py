@@ -33,6 +33,7 @@ from demand.models import (
 from demand.selectors.sales import weekly_sales
 from demand.services.forecasting import forecast_history, load_history
 from demand.services.launches import launch_plan_set, succession_set
+from demand.services.share_prior import share_prior_refresh
 
 HISTORY_WEEKS = 156
 BACKTEST_WEEKS = 13
@@ -445,7 +446,18 @@ def seed_launches_part(say) -> None:
     say(f"Launches and successors: {'; '.join(seed_launches()) or 'already there'}.")
 
 
+def seed_share_prior_part(say) -> None:
+    """The company's sibling-share prior, as the nightly re-plan would store it, before
+    the plan (order 50) forecasts with it."""
+    fit = share_prior_refresh()
+    if fit.zero is None:
+        say(f"Share prior: none ({fit.lines} product lines, {fit.pairs} pairs: per-line rule).")
+    else:
+        say(f"Share prior: fitted to {fit.pairs} pairs of {fit.lines} product lines.")
+
+
 def register_demo_parts() -> None:
     demo_registry.register("demand: sales history", seed_history_part, order=20)
     demo_registry.register("demand: launches and successors", seed_launches_part, order=25)
     demo_registry.register("demand: upcoming promotions", seed_promotions_part, order=40)
+    demo_registry.register("demand: share prior", seed_share_prior_part, order=45)

@@ -579,3 +579,35 @@ class Succession(models.Model):
 
     def __str__(self):
         return f"{self.product_id} -> {self.successor_id} from {iso_label(self.switch_week)}"
+
+
+class SharePriorFit(models.Model):
+    """The company's prior on signed sibling shares (demand.engine.pooling.SharePrior),
+    fitted by the nightly re-plan to every product line's measured pairs and read by the
+    forecast and the lift suggestions (demand.selectors.lift.company_share_prior): the
+    newest row is the prior. Without one, or where the fit had too few lines or pairs
+    (its parameters null), each line's pairs keep the per-line rule.
+
+    A short history (SHARE_PRIOR_FITS_KEPT rows) is kept so the admin shows how the prior
+    moved from night to night, which explains why a pair's learned share changed."""
+
+    fitted_at = models.DateTimeField(auto_now_add=True)
+    lines = models.PositiveIntegerField(help_text="Product lines with a pair it was fitted to.")
+    pairs = models.PositiveIntegerField(help_text="Pairs with enough promotions it was fitted to.")
+    seconds = models.FloatField(help_text="Time to read the measures and fit, seconds.")
+    # p0, and (weight, mean, width) of the slab of losses and of gains; all null: no prior.
+    zero = models.FloatField(null=True, blank=True)
+    loss_weight = models.FloatField(null=True, blank=True)
+    loss_mean = models.FloatField(null=True, blank=True)
+    loss_width = models.FloatField(null=True, blank=True)
+    gain_weight = models.FloatField(null=True, blank=True)
+    gain_mean = models.FloatField(null=True, blank=True)
+    gain_width = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self):
+        if self.zero is None:
+            return f"Share prior {self.pk}: none ({self.lines} lines, {self.pairs} pairs)"
+        return f"Share prior {self.pk}: {self.lines} lines, {self.pairs} pairs"

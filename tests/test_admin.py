@@ -41,6 +41,7 @@ from demand.models import (
     Promotion,
     SalesActual,
     SalesImport,
+    SharePriorFit,
 )
 from planning.models import (
     Budget,
@@ -156,6 +157,9 @@ MAKERS = {
     "demand.SalesImport": lambda user: f.SalesImportFactory(content="sku,week,units\n"),
     "demand.Promotion": lambda user: f.PromotionItemFactory().promotion,
     "demand.ForecastRun": lambda user: f.ForecastRunFactory(),
+    "demand.SharePriorFit": lambda user: SharePriorFit.objects.create(
+        lines=2, pairs=40, seconds=0.1, zero=0.8, loss_weight=0.1, loss_mean=0.3
+    ),
     "demand.ForecastFit": lambda user: f.ForecastFitFactory(),
     "demand.DemandForecast": lambda user: f.DemandForecastFactory(),
     "demand.ChannelForecast": lambda user: f.ChannelForecastFactory(),
@@ -223,6 +227,7 @@ READ_ONLY = [
     Promotion,
     ForecastRun,
     ForecastFit,
+    SharePriorFit,
     DemandForecast,
     ChannelForecast,
     InventoryPosition,

@@ -18,6 +18,12 @@ precise history on the product. The learned dip (a depth for a number of
 weeks) is shrunk toward the line's the same way; the forecast puts it after planned and
 confirmed promotions (demand.services.forecasting).
 
+A sibling's signed share of a promoted product's extra units (cannibalization, halo) is
+measured per line and read against the company's prior over all lines' pairs
+(demand.engine.pooling; company_share_prior), where the company has enough of them:
+the prior is fitted nightly, once every line is measured, and stored
+(demand.services.share_prior), so a reader measures only the lines it needs.
+
 A promotion of one channel (retail, online, ...) on a product whose sales name that
 channel is measured on the product's total and restated for the channel: its extra units
 over the channel's share of the sales in the 13 weeks before it (lift, dip and noise
@@ -54,7 +60,15 @@ from demand.engine.effects import (
     learn_lift_curves,
     measure_all,
 )
-from demand.models import Channel, Promotion, PromotionItem, SalesActual, SalesImport
+from demand.engine.pooling import SharePrior, pool_shares
+from demand.models import (
+    Channel,
+    Promotion,
+    PromotionItem,
+    SalesActual,
+    SalesImport,
+    SharePriorFit,
+)
 from demand.selectors.sales import channel_sales, weekly_sales
 
 __all__ = [
@@ -115,6 +129,7 @@ class SiblingShare:
     measured_pct: float | None
     promotions: int
     learned: bool
+    pooled: bool = False  # read against the company's prior (company_share_prior)
 
     @property
     def halo(self) -> bool:
@@ -136,7 +151,57 @@ class SiblingShare:
                 f"{'s' if self.promotions != 1 else ''}, at least "
                 f"{MIN_CANNIBALIZATION_PROMOTIONS} needed"
             )
+        if self.pooled:
+            return (
+                "0: against the company's other sibling pairs, more likely no loss or gain than one"
+            )
         return "0: no loss or gain distinguishable from the sibling's noise"
+
+
+def company_share_prior() -> SharePrior | None:
+    """The company's prior on signed sibling shares (demand.engine.pooling): the newest
+    one stored by demand.services.share_prior.share_prior_refresh (the nightly re-plan,
+    once every line is measured), one query and no measuring. None before the first
+    refresh, or where it found too few lines or pairs: each line's pairs keep the per-line
+    rule. A company-level prior: leaving a promotion out of a suggestion does not refit it."""
+    stored = (
+        SharePriorFit.objects.order_by("-pk")
+        .values_list(
+            "zero",
+            "loss_weight",
+            "loss_mean",
+            "loss_width",
+            "gain_weight",
+            "gain_mean",
+            "gain_width",
+        )
+        .first()
+    )
+    if stored is None or stored[0] is None:
+        return None
+    zero, *slabs = stored
+    return SharePrior(zero=zero, loss=tuple(slabs[:3]), gain=tuple(slabs[3:]))
+
+
+def every_line_pairs() -> list[list[Cannibalization]]:
+    """Every product line's measured sibling pairs (a list per line, in line and pair
+    order), what the company's share prior is fitted to: from the cached measures, every
+    line not cached measured here (tens of seconds at 100 lines: the nightly re-plan's
+    work, never a page's)."""
+    lines = sorted(
+        set(Product.objects.values_list("product_line_id", flat=True).order_by().distinct())
+    )
+    measured = _cached_measures(lines)
+    return [
+        [shares[pair] for pair in sorted(shares)]
+        for _, shares in (measured[line] for line in lines)
+    ]
+
+
+def _pooled(shares: dict, prior: SharePrior | None) -> dict[tuple[int, int], Cannibalization]:
+    """A line's pairs read against the company's share prior (as they are without one)."""
+    pairs = sorted(shares)
+    return dict(zip(pairs, pool_shares([shares[p] for p in pairs], prior), strict=True))
 
 
 def _line_effects(line_ids, *, exclude_promotion: int | None = None) -> list[PastEffect]:
@@ -485,6 +550,7 @@ def learned_shares(line_ids) -> dict[tuple[int, int], float]:
     promoted product's extra units the sibling loses (> 0, cannibalization) or gains
     (< 0, halo), for the pairs of these product lines where one was learned."""
     _, shares = _each_line_measures(line_ids)
+    shares = _pooled(shares, company_share_prior())
     return {pair: c.share for pair, c in shares.items() if c.learned and c.share != 0}
 
 
@@ -547,11 +613,15 @@ def suggest_lift(
 ):
     """The lift to expect for `product` at `discount_pct`, with its evidence. `measures`
     (line_measures of the product's line) saves measuring the line again; it leaves out
-    no promotion, so pass it only where `exclude_promotion` has not finished."""
+    no promotion, so pass it only where `exclude_promotion` has not finished. The sibling
+    shares are read against the company's stored prior, which `exclude_promotion` leaves
+    as it is (company_share_prior)."""
     discount = float(discount_pct or 0)
     line_effects, shares = measures or _line_measures(
         [product.product_line_id], exclude_promotion=exclude_promotion
     )
+    share_prior = company_share_prior()
+    shares = _pooled(shares, share_prior)
     skus = dict(
         Product.objects.filter(product_line_id=product.product_line_id).values_list("pk", "sku")
     )
@@ -563,6 +633,7 @@ def suggest_lift(
             measured_pct=None if c.measured_share is None else c.measured_share * 100,
             promotions=c.promotions,
             learned=c.learned,
+            pooled=share_prior is not None,
         )
         for (promoted, sibling), c in sorted(shares.items())
         if promoted == product.pk

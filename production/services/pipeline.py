@@ -313,6 +313,18 @@ def _release_orphans(now) -> list[int]:
     return released
 
 
+def ends_the_night(request_id: int) -> bool:
+    """Whether this request is a scheduled (nightly) one and no scheduled request is left
+    unfinished: the night's re-plan has measured every line. Checked after the request's
+    own transaction committed, so of two last requests finishing at once at least one
+    sees the other done (both may: the refresh it triggers is idempotent)."""
+    scheduled = RecomputeRequest.objects.filter(source=RecomputeRequest.Source.SCHEDULED)
+    return (
+        scheduled.filter(pk=request_id).exists()
+        and not scheduled.filter(status__in=[Status.PENDING, Status.RUNNING]).exists()
+    )
+
+
 @transaction.atomic
 def request_full_recompute(*, reason: str = "Nightly recompute") -> list[int]:
     """One request per line plus one for products without a line. The caller hands

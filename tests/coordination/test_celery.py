@@ -43,6 +43,7 @@ def test_nothing_waits_for_a_result_and_a_web_publish_gives_up_within_a_second()
         "production.process_recompute_request",
         "production.reconcile_recompute_requests",
         "production.reconcile_webhook_deliveries",
+        "production.refresh_share_prior",
     ]
     assert all(task.ignore_result for task in ours.values())
     # A web publish: an attempt and one immediate retry, three socket timeouts at worst
@@ -100,6 +101,7 @@ def test_every_task_is_routed_to_a_declared_queue_webhooks_apart_from_planning()
         "production.process_recompute_request": "planning",
         "production.reconcile_recompute_requests": "planning",
         "production.reconcile_webhook_deliveries": "webhooks",
+        "production.refresh_share_prior": "planning",
     }
     router = celery_app.amqp.router
     for name in ours:
@@ -161,6 +163,8 @@ def test_web_code_publishes_only_through_outbox_enqueues_that_never_raise():
     assert set(calls_in_app_code(PUBLISHES)) == {
         ("coordination/celery.py", "publish"),
         ("production/tasks.py", "nightly_recompute"),
+        # The night's last line task publishes the share prior's refresh (a worker).
+        ("production/tasks.py", "process_recompute_request"),
         ("production/tasks.py", "deliver_webhook"),
     }
     # `publish` is called only by the outbox's enqueues, each inside a try that catches

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("demand", "0006_channel_forecast_method"),
+        ("demand", "0007_channel_forecast_dip"),
     ]
 
     operations = [

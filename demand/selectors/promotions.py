@@ -95,6 +95,7 @@ def promotion_net_effect(promotion: Promotion) -> list[dict]:
             "taken_from": {},
             "halo": 0.0,
             "halo_to": {},
+            "dipped": set(),  # the weeks after it the forecast carries a dip in
         }
         for pk, line in lines.items()
     }
@@ -123,6 +124,8 @@ def promotion_net_effect(promotion: Promotion) -> list[dict]:
                 effect["uplift"] += uplift
             else:
                 effect["dip"] += dip
+                if dip:
+                    effect["dipped"].add(week)
             continue
         if during and taken and skus & {s.strip() for s in taken_by.split(",")}:
             effect["taken"] += taken
@@ -141,7 +144,13 @@ def promotion_net_effect(promotion: Promotion) -> list[dict]:
         )
         effect["taken_from"] = sorted(effect["taken_from"].items(), key=lambda kv: (kv[1], kv[0]))
         effect["halo_to"] = sorted(effect["halo_to"].items(), key=lambda kv: (-kv[1], kv[0]))
-        effect["dip_weeks"] = (add_weeks(promotion.end_week, 1), dip_end)
+        # The weeks the dip lasts, as the forecast carries it (a learned dip is often
+        # shorter than the DIP_WEEKS looked at); all of them where only a successor
+        # carries it (its rows are summed above without their weeks).
+        dipped = effect.pop("dipped")
+        effect["dip_weeks"] = (
+            (min(dipped), max(dipped)) if dipped else (add_weeks(promotion.end_week, 1), dip_end)
+        )
         answers.append(effect)
     return answers
 

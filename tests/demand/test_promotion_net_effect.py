@@ -78,6 +78,17 @@ def test_the_net_effect_per_product_line(promotion):
     }
 
 
+def test_the_dip_is_dated_by_the_weeks_the_forecast_carries_it(promotion):
+    """A learned dip of 2 weeks is stated as those 2 weeks, not the 4 weeks looked at."""
+    lemon = Product.objects.get(sku="TEA-LEM")
+    lemon.forecasts.filter(week=week(7)).delete()
+    DemandForecastFactory(product=lemon, week=week(5), baseline=100.0, promotion_dip=-10.0)
+
+    teas = promotion_net_effect(promotion)[1]
+
+    assert (teas["dip"], teas["dip_weeks"]) == (-40.0, (week(4), week(5)))
+
+
 def test_a_cancelled_promotion_has_no_effect(promotion):
     promotion.status = "cancelled"
     promotion.save()

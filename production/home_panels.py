@@ -3,7 +3,7 @@ accept, failed runs."""
 
 from __future__ import annotations
 
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.urls import reverse
 
 from coordination.home import Todo, register
@@ -67,15 +67,17 @@ def planning_todos(user) -> list[Todo]:
                 + (f" and {len(over) - 5} more" if len(over) > 5 else ""),
             )
         )
-    failed = [
-        run
-        for run in (RecomputeRun.objects.filter(line=line).first() for line in Line.objects.all())
-        if run is not None and run.state == RecomputeRun.State.FAILED
-    ]
+    # Each line's latest run (the runs' own order: newest first), in one query.
+    latest = RecomputeRun.objects.filter(line=OuterRef("pk")).values("state")[:1]
+    failed = (
+        Line.objects.annotate(last_state=Subquery(latest))
+        .filter(last_state=RecomputeRun.State.FAILED)
+        .count()
+    )
     todos.append(
         Todo(
             "Lines whose last recompute failed",
-            len(failed),
+            failed,
             reverse("run_list"),
             level="err",
         )

@@ -10,9 +10,11 @@ from coordination import home
 from coordination.weeks import add_weeks, current_week
 from tests.factories import (
     CustomerRequestFactory,
+    LineFactory,
     PromotionFactory,
     PromotionItemFactory,
     QuotaRecommendationFactory,
+    RecomputeRunFactory,
     SalesActualFactory,
     SpecificationFactory,
 )
@@ -45,6 +47,21 @@ def test_production_sees_spec_reviews_shortages_and_weeks_to_accept(production_u
     assert plan[f"{short.line.name}: weeks to accept"] == (1, dashboard)
     assert "Products on hold (stop-ship)" not in plan
     assert "Lines whose last recompute failed" not in plan  # zero counts are not shown
+
+
+def test_production_sees_the_lines_whose_latest_recompute_failed(production_user):
+    """Counted by each line's newest run: a failure followed by a success is over."""
+    now = timezone.now()
+    broken, mended, fine = LineFactory(), LineFactory(), LineFactory()
+    RecomputeRunFactory(line=broken, state="done", started_at=now - dt.timedelta(hours=2))
+    RecomputeRunFactory(line=broken, state="failed", started_at=now - dt.timedelta(hours=1))
+    RecomputeRunFactory(line=mended, state="failed", started_at=now - dt.timedelta(hours=2))
+    RecomputeRunFactory(line=mended, state="done", started_at=now - dt.timedelta(hours=1))
+    RecomputeRunFactory(line=fine, state="done", started_at=now)
+
+    plan = todos(production_user)["Production plan"]
+
+    assert plan["Lines whose last recompute failed"] == (1, reverse("run_list"))
 
 
 def test_sales_sees_overdue_requests_and_quotes_but_no_promotion_panel(sales_user):

@@ -27,7 +27,7 @@ from demand.engine.effects import (
     measure_cannibalization,
     measure_effects,
 )
-from demand.models import DemandForecast, Promotion, PromotionItem
+from demand.models import DemandForecast, Promotion, PromotionItem, SalesActual
 from demand.selectors.lift import learned_dips
 from demand.services.forecasting import forecast_products
 from demand.services.promotions import promotion_set_status
@@ -516,9 +516,35 @@ def test_suggestions_for_many_equal_each_suggestion_alone(dipping_product):
 
     suggested = lift.suggested_lifts(pairs)
 
+    assert lift.suggested_lifts(pairs) == suggested  # again, from the curves it kept
     assert suggested == [
         lift.suggest_lift(product=product, discount_pct=discount).suggested_pct
         for product, discount in pairs
     ]
     # One promotion at one discount: a flat line at its +60 %, for every product of it.
     assert suggested == [Decimal("60.0"), Decimal("60.0"), Decimal("60.0"), None, Decimal("60.0")]
+
+
+def test_suggestions_for_many_are_learned_again_when_the_history_changes(dipping_product):
+    from demand.selectors import lift
+
+    calls = []
+    measure = lift._measure_lines
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return measure(*args, **kwargs)
+
+    lift._measure_lines = counting
+    try:
+        assert lift.suggested_lifts([(dipping_product, 20)]) == [Decimal("60.0")]
+        assert lift.suggested_lifts([(dipping_product, 20)]) == [Decimal("60.0")]
+        assert len(calls) == 1
+        # The promotion's weeks sold 180, not 160: the line is measured and learned again.
+        for k in (-20, -19):
+            SalesActual.objects.filter(product=dipping_product, week=week(k)).update(units=180)
+        SalesActualFactory(product=dipping_product, week=week(-31), units=100)
+        assert lift.suggested_lifts([(dipping_product, 20)]) == [Decimal("80.0")]
+        assert len(calls) == 2
+    finally:
+        lift._measure_lines = measure

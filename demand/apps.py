@@ -34,6 +34,7 @@ class DemandConfig(AppConfig):
             PromotionItem,
             SalesActual,
             SalesImport,
+            SharePriorFit,
             Succession,
         )
         from demand.selectors.launches import products_forecast_with
@@ -72,3 +73,9 @@ class DemandConfig(AppConfig):
         # line's promotions taught (demand/selectors/lift.py); every import writes the
         # SalesActual rows registered above.
         planning_inputs.register_derived(SalesImport, "the sales history's change marker")
+        # The company's sibling-share prior: fitted by the nightly re-plan from every
+        # product line's measured promotions (production.refresh_share_prior), read by
+        # the next recomputes; nothing outside the pipeline writes it.
+        planning_inputs.register_derived(
+            SharePriorFit, "fitted by the nightly re-plan from past promotions"
+        )

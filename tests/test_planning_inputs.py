@@ -325,6 +325,7 @@ def test_every_model_the_forecaster_and_the_planner_read_is_registered(planned_w
         "demand.PromotionItem",
         "demand.SalesActual",
         "demand.SalesImport",
+        "demand.SharePriorFit",
         "demand.Succession",
         "production.CapacityException",
         "production.InventoryPosition",

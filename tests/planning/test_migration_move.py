@@ -128,14 +128,16 @@ def test_a_database_from_before_the_move_migrates_forward_with_every_row_kept():
     # The price history (coordination 0012) starts with one row per product.
     assert after_counts.pop("coordination_productprice") == before_counts["coordination_product"]
     # Budgets (planning 0002), launch plans and successions (demand 0003), calendar feeds
-    # (coordination 0013), the e-mail outbox and choices (coordination 0014) and channel
-    # forecasts (demand 0004) came after the move: the tables are new and empty.
+    # (coordination 0013), the e-mail outbox and choices (coordination 0014), channel
+    # forecasts (demand 0004) and the share prior's fits (demand 0008) came after the
+    # move: the tables are new and empty.
     new_tables = (
         "planning_budget",
         "demand_launchplan",
         "demand_likeproduct",
         "demand_succession",
         "demand_channelforecast",
+        "demand_sharepriorfit",
         "coordination_calendarfeed",
         "coordination_emailnotification",
         "coordination_emailpreference",

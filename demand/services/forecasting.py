@@ -59,7 +59,7 @@ from django.utils import timezone
 from coordination.models import Product
 from coordination.selectors.customer_requests import firm_orders
 from coordination.weeks import add_weeks, current_week
-from demand.bulk import insert_rows
+from demand.bulk import insert_columns, insert_rows
 from demand.engine import forecast_baseline, splice_predecessor
 from demand.engine.effects import DIP_WEEKS
 from demand.engine.launch import apply_successions, chain_order, launch_forecast, usable_level
@@ -510,33 +510,45 @@ def forecast_products(
         "adjustment": np.asarray(terms["adjustment"], dtype=float),
         "final": np.round(final, 3),
     }
-    values = {name: array.tolist() for name, array in columns.items()}
-    written = insert_rows(
+    # Rows as columns in row order (product by product, week by week), each value column
+    # one conversion of its array; the text columns blank but where a name is stored.
+    n_products, n_weeks = len(history.product_ids), len(weeks)
+    cells = n_products * n_weeks
+
+    def named(names: dict) -> list[str]:
+        column = [""] * cells
+        for (i, k), name in names.items():
+            if i < n_products and k < n_weeks:
+                column[i * n_weeks + k] = name[:200]
+        return column
+
+    transferred = [""] * cells
+    for i, k in zip(
+        *(a.tolist() for a in np.nonzero(transfer[:n_products, :n_weeks])), strict=True
+    ):
+        transferred[i * n_weeks + k] = transferred_with.get(i, "")
+    written = insert_columns(
         DemandForecast,
         (
             "product_id",
             "week",
             "run_id",
-            *values,
+            *columns,
             "cannibalized_by",
             "halo_from",
             "transferred_with",
             "method",
         ),
-        (
-            (
-                pk,
-                week,
-                run.pk,
-                *(column[i][k] for column in values.values()),
-                taken_by.get((i, k), "")[:200],
-                halo_from.get((i, k), "")[:200],
-                transferred_with.get(i, "") if transfer[i, k] else "",
-                methods[i],
-            )
-            for i, pk in enumerate(history.product_ids)
-            for k, week in enumerate(weeks)
-        ),
+        [
+            [pk for pk in history.product_ids for _ in range(n_weeks)],
+            list(weeks) * n_products,
+            [run.pk] * cells,
+            *(np.asarray(array).ravel().tolist() for array in columns.values()),
+            named(taken_by),
+            named(halo_from),
+            transferred,
+            [method for method in methods for _ in range(n_weeks)],
+        ],
     )
     history_lengths = (~np.isnan(history.units)).sum(axis=1)
     ForecastFit.objects.bulk_create(

@@ -48,6 +48,7 @@ def _copy_text(value) -> str:
 # A column whose values are all of one of these types is formatted by one C-level map
 # (no Python call per value); the text is what _copy_text writes for each value.
 _COLUMN_FORMATS = {
+    bool: {True: "t", False: "f"}.__getitem__,
     float: float.__repr__,
     int: int.__str__,
     dt.date: dt.date.isoformat,

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 from django.conf import settings
@@ -80,7 +81,7 @@ from demand.selectors.launches import (
     successions_among,
 )
 from demand.selectors.lift import learned_dips, learned_shares
-from demand.selectors.sales import channel_sales
+from demand.selectors.sales import channel_sales, sales_cells
 
 HISTORY_WEEKS = 156
 SEASON_LENGTH = 52
@@ -157,12 +158,9 @@ def load_history(
     row = {pk: i for i, pk in enumerate(wanted)}
     # One row per product, channel and week: a product's week is the sum of its rows.
     records = list(channel_sales(product_id__in=wanted, week__gte=first, week__lt=end_week))
-    cell = np.fromiter(
-        (row[pid] * weeks + (week - first).days // 7 for pid, _, week, _ in records),
-        dtype=np.int64,
-        count=len(records),
-    )
-    sold = np.fromiter((units for *_, units in records), dtype=float, count=len(records))
+    rows, columns = sales_cells(records, row, first, week=2)
+    cell = rows.astype(np.int64) * weeks + columns
+    sold = np.fromiter(map(itemgetter(3), records), dtype=float, count=len(records))
     size = len(wanted) * weeks
     # (bincount answers ints, not floats, when there are no records at all)
     units = np.bincount(cell, weights=sold, minlength=size).astype(float)

@@ -48,6 +48,7 @@ def _copy_text(value) -> str:
 # A column whose values are all of one of these types is formatted by one C-level map
 # (no Python call per value); the text is what _copy_text writes for each value.
 _COLUMN_FORMATS = {
+    bool: {True: "t", False: "f"}.__getitem__,
     float: float.__repr__,
     int: int.__str__,
     dt.date: dt.date.isoformat,
@@ -74,17 +75,10 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     here beyond what the database enforces. Returns the number of rows written."""
     rows = iter(rows)
     if connection.vendor == "postgresql":
-        meta = model._meta
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
         written = 0
         with connection.cursor() as cursor:
             while chunk := list(itertools.islice(rows, COPY_CHUNK)):
-                cells = zip(*map(_column_text, zip(*chunk, strict=True)), strict=True)
-                text = "\n".join(map("\t".join, cells)) + "\n"
-                cursor.copy_expert(
-                    f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN", io.StringIO(text)
-                )
+                _copy(cursor, model, fields, list(zip(*chunk, strict=True)))
                 written += len(chunk)
         return written
     written = 0
@@ -92,3 +86,35 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
         model.objects.bulk_create([model(**dict(zip(fields, row, strict=True))) for row in chunk])
         written += len(chunk)
     return written
+
+
+def insert_columns(
+    model: type[models.Model], fields: Sequence[str], columns: Sequence[Sequence]
+) -> int:
+    """insert_rows for rows held as columns: columns[j][r] is row r's value of fields[j],
+    every column as long as the others. The same rows as insert_rows(model, fields,
+    zip(*columns)) without building a tuple per row (a recompute writes 52,000 rows of 28
+    values a night at 2,000 products, each built from per-column lists)."""
+    if len(columns) != len(fields):
+        raise ValueError(f"{len(fields)} fields but {len(columns)} columns")
+    lengths = {len(column) for column in columns}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    count = lengths.pop() if lengths else 0
+    if connection.vendor != "postgresql":
+        return insert_rows(model, fields, zip(*columns, strict=True))
+    with connection.cursor() as cursor:
+        for start in range(0, count, COPY_CHUNK):
+            chunk = [column[start : start + COPY_CHUNK] for column in columns]
+            _copy(cursor, model, fields, chunk)
+    return count
+
+
+def _copy(cursor, model: type[models.Model], fields: Sequence[str], columns: list) -> None:
+    """COPY one chunk of rows, given as columns, into the model's table."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    cells = zip(*map(_column_text, columns), strict=True)
+    text = "\n".join(map("\t".join, cells)) + "\n"
+    cursor.copy_expert(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN", io.StringIO(text))

@@ -286,8 +286,13 @@ class DemandForecast(models.Model):
     it. Rows for past weeks are kept as they were last forecast, so accuracy can
     be measured."""
 
+    # No index of its own: forecast_once_per_week's (product, week) index serves every
+    # lookup by product, and each recompute writes thousands of rows into both.
     product = models.ForeignKey(
-        "coordination.Product", on_delete=models.CASCADE, related_name="forecasts"
+        "coordination.Product",
+        on_delete=models.CASCADE,
+        related_name="forecasts",
+        db_index=False,
     )
     week = models.DateField(validators=[validate_monday])
     run = models.ForeignKey(ForecastRun, on_delete=models.PROTECT, related_name="forecasts")

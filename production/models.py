@@ -199,10 +199,18 @@ class QuotaRecommendation(models.Model):
     is demand still unmet at the end of covers_week."""
 
     run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="recommendations")
+    # Neither has an index of its own: recommendation_once's (product, week) index and
+    # the (line, week) index serve every lookup by product or by line, and each re-plan
+    # writes thousands of rows into all of them.
     product = models.ForeignKey(
-        "coordination.Product", on_delete=models.CASCADE, related_name="quota_recommendations"
+        "coordination.Product",
+        on_delete=models.CASCADE,
+        related_name="quota_recommendations",
+        db_index=False,
     )
-    line = models.ForeignKey(Line, on_delete=models.CASCADE, related_name="recommendations")
+    line = models.ForeignKey(
+        Line, on_delete=models.CASCADE, related_name="recommendations", db_index=False
+    )
     week = models.DateField(validators=[validate_monday], help_text="The week it is made in.")
     covers_week = models.DateField(help_text="The week the units become available.")
     recommended_units = models.FloatField()

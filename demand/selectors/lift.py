@@ -40,6 +40,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 
 import numpy as np
 from django.core.cache import caches
@@ -69,7 +70,7 @@ from demand.models import (
     SalesImport,
     SharePriorFit,
 )
-from demand.selectors.sales import channel_sales, weekly_sales
+from demand.selectors.sales import channel_sales, sales_cells, weekly_sales
 
 __all__ = [
     "DIP_WEEKS",
@@ -395,10 +396,11 @@ def _measure_lines(
     first = max(first, add_weeks(this_week, -MAX_HISTORY_WEEKS))
     n_weeks = (this_week - first).days // 7
     units = np.full((len(products), n_weeks), np.nan)
-    for product_id, week, sold in weekly_sales(
-        product_id__in=list(row), week__gte=first, week__lt=this_week
-    ):
-        units[row[product_id], (week - first).days // 7] = sold
+    # One record a (product, week): every cell set at once.
+    sales = list(weekly_sales(product_id__in=list(row), week__gte=first, week__lt=this_week))
+    units[sales_cells(sales, row, first)] = np.fromiter(
+        map(itemgetter(2), sales), dtype=float, count=len(sales)
+    )
 
     def column(week: dt.date) -> int:
         return (week - first).days // 7

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 from django.conf import settings
@@ -59,7 +60,7 @@ from django.utils import timezone
 from coordination.models import Product
 from coordination.selectors.customer_requests import firm_orders
 from coordination.weeks import add_weeks, current_week
-from demand.bulk import insert_rows
+from demand.bulk import insert_columns, insert_rows
 from demand.engine import forecast_baseline, splice_predecessor
 from demand.engine.effects import DIP_WEEKS
 from demand.engine.launch import apply_successions, chain_order, launch_forecast, usable_level
@@ -80,7 +81,7 @@ from demand.selectors.launches import (
     successions_among,
 )
 from demand.selectors.lift import learned_dips, learned_shares
-from demand.selectors.sales import channel_sales
+from demand.selectors.sales import channel_sales, sales_cells
 
 HISTORY_WEEKS = 156
 SEASON_LENGTH = 52
@@ -157,12 +158,9 @@ def load_history(
     row = {pk: i for i, pk in enumerate(wanted)}
     # One row per product, channel and week: a product's week is the sum of its rows.
     records = list(channel_sales(product_id__in=wanted, week__gte=first, week__lt=end_week))
-    cell = np.fromiter(
-        (row[pid] * weeks + (week - first).days // 7 for pid, _, week, _ in records),
-        dtype=np.int64,
-        count=len(records),
-    )
-    sold = np.fromiter((units for *_, units in records), dtype=float, count=len(records))
+    rows, columns = sales_cells(records, row, first, week=2)
+    cell = rows.astype(np.int64) * weeks + columns
+    sold = np.fromiter(map(itemgetter(3), records), dtype=float, count=len(records))
     size = len(wanted) * weeks
     # (bincount answers ints, not floats, when there are no records at all)
     units = np.bincount(cell, weights=sold, minlength=size).astype(float)
@@ -510,33 +508,45 @@ def forecast_products(
         "adjustment": np.asarray(terms["adjustment"], dtype=float),
         "final": np.round(final, 3),
     }
-    values = {name: array.tolist() for name, array in columns.items()}
-    written = insert_rows(
+    # Rows as columns in row order (product by product, week by week), each value column
+    # one conversion of its array; the text columns blank but where a name is stored.
+    n_products, n_weeks = len(history.product_ids), len(weeks)
+    cells = n_products * n_weeks
+
+    def named(names: dict) -> list[str]:
+        column = [""] * cells
+        for (i, k), name in names.items():
+            if i < n_products and k < n_weeks:
+                column[i * n_weeks + k] = name[:200]
+        return column
+
+    transferred = [""] * cells
+    for i, k in zip(
+        *(a.tolist() for a in np.nonzero(transfer[:n_products, :n_weeks])), strict=True
+    ):
+        transferred[i * n_weeks + k] = transferred_with.get(i, "")
+    written = insert_columns(
         DemandForecast,
         (
             "product_id",
             "week",
             "run_id",
-            *values,
+            *columns,
             "cannibalized_by",
             "halo_from",
             "transferred_with",
             "method",
         ),
-        (
-            (
-                pk,
-                week,
-                run.pk,
-                *(column[i][k] for column in values.values()),
-                taken_by.get((i, k), "")[:200],
-                halo_from.get((i, k), "")[:200],
-                transferred_with.get(i, "") if transfer[i, k] else "",
-                methods[i],
-            )
-            for i, pk in enumerate(history.product_ids)
-            for k, week in enumerate(weeks)
-        ),
+        [
+            [pk for pk in history.product_ids for _ in range(n_weeks)],
+            list(weeks) * n_products,
+            [run.pk] * cells,
+            *(np.asarray(array).ravel().tolist() for array in columns.values()),
+            named(taken_by),
+            named(halo_from),
+            transferred,
+            [method for method in methods for _ in range(n_weeks)],
+        ],
     )
     history_lengths = (~np.isnan(history.units)).sum(axis=1)
     ForecastFit.objects.bulk_create(

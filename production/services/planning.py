@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from coordination.models import Line
 from coordination.weeks import add_weeks
-from demand.bulk import insert_rows
+from demand.bulk import insert_columns
 from production.engine import plan_quotas
 from production.engine.explain import explain
 from production.models import (
@@ -84,100 +84,79 @@ def plan_line(*, line: Line, run: RecomputeRun, horizon: int | None = None) -> d
     ex = explain(
         inputs, production, prebuild, stock_cap=result.stock_cap, cap_binding=result.cap_binding
     )
-    # Every (product, week) array as nested Python lists, one conversion per array:
-    # indexing numpy per cell cost more than the rest of the re-plan's row building.
-    # The values are the same floats, rounded by the same round() as before.
-    cells = {
-        name: np.asarray(ex[name], dtype=float).tolist()
-        for name in (
-            "baseline",
-            "uplift",
-            "dip",
-            "cannibalization",
-            "halo",
-            "firm",
-            "adjustment",
-            "demand",
-            "safety_stock",
-            "stock_before",
-            "net_requirement",
-            "capacity_cut",
-            "shortage",
-            "on_hand",
-            "stock_cap",
-        )
+    # Every (product, week) array as one flat Python list in row order (product by
+    # product, week by week), one conversion per array: indexing numpy per cell, or
+    # building a tuple per row, cost more than the rest of the re-plan's row building.
+    # Each array is rounded at once (_rounded: the floats _r gives value by value).
+    n_weeks = len(weeks)
+
+    def flat(array) -> list:
+        return np.asarray(array).ravel().tolist()
+
+    def per_product(values) -> list:
+        return [value for value in values for _ in range(n_weeks)]
+
+    def names(nested) -> list:
+        return [str(name)[:200] for row in nested for name in row]
+
+    # max(0.0, round(v, 3)) per cell: a NaN becomes 0.0 as max() gave it, -0.0 too.
+    rounded_units = _rounded(production)
+    units_of = flat(np.where(rounded_units > 0.0, rounded_units, 0.0))
+    stock_cap = flat(_rounded(ex["stock_cap"]))
+    finite_cap = flat(np.isfinite(np.asarray(ex["stock_cap"], dtype=float)))
+    covering: dict[int, list] = {}  # lead time: the weeks each planning week covers
+    leads = [int(lead) for lead in inputs.lead_time]
+    for lead in leads:
+        if lead not in covering:
+            covering[lead] = [add_weeks(week, lead) for week in weeks]
+    columns = {
+        "run_id": [run.pk] * (len(ids) * n_weeks),
+        "product_id": per_product(ids),
+        "line_id": [line.pk] * (len(ids) * n_weeks),
+        "week": weeks * len(ids),
+        "covers_week": [week for lead in leads for week in covering[lead]],
+        "recommended_units": units_of,
+        "baseline": flat(_rounded(ex["baseline"])),
+        "promotion_uplift": flat(_rounded(ex["uplift"])),
+        "promotion_dip": flat(_rounded(ex["dip"])),
+        "cannibalization": flat(_rounded(ex["cannibalization"])),
+        "cannibalized_by": names(ex["cannibalized_by"]),
+        "halo": flat(_rounded(ex["halo"])),
+        "halo_from": names(ex["halo_from"]),
+        "firm_orders": flat(_rounded(ex["firm"])),
+        "adjustment": flat(_rounded(ex["adjustment"])),
+        "demand": flat(_rounded(ex["demand"])),
+        "safety_stock": flat(_rounded(ex["safety_stock"])),
+        "stock_before_arrival": flat(_rounded(ex["stock_before"])),
+        "net_requirement": flat(_rounded(ex["net_requirement"])),
+        "prebuild_units": flat(_rounded(prebuild)),
+        "capacity_cut_units": flat(_rounded(ex["capacity_cut"])),
+        "shortage_units": flat(_rounded(ex["shortage"])),
+        "projected_on_hand": flat(_rounded(ex["on_hand"])),
+        "hold_reason": per_product(inputs.hold_reason.get(pid, "") for pid in ids),
+        "frozen": flat(~np.isnan(inputs.frozen)),
+        "stock_cap": [
+            cap if finite else None for cap, finite in zip(stock_cap, finite_cap, strict=True)
+        ],
+        "shelf_life_capped": flat(np.asarray(ex["cap_binding"], dtype=bool)),
+        "unplannable": per_product(
+            (reason or "")[:300] for reason in result.unplannable[: len(ids)]
+        ),
     }
-    units_of = production.tolist()
-    prebuilt = prebuild.tolist()
-    frozen = (~np.isnan(inputs.frozen)).tolist()
-    binding = np.asarray(ex["cap_binding"], dtype=bool).tolist()
-    cannibalized_by = [[str(name)[:200] for name in row] for row in ex["cannibalized_by"]]
-    halo_from = [[str(name)[:200] for name in row] for row in ex["halo_from"]]
-    columns = list(cells.values())
-    rows = []
     changed = 0
-    for i, pid in enumerate(ids):
-        reason = inputs.hold_reason.get(pid, "")
-        unplannable = (result.unplannable[i] or "")[:300]
-        lead = int(inputs.lead_time[i])
-        (
-            baseline,
-            uplift,
-            dip,
-            cannibalization,
-            halo,
-            firm,
-            adjustment,
-            demand,
-            safety,
-            stock_before,
-            net,
-            capacity_cut,
-            shortage,
-            on_hand,
-            stock_cap,
-        ) = (_rounded(column[i]) for column in columns)
-        prebuilt_of = _rounded(prebuilt[i])
-        for k, week in enumerate(weeks):
-            units = max(0.0, round(units_of[i][k], 3))
-            cap = cells["stock_cap"][i][k]
-            if not math.isclose(previous.pop((pid, week), -1.0), units, abs_tol=0.5):
+    cell = 0
+    for pid in ids:
+        for week in weeks:
+            if not math.isclose(previous.pop((pid, week), -1.0), units_of[cell], abs_tol=0.5):
                 changed += 1
-            rows.append(
-                (
-                    run.pk,
-                    pid,
-                    line.pk,
-                    week,
-                    add_weeks(week, lead),
-                    units,
-                    baseline[k],
-                    uplift[k],
-                    dip[k],
-                    cannibalization[k],
-                    cannibalized_by[i][k],
-                    halo[k],
-                    halo_from[i][k],
-                    firm[k],
-                    adjustment[k],
-                    demand[k],
-                    safety[k],
-                    stock_before[k],
-                    net[k],
-                    prebuilt_of[k],
-                    capacity_cut[k],
-                    shortage[k],
-                    on_hand[k],
-                    reason,
-                    frozen[i][k],
-                    stock_cap[k] if math.isfinite(cap) else None,
-                    binding[i][k],
-                    unplannable,
-                )
-            )
-    insert_rows(QuotaRecommendation, RECOMMENDATION_FIELDS, rows)
+            cell += 1
+    rows = insert_columns(
+        QuotaRecommendation,
+        RECOMMENDATION_FIELDS,
+        [columns[name] for name in RECOMMENDATION_FIELDS],
+    )
     return {
-        "rows": len(rows),
+        "rows": rows,
         "changed": changed + len(previous),
         "prebuild": float(prebuild.sum()),
         # Peak backlog per product: the most demand that is ever waiting at once.
@@ -196,7 +175,29 @@ def _r(value) -> float:
     return round(float(value), 3) + 0.0  # + 0.0: never -0.0
 
 
-def _rounded(values: list[float]) -> list[float]:
-    """[_r(v) for v in values] without a call per value (a re-plan rounds 780,000 of them
-    at 2,000 products): the same round and the same + 0.0."""
-    return [round(value, 3) + 0.0 for value in values]
+# Below this magnitude v * 1000 and the integers near it are exact in floating point;
+# _HALF_BAND is a margin: only a product that lands on a half exactly needs round().
+_ROUND_EXACT_BELOW = 1e6
+_HALF_BAND = 1e-6
+
+
+def _rounded(values) -> np.ndarray:
+    """_r of every value of an array of any shape, the same floats to the bit, without a
+    Python round() per value (a re-plan rounds 780,000 values at 2,000 products).
+
+    v * 1000 in floating point is the exact product rounded, and rounding is monotone:
+    unless it lands on a half, it is on the same side of every half as the exact product,
+    so rint() gives the integer n nearest the exact v * 1000, and n / 1000 (one correctly
+    rounded division) is the float nearest the decimal n / 1000 that round(v, 3) finds.
+    A value whose v * 1000 is within _HALF_BAND of a half (ties included), a large one,
+    NaN or an infinity is rounded by round() itself."""
+    x = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN, infinities: round() below
+        scaled = x * 1000.0
+        out = np.rint(scaled) / 1000.0 + 0.0  # + 0.0: never -0.0
+        doubtful = ~(np.abs(scaled - np.floor(scaled) - 0.5) > _HALF_BAND) | ~(
+            np.abs(x) < _ROUND_EXACT_BELOW
+        )
+    if doubtful.any():
+        out[doubtful] = [_r(v) for v in x[doubtful].tolist()]
+    return out

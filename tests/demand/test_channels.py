@@ -34,7 +34,7 @@ from demand.models import (
 )
 from demand.selectors.accuracy import forecast_accuracy
 from demand.selectors.lift import past_effects
-from demand.selectors.sales import mean_weekly_sales, weekly_sales
+from demand.selectors.sales import mean_weekly_sales, sales_cells, weekly_sales
 from demand.services import forecasting
 from demand.services import sales_import as services
 from demand.services.forecasting import HISTORY_WEEKS, SEASON_LENGTH, forecast_products
@@ -112,6 +112,33 @@ def test_a_products_weekly_sales_are_the_sum_of_its_channels():
     )
     # A mean over rows would say 63.3 (three rows): per week it is 95.
     assert mean_weekly_sales(product_id=product.pk) == {product.pk: 95.0}
+    # The sums come back as ints without Django's per-row converter (the database answers
+    # ints), and no (product, week) without a row.
+    assert {type(units) for *_, units in weekly_sales(product_id=product.pk)} == {int}
+    assert list(weekly_sales(product_id=other.pk, week=week(-2))) == []
+    query = weekly_sales(product_id=product.pk).query
+    assert (
+        query.get_compiler(connection=connection).get_converters([query.annotations["total"]]) == {}
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(["all", "retail"]), st.integers(0, 200)),
+        max_size=40,
+    ),
+    st.integers(-3, 3),
+)
+def test_sales_cells_are_the_rows_and_weeks_each_record_was_placed_at(cells, shift):
+    """sales_cells against the former per-record arithmetic (row[pid], weeks since first
+    floored), records with the week at index 2 as channel_sales reads them."""
+    first = add_weeks(current_week(), shift)
+    row = {pid * 10 + 3: pid for pid in range(6)}
+    records = [(pid * 10 + 3, channel, add_weeks(first, k), 1) for pid, channel, k in cells]
+    rows, columns = sales_cells(records, row, first, week=2)
+    assert rows.tolist() == [row[pid] for pid, *_ in records]
+    assert columns.tolist() == [(monday - first).days // 7 for _, _, monday, _ in records]
 
 
 def test_every_reader_of_sales_rows_goes_through_the_channel_aware_selectors():

@@ -179,8 +179,19 @@ def test_a_killed_worker_leaves_the_old_plan_and_its_request_is_done_by_the_next
     done = time.monotonic()
     watch.poll()
 
-    killed_run.refresh_from_db()
-    assert killed_run.state == "failed"
+    # The reconciler fails the killed run once its beat is HEARTBEAT_TIMEOUT old, which
+    # may come after the next worker has already re-planned (a quick re-plan does).
+    def failed():
+        killed_run.refresh_from_db()
+        return killed_run.state == "failed"
+
+    stack.wait_until(
+        failed,
+        timeout=pipeline.HEARTBEAT_TIMEOUT.total_seconds() + 30,
+        interval=0.2,
+        what="the killed run to be failed",
+    )
+    assert time.monotonic() - killed_at < pipeline.HEARTBEAT_TIMEOUT.total_seconds() + 30
     assert killed_run.error.startswith(
         f"Stopped without finishing: no sign of life from its worker ({killed_run.worker})"
     )

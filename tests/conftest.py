@@ -95,6 +95,22 @@ def webhook_dns(monkeypatch):
 
 
 @pytest.fixture
+def measured_lines(monkeypatch) -> list[tuple[int, ...]]:
+    """The product line ids of every measurement of past promotions from here on
+    (demand.selectors.lift._measure_lines, which the caches exist to spare), in order."""
+    from demand.selectors import lift
+
+    calls, measure = [], lift._measure_lines
+
+    def counted(line_ids, **kwargs):
+        calls.append(tuple(line_ids))
+        return measure(line_ids, **kwargs)
+
+    monkeypatch.setattr(lift, "_measure_lines", counted)
+    return calls
+
+
+@pytest.fixture
 def make_user(db):
     def make(*role_names: str, **kwargs):
         return UserFactory(roles=list(role_names), **kwargs)

@@ -147,16 +147,6 @@ def _pair_line(sku: str, sibling_during: int):
     return lemon, sibling
 
 
-def _count_measures(monkeypatch):
-    from demand.selectors import lift
-
-    calls, measure = [], lift._measure_lines
-    monkeypatch.setattr(
-        lift, "_measure_lines", lambda ids, **kw: calls.append(tuple(ids)) or measure(ids, **kw)
-    )
-    return calls
-
-
 def _forget_measures():
     caches["local"].clear()
     caches["default"].clear()
@@ -184,7 +174,9 @@ def test_without_a_stored_prior_each_line_keeps_the_per_line_rule_exactly(db, mo
     assert lift.learned_shares([a.product_line_id]) == {(a.pk, a_sibling.pk): per_line.share}
 
 
-def test_the_refresh_stores_what_fit_share_prior_gives_for_all_lines(db, monkeypatch):
+def test_the_refresh_stores_what_fit_share_prior_gives_for_all_lines(
+    db, monkeypatch, measured_lines
+):
     from demand.engine import pooling
     from demand.selectors import lift
 
@@ -200,9 +192,9 @@ def test_the_refresh_stores_what_fit_share_prior_gives_for_all_lines(db, monkeyp
     )
     assert lift.company_share_prior() is None
     monkeypatch.setattr(pooling, "SHARE_PRIOR_MIN_PAIRS", 2)
-    calls = _count_measures(monkeypatch)
+    measured_lines.clear()  # from here on
     fit = share_prior_refresh()
-    assert calls == []  # both lines' measures cached by the first refresh
+    assert measured_lines == []  # both lines' measures cached by the first refresh
     expected = fit_share_prior(
         [
             list(lift.line_measures(line)[1].values())
@@ -226,7 +218,7 @@ def test_the_refresh_stores_what_fit_share_prior_gives_for_all_lines(db, monkeyp
 
 
 def test_with_a_stored_prior_one_lines_readers_measure_only_that_line_and_pool_its_pairs(
-    db, monkeypatch, django_assert_num_queries
+    db, monkeypatch, django_assert_num_queries, measured_lines
 ):
     from demand.engine import pooling
     from demand.selectors import lift
@@ -242,9 +234,9 @@ def test_with_a_stored_prior_one_lines_readers_measure_only_that_line_and_pool_i
     # measures line A, never line B.
     SalesActualFactory(product=b, week=week(-41), units=100)
     _forget_measures()
-    calls = _count_measures(monkeypatch)
+    measured_lines.clear()  # from here on
     (pair,) = lift.suggest_lift(product=a, discount_pct=20).cannibalization
-    assert calls == [(a.product_line_id,)]
+    assert measured_lines == [(a.product_line_id,)]
     _, shares = lift.line_measures(a.product_line_id)
     (pooled,) = pooling.pool_shares(list(shares.values()), prior)
     assert (pair.sibling_sku, pair.pooled, pair.promotions) == ("POOL-A-S", True, 2)
@@ -254,8 +246,8 @@ def test_with_a_stored_prior_one_lines_readers_measure_only_that_line_and_pool_i
     # Leaving a finished promotion out measures line A again, without it; the prior stays.
     past = PromotionItem.objects.filter(product=a).first().promotion
     lift.suggest_lift(product=a, discount_pct=20, exclude_promotion=past.pk)
-    assert calls == [(a.product_line_id,)] * 2
+    assert measured_lines == [(a.product_line_id,)] * 2
     _forget_measures()
     shares = lift.learned_shares([a.product_line_id])
-    assert calls == [(a.product_line_id,)] * 3
+    assert measured_lines == [(a.product_line_id,)] * 3
     assert shares == {(a.pk, a_sibling.pk): pooled.share}

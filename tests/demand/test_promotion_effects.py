@@ -474,33 +474,22 @@ def test_the_waterfall_and_the_sentence_name_who_took_the_units(db):
     )
 
 
-def test_what_a_line_learned_is_reused_until_its_history_changes(dipping_product):
+def test_what_a_line_learned_is_reused_until_its_history_changes(dipping_product, measured_lines):
     """The measures are cached under a fingerprint of what they are measured from: a
     second ask measures nothing, new sales or an edited promotion measure again."""
     from demand.selectors import lift
 
     product = dipping_product
-    calls = []
-    measure = lift._measure_lines
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return measure(*args, **kwargs)
-
-    lift._measure_lines = counting
-    try:
-        first = lift.suggest_lift(product=product, discount_pct=20)
-        again = lift.suggest_lift(product=product, discount_pct=20)
-        assert (len(calls), again) == (1, first)
-        SalesActualFactory(product=product, week=week(-31), units=100)
-        lift.suggest_lift(product=product, discount_pct=20)
-        assert len(calls) == 2
-        past = PromotionItem.objects.get(product=product).promotion
-        Promotion.objects.filter(pk=past.pk).update(version=past.version + 1)
-        lift.suggest_lift(product=product, discount_pct=20)
-        assert len(calls) == 3
-    finally:
-        lift._measure_lines = measure
+    first = lift.suggest_lift(product=product, discount_pct=20)
+    again = lift.suggest_lift(product=product, discount_pct=20)
+    assert (len(measured_lines), again) == (1, first)
+    SalesActualFactory(product=product, week=week(-31), units=100)
+    lift.suggest_lift(product=product, discount_pct=20)
+    assert len(measured_lines) == 2
+    past = PromotionItem.objects.get(product=product).promotion
+    Promotion.objects.filter(pk=past.pk).update(version=past.version + 1)
+    lift.suggest_lift(product=product, discount_pct=20)
+    assert len(measured_lines) == 3
 
 
 def test_suggestions_for_many_equal_each_suggestion_alone(dipping_product):
@@ -525,26 +514,17 @@ def test_suggestions_for_many_equal_each_suggestion_alone(dipping_product):
     assert suggested == [Decimal("60.0"), Decimal("60.0"), Decimal("60.0"), None, Decimal("60.0")]
 
 
-def test_suggestions_for_many_are_learned_again_when_the_history_changes(dipping_product):
+def test_suggestions_for_many_are_learned_again_when_the_history_changes(
+    dipping_product, measured_lines
+):
     from demand.selectors import lift
 
-    calls = []
-    measure = lift._measure_lines
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return measure(*args, **kwargs)
-
-    lift._measure_lines = counting
-    try:
-        assert lift.suggested_lifts([(dipping_product, 20)]) == [Decimal("60.0")]
-        assert lift.suggested_lifts([(dipping_product, 20)]) == [Decimal("60.0")]
-        assert len(calls) == 1
-        # The promotion's weeks sold 180, not 160: the line is measured and learned again.
-        for k in (-20, -19):
-            SalesActual.objects.filter(product=dipping_product, week=week(k)).update(units=180)
-        SalesActualFactory(product=dipping_product, week=week(-31), units=100)
-        assert lift.suggested_lifts([(dipping_product, 20)]) == [Decimal("80.0")]
-        assert len(calls) == 2
-    finally:
-        lift._measure_lines = measure
+    assert lift.suggested_lifts([(dipping_product, 20)]) == [Decimal("60.0")]
+    assert lift.suggested_lifts([(dipping_product, 20)]) == [Decimal("60.0")]
+    assert len(measured_lines) == 1
+    # The promotion's weeks sold 180, not 160: the line is measured and learned again.
+    for k in (-20, -19):
+        SalesActual.objects.filter(product=dipping_product, week=week(k)).update(units=180)
+    SalesActualFactory(product=dipping_product, week=week(-31), units=100)
+    assert lift.suggested_lifts([(dipping_product, 20)]) == [Decimal("80.0")]
+    assert len(measured_lines) == 2

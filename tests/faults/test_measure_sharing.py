@@ -20,21 +20,13 @@ pytestmark = [pytest.mark.faults, pytest.mark.django_db]
 
 
 @pytest.fixture
-def shared(settings, redis_server, monkeypatch):
+def shared(settings, redis_server, monkeypatch, measured_lines):
     settings.CACHES = {
         **settings.CACHES,
         "default": config.cache_config({"CACHE_URL": redis_server.url(3)}),
     }
     monkeypatch.setattr(lift, "_shared_down_until", 0.0)
-    measured = []
-    real = lift._measure_lines
-
-    def counted(line_ids, **kwargs):
-        measured.append(tuple(line_ids))
-        return real(line_ids, **kwargs)
-
-    monkeypatch.setattr(lift, "_measure_lines", counted)
-    yield redis_server, measured
+    yield redis_server, measured_lines
     settings.CACHES = {**settings.CACHES, "default": config.cache_config({})}
 
 

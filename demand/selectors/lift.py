@@ -572,8 +572,8 @@ def _plural(count: int, word: str) -> str:
 
 
 def line_measures(product_line_id: int):
-    """What suggest_lift learns from a product line, for callers that suggest lifts for
-    several of its products at once (pass it as `measures`)."""
+    """What a product line's past promotions measured: (effects, sibling shares by pair),
+    as suggest_lift reads them (from the caches where they are)."""
     return _line_measures([product_line_id])
 
 
@@ -618,16 +618,13 @@ def _learn(line_effects: list[PastEffect]) -> LearnedLift:
     )
 
 
-def suggest_lift(
-    *, product: Product, discount_pct, exclude_promotion: int | None = None, measures=None
-):
-    """The lift to expect for `product` at `discount_pct`, with its evidence. `measures`
-    (line_measures of the product's line) saves measuring the line again; it leaves out
-    no promotion, so pass it only where `exclude_promotion` has not finished. The sibling
-    shares are read against the company's stored prior, which `exclude_promotion` leaves
-    as it is (company_share_prior)."""
+def suggest_lift(*, product: Product, discount_pct, exclude_promotion: int | None = None):
+    """The lift to expect for `product` at `discount_pct`, with its evidence (for many
+    products at once, suggested_lifts). The sibling shares are read against the
+    company's stored prior, which `exclude_promotion` leaves as it is
+    (company_share_prior)."""
     discount = float(discount_pct or 0)
-    line_effects, shares = measures or _line_measures(
+    line_effects, shares = _line_measures(
         [product.product_line_id], exclude_promotion=exclude_promotion
     )
     share_prior = company_share_prior()

@@ -308,25 +308,23 @@ def alerts(line: Line, weeks: list[dt.date], overview: dict | None = None) -> li
     return found
 
 
-def _acceptance(lines: list[Line] | None, weeks: list[dt.date]):
-    """(line id, week, sku, units, accepted or None) of every recommendation of the lines
-    (all lines: None) in the weeks, by week and SKU, read as tuples (a line of 500
-    products has 13,000 cells in 26 weeks; the home page looks at every line)."""
-    in_weeks = {"week__gte": weeks[0], "week__lte": weeks[-1]}
-    if lines is not None:
-        in_weeks["line__in"] = lines
+def _acceptance(line: Line, weeks: list[dt.date]):
+    """(week, sku, units, accepted or None) of every recommendation of the line in the
+    weeks, by week and SKU, read as tuples (a line of 500 products has 13,000 cells in
+    26 weeks)."""
+    in_weeks = {"line": line, "week__gte": weeks[0], "week__lte": weeks[-1]}
     accepted = {
         (pid, week): units
         for pid, week, units in ScheduleEntry.objects.filter(
             superseded_at__isnull=True, **in_weeks
         ).values_list("product_id", "week", "units")
     }
-    for line_id, pid, sku, week, recommended in (
+    for pid, sku, week, recommended in (
         QuotaRecommendation.objects.filter(**in_weeks)
         .order_by("week", "product__sku")
-        .values_list("line_id", "product_id", "product__sku", "week", "recommended_units")
+        .values_list("product_id", "product__sku", "week", "recommended_units")
     ):
-        yield line_id, week, sku, whole_units(recommended), accepted.get((pid, week))
+        yield week, sku, whole_units(recommended), accepted.get((pid, week))
 
 
 def changes_since_accepted(line: Line, weeks: list[dt.date]) -> dict:
@@ -334,7 +332,7 @@ def changes_since_accepted(line: Line, weeks: list[dt.date]) -> dict:
     accepted, delta), and the weeks that have recommendations nobody has accepted yet."""
     changed = []
     unaccepted_weeks: set[dt.date] = set()
-    for _, week, sku, units, current in _acceptance([line], weeks):
+    for week, sku, units, current in _acceptance(line, weeks):
         if current is None:
             if units:
                 unaccepted_weeks.add(week)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from coordination.weeks import add_weeks, current_week, outside_horizon
 from demand.engine.effects import DIP_WEEKS
-from demand.models import DemandForecast, Promotion, PromotionItem, Succession
+from demand.models import DemandForecast, Promotion, PromotionItem
+from demand.selectors.launches import succession_partners, successions_among
 from demand.selectors.lift import learned_dips
 
 
@@ -179,7 +180,10 @@ def _carried_by_successors(promotion: Promotion, items, dip_end: dt.date) -> dic
         return {}
     item_of = {item.product_id: item for item in items}
     replaced = {product_id for product_id, _, _ in moved}
-    chains = _successions_from(replaced)
+    # Every succession of their chains (a loop is refused when one is saved).
+    chains = {
+        old: (new, switch) for old, new, switch in successions_among(succession_partners(replaced))
+    }
     successors = {successor for successor, _ in chains.values()}
     own = _own_promotions(successors | replaced, promotion, dip_end)
     dips = learned_dips(replaced | successors)
@@ -200,21 +204,6 @@ def _carried_by_successors(promotion: Promotion, items, dip_end: dt.date) -> dic
             continue  # no dip inside a promotion
         total[1] += -transfer * min(fractions[after - 1], own.dip(successor, week, dips))
     return {line_id: (uplift, dip) for line_id, (uplift, dip) in carried.items()}
-
-
-def _successions_from(product_ids) -> dict[int, tuple[int, dt.date]]:
-    """{old: (successor, switch week)} of these products and of every successor down
-    their chains (a loop is refused when a succession is saved)."""
-    chains: dict[int, tuple[int, dt.date]] = {}
-    seen = frontier = set(product_ids)
-    while frontier:
-        for old, new, switch in Succession.objects.filter(product_id__in=frontier).values_list(
-            "product_id", "successor_id", "switch_week"
-        ):
-            chains[old] = (new, switch)
-        frontier = {new for new, _ in chains.values()} - seen
-        seen = seen | frontier
-    return chains
 
 
 def _holder(chains: dict[int, tuple[int, dt.date]], product_id: int, week: dt.date) -> int:

@@ -9,18 +9,20 @@ from demand.engine import pooling
 from demand.models import SharePriorFit
 from demand.selectors import lift
 from production import tasks
-from tests.demand.test_effects_pooling import _count_measures, _pair_line, week
+from tests.demand.test_effects_pooling import _pair_line, week
 from tests.factories import PromotionFactory, PromotionItemFactory
 
 
-def test_the_night_ends_with_a_stored_prior_fitted_after_its_last_line(db, monkeypatch):
+def test_the_night_ends_with_a_stored_prior_fitted_after_its_last_line(
+    db, monkeypatch, measured_lines
+):
     monkeypatch.setattr(pooling, "SHARE_PRIOR_MIN_PAIRS", 2)
     a, _ = _pair_line("NIGHT-A", 190)
     b, _ = _pair_line("NIGHT-B", 180)
     # An upcoming promotion: the forecast of line A reads the learned shares.
     upcoming = PromotionFactory(status="confirmed", start_week=week(2), end_week=week(3))
     PromotionItemFactory(promotion=upcoming, product=a)
-    calls = _count_measures(monkeypatch)
+    measured_lines.clear()  # from here on
     priors_read, read = [], lift.company_share_prior
     monkeypatch.setattr(lift, "company_share_prior", lambda: priors_read.append(read()) or read())
     ids = tasks.nightly_recompute.delay().get()  # eager: the group runs inline
@@ -33,7 +35,7 @@ def test_the_night_ends_with_a_stored_prior_fitted_after_its_last_line(db, monke
     assert priors_read and set(priors_read) == {None}
     # Line A measured by its forecast, line B (no promotion ahead: no forecast needs it)
     # by the refresh; each once.
-    assert calls == [(a.product_line_id,), (b.product_line_id,)]
+    assert measured_lines == [(a.product_line_id,), (b.product_line_id,)]
     # ... and the night stored one, from both product lines' pairs, once.
     (fit,) = SharePriorFit.objects.all()
     assert (fit.lines, fit.pairs) == (2, 2)
